@@ -1,0 +1,69 @@
+"""Reporter-identity vault: keyring, envelope encryption, blind index, human codes, receipts.
+
+A pure library: no HTTP, no database, nothing from the rest of the project.
+"""
+
+from crypto.blind_index import blind_index, blind_indexes, normalise_phone
+from crypto.codes import (
+    new_pseudonym,
+    new_receipt_code,
+    new_reference,
+    normalise_receipt_code,
+    normalise_reference,
+)
+from crypto.envelope import key_id_of, open_sealed, open_text, reseal, seal, seal_text
+from crypto.errors import (
+    CryptoError,
+    DecryptionError,
+    InvalidPhoneNumber,
+    KeyringError,
+    UnknownKeyError,
+)
+from crypto.keyring import (
+    Key,
+    Keyring,
+    Purpose,
+    load_keyring,
+    load_or_create_keyring,
+    save_keyring,
+)
+from crypto.receipts import (
+    configure_for_production,
+    configure_for_tests,
+    hash_receipt_code,
+    receipt_hash_needs_update,
+    verify_receipt_code,
+)
+
+__all__ = [
+    "CryptoError",
+    "DecryptionError",
+    "InvalidPhoneNumber",
+    "Key",
+    "Keyring",
+    "KeyringError",
+    "Purpose",
+    "UnknownKeyError",
+    "blind_index",
+    "blind_indexes",
+    "configure_for_production",
+    "configure_for_tests",
+    "hash_receipt_code",
+    "key_id_of",
+    "load_keyring",
+    "load_or_create_keyring",
+    "new_pseudonym",
+    "new_receipt_code",
+    "new_reference",
+    "normalise_phone",
+    "normalise_receipt_code",
+    "normalise_reference",
+    "open_sealed",
+    "open_text",
+    "receipt_hash_needs_update",
+    "reseal",
+    "save_keyring",
+    "seal",
+    "seal_text",
+    "verify_receipt_code",
+]
