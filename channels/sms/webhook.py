@@ -1,0 +1,50 @@
+"""``POST /channels/sms/twilio``: SMS and WhatsApp through Twilio Messaging, answered in TwiML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.i18n import translate
+from channels.ports import IncomingMessage, IntakePort
+from channels.sms.keywords import Keyword, keyword_of
+from channels.twilio_webhook import intake_port, required, signed_twilio_form
+
+router = APIRouter(tags=["channels"])
+
+TwilioForm = Annotated[dict[str, str], Depends(signed_twilio_form)]
+Intake = Annotated[IntakePort, Depends(intake_port)]
+
+
+@router.post("/channels/sms/twilio", response_class=Response)
+async def receive_sms(form: TwilioForm, intake: Intake) -> Response:
+    message_sid, sender, body = required(form, "MessageSid", "From", "Body")
+    keyword = keyword_of(body)
+    if keyword is Keyword.STOP:
+        await intake.opt_out(sender=sender)
+        return twiml(translate("sms.stopped"))
+    if keyword is Keyword.HELP:
+        return twiml(translate("sms.help"))
+    if not body.strip() and form.get("NumMedia", "0") in ("", "0"):
+        return twiml(translate("sms.empty"))
+    # Only these fields go on: FromCity, FromZip, FromState and the like are dropped here.
+    receipt = await intake.receive(
+        IncomingMessage(
+            channel="whatsapp" if sender.startswith("whatsapp:") else "sms",
+            body=body,
+            received_at=datetime.now(UTC),
+            provider_id=message_sid,
+            sender=sender,
+        )
+    )
+    key = "sms.new_tip" if receipt.new_tip else "sms.follow_up"
+    return twiml(translate(key, reference=receipt.reference))
+
+
+def twiml(text: str) -> Response:
+    reply = MessagingResponse()
+    reply.message(text)
+    return Response(content=str(reply), media_type="application/xml")

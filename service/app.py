@@ -1,0 +1,45 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from channels.sms.webhook import router as sms_router
+from channels.twilio_webhook import TwilioWebhookConfig
+from service.errors import install_error_handlers
+from service.health import router as health_router
+from service.limits import BodySizeLimit
+from service.logging import log_requests
+from service.runtime import open_runtime
+from service.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings)
+        app.state.runtime = runtime
+        app.state.intake = runtime.intake
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(title="Tipline — OCS", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_configured else None
+    app.state.twilio_webhook_config = TwilioWebhookConfig(
+        auth_token=token,
+        public_base_url=settings.public_base_url,
+    )
+    install_error_handlers(app)
+    app.middleware("http")(log_requests)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_webhook_bytes)
+    app.include_router(health_router)
+    app.include_router(sms_router)
+    return app

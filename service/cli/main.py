@@ -1,0 +1,104 @@
+"""``tipline``: serve, worker, migrate, triage, rules, users, keys, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli import keys, users
+from service.settings import Settings
+
+app = typer.Typer(help="Tipline — ligne anonyme de l'OCS.", no_args_is_help=True)
+rules_app = typer.Typer(help="Règles et gazetier de tri.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+) -> None:
+    """Start the web service (and, with no Redis configured, the jobs in-process)."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.bootstrap import bootstrap, is_embedded_database
+    from service.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
+    report = asyncio.run(bootstrap(settings, migrate=is_embedded_database(settings)))
+    _print_first_start(settings, report.keyring_created, report.has_admin)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
+
+
+@app.command()
+def worker() -> None:
+    """Run the arq worker (needs TIPLINE_REDIS_URL)."""
+    from service.worker import run
+
+    settings = Settings()
+    if not settings.redis_url:
+        typer.echo("TIPLINE_REDIS_URL est requis pour le worker.", err=True)
+        raise typer.Exit(2)
+    run(settings)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) and seed the default antennas."""
+    from service.bootstrap import bootstrap
+
+    asyncio.run(bootstrap(Settings(), migrate=True))
+    typer.echo("Schéma à jour.")
+
+
+@app.command()
+def triage(
+    rules: Annotated[Path | None, typer.Option(help="Fichier de règles.")] = None,
+    gazetteer: Annotated[Path | None, typer.Option(help="Fichier gazetier.")] = None,
+) -> None:
+    """JSON Lines tips on stdin, one decision per line on stdout."""
+    from triage.jsonl import run_jsonl
+
+    from triage import RulesError, load_ruleset
+
+    settings = Settings()
+    try:
+        ruleset = load_ruleset(rules or settings.rules_path, gazetteer or settings.gazetteer_path)
+    except RulesError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    raise typer.Exit(run_jsonl(sys.stdin, sys.stdout, ruleset))
+
+
+@rules_app.command("check")
+def rules_check(
+    path: Annotated[Path | None, typer.Argument(help="Fichier à vérifier.")] = None,
+) -> None:
+    """Validate a rules or gazetteer file and print its version."""
+    from triage.ruleset import check_file
+
+    from triage import RulesError, load_ruleset
+
+    try:
+        version = check_file(path) if path is not None else load_ruleset().version
+    except RulesError as error:
+        typer.echo(f"ERREUR : {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"OK {version}")
+
+
+def _print_first_start(settings: Settings, keyring_created: bool, has_admin: bool) -> None:
+    if keyring_created:
+        typer.echo(f"Trousseau de clés créé : {settings.resolved_keyring_path} (mode 0600).")
+        typer.echo("Sauvegardez-le à part : sans lui, les identités chiffrées sont perdues.")
+    if not has_admin:
+        typer.echo("Aucun administrateur. Créez le premier avec :")
+        typer.echo("  tipline users create --username admin --role admin")

@@ -1,0 +1,42 @@
+"""``tipline users create``: a staff account with a one-time password."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+import typer
+
+from service.settings import Settings
+
+app = typer.Typer(help="Comptes du personnel.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    username: Annotated[str, typer.Option(help="Identifiant.")],
+    role: Annotated[str, typer.Option(help="Rôle.")],
+    antenna: Annotated[str | None, typer.Option(help="Code d'antenne (chef d'antenne).")] = None,
+) -> None:
+    """Create a staff account and print its one-time password."""
+    from service.models import Role
+    from service.staff import StaffError, create_staff_user
+
+    if role not in {r.value for r in Role}:
+        typer.echo(f"Rôle inconnu : {role}. Rôles : {', '.join(r.value for r in Role)}.", err=True)
+        raise typer.Exit(2)
+    password = secrets.token_urlsafe(12)
+    try:
+        asyncio.run(
+            create_staff_user(
+                Settings(), username=username, role=Role(role), antenna=antenna, password=password
+            )
+        )
+    except StaffError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    typer.echo(f"Compte {username} ({role}) créé. Mot de passe à usage unique : {password}")
+    typer.echo(
+        "Il devra être changé, et la double authentification activée, à la première connexion."
+    )

@@ -1,0 +1,234 @@
+"""Intake: store a reporter's message durably, then hand the triage job to the outbox.
+
+Everything here happens in one transaction owned by ``IntakeService.receive``; the helpers take
+``*, session`` and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.ports import IncomingMessage, IntakeReceipt
+from crypto import (
+    Keyring,
+    Purpose,
+    blind_index,
+    blind_indexes,
+    new_pseudonym,
+    new_reference,
+    normalise_phone,
+    seal_text,
+)
+from service.db import SessionMaker, transaction
+from service.metrics import TIPS_RECEIVED
+from service.models import Direction, Message, OutboxEntry, Reporter, Tip, TipStatus
+from service.models.types import utcnow
+from service.outbox import OutboxDispatcher, add_job
+
+log = structlog.get_logger(__name__)
+
+# A unique-constraint race (the same MessageSid delivered twice at once, or two first messages
+# from one new number) is resolved by running the transaction again: it then finds the winner.
+_ATTEMPTS = 3
+
+
+@dataclass
+class _Stored:
+    receipt: IntakeReceipt
+    jobs: list[OutboxEntry] = field(default_factory=list)
+
+
+class IntakeService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionMaker,
+        keyring: Keyring,
+        dispatcher: OutboxDispatcher,
+        conversation_window: timedelta,
+    ) -> None:
+        self._sessions = sessions
+        self._keyring = keyring
+        self._dispatcher = dispatcher
+        self._window = conversation_window
+
+    async def receive(self, message: IncomingMessage) -> IntakeReceipt:
+        stored = await self._store_with_retry(message)
+        await self._dispatcher.dispatch(stored.jobs)
+        if stored.receipt.new_tip:
+            TIPS_RECEIVED.labels(channel=message.channel).inc()
+        log.info(
+            "message_received",
+            channel=message.channel,
+            new_tip=stored.receipt.new_tip,
+            replayed=stored.receipt.replayed,
+        )
+        return stored.receipt
+
+    async def opt_out(self, *, sender: str) -> None:
+        async with transaction(self._sessions) as session:
+            reporter = await find_reporter(session=session, keyring=self._keyring, sender=sender)
+            if reporter is not None:
+                destroy_identity(reporter, opted_out=True)
+        log.info("reporter_opted_out", known=reporter is not None)
+
+    async def _store_with_retry(self, message: IncomingMessage) -> _Stored:
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                async with transaction(self._sessions) as session:
+                    return await store_message(
+                        session=session, keyring=self._keyring, message=message, window=self._window
+                    )
+            except IntegrityError:
+                if attempt == _ATTEMPTS:
+                    raise
+                log.info("intake_race_retried", attempt=attempt)
+        raise AssertionError("unreachable")
+
+
+async def store_message(
+    *, session: AsyncSession, keyring: Keyring, message: IncomingMessage, window: timedelta
+) -> _Stored:
+    replay = await _find_replay(session=session, provider_id=message.provider_id)
+    if replay is not None:
+        return _Stored(replay)
+    reporter = None
+    if message.sender is not None:
+        reporter = await _find_or_add_reporter(
+            session=session, keyring=keyring, sender=message.sender
+        )
+    tip = await _open_conversation(
+        session=session, reporter=reporter, message=message, window=window
+    )
+    new_tip = tip is None
+    if tip is None:
+        tip = _add_tip(session=session, keyring=keyring, reporter=reporter, message=message)
+        # Without relationship() mappings the unit of work does not order inserts by foreign
+        # key: the tip row must exist before its first message.
+        await session.flush()
+    inbound = _add_inbound(session=session, keyring=keyring, tip=tip, message=message)
+    tip.last_message_at = message.received_at
+    job = add_job(
+        session=session,
+        job_name="triage_tip",
+        args=[str(tip.id)],
+        job_key=f"triage_tip:{tip.id}:{inbound.id}",
+    )
+    await session.flush()
+    return _Stored(IntakeReceipt(reference=tip.reference, new_tip=new_tip, replayed=False), [job])
+
+
+async def find_reporter(*, session: AsyncSession, keyring: Keyring, sender: str) -> Reporter | None:
+    indexes = blind_indexes(keyring, normalise_phone(sender))
+    found = await session.scalars(select(Reporter).where(Reporter.blind_index.in_(indexes)))  # type: ignore[attr-defined]
+    return found.first()
+
+
+def destroy_identity(reporter: Reporter, *, opted_out: bool) -> None:
+    """Crypto-shredding of one identity: the ciphertext goes, the pseudonym stays for the record."""
+    now = utcnow()
+    reporter.identity_ciphertext = None
+    reporter.identity_destroyed_at = now
+    if opted_out:
+        reporter.opted_out_at = now
+
+
+async def _find_replay(*, session: AsyncSession, provider_id: str | None) -> IntakeReceipt | None:
+    """The receipt first given for this provider id, so a retry gets the very same answer."""
+    if provider_id is None:
+        return None
+    found = (
+        await session.execute(
+            select(Tip.reference, Message.created_at, Tip.received_at)
+            .join(Message, Message.tip_id == Tip.id)  # type: ignore[arg-type]
+            .where(Message.provider_id == provider_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    reference, sent_at, tip_received_at = found
+    return IntakeReceipt(reference=reference, new_tip=sent_at == tip_received_at, replayed=True)
+
+
+async def _find_or_add_reporter(
+    *, session: AsyncSession, keyring: Keyring, sender: str
+) -> Reporter:
+    reporter = await find_reporter(session=session, keyring=keyring, sender=sender)
+    if reporter is not None:
+        return reporter
+    phone = normalise_phone(sender)
+    reporter_id = uuid.uuid4()
+    reporter = Reporter(
+        id=reporter_id,
+        blind_index=blind_index(keyring, phone),
+        identity_ciphertext=seal_text(
+            keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter_id}"
+        ),
+        pseudonym=new_pseudonym(),
+    )
+    session.add(reporter)
+    return reporter
+
+
+async def _open_conversation(
+    *, session: AsyncSession, reporter: Reporter | None, message: IncomingMessage, window: timedelta
+) -> Tip | None:
+    """The reporter's latest open tip on this channel, if they wrote within the window."""
+    if reporter is None:
+        return None
+    since: datetime = message.received_at - window
+    found = await session.scalars(
+        select(Tip)
+        .where(Tip.reporter_id == reporter.id)
+        .where(Tip.channel == message.channel)
+        .where(Tip.status != TipStatus.CLOSED)
+        .where(Tip.last_message_at >= since)
+        .order_by(Tip.last_message_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return found.first()
+
+
+def _add_tip(
+    *, session: AsyncSession, keyring: Keyring, reporter: Reporter | None, message: IncomingMessage
+) -> Tip:
+    tip_id = uuid.uuid4()
+    place_hint = None
+    if message.place:
+        place_hint = seal_text(keyring, Purpose.CONTENT, message.place, context=f"place:{tip_id}")
+    tip = Tip(
+        id=tip_id,
+        reference=new_reference(),
+        place_hint_ciphertext=place_hint,
+        channel=message.channel,
+        reporter_id=reporter.id if reporter else None,
+        received_at=message.received_at,
+        last_message_at=message.received_at,
+    )
+    session.add(tip)
+    return tip
+
+
+def _add_inbound(
+    *, session: AsyncSession, keyring: Keyring, tip: Tip, message: IncomingMessage
+) -> Message:
+    message_id = uuid.uuid4()
+    inbound = Message(
+        id=message_id,
+        tip_id=tip.id,
+        direction=Direction.INBOUND,
+        provider_id=message.provider_id,
+        body_ciphertext=seal_text(
+            keyring, Purpose.CONTENT, message.body, context=f"message:{message_id}"
+        ),
+        created_at=message.received_at,
+    )
+    session.add(inbound)
+    return inbound

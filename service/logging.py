@@ -1,0 +1,85 @@
+"""Structured logs (JSON) with request ids and no personal data.
+
+Nothing logs a phone number or message text on purpose; ``_scrub`` is the second line of defence:
+any run of 8+ digits (a phone number, with or without +223) is masked before a line is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+_PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
+
+
+def configure_logging(
+    *, level: str = "INFO", json: bool = True, stream: TextIO | None = None
+) -> None:
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _scrub,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _scrub,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's access log prints the client's IP address: it is replaced by ``log_requests``.
+    logging.getLogger("uvicorn.access").disabled = True
+    # Driver debug logs print SQL parameters (blind indexes, ciphertexts): never below WARNING.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "twilio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = _PHONE_LIKE.sub("[masqué]", value)
+    return event
+
+
+async def log_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """One line per request: method, route path, status, request id. No IP, no user agent."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+    try:
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request_id[:64]
+        structlog.get_logger("tipline.http").info(
+            "request", method=request.method, path=request.url.path, status=response.status_code
+        )
+        return response
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")

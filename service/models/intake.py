@@ -1,0 +1,75 @@
+"""Reporters, tips and their messages: everything a citizen sends, encrypted at rest."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+from service.models.types import UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    WEB = "web"
+    HOTLINE = "hotline"
+
+
+class TipStatus(StrEnum):
+    RECEIVED = "received"  # stored, waiting for the triage job
+    AWAITING_OFFICER = "awaiting_officer"  # triaged, a duty officer must decide
+    ROUTED = "routed"  # a case exists for one antenna
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Reporter(SQLModel, table=True):
+    """A source. Only the blind index finds it; only the outbound job ever decrypts it."""
+
+    __tablename__ = "reporters"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    blind_index: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    # AES-GCM under an identity key, bound to this row id (see crypto.envelope).
+    identity_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    pseudonym: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    identity_destroyed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Tip(SQLModel, table=True):
+    __tablename__ = "tips"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    channel: Channel = Field(sa_type=String(16))
+    status: TipStatus = Field(default=TipStatus.RECEIVED, sa_type=String(24), index=True)
+    reporter_id: uuid.UUID | None = Field(default=None, foreign_key="reporters.id", index=True)
+    # Web reporters have no phone: they come back with reference + receipt code (Argon2id hash).
+    receipt_code_hash: str | None = Field(default=None, sa_type=String(128))
+    # The web form's optional place field, sealed like the message text.
+    place_hint_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    last_message_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
+    direction: Direction = Field(sa_type=String(8))
+    # The provider id (MessageSid, CallSid) is unique: a retry cannot add a second row.
+    provider_id: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    body_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    delivery_status: str | None = Field(default=None, sa_type=String(16))

@@ -1,0 +1,77 @@
+"""Triage decisions, the cases routing creates, and duplicate links between tips."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.models.types import UTCDateTime, utcnow
+
+
+class TriageDecision(SQLModel, table=True):
+    """One automatic decision per (tip, rules version, input); re-running the job adds nothing."""
+
+    __tablename__ = "triage_decisions"
+    __table_args__ = (UniqueConstraint("tip_id", "rules_version", "input_digest"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
+    rules_version: str = Field(sa_type=String(64))
+    # Digest of the message ids the decision read: a new message from the reporter re-triages.
+    input_digest: str = Field(sa_type=String(64))
+    category: str = Field(sa_type=String(32))
+    substances: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    priority: str = Field(sa_type=String(4), index=True)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    antenna: str = Field(sa_type=String(16))
+    place: str | None = Field(default=None, sa_type=String(120))
+    rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The rule hits quote the reporter's own words, so they are sealed like the message text.
+    hits_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    confident: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseStatus(StrEnum):
+    NEW = "nouveau"
+    IN_PROGRESS = "en_cours"
+    OPERATION_DONE = "operation_menee"
+    CLOSED = "clos"
+
+
+class Case(SQLModel, table=True):
+    """A tip handed to one antenna. Its chief sees it; no other antenna does."""
+
+    __tablename__ = "cases"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id", sa_column_kwargs={"unique": True})
+    antenna_code: str = Field(foreign_key="antennas.code", index=True, sa_type=String(16))
+    status: CaseStatus = Field(default=CaseStatus.NEW, sa_type=String(24))
+    # None when the rules routed it; the duty officer's id otherwise.
+    routed_by: uuid.UUID | None = Field(default=None, foreign_key="staff_users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ack_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DuplicateKind(StrEnum):
+    CONFIRMED = "confirmed"
+    SUGGESTED = "suggested"
+
+
+class DuplicateLink(SQLModel, table=True):
+    """Shown to officers; nothing is merged automatically."""
+
+    __tablename__ = "duplicate_links"
+    __table_args__ = (UniqueConstraint("tip_id", "other_tip_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
+    other_tip_id: uuid.UUID = Field(foreign_key="tips.id")
+    kind: DuplicateKind = Field(sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,38 @@
+"""Routing a tip to an antenna: one case, with an acknowledgement deadline by priority."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.metrics import TIPS_ROUTED
+from service.models import Case, Tip, TipStatus
+
+# Need-to-know: these flags keep a tip away from automatic routing to a local antenna.
+SENSITIVE_FLAGS = frozenset({"agent_public", "terrorisme"})
+
+
+async def route_tip(
+    *,
+    session: AsyncSession,
+    tip: Tip,
+    antenna_code: str,
+    ack_minutes: int | None,
+    now: datetime,
+    routed_by: uuid.UUID | None = None,
+) -> Case:
+    """Create the tip's case, or move it to another antenna when it already has one."""
+    case = (await session.scalars(select(Case).where(Case.tip_id == tip.id))).first()
+    deadline = now + timedelta(minutes=ack_minutes) if ack_minutes is not None else None
+    if case is None:
+        case = Case(tip_id=tip.id, antenna_code=antenna_code, routed_by=routed_by, created_at=now)
+        session.add(case)
+    elif case.antenna_code != antenna_code:
+        case.antenna_code, case.routed_by, case.acknowledged_at = antenna_code, routed_by, None
+    case.ack_deadline = deadline
+    tip.status = TipStatus.ROUTED
+    TIPS_ROUTED.labels(antenna=antenna_code, by="rules" if routed_by is None else "officer").inc()
+    return case

@@ -1,0 +1,97 @@
+"""The shared parts one process holds: database, keyring, rules, queue, intake.
+
+Built once by the API's lifespan or the worker's start-up; jobs reach it through ``ctx``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crypto import Keyring, load_keyring
+from service.db import SessionMaker, create_engine, create_sessionmaker
+from service.intake import IntakeService
+from service.outbox import OutboxDispatcher
+from service.queue import ArqQueue, InProcessQueue, JobQueue
+from service.rules_holder import RulesHolder
+from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionMaker
+    keyring: Keyring
+    rules: RulesHolder
+    queue: JobQueue
+    dispatcher: OutboxDispatcher
+    intake: IntakeService
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.queue.close()
+        await self.engine.dispose()
+
+
+def runtime_of(ctx: dict[str, Any]) -> Runtime:
+    runtime: Runtime = ctx["runtime"]
+    return runtime
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """In embedded mode (no Redis) the jobs run here, on an in-process queue."""
+    engine = create_engine(settings.resolved_database_url)
+    sessions = create_sessionmaker(engine)
+    ctx: dict[str, Any] = {}
+    queue: JobQueue
+    if settings.redis_url:
+        queue = ArqQueue(settings.redis_url)
+    else:
+        from service.jobs import JOB_FUNCTIONS  # the jobs import the runtime: import late
+
+        queue = InProcessQueue(JOB_FUNCTIONS, ctx)
+    dispatcher = OutboxDispatcher(sessions=sessions, queue=queue)
+    keyring = load_keyring(settings.resolved_keyring_path)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        keyring=keyring,
+        rules=RulesHolder(settings.rules_path, settings.gazetteer_path),
+        queue=queue,
+        dispatcher=dispatcher,
+        intake=IntakeService(
+            sessions=sessions,
+            keyring=keyring,
+            dispatcher=dispatcher,
+            conversation_window=timedelta(days=settings.conversation_window_days),
+        ),
+    )
+    ctx["runtime"] = runtime
+    if isinstance(queue, InProcessQueue):
+        queue.start()
+        runtime.background.append(asyncio.create_task(_relay_forever(runtime)))
+    return runtime
+
+
+async def _relay_forever(runtime: Runtime) -> None:
+    """Embedded mode's outbox relay: at start-up everything pending, then periodically."""
+    await runtime.dispatcher.relay(older_than=timedelta(0))
+    while True:
+        await asyncio.sleep(runtime.settings.outbox_relay_seconds)
+        try:
+            await runtime.dispatcher.relay()
+        except (SQLAlchemyError, OSError) as error:  # the next tick tries again
+            log.warning("outbox_relay_failed", error=type(error).__name__)

@@ -1,0 +1,81 @@
+"""The one settings object. Every name is part of the public contract (prefix ``TIPLINE_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from tutorials; in production they mean "not configured".
+_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "placeholder", "secret", "xxx", "todo"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIPLINE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./tipline-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    keyring: Path | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base_url: str | None = None
+
+    rules_path: Path | None = None
+    gazetteer_path: Path | None = None
+
+    conversation_window_days: int = 30
+    # Acknowledgement deadlines by priority, in minutes (P4 has none).
+    ack_minutes_p1: int = 15
+    ack_minutes_p2: int = 120
+    ack_minutes_p3: int = 24 * 60
+    max_webhook_bytes: int = 64 * 1024
+    outbox_relay_seconds: float = 5.0
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        token = self.twilio_auth_token.get_secret_value() if self.twilio_auth_token else None
+        if token is not None and token.strip().lower() in _PLACEHOLDERS:
+            raise ValueError("TIPLINE_TWILIO_AUTH_TOKEN is a placeholder; set the real token")
+        if self.twilio_account_sid is not None and not self.twilio_account_sid.startswith("AC"):
+            raise ValueError("TIPLINE_TWILIO_ACCOUNT_SID must be an account SID (AC…)")
+        if not self.public_base_url.startswith("https://"):
+            raise ValueError("TIPLINE_PUBLIC_BASE_URL must be https:// in production")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tipline.db').resolve()}"
+
+    @cached_property
+    def resolved_keyring_path(self) -> Path:
+        return self.keyring if self.keyring is not None else self.data_dir / "keyring.json"
+
+    def ack_deadline_minutes(self, priority: str) -> int | None:
+        return {
+            "P1": self.ack_minutes_p1,
+            "P2": self.ack_minutes_p2,
+            "P3": self.ack_minutes_p3,
+        }.get(priority)
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def is_embedded(self) -> bool:
+        """Embedded mode: SQLite file and in-process queue, nothing else to start."""
+        return self.redis_url is None

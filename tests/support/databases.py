@@ -1,0 +1,93 @@
+"""Test databases: a migrated SQLite template copied per test, and one PostgreSQL database per run.
+
+PostgreSQL comes from ``TIPLINE_TEST_DATABASE_URL``. When it is set (as ``.ci/run`` does) a server
+that cannot be reached fails the tests; unset outside CI, the PostgreSQL cases are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from service.db import create_engine
+from service.migrate import upgrade_to_head
+
+# Tables emptied between tests, children first.
+TABLES = (
+    "duplicate_links",
+    "triage_decisions",
+    "cases",
+    "messages",
+    "tips",
+    "reporters",
+    "outbox",
+    "staff_users",
+    "antennas",
+)
+
+
+def postgres_base_url() -> str | None:
+    url = os.environ.get("TIPLINE_TEST_DATABASE_URL")
+    if url is None and os.environ.get("CI"):
+        pytest.fail("CI must set TIPLINE_TEST_DATABASE_URL: PostgreSQL tests may not be skipped")
+    return url
+
+
+def make_sqlite_template(directory: Path) -> Path:
+    template = directory / "template.db"
+    upgrade_to_head(f"sqlite+aiosqlite:///{template}")
+    return template
+
+
+def sqlite_copy(template: Path, directory: Path) -> str:
+    target = directory / "tipline.db"
+    shutil.copy(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+def create_postgres_database(base_url: str) -> str:
+    """A fresh, migrated database for this run; its URL."""
+    name = f"tipline_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(base_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    return url
+
+
+def drop_postgres_database(base_url: str, url: str) -> None:
+    name = make_url(url).database
+    asyncio.run(_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def empty_database(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        if url.startswith("postgresql"):
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))
+    await engine.dispose()
+
+
+async def _admin(base_url: str, statement: str) -> None:
+    parsed = make_url(base_url)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
