@@ -16,22 +16,12 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import service.models  # noqa: F401  (registers every table)
 
 from service.db import create_engine
 from service.migrate import upgrade_to_head
-
-# Tables emptied between tests, children first.
-TABLES = (
-    "duplicate_links",
-    "triage_decisions",
-    "cases",
-    "messages",
-    "tips",
-    "reporters",
-    "outbox",
-    "staff_users",
-    "antennas",
-)
 
 
 def postgres_base_url() -> str | None:
@@ -70,10 +60,11 @@ def drop_postgres_database(base_url: str, url: str) -> None:
 async def empty_database(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as connection:
+        tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
         if url.startswith("postgresql"):
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
-            for table in TABLES:
+            for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
     await engine.dispose()
 
