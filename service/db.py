@@ -18,6 +18,8 @@ SessionMaker = async_sessionmaker[AsyncSession]
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Error messages must never quote bound values (ciphertexts, blind indexes) into logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # Several requests write at once in embedded mode: wait for the lock instead of failing.
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)

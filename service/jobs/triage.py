@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import decisions
@@ -24,17 +25,24 @@ log = structlog.get_logger(__name__)
 async def triage_tip(ctx: dict[str, Any], tip_id: str) -> str:
     runtime = runtime_of(ctx)
     with JOB_DURATION.labels(job="triage_tip").time():
-        async with transaction(runtime.sessions) as session:
-            tip = (
-                await session.scalars(
-                    select(Tip).where(Tip.id == uuid.UUID(tip_id)).with_for_update()
-                )
-            ).first()
-            if tip is None or tip.status == TipStatus.CLOSED:
-                return "skipped"
-            outcome = await _triage(runtime, session=session, tip=tip)
+        try:
+            outcome = await _triage_once(runtime, tip_id)
+        except IntegrityError:
+            # Two jobs for one tip raced (SQLite has no row locks); the loser finds the
+            # winner's decision on a second pass and changes nothing.
+            outcome = await _triage_once(runtime, tip_id)
     log.info("tip_triaged", outcome=outcome)
     return outcome
+
+
+async def _triage_once(runtime: Runtime, tip_id: str) -> str:
+    async with transaction(runtime.sessions) as session:
+        tip = (
+            await session.scalars(select(Tip).where(Tip.id == uuid.UUID(tip_id)).with_for_update())
+        ).first()
+        if tip is None or tip.status == TipStatus.CLOSED:
+            return "skipped"
+        return await _triage(runtime, session=session, tip=tip)
 
 
 async def _triage(runtime: Runtime, *, session: AsyncSession, tip: Tip) -> str:
