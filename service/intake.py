@@ -84,7 +84,13 @@ class IntakeService:
             try:
                 async with transaction(self._sessions) as session:
                     return await store_message(
-                        session=session, keyring=self._keyring, message=message, window=self._window
+                        session=session,
+                        keyring=self._keyring,
+                        message=message,
+                        window=self._window,
+                        # Retries are rare: the first attempt lets the unique provider id catch
+                        # them instead of paying a look-up on every message.
+                        check_replay=attempt > 1,
                     )
             except IntegrityError:
                 if attempt == _ATTEMPTS:
@@ -94,11 +100,17 @@ class IntakeService:
 
 
 async def store_message(
-    *, session: AsyncSession, keyring: Keyring, message: IncomingMessage, window: timedelta
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    message: IncomingMessage,
+    window: timedelta,
+    check_replay: bool = True,
 ) -> _Stored:
-    replay = await _find_replay(session=session, provider_id=message.provider_id)
-    if replay is not None:
-        return _Stored(replay)
+    if check_replay:
+        replay = await _find_replay(session=session, provider_id=message.provider_id)
+        if replay is not None:
+            return _Stored(replay)
     reporter = None
     if message.sender is not None:
         reporter = await _find_or_add_reporter(

@@ -1,4 +1,9 @@
-"""Transactional outbox: jobs are written with the data, and queued only after the commit."""
+"""Transactional outbox: jobs are written with the data, and queued only after the commit.
+
+The request queues its entries right after committing and writes nothing more; the job marks its
+entry complete when it has run. The relay queues again what stayed incomplete (a crash between
+commit and enqueue, a Redis outage) — queues de-duplicate by job id, and every job is idempotent.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import SessionMaker, transaction
@@ -17,9 +22,11 @@ from service.queue import JobQueue, QueueUnavailable
 
 log = structlog.get_logger(__name__)
 
-# After a failed enqueue, requests stop trying Redis for this long and leave the work to the relay.
+# After a failed enqueue, requests stop trying the queue for this long and leave it to the relay.
 _BACKOFF_SECONDS = 5.0
 _RELAY_BATCH = 500
+# An entry queued but not yet run (a backlog) is not queued again before this.
+_REQUEUE_AFTER = timedelta(minutes=5)
 
 
 def add_job(
@@ -30,6 +37,14 @@ def add_job(
     return entry
 
 
+async def mark_completed(*, session: AsyncSession, job_key: str) -> None:
+    await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.job_key == job_key, OutboxEntry.completed_at.is_(None))  # type: ignore[union-attr]
+        .values(completed_at=utcnow())
+    )
+
+
 class OutboxDispatcher:
     def __init__(self, *, sessions: SessionMaker, queue: JobQueue) -> None:
         self._sessions = sessions
@@ -37,47 +52,52 @@ class OutboxDispatcher:
         self._skip_until = 0.0
 
     async def dispatch(self, entries: Sequence[OutboxEntry]) -> None:
-        """Queue committed entries now if the queue is up; otherwise the relay will."""
-        if time.monotonic() < self._skip_until:
-            return
-        sent = await self._enqueue(entries)
-        await self._mark_dispatched(sent)
+        """Queue just-committed entries if the queue is up; otherwise the relay will."""
+        if time.monotonic() >= self._skip_until:
+            await self._enqueue(entries)
 
-    async def relay(self, *, older_than: timedelta = timedelta(seconds=2)) -> int:
-        """Queue entries still pending (after a crash or a queue outage). Returns how many."""
+    async def relay(self, *, older_than: timedelta = timedelta(seconds=30)) -> int:
+        """Queue incomplete entries older than ``older_than``. Returns how many were queued."""
+        now = utcnow()
         async with self._sessions() as session:
             pending = (
                 await session.scalars(
                     select(OutboxEntry)
-                    .where(OutboxEntry.dispatched_at.is_(None))  # type: ignore[union-attr]
-                    .where(OutboxEntry.created_at <= utcnow() - older_than)
+                    .where(OutboxEntry.completed_at.is_(None))  # type: ignore[union-attr]
+                    .where(OutboxEntry.created_at <= now - older_than)
+                    .where(
+                        or_(
+                            OutboxEntry.relayed_at.is_(None),  # type: ignore[union-attr]
+                            OutboxEntry.relayed_at <= now - _REQUEUE_AFTER,  # type: ignore[operator]
+                        )
+                    )
                     .order_by(OutboxEntry.id)  # type: ignore[arg-type]
                     .limit(_RELAY_BATCH)
                 )
             ).all()
-        sent = await self._enqueue(pending)
-        await self._mark_dispatched(sent)
-        return len(sent)
+        queued = await self._enqueue(pending)
+        await self._mark_relayed(queued)
+        return len(queued)
 
     async def _enqueue(self, entries: Sequence[OutboxEntry]) -> list[int]:
-        sent: list[int] = []
+        queued: list[int] = []
         for entry in entries:
             try:
                 await self._queue.enqueue(entry.job_name, entry.job_args, job_id=entry.job_key)
             except QueueUnavailable as error:
                 self._skip_until = time.monotonic() + _BACKOFF_SECONDS
-                log.warning("queue_unavailable", error=str(error), pending=len(entries) - len(sent))
+                log.warning("queue_unavailable", error=str(error), left=len(entries) - len(queued))
                 break
             assert entry.id is not None
-            sent.append(entry.id)
-        return sent
+            queued.append(entry.id)
+        return queued
 
-    async def _mark_dispatched(self, entry_ids: list[int]) -> None:
+    async def _mark_relayed(self, entry_ids: list[int]) -> None:
         if not entry_ids:
             return
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(OutboxEntry)
                 .where(OutboxEntry.id.in_(entry_ids))  # type: ignore[union-attr]
-                .values(dispatched_at=utcnow(), attempts=OutboxEntry.attempts + 1)
+                .values(relayed_at=utcnow(), relay_count=OutboxEntry.relay_count + 1)
             )

@@ -96,6 +96,6 @@ class InProcessQueue:
 
     async def _run_one(self, job_name: str, args: tuple[str, ...], job_id: str) -> None:
         try:
-            await self._functions[job_name](self._ctx, *args)
+            await self._functions[job_name]({**self._ctx, "job_id": job_id}, *args)
         except Exception:
             log.exception("job_failed", job=job_name, job_id=job_id)

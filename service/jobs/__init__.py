@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from service.jobs.outbox import relay_outbox
+from service.jobs.registry import outbox_job
 from service.jobs.triage import triage_tip
 from service.queue import JobFunction
 
 JOB_FUNCTIONS: dict[str, JobFunction] = {
-    "triage_tip": triage_tip,
+    "triage_tip": outbox_job(triage_tip),
     "relay_outbox": relay_outbox,
 }

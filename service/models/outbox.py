@@ -20,5 +20,8 @@ class OutboxEntry(SQLModel, table=True):
     # Also the arq ``_job_id``: the same entry can never be queued twice at once.
     job_key: str = Field(sa_column=Column(String(160), unique=True, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    attempts: int = 0
+    # Set by the job itself when it finished: until then the relay may queue the entry again.
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # When the relay last queued it, so a long backlog is not re-sent on every pass.
+    relayed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    relay_count: int = 0

@@ -49,14 +49,9 @@ def own_redis() -> Iterator[OwnRedisServer]:
 
 
 async def pending_outbox(url: str) -> int:
-    from service.db import create_engine, create_sessionmaker
-
-    engine = create_engine(url)
-    async with create_sessionmaker(engine)() as session:
-        rows = await session.scalars(select(OutboxEntry).where(OutboxEntry.dispatched_at.is_(None)))  # type: ignore[union-attr]
-        count = len(rows.all())
-    await engine.dispose()
-    return count
+    """Outbox entries whose job has not completed yet."""
+    pending = select(OutboxEntry).where(OutboxEntry.completed_at.is_(None))  # type: ignore[union-attr]
+    return len(await fetch_all(url, pending))
 
 
 async def test_the_in_process_queue_triages_a_stored_tip(

@@ -33,15 +33,14 @@ def upgrade() -> None:
         sa.Column("job_args", sa.JSON(), nullable=False),
         sa.Column("job_key", sa.String(length=160), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("relay_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job_key"),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_dispatched_at"), ["dispatched_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_completed_at"), ["completed_at"], unique=False)
 
     op.create_table(
         "reporters",
@@ -224,7 +223,7 @@ def downgrade() -> None:
     op.drop_table("staff_users")
     op.drop_table("reporters")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_dispatched_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_completed_at"))
 
     op.drop_table("outbox")
     op.drop_table("antennas")
