@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,11 @@ _PLACEHOLDERS = frozenset({"", "changeme", "change-me", "placeholder", "secret",
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIPLINE_", extra="ignore")
+    # Secrets may also come from files named like the variable (e.g. /run/secrets/
+    # tipline_twilio_auth_token) in TIPLINE_SECRETS_DIR, so they stay out of images and env dumps.
+    model_config = SettingsConfigDict(
+        env_prefix="TIPLINE_", extra="ignore", secrets_dir=os.environ.get("TIPLINE_SECRETS_DIR")
+    )
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./tipline-data")
@@ -38,6 +43,12 @@ class Settings(BaseSettings):
     ack_minutes_p3: int = 24 * 60
     max_webhook_bytes: int = 64 * 1024
     outbox_relay_seconds: float = 5.0
+    # Staff console sessions: idle and absolute lifetimes, sign-in delays and lock-out.
+    console_session_idle_minutes: int = 30
+    console_session_absolute_hours: int = 12
+    console_sign_in_delay_after: int = 3
+    console_lockout_after: int = 10
+    console_lockout_minutes: int = 30
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
 
