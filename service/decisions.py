@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from triage.duplicates import DuplicateCandidate, find_duplicates
 
@@ -159,12 +159,20 @@ async def _recent_open_candidates(
     *, session: AsyncSession, keyring: Keyring, tip: Tip, decision: Decision, now: datetime
 ) -> list[DuplicateCandidate]:
     """Only tips that could match (same source, or same place and substances) are decrypted."""
+    could_match = []
+    if tip.reporter_id is not None:
+        could_match.append(Tip.reporter_id == tip.reporter_id)
+    if decision.place is not None:
+        could_match.append(TriageDecision.place == decision.place)
+    if not could_match:
+        return []
     rows = (
         await session.execute(
             select(Tip, TriageDecision)
             .join(TriageDecision, TriageDecision.tip_id == Tip.id)  # type: ignore[arg-type]
             .where(Tip.id != tip.id, Tip.status != TipStatus.CLOSED)
             .where(Tip.received_at >= now - DUPLICATE_WINDOW)
+            .where(or_(*could_match))
             .order_by(TriageDecision.created_at)  # type: ignore[arg-type]
         )
     ).all()

@@ -28,7 +28,7 @@ class TriageDecision(SQLModel, table=True):
     priority: str = Field(sa_type=String(4), index=True)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     antenna: str = Field(sa_type=String(16))
-    place: str | None = Field(default=None, sa_type=String(120))
+    place: str | None = Field(default=None, sa_type=String(120), index=True)
     rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The rule hits quote the reporter's own words, so they are sealed like the message text.
     hits_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

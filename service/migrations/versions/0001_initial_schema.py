@@ -193,11 +193,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_triage_decisions_priority"), ["priority"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_triage_decisions_place"), ["place"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_decisions_tip_id"), ["tip_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("triage_decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_triage_decisions_place"))
         batch_op.drop_index(batch_op.f("ix_triage_decisions_tip_id"))
         batch_op.drop_index(batch_op.f("ix_triage_decisions_priority"))
 
