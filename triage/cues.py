@@ -1,0 +1,62 @@
+"""Reading the words around a phrase: what comes just before or after it in its sentence."""
+
+from __future__ import annotations
+
+from triage.normalise import BREAK, NormalisedText
+
+Phrases = frozenset[tuple[str, ...]]
+_LONGEST = 4
+
+
+def ends_before(
+    text: NormalisedText, index: int, phrases: Phrases, skip: Phrases = frozenset()
+) -> bool:
+    """Whether one of the phrases ends just before word ``index``, articles skipped
+    ("arrive à l'aéroport": "arrive à" ends before "aéroport" once "l" is skipped)."""
+    end = index - 1
+    for _ in range(3):
+        if _phrase_ending_at(text, end, phrases) is not None:
+            return True
+        skipped = _phrase_ending_at(text, end, skip)
+        if skipped is None:
+            return False
+        end -= skipped
+    return False
+
+
+def _phrase_ending_at(text: NormalisedText, end: int, phrases: Phrases) -> int | None:
+    """The length of a phrase of the set ending at word ``end``, if any (longest first)."""
+    for length in range(min(_LONGEST, end + 1), 0, -1):
+        words = text.norms[end - length + 1 : end + 1]
+        if BREAK not in words and words in phrases:
+            return length
+    return None
+
+
+def starts_after(text: NormalisedText, index: int, phrases: Phrases) -> bool:
+    """Whether one of the phrases starts just after word ``index``."""
+    for length in range(1, _LONGEST + 1):
+        words = text.norms[index + 1 : index + 1 + length]
+        if len(words) == length and BREAK not in words and words in phrases:
+            return True
+    return False
+
+
+def words_before(text: NormalisedText, index: int, window: int) -> tuple[str, ...]:
+    """Up to ``window`` words before word ``index``, not crossing a sentence break."""
+    words: list[str] = []
+    for position in range(index - 1, max(index - window, 0) - 1, -1):
+        if text.norms[position] == BREAK:
+            break
+        words.append(text.norms[position])
+    return tuple(words)
+
+
+def sentence_ids(text: NormalisedText) -> tuple[int, ...]:
+    ids: list[int] = []
+    current = 0
+    for word in text.norms:
+        if word == BREAK:
+            current += 1
+        ids.append(current)
+    return tuple(ids)

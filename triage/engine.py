@@ -1,0 +1,154 @@
+"""``decide``: one tip, one explainable decision. Pure: no I/O, no clock, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from triage.categories import choose_category, explains
+from triage.cues import sentence_ids
+from triage.decision import Decision, RuleHit, TipText
+from triage.evidence import Fired, fire
+from triage.flags import flag_values, minor_age
+from triage.normalise import NormalisedText, tokenise
+from triage.places import Mention, locate, scene
+from triage.priority import prioritise
+from triage.routing import AntennaStatus, route
+from triage.ruleset import Ruleset
+from triage.timing import imminent_cues
+from triage.vocabulary import DG
+
+__all__ = ["AntennaStatus", "decide"]
+
+_QUIETING = ("habit", "past")
+_NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """A piece of the explanation: a rule and the words (first..last) that made it fire."""
+
+    first: int
+    order: int
+    rule: str
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    text: NormalisedText
+    fired: list[Fired]
+    mentions: list[Mention]
+    computed: list[_Evidence]
+
+
+def decide(
+    tip: TipText, ruleset: Ruleset, *, antenna_status: Mapping[str, AntennaStatus] | None = None
+) -> Decision:
+    """Decide a tip. ``antenna_status`` overrides, per antenna code, whether it is operational
+    and its fallback (the service's database); None keeps the gazetteer's defaults."""
+    reading = _read(tip, ruleset)
+    where = scene(reading.mentions)
+    form = _form_place(tip.place, ruleset) if where is None else None
+    chosen = where or form
+    place = ruleset.gazetteer.places[chosen.place] if chosen else None
+    located = place is not None
+    category, default_rule = choose_category(reading.text, reading.fired, located=located)
+    flags = _flags(reading)
+    antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
+    priority, priority_rule = prioritise(ruleset.priority, category, flags, located=located)
+    hits = _explanation(reading, category, default_rule)
+    hits += _place_hit(reading.text, where, tip.place if form else None)
+    hits += [RuleHit(rule, ()) for rule in (*route_rules, priority_rule)]
+    return Decision(
+        category=category,
+        substances=_substances(reading.fired),
+        priority=priority,
+        flags=tuple(sorted(flags)),
+        antenna=antenna,
+        place=place.name if place else None,
+        rules=tuple(hit.rule for hit in hits),
+        rules_version=ruleset.version,
+        hits=tuple(hits),
+        confident=_confident(category, antenna, where, form),
+    )
+
+
+def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
+    text = tokenise(tip.text)
+    matches = ruleset.matcher.scan(text)
+    mentions = locate(text, matches, ruleset)
+    place_words = {i for m in mentions for i in range(m.first, m.last + 1)}
+    fired = fire(text, matches, ruleset, place_words)
+    quiet = _quiet_sentences(text, fired)
+    computed = [
+        _Evidence(cue.first, -1, cue.rule, cue.last)
+        for cue in imminent_cues(text, tip.received_at, quiet, place_words)
+    ]
+    age = minor_age(text)
+    if age is not None:
+        computed.append(_Evidence(age[0], -1, "flag.mineurs.age", age[1]))
+    computed += [
+        _Evidence(m.first, -1, "flag.frontiere.border_post", m.last)
+        for m in mentions
+        if ruleset.gazetteer.places[m.place].border
+    ]
+    return _Reading(text, fired, mentions, computed)
+
+
+def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired]) -> set[int]:
+    """Sentences with a habit or past cue: their days and clock times are not imminent."""
+    starts = [h.first for h in fired if h.rule.effect == "cue" and h.rule.value in _QUIETING]
+    if not starts:
+        return set()
+    ids = sentence_ids(text)
+    return {ids[start] for start in starts}
+
+
+def _flags(reading: _Reading) -> frozenset[str]:
+    flags = flag_values(reading.fired)
+    for evidence in reading.computed:
+        flags.add(evidence.rule.split(".")[1])
+    return frozenset(flags)
+
+
+def _form_place(field: str | None, ruleset: Ruleset) -> Mention | None:
+    """The web form's place field, used only when the text itself names no place."""
+    if not field or not field.strip():
+        return None
+    text = tokenise(field)
+    return scene(locate(text, ruleset.matcher.scan(text), ruleset, trusted=True))
+
+
+def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:
+    evidence = [
+        _Evidence(h.first, h.order, h.rule.id, h.last)
+        for h in reading.fired
+        if explains(category, h)
+    ]
+    evidence += reading.computed
+    evidence.sort(key=lambda e: (e.first, e.order))
+    words: dict[str, list[str]] = {}
+    for item in evidence:
+        quoted = words.setdefault(item.rule, [])
+        written = reading.text.words(item.first, item.last)
+        if written not in quoted:
+            quoted.append(written)
+    hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
+    return hits + ([RuleHit(default_rule, ())] if default_rule else [])
+
+
+def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:
+    if where is not None:
+        rule = "place.fuzzy" if where.fuzzy else "place.text"
+        return [RuleHit(rule, (text.words(where.first, where.last),))]
+    return [RuleHit("place.form", (field,))] if field else []
+
+
+def _substances(fired: Sequence[Fired]) -> tuple[str, ...]:
+    return tuple(sorted({h.rule.value for h in fired if h.rule.effect == "substance"}))
+
+
+def _confident(category: str, antenna: str, where: Mention | None, form: Mention | None) -> bool:
+    exact = (where is not None and not where.fuzzy) or (form is not None and not form.fuzzy)
+    return category not in _NOT_ACTIONABLE and exact and antenna != DG

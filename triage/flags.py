@@ -1,0 +1,45 @@
+"""Flags the calendar and the gazetteer add to the flag rules: an age under 18, a border post."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from triage.cues import words_before
+from triage.evidence import Fired
+from triage.normalise import NormalisedText
+
+ADULT = 18
+_YEARS = {"ans", "an", "years", "year", "yo"}
+_AGE_INTRO = {"de", "a", "age", "agee", "ages", "agees", "aged"}
+# "depuis plus de 2 ans", "il y a environ 3 ans": durations, not ages.
+_DURATION = {"plus", "moins", "pres", "environ", "depuis", "pendant", "fait", "y"}
+
+
+def minor_age(text: NormalisedText) -> tuple[int, int] | None:
+    """The words giving an age under 18 ("une fille de 14 ans", "âgés de 12 ans",
+    "moins de 18 ans", "a 15 year old"), if any."""
+    norms = text.norms
+    for index, word in enumerate(norms[:-1]):
+        if not (word.isdigit() and len(word) <= 2 and norms[index + 1] in _YEARS):
+            continue
+        if _is_minor(text, index, int(word)):
+            return index, index + 1
+    return None
+
+
+def _is_minor(text: NormalisedText, index: int, age: int) -> bool:
+    before = words_before(text, index, 2)
+    if before == ("de", "moins"):
+        return age <= ADULT
+    if age >= ADULT:
+        return False
+    unit = text.norms[index + 1]
+    if unit in ("year", "years"):
+        return text.norms[index + 2 : index + 3] == ("old",)
+    if unit == "yo":
+        return True
+    return bool(before) and before[0] in _AGE_INTRO and not set(before[1:]) & _DURATION
+
+
+def flag_values(fired: Sequence[Fired]) -> set[str]:
+    return {h.rule.value for h in fired if h.rule.effect == "flag"}

@@ -1,0 +1,70 @@
+"""One pass of multi-phrase matching over a normalised tip, whole words only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from triage.normalise import NormalisedText
+
+RULE = "rule"
+PLACE = "place"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a phrase stands for: a rule (by index) or a gazetteer variant (by index)."""
+
+    kind: str
+    ref: int
+    length: int  # in words
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    first: int  # index of the first word
+    last: int  # index of the last word
+    entry: Entry
+
+
+class PhraseMatcher:
+    """An Aho-Corasick automaton over " phrase " keys: the framing spaces make every match a
+    whole-word match, so "tama" never fires inside "tamashek"."""
+
+    def __init__(self, phrases: Mapping[str, Sequence[Entry]]) -> None:
+        automaton: Any = ahocorasick.Automaton()
+        for phrase, entries in phrases.items():
+            key = f" {phrase} "
+            automaton.add_word(key, (len(key), tuple(entries)))
+        automaton.make_automaton()
+        self._automaton = automaton
+        self._empty = not phrases
+
+    def scan(self, text: NormalisedText) -> list[Match]:
+        if self._empty:
+            return []
+        starts = _word_starts(text.norms)
+        matches: list[Match] = []
+        for end, (length, entries) in self._automaton.iter(text.joined):
+            # The key starts with the space before its first word.
+            first = starts[end - length + 2]
+            matches.extend(Match(first, first + entry.length - 1, entry) for entry in entries)
+        return matches
+
+    def count(self, joined: str) -> int:
+        """Bare keyword scanning, without any interpretation (the benchmark's baseline)."""
+        if self._empty:
+            return 0
+        return sum(1 for _ in self._automaton.iter(joined))
+
+
+def _word_starts(norms: Sequence[str]) -> dict[int, int]:
+    starts: dict[int, int] = {}
+    position = 1
+    for index, word in enumerate(norms):
+        starts[position] = index
+        position += len(word) + 1
+    return starts

@@ -1,0 +1,235 @@
+"""Tip text normalisation: one canonical spelling per word, with a way back to the tip's words.
+
+Reporters write French with or without accents, in capitals, in SMS shorthand, with Bambara words
+written in the Bambara alphabet (ɛ, ɔ, ɲ, ŋ) or without it, and sometimes in English. Matching
+works on the normalised words; every normalised word keeps the span of the original word it came
+from, so a decision can quote the tip as it was written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Sentence breaks are kept as a token of their own so that a phrase never matches across two
+# sentences and time cues ("chaque soir") only colour their own sentence.
+BREAK = "|"
+
+_TOKEN = re.compile(
+    r"(?P<date>\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?!\d)"
+    r"|(?P<time>\d{1,2}[:hH]\d{2})(?!\d)"
+    r"|(?P<word>[^\W_]+)"
+    r"|(?P<stop>[.!?;:\n|]+)"
+)
+_WORD = re.compile(r"[^\W_]+")
+# Letters written three times or more are shouting or stretching ("yaaaamba"); digits are not.
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_UNIT = re.compile(r"^(\d+)(kg|kgs|kilo|kilos|g|gr|t|tonne|tonnes|l|litres?)$")
+
+# Letters NFKD leaves whole: French ligatures and the Bambara alphabet.
+_LETTERS = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ɛ": "e",
+        "ɔ": "o",
+        "ɲ": "ny",
+        "ŋ": "ng",
+        "ø": "o",
+        "đ": "d",
+        "ł": "l",
+        "\u0131": "i",  # dotless i
+        "ʃ": "sh",
+        "ɓ": "b",
+        "ɗ": "d",
+        "ƴ": "y",
+    }
+)
+
+# SMS shorthand, read as the full word before any matching.
+_SHORTHAND: dict[str, tuple[str, ...]] = {
+    "slt": ("salut",),
+    "bjr": ("bonjour",),
+    "bnjr": ("bonjour",),
+    "bsr": ("bonsoir",),
+    "pr": ("pour",),
+    "pk": ("pourquoi",),
+    "pq": ("pourquoi",),
+    "prq": ("pourquoi",),
+    "qlq": ("quelque",),
+    "qlqs": ("quelques",),
+    "qq": ("quelque",),
+    "qqs": ("quelques",),
+    "qqn": ("quelqu", "un"),
+    "qlqn": ("quelqu", "un"),
+    "auj": ("aujourd", "hui"),
+    "ajd": ("aujourd", "hui"),
+    "ajrd": ("aujourd", "hui"),
+    "aujrd": ("aujourd", "hui"),
+    "aujourdhui": ("aujourd", "hui"),
+    "ojd": ("aujourd", "hui"),
+    "auj8": ("aujourd", "hui"),
+    "ojourdhui": ("aujourd", "hui"),
+    "dm": ("demain",),
+    "dmn": ("demain",),
+    "dmain": ("demain",),
+    "2m1": ("demain",),
+    "2main": ("demain",),
+    "dem1": ("demain",),
+    "demin": ("demain",),
+    "ya": ("il", "y", "a"),
+    "tt": ("tout",),
+    "tjr": ("toujours",),
+    "tjrs": ("toujours",),
+    "bcp": ("beaucoup",),
+    "ds": ("dans",),
+    "ki": ("qui",),
+    "koi": ("quoi",),
+    "kwa": ("quoi",),
+    "ke": ("que",),
+    "kil": ("qu", "il"),
+    "kel": ("quel",),
+    "qd": ("quand",),
+    "qnd": ("quand",),
+    "mnt": ("maintenant",),
+    "mtn": ("maintenant",),
+    "mntn": ("maintenant",),
+    "maintenan": ("maintenant",),
+    "vs": ("vous",),
+    "ns": ("nous",),
+    "jms": ("jamais",),
+    "swar": ("soir",),
+    "swa": ("soir",),
+    "nui": ("nuit",),
+    "avc": ("avec",),
+    "ac": ("avec",),
+    "gd": ("grand",),
+    "grd": ("grand",),
+    "cmt": ("comment",),
+    "cmnt": ("comment",),
+    "keske": ("est", "ce", "que"),
+    "kesk": ("est", "ce", "que"),
+    "chui": ("je", "suis"),
+    "jsuis": ("je", "suis"),
+    "svp": ("s", "il", "vous", "plait"),
+}
+# Shorthand that depends on the next word: "c soir" is "ce soir", "sa fait" is "ça fait".
+_BEFORE: dict[tuple[str, str], str] = {
+    ("c", "soir"): "ce",
+    ("se", "soir"): "ce",
+    ("c", "matin"): "ce",
+    ("se", "matin"): "ce",
+    ("set", "nuit"): "cette",
+    ("cet", "nuit"): "cette",
+    ("ste", "nuit"): "cette",
+    ("sa", "fait"): "ca",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """The words of a tip, normalised, each with the span of the tip's text it came from."""
+
+    source: str
+    norms: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    capitalised: tuple[bool, ...]
+    all_caps: bool
+
+    @property
+    def joined(self) -> str:
+        """The words separated by single spaces and framed by spaces, for whole-word search."""
+        return " " + " ".join(self.norms) + " "
+
+    def words(self, first: int, last: int) -> str:
+        """The tip's own text for the words first..last, as the reporter wrote it."""
+        return self.source[self.spans[first][0] : self.spans[last][1]]
+
+    def sentence_start(self, index: int) -> bool:
+        return index == 0 or self.norms[index - 1] == BREAK
+
+    def is_break(self, index: int) -> bool:
+        return not 0 <= index < len(self.norms) or self.norms[index] == BREAK
+
+    def colon_after(self, index: int) -> bool:
+        after = index + 1
+        if after >= len(self.norms) or self.norms[after] != BREAK:
+            return False
+        start, end = self.spans[after]
+        return ":" in self.source[start:end]
+
+
+def _fold_once(text: str) -> str:
+    text = text.casefold().translate(_LETTERS)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _REPEATS.sub(r"\1", text)
+
+
+@lru_cache(maxsize=65536)
+def fold_word(raw: str) -> tuple[str, ...]:
+    """The normalised words one written word stands for (none, one, or several)."""
+    text = raw
+    for _ in range(4):  # casefolding and NFKD can each expose work for the other
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    words: list[str] = []
+    for piece in _WORD.findall(text):
+        unit = _UNIT.match(piece)
+        if unit:
+            words.extend(unit.groups())
+        else:
+            words.extend(_SHORTHAND.get(piece, (piece,)))
+    return tuple(words)
+
+
+def _fold_special(kind: str, raw: str) -> tuple[str, ...]:
+    folded = _fold_once(raw)
+    return (folded.replace(":", "h"),) if kind == "time" else (folded,)
+
+
+def tokenise(text: str) -> NormalisedText:
+    """Split a tip into normalised words and sentence breaks, keeping each word's span."""
+    norms: list[str] = []
+    spans: list[tuple[int, int]] = []
+    caps: list[bool] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "word"
+        raw = match.group()
+        if kind == "stop":
+            if norms and norms[-1] != BREAK:
+                norms.append(BREAK)
+                spans.append(match.span())
+                caps.append(False)
+            continue
+        pieces = fold_word(raw) if kind == "word" else _fold_special(kind, raw)
+        upper = raw[:1].isupper()
+        for piece in pieces:
+            norms.append(piece)
+            spans.append(match.span())
+            caps.append(upper)
+    if norms and norms[-1] == BREAK:
+        del norms[-1], spans[-1], caps[-1]
+    _apply_context(norms)
+    return NormalisedText(
+        source=text,
+        norms=tuple(norms),
+        spans=tuple(spans),
+        capitalised=tuple(caps),
+        all_caps=text.upper() == text and text.lower() != text,
+    )
+
+
+def _apply_context(norms: list[str]) -> None:
+    for index in range(len(norms) - 1):
+        replacement = _BEFORE.get((norms[index], norms[index + 1]))
+        if replacement is not None:
+            norms[index] = replacement
+
+
+def normalise_text(text: str) -> str:
+    """The tip as one normalised string: words separated by spaces, sentences by ``|``."""
+    return " ".join(tokenise(text).norms)

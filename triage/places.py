@@ -1,0 +1,174 @@
+"""Finding the places a tip names, and which of them is the scene rather than a destination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from triage.cues import ends_before, sentence_ids, starts_after
+from triage.gazetteer import Place
+from triage.matcher import PLACE, Match
+from triage.normalise import NormalisedText
+from triage.ruleset import Ruleset
+
+_ROUTE_CUES = ("destination_before", "origin_before", "route_to")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    place: int  # index into the gazetteer's places
+    first: int
+    last: int
+    fuzzy: bool = False
+    destination: bool = False
+    bare_noun: bool = False  # named by a common noun ("l'aéroport"), not by its name
+
+
+def locate(
+    text: NormalisedText, matches: Iterable[Match], ruleset: Ruleset, *, trusted: bool = False
+) -> list[Mention]:
+    """The places named, in the order of the text. ``trusted`` text is a place field: every
+    name in it is meant as a place, so short names need no locative cue."""
+    exact = _longest([m for m in matches if m.entry.kind == PLACE], ruleset)
+    mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
+    mentions += _typos(text, _claimed(exact), ruleset, trusted=trusted)
+    mentions.sort(key=lambda m: m.first)
+    return _mark_destinations(text, _drop_yielding(text, mentions, ruleset), ruleset)
+
+
+def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
+    """Overlapping names: the longest wins ("Bamako Coura" over "Bamako", "aéroport de Sénou"
+    over "Sénou"); a look-alike never takes words another name already holds."""
+    taken: set[int] = set()
+    mentions: list[Mention] = []
+    for match in sorted(matches, key=lambda m: (m.first - m.last, m.first)):
+        words = set(range(match.first, match.last + 1))
+        if not words & taken:
+            taken |= words
+            variant = ruleset.gazetteer.variants[match.entry.ref]
+            mentions.append(
+                Mention(variant.place, match.first, match.last, bare_noun=variant.generic)
+            )
+    return mentions
+
+
+def _claimed(mentions: Iterable[Mention]) -> set[int]:
+    return {index for m in mentions for index in range(m.first, m.last + 1)}
+
+
+def _stands_as_place(text: NormalisedText, mention: Mention, ruleset: Ruleset) -> bool:
+    if not ruleset.gazetteer.places[mention.place].ambiguous:
+        return True
+    return _place_cue(text, mention.first, mention.last, ruleset)
+
+
+def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) -> bool:
+    """A word is read as a place after a locative ("à Koro", "taa Boni"), before a Bambara
+    postposition ("Gao la"), as a "Name:" heading, or capitalised mid-sentence."""
+    cues = ruleset.cues
+    if ends_before(text, first, cues["locative_before"], cues["skip_before_place"]):
+        return True
+    if starts_after(text, last, cues["locative_after"]):
+        return True
+    if text.sentence_start(first):
+        return first == 0 and text.colon_after(last)
+    return text.capitalised[first] and not text.all_caps
+
+
+def _typos(
+    text: NormalisedText, claimed: set[int], ruleset: Ruleset, *, trusted: bool
+) -> list[Mention]:
+    found: list[Mention] = []
+    index = 0
+    while index < len(text.norms):
+        mention = _typo_at(text, index, claimed, ruleset, trusted=trusted)
+        if mention is None:
+            index += 1
+            continue
+        found.append(mention)
+        index = mention.last + 1
+    return found
+
+
+def _typo_at(
+    text: NormalisedText, index: int, claimed: set[int], ruleset: Ruleset, *, trusted: bool
+) -> Mention | None:
+    # Two words first ("Kalaban Koira"), unless the first is a word of its own ("a Bougoni").
+    for last in (index + 1, index):
+        words = text.norms[index : last + 1]
+        if len(words) != last - index + 1 or claimed & {index, last}:
+            continue
+        if not all(word.isalpha() for word in words):  # digits, sentence breaks
+            continue
+        if last > index and (len(words[0]) < 4 or ruleset.fuzzy.is_known(words[0])):
+            continue
+        place = ruleset.fuzzy.find("".join(words))
+        if place is not None and (trusted or _place_cue(text, index, last, ruleset)):
+            return Mention(place, index, last, fuzzy=True)
+    return None
+
+
+def _drop_yielding(
+    text: NormalisedText, mentions: list[Mention], ruleset: Ruleset
+) -> list[Mention]:
+    """Names that give way to a more precise one in the same tip."""
+    places = ruleset.gazetteer.places
+    kinds = {places[m.place].kind for m in mentions}
+    town_named = "locality" in kinds
+    inner_bamako = bool(kinds & {"bamako", "airport"})
+    kept = []
+    for mention in mentions:
+        place = places[mention.place]
+        if place.kind == "city" and inner_bamako:
+            continue  # "Bamako, quartier Banconi" is Banconi
+        if place.generic and town_named:
+            continue  # "le grand marché de Sikasso" is Sikasso
+        if place.kind == "airport" and _other_airport(text, mention, mentions, places):
+            continue  # "l'aéroport de Gao" is Gao
+        kept.append(mention)
+    return kept
+
+
+def _other_airport(
+    text: NormalisedText, airport: Mention, mentions: Sequence[Mention], places: Sequence[Place]
+) -> bool:
+    if not airport.bare_noun:
+        return False
+    for other in mentions:
+        gap = text.norms[airport.last + 1 : other.first]
+        if other.first > airport.last and len(gap) <= 1 and set(gap) <= {"de", "d", "of"}:
+            return places[other.place].kind == "locality"
+    return False
+
+
+def _mark_destinations(
+    text: NormalisedText, mentions: list[Mention], ruleset: Ruleset
+) -> list[Mention]:
+    cues = {name: ruleset.cues[name] for name in _ROUTE_CUES}
+    skip = ruleset.cues["skip_before_place"]
+    sentence = sentence_ids(text) if len(mentions) > 1 else ()
+    marked: list[Mention] = []
+    for mention in mentions:
+        destination = ends_before(text, mention.first, cues["destination_before"], skip)
+        previous = marked[-1] if marked else None
+        if (
+            not destination
+            and previous is not None
+            and sentence[previous.first] == sentence[mention.first]
+        ):
+            # "de X à Y": Y is where the drugs go, X where they are.
+            destination = (
+                ends_before(text, mention.first, cues["route_to"], skip)
+                and not previous.destination
+                and ends_before(text, previous.first, cues["origin_before"], skip)
+            )
+        marked.append(replace(mention, destination=destination))
+    return marked
+
+
+def scene(mentions: Sequence[Mention]) -> Mention | None:
+    """The place that routes: the first that is not a destination, else the first named."""
+    for mention in mentions:
+        if not mention.destination:
+            return mention
+    return mentions[0] if mentions else None

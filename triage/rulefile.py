@@ -1,0 +1,223 @@
+"""The rules file: keyword rules, the engine's cue word lists, and the priority table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from triage.normalise import BREAK, tokenise
+from triage.vocabulary import CATEGORIES, CUES, FLAGS, LOCATED, PRIORITIES, SUBSTANCES
+from triage.yamlnodes import NodeReader
+
+_RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_EFFECTS = {"substance": SUBSTANCES, "category": CATEGORIES, "flag": FLAGS, "cue": CUES}
+_RULE_KEYS = {"id", "words", "note", "needs", "unless", "not_after", "drug_after", *_EFFECTS}
+CUE_LISTS = (
+    "negation_before",
+    "negation_after",
+    "locative_before",
+    "locative_after",
+    "destination_before",
+    "origin_before",
+    "route_to",
+    "skip_before_place",
+)
+_WHEN_KEYS = {"all", "any", "category", "category_not"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One keyword rule: the words that make it fire and what its firing means."""
+
+    id: str
+    effect: str  # substance | category | flag | cue
+    value: str
+    phrases: tuple[str, ...]  # normalised
+    needs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    not_after: frozenset[str] = frozenset()
+    drug_after: int = 0
+
+    @property
+    def group(self) -> str:
+        """Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir")."""
+        if (self.effect, self.value) == ("flag", "imminent") or self.effect == "cue":
+            return "time" if self.value != "drug" else "drug"
+        return self.effect if self.effect != "flag" else f"flag:{self.value}"
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.needs or self.unless)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityRule:
+    id: str
+    priority: str
+    all_of: frozenset[str]
+    any_of: frozenset[str]
+    categories: frozenset[str]
+    categories_not: frozenset[str]
+
+    def applies(self, category: str, facts: frozenset[str]) -> bool:
+        return (
+            self.all_of <= facts
+            and (not self.any_of or bool(self.any_of & facts))
+            and (not self.categories or category in self.categories)
+            and category not in self.categories_not
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    rules: tuple[Rule, ...]
+    cues: dict[str, frozenset[tuple[str, ...]]]
+    priority: tuple[PriorityRule, ...]
+
+
+def phrase_of(reader: NodeReader, text: str, node: yaml.Node) -> str:
+    """A word or phrase as the engine sees it: normalised, one space between words."""
+    norms = tokenise(text).norms
+    if not norms:
+        raise reader.error(node, f"'{text}' has no letters or digits")
+    if BREAK in norms:
+        raise reader.error(node, f"'{text}' contains sentence punctuation (. ! ? ; :)")
+    return " ".join(norms)
+
+
+def read_rules(reader: NodeReader) -> RuleBook:
+    top = reader.mapping(
+        reader.root,
+        allowed={"rules", "cues", "priority"},
+        required=frozenset({"rules", "cues", "priority"}),
+    )
+    rules = [_rule(reader, node) for node in reader.sequence(top["rules"], non_empty="no rules")]
+    _check_ids(reader, rules, reader.sequence(top["rules"]))
+    return RuleBook(
+        rules=tuple(rules),
+        cues=_cues(reader, top["cues"]),
+        priority=_priority(reader, top["priority"]),
+    )
+
+
+def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
+    entries = reader.mapping(node, allowed=_RULE_KEYS, required=frozenset({"id", "words"}))
+    rule_id = reader.string(entries["id"])
+    if not _RULE_ID.match(rule_id):
+        raise reader.error(entries["id"], f"rule id '{rule_id}' must look like family.name")
+    effect, value = _effect(reader, node, entries)
+    words = reader.strings(entries["words"], non_empty=f"rule '{rule_id}' has no words")
+    phrases = tuple(dict.fromkeys(phrase_of(reader, text, at) for text, at in words))
+    return Rule(
+        id=rule_id,
+        effect=effect,
+        value=value,
+        phrases=phrases,
+        needs=_names(reader, entries.get("needs")),
+        unless=_names(reader, entries.get("unless")),
+        not_after=frozenset(_phrases(reader, entries.get("not_after"))),
+        drug_after=_drug_after(reader, entries.get("drug_after")),
+    )
+
+
+def _effect(reader: NodeReader, node: yaml.Node, entries: dict[str, yaml.Node]) -> tuple[str, str]:
+    effects = [key for key in _EFFECTS if key in entries]
+    if len(effects) != 1:
+        raise reader.error(node, f"a rule says exactly one of {', '.join(_EFFECTS)}")
+    effect = effects[0]
+    value = reader.string(entries[effect])
+    if value not in _EFFECTS[effect]:
+        known = ", ".join(_EFFECTS[effect])
+        raise reader.error(entries[effect], f"unknown {effect} '{value}' (known: {known})")
+    return effect, value
+
+
+def _names(reader: NodeReader, node: yaml.Node | None) -> tuple[str, ...]:
+    return () if node is None else tuple(text for text, _ in reader.strings(node))
+
+
+def _phrases(reader: NodeReader, node: yaml.Node | None) -> list[str]:
+    if node is None:
+        return []
+    return [phrase_of(reader, text, at) for text, at in reader.strings(node)]
+
+
+def _drug_after(reader: NodeReader, node: yaml.Node | None) -> int:
+    return 0 if node is None else reader.integer(node, low=1, high=10)
+
+
+def _check_ids(reader: NodeReader, rules: list[Rule], nodes: list[yaml.Node]) -> None:
+    seen: set[str] = set()
+    for rule, node in zip(rules, nodes, strict=True):
+        if rule.id in seen:
+            raise reader.error(node, f"rule id '{rule.id}' is used twice")
+        seen.add(rule.id)
+    for rule, node in zip(rules, nodes, strict=True):
+        for name in (*rule.needs, *rule.unless):
+            if not any(matches_name(name, other.id) for other in rules if other is not rule):
+                raise reader.error(node, f"rule '{rule.id}' refers to unknown rule '{name}'")
+
+
+def matches_name(name: str, rule_id: str) -> bool:
+    """``sub.*`` names every rule of the family, any other name one rule."""
+    if name.endswith(".*"):
+        return rule_id.startswith(name[:-1])
+    return rule_id == name
+
+
+def _cues(reader: NodeReader, node: yaml.Node) -> dict[str, frozenset[tuple[str, ...]]]:
+    entries = reader.mapping(node, allowed=set(CUE_LISTS), required=frozenset(CUE_LISTS))
+    return {
+        name: frozenset(tuple(p.split(" ")) for p in _phrases(reader, entries[name]))
+        for name in CUE_LISTS
+    }
+
+
+def _priority(reader: NodeReader, node: yaml.Node) -> tuple[PriorityRule, ...]:
+    items = reader.sequence(node, non_empty="the priority table is empty")
+    table = tuple(_priority_rule(reader, item) for item in items)
+    last = table[-1]
+    if last.all_of or last.any_of or last.categories or last.categories_not:
+        raise reader.error(items[-1], "the last priority rule must have no condition (the default)")
+    return table
+
+
+def _priority_rule(reader: NodeReader, node: yaml.Node) -> PriorityRule:
+    entries = reader.mapping(
+        node,
+        allowed={"id", "priority", "when", "note"},
+        required=frozenset({"id", "priority", "when"}),
+    )
+    priority = reader.string(entries["priority"])
+    if priority not in PRIORITIES:
+        raise reader.error(entries["priority"], f"unknown priority '{priority}'")
+    when = (
+        reader.mapping(entries["when"], allowed=_WHEN_KEYS) if _has_items(entries["when"]) else {}
+    )
+    facts = {*FLAGS, LOCATED}
+    return PriorityRule(
+        id=reader.string(entries["id"]),
+        priority=priority,
+        all_of=_closed(reader, when.get("all"), facts, "fact"),
+        any_of=_closed(reader, when.get("any"), facts, "fact"),
+        categories=_closed(reader, when.get("category"), set(CATEGORIES), "category"),
+        categories_not=_closed(reader, when.get("category_not"), set(CATEGORIES), "category"),
+    )
+
+
+def _has_items(node: yaml.Node) -> bool:
+    return not (isinstance(node, yaml.MappingNode) and not node.value)
+
+
+def _closed(
+    reader: NodeReader, node: yaml.Node | None, known: set[str], what: str
+) -> frozenset[str]:
+    if node is None:
+        return frozenset()
+    values = reader.strings(node)
+    for value, at in values:
+        if value not in known:
+            raise reader.error(at, f"unknown {what} '{value}' (known: {', '.join(sorted(known))})")
+    return frozenset(value for value, _ in values)
