@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from channels.sms.webhook import router as sms_router
 from channels.twilio_webhook import TwilioWebhookConfig
+from service.console import install_console
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.limits import BodySizeLimit
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_base_url=settings.public_base_url,
     )
     install_error_handlers(app)
+    install_console(app)  # after the generic handlers: console pages render errors as HTML
     app.middleware("http")(log_requests)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_webhook_bytes)
     app.include_router(health_router)

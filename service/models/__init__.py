@@ -1,6 +1,7 @@
 """Database tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from service.models.antennas import Antenna
+from service.models.console import AuditEntry, SessionStage, StaffSession, TotpUse
 from service.models.intake import Channel, Direction, Message, Reporter, Tip, TipStatus
 from service.models.outbox import OutboxEntry
 from service.models.staff import Role, StaffUser
@@ -8,6 +9,7 @@ from service.models.triage import Case, CaseStatus, DuplicateKind, DuplicateLink
 
 __all__ = [
     "Antenna",
+    "AuditEntry",
     "Case",
     "CaseStatus",
     "Channel",
@@ -18,8 +20,11 @@ __all__ = [
     "OutboxEntry",
     "Reporter",
     "Role",
+    "SessionStage",
+    "StaffSession",
     "StaffUser",
     "Tip",
     "TipStatus",
+    "TotpUse",
     "TriageDecision",
 ]

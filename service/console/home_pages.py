@@ -1,0 +1,38 @@
+"""The console's home page: what this role can open, and the rules version for supervisors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from service.console.auth import CurrentStaff
+from service.console.csrf import csrf_protect
+from service.console.navigation import navigation_for
+from service.console.templates import render
+from service.models import Role
+from service.runtime import Runtime
+
+router = APIRouter(
+    prefix="/console",
+    dependencies=[Depends(csrf_protect)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+RULES_VIEWERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+def rules_version(request: Request) -> str:
+    runtime: Runtime = request.app.state.runtime
+    return str(runtime.rules.current().version)
+
+
+@router.get("")
+async def home(request: Request, staff: CurrentStaff) -> Response:
+    context = {
+        "pages": [item for item in navigation_for(staff.role) if item.href != "/console"],
+        "rules_version": rules_version(request) if staff.role in RULES_VIEWERS else None,
+        "password_changed": request.query_params.get("mot_de_passe") == "change",
+    }
+    return render(request, "console/home.html", context)

@@ -1,0 +1,94 @@
+"""Changing one's password: forced after the first sign-in, or at will once signed in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import delete
+from sqlmodel import col
+from starlette.responses import Response
+
+from service.audit import record_audit
+from service.console import passwords
+from service.console.auth import SIGN_IN_PATH, staff_session
+from service.console.csrf import csrf_protect
+from service.console.db import DbSession
+from service.console.templates import render
+from service.models import SessionStage, StaffSession, StaffUser
+
+router = APIRouter(
+    prefix="/console",
+    dependencies=[Depends(csrf_protect)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+_ALLOWED_STAGES = (SessionStage.PASSWORD_CHANGE, SessionStage.ACTIVE)
+LiveSession = Annotated[StaffSession | None, Depends(staff_session)]
+
+
+async def _signed_in_user(
+    request: Request, session: DbSession, live: StaffSession | None
+) -> StaffUser | None:
+    if live is None or live.stage not in _ALLOWED_STAGES:
+        return None
+    user = await session.get(StaffUser, live.user_id)
+    if user is None or user.disabled:
+        return None
+    if live.stage == SessionStage.ACTIVE:
+        request.state.staff = user  # the page shows the navigation once fully signed in
+    return user
+
+
+@router.get("/mot-de-passe")
+async def password_page(request: Request, session: DbSession, live: LiveSession) -> Response:
+    user = await _signed_in_user(request, session, live)
+    if user is None or live is None:
+        return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    return render(request, "console/password.html", {"forced": live.stage != SessionStage.ACTIVE})
+
+
+@router.post("/mot-de-passe")
+async def change_password(
+    request: Request,
+    session: DbSession,
+    live: LiveSession,
+    new_password: Annotated[str, Form(max_length=passwords.MAX_LENGTH + 1)],
+    confirmation: Annotated[str, Form(max_length=passwords.MAX_LENGTH + 1)],
+    current_password: Annotated[str, Form(max_length=passwords.MAX_LENGTH + 1)] = "",
+) -> Response:
+    user = await _signed_in_user(request, session, live)
+    if user is None or live is None:
+        return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    forced = live.stage != SessionStage.ACTIVE
+    problem = await _problem(user, forced, current_password, new_password, confirmation)
+    if problem is not None:
+        context = {"forced": forced, "error_key": problem}
+        return render(request, "console/password.html", context, status_code=422)
+    user.password_hash = await passwords.hash_password(new_password)
+    user.must_change_password = False
+    session.add(user)
+    live.stage = SessionStage.ACTIVE
+    session.add(live)
+    # Every other browser signed in as this person is signed out.
+    await session.execute(
+        delete(StaffSession).where(
+            col(StaffSession.user_id) == user.id, col(StaffSession.id) != live.id
+        )
+    )
+    await record_audit(session=session, actor=user, action="password_changed")
+    return RedirectResponse("/console?mot_de_passe=change", status_code=303)
+
+
+async def _problem(
+    user: StaffUser, forced: bool, current: str, new: str, confirmation: str
+) -> str | None:
+    # A forced change follows a sign-in with both factors seconds ago; otherwise ask again.
+    if not forced and not await passwords.verify_password(user.password_hash, current):
+        return "console.password.current_wrong"
+    problem = passwords.password_problem(new, confirmation, username=user.username)
+    if problem is None and await passwords.verify_password(user.password_hash, new):
+        return "console.password.unchanged"
+    return problem
