@@ -12,6 +12,8 @@ from triage.rulefile import Rule, matches_name
 from triage.ruleset import Ruleset
 
 _NEGATION_WINDOW = 2
+# "près de la gendarmerie": the landmark word may sit three words after the preposition.
+_NOT_AFTER_WINDOW = 3
 _NEGATABLE = ("category", "flag")
 
 
@@ -66,9 +68,11 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
 
 
 def _cancelled(text: NormalisedText, hit: Fired, ruleset: Ruleset) -> bool:
-    before = words_before(text, hit.first, _NEGATION_WINDOW)
-    if hit.rule.not_after and any(word in hit.rule.not_after for word in before):
+    if hit.rule.not_after and any(
+        word in hit.rule.not_after for word in words_before(text, hit.first, _NOT_AFTER_WINDOW)
+    ):
         return True
+    before = words_before(text, hit.first, _NEGATION_WINDOW)
     if hit.rule.effect not in _NEGATABLE:
         return False
     cues = ruleset.cues

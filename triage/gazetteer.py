@@ -77,6 +77,8 @@ class _Builder:
         self.taken: set[str] = set()
 
     def add(self, place: Place, names: list[tuple[str, yaml.Node]], generic: set[str]) -> None:
+        if any(known.name == place.name for known in self.places):
+            raise self.reader.error(names[0][1], f"'{place.name}' is listed twice")
         index = len(self.places)
         self.places.append(place)
         for text, node in names:
@@ -92,8 +94,9 @@ class _Builder:
 
 def _forms(phrase: str) -> list[str]:
     # "Kalaban Coura" is also written "Kalabancoura"; hyphens are spaces after normalisation.
-    joined = phrase.replace(" ", "")
-    return [phrase] if joined == phrase or not joined.isalpha() else [phrase, joined]
+    words = phrase.split(" ")
+    joined = "".join(words)
+    return [phrase, joined] if len(words) == 2 and joined.isalpha() else [phrase]
 
 
 def read_gazetteer(reader: NodeReader) -> Gazetteer:

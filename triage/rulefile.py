@@ -155,9 +155,12 @@ def _check_ids(reader: NodeReader, rules: list[Rule], nodes: list[yaml.Node]) ->
             raise reader.error(node, f"rule id '{rule.id}' is used twice")
         seen.add(rule.id)
     for rule, node in zip(rules, nodes, strict=True):
-        for name in (*rule.needs, *rule.unless):
-            if not any(matches_name(name, other.id) for other in rules if other is not rule):
-                raise reader.error(node, f"rule '{rule.id}' refers to unknown rule '{name}'")
+        entries = reader.mapping(node, allowed=_RULE_KEYS)
+        for key in ("needs", "unless"):
+            for name in getattr(rule, key):
+                if not any(matches_name(name, other.id) for other in rules if other is not rule):
+                    message = f"rule '{rule.id}' refers to unknown rule '{name}'"
+                    raise reader.error(entries[key], message)
 
 
 def matches_name(name: str, rule_id: str) -> bool:

@@ -1,0 +1,121 @@
+"""Categories and substances: activity precedence, drug matter with or without a listed
+substance, and the non-drug categories."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.triage.conftest import Triage
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("un camion de yamba à Kati", "trafic"),
+        ("il stocke 20 kg de cocaïne", "trafic"),
+        ("une mule a avalé des boulettes de cocaïne", "trafic"),
+        ("il est complice des trafiquants de drogue", "trafic"),
+        ("des grossistes vendent le tramadol en cartons", "trafic"),
+        ("tramadol caaman bɛ mobili kɔnɔ", "trafic"),
+        ("il cultive le chanvre dans son champ de mil", "production"),
+        ("un labo fabrique des comprimés", "production"),
+        ("il blanchit l'argent de la drogue", "blanchiment"),
+        ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
+        ("un dealer vend du kush", "vente"),
+        ("un fumoir où on trouve du yamba", "vente"),
+        ("les élèves achètent du diazépam chez une dame", "vente"),
+        ("la pharmacie vend le tramadol sans ordonnance", "vente"),
+        ("il y a du yamba à Banconi", "vente"),  # available at a place
+        ("mon frère fume le yamba à la maison", "consommation"),
+        ("les jeunes sniffent de la colle", "consommation"),
+        ("mon voisin ne vend pas la drogue, il la fume", "consommation"),
+    ],
+)
+def test_each_activity_is_recognised(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("un dealer de Bamako transporte des sacs de kush", "trafic"),  # trafic > vente
+        ("un labo fabrique le crystal et le vend", "production"),  # production > vente
+        ("il vend du yamba et il a construit des immeubles", "blanchiment"),
+        ("ils fument et vendent du kush", "vente"),  # vente > consommation
+        ("un réseau vend de la méthamphétamine", "vente"),  # a network alone is not trafic
+        ("yamba caaman bɛ feere", "vente"),  # "caaman" alone is not bulk
+        ("il vend beaucoup de yamba", "vente"),
+    ],
+)
+def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("bonjour", "non_exploitable"),
+        ("Test test 123", "non_exploitable"),
+        ("Merci pour votre travail", "non_exploitable"),
+        ("vous êtes des incapables", "non_exploitable"),
+        ("c'est quoi ce numéro ?", "non_exploitable"),
+        ("yamba", "non_exploitable"),  # a lone word
+        ("Est-ce que le tramadol est interdit ?", "non_exploitable"),
+        ("Je veux signaler un vol de moto à Ségou", "hors_competence"),
+        ("des contrebandiers passent des cigarettes", "hors_competence"),
+        ("ils vendent de l'alcool frelaté", "hors_competence"),
+        ("un accident de camion à Kita", "hors_competence"),
+        ("des hommes armés ont attaqué le village", "hors_competence"),
+    ],
+)
+def test_no_drug_means_hors_competence_or_nothing_to_act_on(
+    triage: Triage, text: str, category: str
+) -> None:
+    decision = triage(text)
+    assert decision.category == category
+    assert (decision.priority, decision.antenna) == ("P4", "DG")
+
+
+def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
+    decision = triage("Bonsoir, un passager du vol d'Addis a avalé des boulettes de cocaïne")
+    assert decision.category == "trafic"
+    assert not [rule for rule in decision.rules if rule.startswith(("cat.hors", "cat.non_"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "substances"),
+    [
+        ("yamba jouin chanvre indien herbe kush skunk marijuana joint résine haschich chira weed",
+         ("cannabis",)),
+        ("cocaïne coke crack", ("cocaine",)),
+        ("HEROINE", ("heroine",)),
+        ("méthamphétamine meth crystal", ("methamphetamine",)),
+        ("tramadol 200 tramol tramal", ("tramadol",)),
+        ("diazépam valium rivotril", ("psychotropes",)),
+        ("faux médicaments, médicaments de la rue, pharmacie par terre",
+         ("medicaments_contrefaits",)),
+        ("éphédrine", ("precurseurs",)),
+        ("chicha narguilé", ("chicha",)),
+        ("de la drogue et des stupéfiants", ()),
+        ("des comprimés sans nom", ()),
+        ("ils sniffent de la colle", ()),
+        ("yamba et coke et tramadol", ("cannabis", "cocaine", "tramadol")),
+    ],
+)  # fmt: skip
+def test_substances_are_named_by_their_words(
+    triage: Triage, text: str, substances: tuple[str, ...]
+) -> None:
+    assert triage(f"il vend {text}").substances == substances
+
+
+def test_acids_are_precursors_only_for_making_drugs(triage: Triage) -> None:
+    assert "precurseurs" in triage("des bidons d'acide pour fabriquer de la drogue").substances
+    assert "precurseurs" not in triage("il vend de l'acide et du yamba").substances
+
+
+def test_the_words_that_fired_are_quoted_as_written(triage: Triage) -> None:
+    decision = triage("Gros stock de COKE a Bamako")
+    words = {hit.rule: hit.words for hit in decision.hits}
+    assert words["cat.trafic.bulk"] == ("Gros stock",)
+    assert words["sub.cocaine"] == ("COKE",)
+    assert words["place.text"] == ("Bamako",)

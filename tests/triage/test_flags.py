@@ -1,0 +1,66 @@
+"""Flags: weapons, public agents, minors, terrorism, borders, and negations."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.triage.conftest import Triage
+
+SCENE = "un dealer vend du yamba à Kayes"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("des hommes armés", "armes"),
+        ("il a un pistolet", "armes"),
+        ("ils ont des kalachnikovs", "armes"),
+        ("ARMES", "armes"),
+        ("un policier le protège", "agent_public"),
+        ("les gendarmes de la brigade", "agent_public"),
+        ("un douanier", "agent_public"),
+        ("des hommes en tenue", "agent_public"),
+        ("le maire est complice", "agent_public"),
+        ("un agent de l'OCS le couvre", "agent_public"),
+        ("la police le protège", "agent_public"),
+        ("il vend aux élèves", "mineurs"),
+        ("des talibés", "mineurs"),
+        ("une fille de 14 ans", "mineurs"),
+        ("des enfants âgés de 12 ans", "mineurs"),
+        ("les jeunes de moins de 18 ans", "mineurs"),
+        ("a 15 year old boy", "mineurs"),
+        ("un groupe jihadiste", "terrorisme"),
+        ("des katibas du JNIM", "terrorisme"),
+        ("près de la frontière", "frontiere"),
+        ("en passant par Zégoua", "frontiere"),
+        ("en passant par Kourémalé", "frontiere"),
+    ],
+)
+def test_flag_words(triage: Triage, text: str, flag: str) -> None:
+    assert flag in triage(f"{SCENE}, {text}").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("il n'a pas d'armes", "armes"),
+        ("sans armes", "armes"),
+        ("aux jeunes", "mineurs"),
+        ("aux étudiants", "mineurs"),
+        ("depuis plus de 2 ans", "mineurs"),
+        ("un homme de 25 ans", "mineurs"),
+        ("le gardien de nuit et l'infirmier", "agent_public"),
+        ("derrière le commissariat", "agent_public"),
+        ("près de la gendarmerie", "agent_public"),
+        ("il n'y a pas de policiers", "agent_public"),
+        ("ses gardes du corps", "agent_public"),
+        ("près de Kadiolo", "frontiere"),
+    ],
+)
+def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:
+    assert flag not in triage(f"{SCENE}, {text}").flags
+
+
+def test_a_border_post_flags_even_when_it_does_not_route(triage: Triage) -> None:
+    decision = triage("un camion de yamba quitte Sikasso pour Zégoua")
+    assert (decision.antenna, decision.flags) == ("SIK", ("frontiere",))

@@ -1,0 +1,213 @@
+"""The gazetteer at work: exact names, typos, short names that are also words, look-alikes,
+origin versus destination, the airport, Bamako, and the web form's place field."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.triage.conftest import Triage
+
+SHORT_NAMES = ["San", "Bla", "Gao", "Koro", "Kati", "Nara", "Boni", "Ber", "Dilly", "Mena", "Sema"]
+
+
+@pytest.mark.parametrize("name", SHORT_NAMES)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "il vend du yamba à {}",
+        "yamba bɛ feere {} la",
+        "{}: il vend du yamba",
+        "il vend du yamba vers {}",
+        "Le vendeur de yamba est un vieux {} connu",
+    ],
+)
+def test_a_short_name_is_a_place_after_a_locative_a_heading_or_a_capital(
+    triage: Triage, name: str, template: str
+) -> None:
+    assert triage(template.format(name)).place == name
+
+
+@pytest.mark.parametrize("name", SHORT_NAMES)
+@pytest.mark.parametrize(
+    "template", ["{} il vend du yamba", "il vend du yamba {} ok", "IL VEND DU YAMBA {} OK"]
+)
+def test_a_short_name_used_as_a_word_is_no_place(triage: Triage, name: str, template: str) -> None:
+    decision = triage(template.format(name.lower() if template[0] != "I" else name.upper()))
+    assert decision.place is None
+    assert decision.antenna == "DG"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bla bla bla arrêtez de nous déranger",
+        "n ye yamba san a fɛ",  # san: to buy
+        "le vieux koro du quartier vend le yamba",  # kɔrɔ: old
+        "il a touché un gros boni en vendant du tramadol",
+        "je veux vous dire que mon voisin vend la drogue",  # dire, not Diré
+        "une maison en banco où on vend du yamba",  # banco: mud brick, not Banco
+    ],
+)
+def test_ordinary_words_that_spell_a_place_name_no_place(triage: Triage, text: str) -> None:
+    assert triage(text).place is None
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "antenna"),
+    [
+        ("on vend du yamba à Kalaban Coura", "Kalaban Coura", "BKO-RD"),
+        ("on vend du yamba à Kalabancoura", "Kalaban Coura", "BKO-RD"),
+        ("on vend du yamba à Kalaban-Koura", "Kalaban Coura", "BKO-RD"),
+        ("on vend du yamba à Kalaban Coro", "Kalaban Coro", "KKR"),
+        ("on vend du yamba à Kalabancoro", "Kalaban Coro", "KKR"),
+        ("on vend du yamba à Djicoroni Para", "Djicoroni Para", "BKO-RG"),
+        ("on vend du yamba à Baco Djicoroni", "Baco Djicoroni", "BKO-RD"),
+        ("on vend du yamba à Baco-Djikoroni", "Baco Djicoroni", "BKO-RD"),
+        ("on vend du yamba à Medina Koura", "Médina Coura", "BKO-RG"),
+        ("on vend du yamba à Bamako Coura", "Bamako Coura", "BKO-RG"),
+    ],
+)
+def test_look_alike_names_stay_different_places(
+    triage: Triage, text: str, place: str, antenna: str
+) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (place, antenna)
+
+
+@pytest.mark.parametrize(
+    ("typo", "place"),
+    [
+        ("Sikkasso", "Sikasso"),
+        ("Bougoni", "Bougouni"),
+        ("Tomboctou", "Tombouctou"),
+        ("Koutialla", "Koutiala"),
+        ("Sevaree", "Sévaré"),
+        ("Niamakorro", "Niamakoro"),
+        ("Kalaban Koira", "Kalaban Coura"),
+        ("Yirimadjio", "Yirimadio"),
+    ],
+)
+def test_a_typo_of_one_or_two_letters_still_names_the_place(
+    triage: Triage, typo: str, place: str
+) -> None:
+    decision = triage(f"un dealer vend du yamba à {typo}")
+    assert decision.place == place
+    assert "place.fuzzy" in decision.rules
+    assert not decision.confident  # a guessed place waits for a duty officer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "une belle fille vend du yamba",  # belle is not Ballé
+        "il a fallu attendre, il vend du yamba",  # fallu is not Fallou
+        "il vend du yamba à Kato",  # four letters: never guessed
+        "il vend du yamba à Gaoo",
+        "il vend du yamba à Sikassoooxyz",
+    ],
+)
+def test_no_place_is_guessed_from_words_or_short_names(triage: Triage, text: str) -> None:
+    assert triage(text).place is None
+
+
+def test_an_exact_look_alike_is_never_overridden_by_a_typo(triage: Triage) -> None:
+    # "Kalaban Coro" is two letters from "Kalaban Coura": the exact name wins.
+    assert triage("un dealer à Kalaban Coro vend du kush").place == "Kalaban Coro"
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "antenna"),
+    [
+        ("un camion de yamba va de Sikasso à Ségou", "Sikasso", "SIK"),
+        ("un camion de yamba part pour Ségou depuis Sikasso", "Sikasso", "SIK"),
+        ("un camion de yamba arrive à Ségou en provenance de Sikasso", "Sikasso", "SIK"),
+        ("un camion de yamba à destination de Mopti a quitté Kayes", "Kayes", "KAY"),
+        ("des motos transportent du yamba vers Gao", "Gao", "GAO"),
+        ("A truck carries cannabis from Kayes to Kita", "Kayes", "KAY"),
+        ("camion dɔ bɛ yamba ta Kita ka taa Kayes", "Kita", "KAY"),
+        ("un car quitte Bamako pour Ségou avec du tramadol", "Bamako", "DG"),
+    ],
+)
+def test_origin_or_scene_routes_before_a_destination(
+    triage: Triage, text: str, place: str, antenna: str
+) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (place, antenna)
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "antenna"),
+    [
+        ("une mule arrive à l'aéroport de Bamako-Sénou", "aéroport de Bamako-Sénou", "BKO-AIR"),
+        ("une mule avec de la coke à l'aéroport", "aéroport de Bamako-Sénou", "BKO-AIR"),
+        ("cocaïne à l'aeroport Modibo Keita", "aéroport de Bamako-Sénou", "BKO-AIR"),
+        ("cocaine through Senou airport", "aéroport de Bamako-Sénou", "BKO-AIR"),
+        ("une vieille vend du tramadol à Sénou", "Sénou", "BKO-RD"),
+        ("des colis de tramadol passent par l'aéroport de Gao", "Gao", "GAO"),
+    ],
+)
+def test_the_airport_needs_its_name_and_senou_alone_is_the_quartier(
+    triage: Triage, text: str, place: str, antenna: str
+) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (place, antenna)
+
+
+def test_bamako_alone_is_located_but_routed_to_the_dg(triage: Triage) -> None:
+    decision = triage("un gros stock de coke à Bamako")
+    assert (decision.place, decision.antenna, decision.priority) == ("Bamako", "DG", "P2")
+    assert "route.dg.bamako_city" in decision.rules
+    assert not decision.confident
+
+
+def test_a_quartier_is_more_precise_than_bamako(triage: Triage) -> None:
+    decision = triage("À Bamako, quartier Magnambougou, un homme stocke du tramadol")
+    assert (decision.place, decision.antenna) == ("Magnambougou", "BKO-RD")
+
+
+def test_a_generic_landmark_gives_way_to_a_named_town(triage: Triage) -> None:
+    assert triage("on vend du tramadol au grand marché").place == "Grand Marché"
+    assert triage("on vend du tramadol au grand marché de Sikasso").place == "Sikasso"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Un dealer vend du crack près de la Tour de l'Afrique", "Tour de l'Afrique"),
+        ("Au stade du 26 mars ils fument des joints", "Stade du 26 Mars"),
+        ("Des trafiquants à l'ACI 2000", "ACI 2000"),
+        ("des gens vendent le yamba à Hèrèmakono", "Hèrèmakono"),
+        ("des gens vendent le yamba à Heremakono", "Hèrèmakono"),
+        ("des gens vendent le yamba à Dioila", "Dioïla"),
+        ("des gens vendent le yamba à TOMBOUCTOU", "Tombouctou"),
+        ("drug dealers in Timbuktu", "Tombouctou"),
+        ("vente de tramadol à Ménaka", "Ménaka"),
+    ],
+)
+def test_landmarks_and_spelling_variants(triage: Triage, text: str, place: str) -> None:
+    assert triage(text).place == place
+
+
+def test_the_form_place_field_is_used_when_the_text_names_no_place(triage: Triage) -> None:
+    decision = triage("ils vendent du rivotril au bord du fleuve", place="Koulikoro")
+    assert (decision.place, decision.antenna) == ("Koulikoro", "KKR")
+    assert "place.form" in decision.rules
+    assert decision.confident
+
+
+def test_the_text_wins_over_the_form_place_field(triage: Triage) -> None:
+    decision = triage("un grossiste stocke du tramadol à San", place="Ségou")
+    assert (decision.place, decision.antenna) == ("San", "SAN")
+
+
+def test_a_short_name_in_the_form_field_needs_no_cue(triage: Triage) -> None:
+    assert triage("on vend du yamba ici", place="Gao").antenna == "GAO"
+    assert triage("on vend du yamba ici", place="Sikkasso").place == "Sikasso"
+    assert triage("on vend du yamba ici", place="chez moi").place is None
+
+
+def test_tama_never_fires_inside_a_longer_word(triage: Triage) -> None:
+    # Whole words only: "Sanankoroba" holds "San" and "koro", "Niamakoro" holds "koro".
+    assert triage("il vend du yamba à Sanankoroba").place == "Sanankoroba"
+    assert triage("il vend du yamba à Niamakoro").place == "Niamakoro"
+    assert triage("un grand trafiquant de Ménaka").place == "Ménaka"
