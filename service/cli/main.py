@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli import keys, users
+from service.cli import audit, keys, users
 from service.settings import Settings
 
 app = typer.Typer(help="Tipline — ligne anonyme de l'OCS.", no_args_is_help=True)
@@ -17,6 +17,7 @@ rules_app = typer.Typer(help="Règles et gazetier de tri.", no_args_is_help=True
 app.add_typer(rules_app, name="rules")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 
 
 @app.command()

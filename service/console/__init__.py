@@ -21,7 +21,15 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def install_console(app: FastAPI) -> None:
-    from service.console import api_me, home_pages, password_pages, sign_in_pages
+    from service.console import (
+        admin_pages,
+        api_admin,
+        api_me,
+        audit_pages,
+        home_pages,
+        password_pages,
+        sign_in_pages,
+    )
 
     settings = app.state.settings
     app.state.client_throttle = ClientThrottle()
@@ -30,5 +38,13 @@ def install_console(app: FastAPI) -> None:
         ConsoleSecurityHeaders, https=settings.public_base_url.startswith("https://")
     )
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
-    for module in (sign_in_pages, password_pages, home_pages, api_me):
+    for module in (
+        sign_in_pages,
+        password_pages,
+        home_pages,
+        admin_pages,
+        audit_pages,
+        api_me,
+        api_admin,
+    ):
         app.include_router(module.router)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,6 +16,20 @@ from service.models import Role, SessionStage, StaffSession, StaffUser
 
 API_PREFIX = "/api/v1"
 SIGN_IN_PATH = "/console/connexion"
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """What pages show of the signed-in person; still readable after a rollback expired the row."""
+
+    id: uuid.UUID
+    username: str
+    role: Role
+    antenna_code: str | None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> StaffView:
+        return cls(user.id, user.username, Role(user.role), user.antenna_code)
 
 
 class NotSignedIn(TiplineError):
@@ -45,9 +61,14 @@ async def current_staff(request: Request, session: DbSession) -> StaffUser:
     if user is None or user.disabled:
         await session.delete(row)
         raise NotSignedIn()
-    request.state.staff = user
+    show_as_signed_in(request, user)
     request.state.staff_session = row
     return user
+
+
+def show_as_signed_in(request: Request, user: StaffUser) -> None:
+    """Pages rendered for this request show ``user``'s name and navigation."""
+    request.state.staff = StaffView.of(user)
 
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
@@ -70,7 +91,7 @@ def is_api_request(request: Request) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def staff_of(request: Request) -> StaffUser | None:
+def staff_of(request: Request) -> StaffView | None:
     """The staff member ``current_staff`` found for this request, if it ran."""
     staff: Any = getattr(request.state, "staff", None)
-    return staff if isinstance(staff, StaffUser) else None
+    return staff if isinstance(staff, StaffView) else None

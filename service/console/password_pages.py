@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from service.audit import record_audit
 from service.console import passwords
-from service.console.auth import SIGN_IN_PATH, staff_session
+from service.console.auth import SIGN_IN_PATH, show_as_signed_in, staff_session
 from service.console.csrf import csrf_protect
 from service.console.db import DbSession
 from service.console.templates import render
@@ -38,7 +38,7 @@ async def _signed_in_user(
     if user is None or user.disabled:
         return None
     if live.stage == SessionStage.ACTIVE:
-        request.state.staff = user  # the page shows the navigation once fully signed in
+        show_as_signed_in(request, user)  # the navigation shows once fully signed in
     return user
 
 
