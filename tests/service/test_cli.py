@@ -155,7 +155,7 @@ def test_rules_check_prints_the_version_and_fails_on_a_broken_file(
     assert good.returncode == 0
     assert good.stdout.startswith("OK ")
     assert bad.returncode != 0
-    assert "line" in bad.stderr.lower() or "ligne" in bad.stderr.lower()
+    assert "rules.yaml:3:" in bad.stderr  # the file and the line of the problem
 
 
 def test_production_refuses_placeholder_secrets(fresh_env: dict[str, str]) -> None:
