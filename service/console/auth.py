@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import delete
+from sqlmodel import col
 
 from channels.errors import Forbidden, TiplineError
 from service.console.db import DbSession
-from service.console.sessions import SESSION_COOKIE, SessionPolicy, find_session
+from service.console.sessions import SESSION_COOKIE, SessionPolicy, find_session, touch
+from service.db import transaction
 from service.models import Role, SessionStage, StaffSession, StaffUser
+from service.models.types import utcnow
+from service.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 SIGN_IN_PATH = "/console/connexion"
@@ -49,7 +54,20 @@ async def staff_session(request: Request, session: DbSession) -> StaffSession | 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return await find_session(session=session, token=token, policy=session_policy(request))
+    row = await find_session(session=session, token=token)
+    if row is None:
+        return None
+    if session_policy(request).expired(row, utcnow()):
+        await _forget_session(request, row.id)
+        return None
+    return row
+
+
+async def _forget_session(request: Request, session_id: uuid.UUID) -> None:
+    """In a unit of work of its own: the request's may roll back (it is about to refuse)."""
+    runtime: Runtime = request.app.state.runtime
+    async with transaction(runtime.sessions) as own:
+        await own.execute(delete(StaffSession).where(col(StaffSession.id) == session_id))
 
 
 async def current_staff(request: Request, session: DbSession) -> StaffUser:
@@ -59,8 +77,9 @@ async def current_staff(request: Request, session: DbSession) -> StaffUser:
         raise NotSignedIn()
     user = await session.get(StaffUser, row.user_id)
     if user is None or user.disabled:
-        await session.delete(row)
+        await _forget_session(request, row.id)
         raise NotSignedIn()
+    touch(row, utcnow())  # after the checks: nothing is written before a refusal
     show_as_signed_in(request, user)
     request.state.staff_session = row
     return user

@@ -11,6 +11,7 @@ statement of intent the test holds them to. Routes in ``PUBLIC_ROUTES`` work bef
 
 from __future__ import annotations
 
+from service.console.casework_rules import CASEWORK_RULES
 from service.models import Role
 
 ALL_ROLES = frozenset(Role)
@@ -61,4 +62,5 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/api/v1/antennas/{code}"): ADMIN_SUPERVISOR,
     ("GET", "/api/v1/audit"): AUDITOR,
     # Console work (queue, tips, cases, escalation, dashboard): add its routes below.
+    **CASEWORK_RULES,
 }

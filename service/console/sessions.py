@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.responses import Response
@@ -77,25 +77,31 @@ async def rotate_session(*, session: AsyncSession, row: StaffSession, stage: Ses
     return token
 
 
-async def find_session(
-    *, session: AsyncSession, token: str, policy: SessionPolicy
-) -> StaffSession | None:
-    """The live session a cookie names; an expired one is deleted on sight."""
-    row = (
+async def find_session(*, session: AsyncSession, token: str) -> StaffSession | None:
+    """The session row a cookie names, expired or not (see ``SessionPolicy.expired``)."""
+    return (
         await session.scalars(
             select(StaffSession).where(col(StaffSession.token_hash) == hash_session_token(token))
         )
     ).first()
-    if row is None:
-        return None
-    now = utcnow()
-    if policy.expired(row, now):
-        await session.delete(row)
-        return None
+
+
+def touch(row: StaffSession, now: datetime) -> None:
     if now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
-        session.add(row)
-    return row
+
+
+async def purge_expired(*, session: AsyncSession, policy: SessionPolicy) -> None:
+    """Forget sessions nobody can use any more (browsers that never came back)."""
+    now = utcnow()
+    await session.execute(
+        delete(StaffSession).where(
+            or_(
+                col(StaffSession.last_seen_at) < now - max(policy.idle, PENDING_LIFETIME),
+                col(StaffSession.created_at) < now - policy.absolute,
+            )
+        )
+    )
 
 
 async def close_session(*, session: AsyncSession, token: str) -> None:

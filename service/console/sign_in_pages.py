@@ -84,6 +84,7 @@ async def sign_in(
         return _refused(request, "console/sign_in.html", outcome, username=username[:64])
     if live is not None:  # whatever session this browser had ends here: new id
         await session.delete(live)
+    await sessions.purge_expired(session=session, policy=session_policy(request))
     stage = first_stage(outcome)
     _row, token = await sessions.open_session(session=session, user_id=outcome.id, stage=stage)
     return _with_new_session(request, token, _NEXT_PAGE[stage])
