@@ -44,4 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_webhook_bytes)
     app.include_router(health_router)
     app.include_router(sms_router)
+    _include_casework(app)
     return app
+
+
+def _include_casework(app: FastAPI) -> None:
+    """The duty officers' queue and tips, the antenna chiefs' cases, the dashboard; the API."""
+    from service.api.router import router as casework_api
+    from service.console import cases, dashboard, queue, tips
+
+    for module in (queue, tips, cases, dashboard):
+        app.include_router(module.router)
+    app.include_router(casework_api)

@@ -1,6 +1,20 @@
 """Database tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from service.models.antennas import Antenna
+from service.models.casework import (
+    AlertReason,
+    CaseEscalation,
+    CaseOutcome,
+    ChiefAlert,
+    ClosureReason,
+    InternalNote,
+    OutcomeKind,
+    SourceGrade,
+    StaffAlertPhone,
+    TipClaim,
+    TipClosure,
+    TriageCorrection,
+)
 from service.models.console import AuditEntry, SessionStage, StaffSession, TotpUse
 from service.models.intake import Channel, Direction, Message, Reporter, Tip, TipStatus
 from service.models.outbox import OutboxEntry
@@ -8,23 +22,35 @@ from service.models.staff import Role, StaffUser
 from service.models.triage import Case, CaseStatus, DuplicateKind, DuplicateLink, TriageDecision
 
 __all__ = [
+    "AlertReason",
     "Antenna",
     "AuditEntry",
     "Case",
+    "CaseEscalation",
+    "CaseOutcome",
     "CaseStatus",
     "Channel",
+    "ChiefAlert",
+    "ClosureReason",
     "Direction",
     "DuplicateKind",
     "DuplicateLink",
+    "InternalNote",
     "Message",
     "OutboxEntry",
+    "OutcomeKind",
     "Reporter",
     "Role",
     "SessionStage",
+    "SourceGrade",
+    "StaffAlertPhone",
     "StaffSession",
     "StaffUser",
     "Tip",
+    "TipClaim",
+    "TipClosure",
     "TipStatus",
     "TotpUse",
+    "TriageCorrection",
     "TriageDecision",
 ]

@@ -1,0 +1,40 @@
+"""``/api/v1/dashboard``: the dashboard's figures, for supervisors and administrators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from service.api.dependencies import DashboardReader, Now
+from service.api.schemas import DashboardDay, DashboardPublic
+from service.casework.dashboard import DashboardStats, dashboard_stats
+from service.console.csrf import csrf_protect
+from service.console.db import DbSession
+
+router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
+
+Days = Annotated[int, Query(ge=1, le=92)]
+
+
+@router.get("/dashboard", response_model=DashboardPublic)
+async def dashboard(
+    session: DbSession, _reader: DashboardReader, now: Now, days: Days = 14
+) -> DashboardPublic:
+    return dashboard_public(await dashboard_stats(session=session, now=now, days=days))
+
+
+def dashboard_public(stats: DashboardStats) -> DashboardPublic:
+    return DashboardPublic(
+        days=[
+            DashboardDay(day=day.isoformat(), by_channel=stats.tips_per_day[day])
+            for day in stats.days
+        ],
+        by_category=stats.by_category,
+        by_antenna=stats.by_antenna,
+        ack_buckets=stats.ack_buckets,
+        unacknowledged=stats.unacknowledged,
+        median_ack_minutes=stats.median_ack_minutes,
+        outcomes=stats.outcomes,
+        arrests=stats.arrests,
+    )

@@ -1,0 +1,280 @@
+"""Public shapes of the casework API. None carries an encrypted column, a phone number, a receipt
+code or a key: reporters appear by pseudonym, tips by their public reference."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.casework.vocabulary import MAX_TEXT_LENGTH
+
+_PUBLIC = ConfigDict(extra="forbid")
+
+
+class RuleHitPublic(BaseModel):
+    model_config = _PUBLIC
+    rule: str
+    words: list[str]
+
+
+class TriagePublic(BaseModel):
+    """The decision the officer works from, and which of its fields an officer corrected."""
+
+    model_config = _PUBLIC
+    category: str | None
+    priority: str | None
+    antenna: str | None
+    substances: list[str]
+    place: str | None
+    flags: list[str]
+    rules: list[str]
+    rules_version: str | None
+    confident: bool | None
+    hits: list[RuleHitPublic]
+    corrected: list[str]
+
+
+class OutcomePublic(BaseModel):
+    model_config = _PUBLIC
+    kind: str
+    substance: str | None
+    quantity: float | None
+    unit: str | None
+    arrests: int | None
+    recorded_at: datetime
+
+
+class CasePublic(BaseModel):
+    model_config = _PUBLIC
+    id: uuid.UUID
+    tip_id: uuid.UUID
+    reference: str
+    antenna: str
+    status: str
+    priority: str | None
+    category: str | None
+    created_at: datetime
+    ack_deadline: datetime | None
+    acknowledged_at: datetime | None
+    late: bool
+    escalated: bool
+    outcomes: list[OutcomePublic]
+
+
+class QueueItemPublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    reference: str
+    channel: str
+    status: str
+    received_at: datetime
+    priority: str | None
+    category: str | None
+    antenna: str | None
+    claimed_by: str | None
+    deadline: datetime | None
+    seconds_left: int | None
+    late: bool
+    escalated: bool
+    case_id: uuid.UUID | None
+
+
+class QueuePage(BaseModel):
+    model_config = _PUBLIC
+    total: int
+    items: list[QueueItemPublic]
+
+
+class MessagePublic(BaseModel):
+    model_config = _PUBLIC
+    reference: str
+    direction: str
+    created_at: datetime
+    text: str
+    delivery_status: str | None
+
+
+class RelatedTipPublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    reference: str
+    status: str
+    kind: str
+
+
+class PastTipPublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    reference: str
+    received_at: datetime
+    status: str
+    category: str | None
+    case_status: str | None
+    grade: str | None
+    outcomes: list[str]
+
+
+class SourcePublic(BaseModel):
+    """A source by pseudonym (``SRC-XXXX``); a web reporter has none."""
+
+    model_config = _PUBLIC
+    pseudonym: str | None
+    opted_out: bool
+    past_tips: list[PastTipPublic]
+
+
+class NotePublic(BaseModel):
+    model_config = _PUBLIC
+    author: str
+    created_at: datetime
+    text: str
+
+
+class TipDetailPublic(BaseModel):
+    model_config = _PUBLIC
+    id: uuid.UUID
+    reference: str
+    channel: str
+    status: str
+    received_at: datetime
+    triage: TriagePublic
+    conversation: list[MessagePublic]
+    duplicates: list[RelatedTipPublic]
+    merged: list[RelatedTipPublic]
+    merged_into: RelatedTipPublic | None
+    closure_reason: str | None
+    source: SourcePublic
+    grade: str | None
+    notes: list[NotePublic]
+    claimed_by: str | None
+    case: CasePublic | None
+
+
+class CaseDetailPublic(BaseModel):
+    model_config = _PUBLIC
+    case: CasePublic
+    channel: str
+    received_at: datetime
+    triage: TriagePublic
+    conversation: list[MessagePublic]
+    pseudonym: str | None
+    grade: str | None
+
+
+class CaseListPublic(BaseModel):
+    """``counts`` are by status, within the antenna(s) the caller may see."""
+
+    model_config = _PUBLIC
+    total: int
+    counts: dict[str, int]
+    items: list[CasePublic]
+
+
+class ClaimPublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    claimed_by: str | None
+
+
+class TipStatusPublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    reference: str
+    status: str
+    closure_reason: str | None
+    merged_into: str | None
+
+
+class QuestionQueued(BaseModel):
+    model_config = _PUBLIC
+    message_id: uuid.UUID
+    delivery_status: str | None
+
+
+class GradePublic(BaseModel):
+    model_config = _PUBLIC
+    tip_id: uuid.UUID
+    grade: str
+
+
+class AlertPhoneStatus(BaseModel):
+    """Whether an alert number is on file; the number itself is never given back."""
+
+    model_config = _PUBLIC
+    configured: bool
+
+
+class DashboardDay(BaseModel):
+    model_config = _PUBLIC
+    day: str
+    by_channel: dict[str, int]
+
+
+class DashboardPublic(BaseModel):
+    model_config = _PUBLIC
+    days: list[DashboardDay]
+    by_category: dict[str, int]
+    by_antenna: dict[str, int]
+    ack_buckets: dict[str, int]
+    unacknowledged: int
+    median_ack_minutes: dict[str, float | None]
+    outcomes: dict[str, int]
+    arrests: int
+
+
+# Request bodies.
+
+
+class CorrectionIn(BaseModel):
+    model_config = _PUBLIC
+    category: str | None = None
+    priority: str | None = None
+    antenna: str | None = None
+
+
+class RouteIn(BaseModel):
+    model_config = _PUBLIC
+    antenna: str = Field(max_length=16)
+
+
+class MergeIn(BaseModel):
+    model_config = _PUBLIC
+    into_tip_id: uuid.UUID
+
+
+class CloseIn(BaseModel):
+    model_config = _PUBLIC
+    reason: Literal["spam", "hors_champ"]
+
+
+class TextIn(BaseModel):
+    model_config = _PUBLIC
+    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+
+
+class GradeIn(BaseModel):
+    model_config = _PUBLIC
+    source_reliability: Literal["A", "B", "C", "D", "E", "F"]
+    information_credibility: int = Field(ge=1, le=6)
+
+
+class StatusIn(BaseModel):
+    model_config = _PUBLIC
+    status: Literal["nouveau", "en_cours", "operation_menee", "clos"]
+
+
+class OutcomeIn(BaseModel):
+    model_config = _PUBLIC
+    kind: Literal["saisie", "interpellations", "sans_suite"]
+    substance: str | None = None
+    quantity: float | None = Field(default=None, gt=0)
+    unit: str | None = None
+    arrests: int | None = Field(default=None, gt=0)
+
+
+class AlertPhoneIn(BaseModel):
+    model_config = _PUBLIC
+    phone: str = Field(min_length=8, max_length=32)

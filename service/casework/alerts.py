@@ -1,0 +1,201 @@
+"""SMS alerts to antenna chiefs: "N nouveaux signalements, dont X prioritaires", nothing more.
+
+An alert names no reference and no place: a chief's phone can be lost or read over a shoulder.
+Routing and escalation add an alert row and its delivery job in the same transaction; the job
+sends one SMS per chief for all the antenna's pending alerts, with the counts at sending time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from channels.i18n import translate
+from crypto import InvalidPhoneNumber, Keyring, Purpose, normalise_phone, open_text, seal_text
+from service.audit import record_audit
+from service.casework.effective import effective_triages
+from service.casework.errors import InvalidPhone
+from service.casework.vocabulary import URGENT_PRIORITIES
+from service.models import (
+    AlertReason,
+    Case,
+    CaseStatus,
+    ChiefAlert,
+    Role,
+    StaffAlertPhone,
+    StaffUser,
+)
+from service.outbox import add_job
+
+SendSms = Callable[[str, str], Awaitable[None]]  # (to, body)
+
+
+def queue_chief_alert(
+    *,
+    session: AsyncSession,
+    antenna_code: str,
+    reason: AlertReason,
+    now: datetime,
+    case_id: uuid.UUID | None = None,
+) -> ChiefAlert:
+    alert = ChiefAlert(antenna_code=antenna_code, reason=reason, case_id=case_id, created_at=now)
+    session.add(alert)
+    add_job(
+        session=session,
+        job_name="alert_antenna_chiefs",
+        args=[str(alert.id)],
+        job_key=f"alert_antenna_chiefs:{alert.id}",
+    )
+    return alert
+
+
+async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> list[ChiefAlert]:
+    """Cases routed by the rules (or anywhere else) whose chiefs have not been told yet."""
+    announced = select(col(ChiefAlert.case_id)).where(
+        col(ChiefAlert.reason) == AlertReason.ROUTED,
+        col(ChiefAlert.case_id) == col(Case.id),
+        col(ChiefAlert.antenna_code) == col(Case.antenna_code),
+    )
+    cases = await session.scalars(
+        select(Case).where(
+            col(Case.status) == CaseStatus.NEW,
+            col(Case.acknowledged_at).is_(None),
+            ~announced.exists(),
+        )
+    )
+    return [
+        queue_chief_alert(
+            session=session,
+            antenna_code=case.antenna_code,
+            reason=AlertReason.ROUTED,
+            now=now,
+            case_id=case.id,
+        )
+        for case in cases.all()
+    ]
+
+
+async def unacknowledged_counts(*, session: AsyncSession, antenna_code: str) -> tuple[int, int]:
+    """(new cases, of which urgent) for one antenna: what its chief has still to acknowledge."""
+    cases = (
+        await session.scalars(
+            select(Case).where(
+                col(Case.antenna_code) == antenna_code,
+                col(Case.acknowledged_at).is_(None),
+                col(Case.status) != CaseStatus.CLOSED,
+            )
+        )
+    ).all()
+    triages = await effective_triages(session=session, tip_ids=[case.tip_id for case in cases])
+    urgent = sum(1 for case in cases if triages[case.tip_id].priority in URGENT_PRIORITIES)
+    return len(cases), urgent
+
+
+def alert_text(count: int, urgent: int) -> str:
+    if count == 1:
+        return translate("console.alert.sms_one", count=count, urgent=urgent)
+    key = "console.alert.sms" if urgent > 1 else "console.alert.sms_few_urgent"
+    return translate(key, count=count, urgent=urgent)
+
+
+async def deliver_alert(
+    *, session: AsyncSession, keyring: Keyring, alert_id: uuid.UUID, send: SendSms, now: datetime
+) -> int:
+    """Send the antenna's pending alerts as one SMS per chief; how many SMS went out.
+
+    An alert already sent (a retried job, or one folded into an earlier SMS) sends nothing.
+    """
+    alert = await session.get(ChiefAlert, alert_id)
+    if alert is None or alert.sent_at is not None:
+        return 0
+    pending = await _pending_alerts(session=session, antenna_code=alert.antenna_code)
+    count, urgent = await unacknowledged_counts(session=session, antenna_code=alert.antenna_code)
+    sent = 0
+    if count:
+        body = alert_text(count, urgent)
+        for number in await chief_numbers(
+            session=session, keyring=keyring, antenna_code=alert.antenna_code
+        ):
+            await send(number, body)
+            sent += 1
+    for each in pending:
+        each.sent_at = now
+    return sent
+
+
+async def _pending_alerts(*, session: AsyncSession, antenna_code: str) -> list[ChiefAlert]:
+    found = await session.scalars(
+        select(ChiefAlert)
+        .where(
+            col(ChiefAlert.antenna_code) == antenna_code,
+            col(ChiefAlert.sent_at).is_(None),
+        )
+        .with_for_update()
+    )
+    return list(found.all())
+
+
+async def chief_numbers(*, session: AsyncSession, keyring: Keyring, antenna_code: str) -> list[str]:
+    """The alert numbers of the antenna's active chiefs, decrypted in memory for sending only."""
+    rows = await session.execute(
+        select(StaffAlertPhone)
+        .join(StaffUser, col(StaffUser.id) == col(StaffAlertPhone.staff_id))
+        .where(
+            col(StaffUser.role) == Role.ANTENNA_CHIEF,
+            col(StaffUser.antenna_code) == antenna_code,
+            col(StaffUser.disabled).is_(False),
+        )
+    )
+    return [_open_phone(keyring, phone) for phone in rows.scalars().all()]
+
+
+def _phone_context(staff_id: uuid.UUID) -> str:
+    return f"staff_phone:{staff_id}"
+
+
+def _open_phone(keyring: Keyring, phone: StaffAlertPhone) -> str:
+    return open_text(
+        keyring, Purpose.IDENTITY, phone.phone_ciphertext, context=_phone_context(phone.staff_id)
+    )
+
+
+async def change_alert_phone(
+    *, session: AsyncSession, keyring: Keyring, staff: StaffUser, phone: str, now: datetime
+) -> StaffAlertPhone:
+    """Store a chief's alert number sealed to their account; the trail says so, not the number."""
+    try:
+        number = normalise_phone(phone)
+    except InvalidPhoneNumber:
+        raise InvalidPhone() from None  # the message would quote the number
+    sealed = seal_text(keyring, Purpose.IDENTITY, number, context=_phone_context(staff.id))
+    stored = await session.get(StaffAlertPhone, staff.id)
+    if stored is None:
+        stored = StaffAlertPhone(staff_id=staff.id, phone_ciphertext=sealed, updated_at=now)
+        session.add(stored)
+    else:
+        stored.phone_ciphertext, stored.updated_at = sealed, now
+    await record_audit(session=session, actor=staff, action="staff.alert_phone_set")
+    return stored
+
+
+async def forget_alert_phone(*, session: AsyncSession, staff: StaffUser) -> bool:
+    stored = await session.get(StaffAlertPhone, staff.id)
+    if stored is None:
+        return False
+    await session.delete(stored)
+    await record_audit(session=session, actor=staff, action="staff.alert_phone_removed")
+    return True
+
+
+async def has_alert_phone(*, session: AsyncSession, staff: StaffUser) -> bool:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(StaffAlertPhone)
+        .where(col(StaffAlertPhone.staff_id) == staff.id)
+    )
+    return bool(found)

@@ -1,0 +1,56 @@
+"""What an antenna chief's case page shows: the tip's conversation and triage, the source's
+pseudonym and grade, the case's deadline, status and outcomes. Viewing it is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto import Keyring
+from service.audit import record_audit
+from service.casework.access import case_target
+from service.casework.cases import escalated_case_ids, outcomes_of
+from service.casework.effective import EffectiveTriage, effective_triage
+from service.casework.grading import latest_grades
+from service.casework.tip_view import ConversationLine, conversation
+from service.decisions import decision_hits
+from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
+from triage import RuleHit
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    tip: Tip
+    triage: EffectiveTriage
+    hits: list[RuleHit]
+    conversation: list[ConversationLine]
+    pseudonym: str | None
+    grade: str | None
+    escalated: bool
+    outcomes: list[CaseOutcome]
+
+
+async def case_detail(
+    *, session: AsyncSession, keyring: Keyring, case: Case, viewer: StaffUser
+) -> CaseDetail:
+    tip = await session.get(Tip, case.tip_id)
+    assert tip is not None  # cases.tip_id is a foreign key
+    triage = await effective_triage(session=session, tip_id=tip.id)
+    reporter = await session.get(Reporter, tip.reporter_id) if tip.reporter_id else None
+    detail = CaseDetail(
+        case=case,
+        tip=tip,
+        triage=triage,
+        hits=decision_hits(keyring, triage.decision) if triage.decision else [],
+        conversation=await conversation(session=session, keyring=keyring, tips=[tip]),
+        pseudonym=reporter.pseudonym if reporter else None,
+        grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),
+        escalated=case.id in await escalated_case_ids(session=session, cases=[case]),
+        outcomes=(await outcomes_of(session=session, case_ids=[case.id])).get(case.id, []),
+    )
+    await record_audit(
+        session=session, actor=viewer, action="case.viewed", target=case_target(case)
+    )
+    return detail

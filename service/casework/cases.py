@@ -1,0 +1,185 @@
+"""An antenna's cases: acknowledgement, status, outcomes; lists and counts bounded by antenna."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.audit import record_audit
+from service.casework.access import case_scope, case_target
+from service.casework.effective import EffectiveTriage, effective_triages
+from service.casework.errors import InvalidChoice
+from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCES
+from service.models import (
+    Case,
+    CaseEscalation,
+    CaseOutcome,
+    CaseStatus,
+    OutcomeKind,
+    StaffUser,
+    Tip,
+    TipStatus,
+)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    tip: Tip
+    triage: EffectiveTriage
+    escalated: bool
+
+    def late(self, now: datetime) -> bool:
+        deadline = self.case.ack_deadline
+        return self.case.acknowledged_at is None and deadline is not None and deadline <= now
+
+
+async def list_cases(
+    *, session: AsyncSession, staff: StaffUser, status: str | None = None
+) -> list[CaseRow]:
+    """The cases this person may see, most urgent first (then oldest)."""
+    query = select(Case, Tip).join(Tip, col(Tip.id) == col(Case.tip_id)).where(case_scope(staff))
+    if status is not None:
+        if status not in CASE_STATUSES:
+            raise InvalidChoice()
+        query = query.where(col(Case.status) == status)
+    rows = (await session.execute(query.order_by(col(Case.created_at)))).all()
+    triages = await effective_triages(session=session, tip_ids=[tip.id for _case, tip in rows])
+    escalated = await escalated_case_ids(session=session, cases=[case for case, _tip in rows])
+    listed = [
+        CaseRow(case=case, tip=tip, triage=triages[tip.id], escalated=case.id in escalated)
+        for case, tip in rows
+    ]
+    return sorted(listed, key=lambda row: (row.triage.priority or "P9", row.case.created_at))
+
+
+async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, int]:
+    """Cases by status, counted within what this person may see."""
+    rows = await session.execute(
+        select(col(Case.status), func.count()).where(case_scope(staff)).group_by(col(Case.status))
+    )
+    counts = dict.fromkeys(CASE_STATUSES, 0)
+    counts.update({str(status): int(count) for status, count in rows.all()})
+    return counts
+
+
+async def escalated_case_ids(*, session: AsyncSession, cases: list[Case]) -> set[uuid.UUID]:
+    """Cases escalated for missing their current deadline (a re-routed case starts afresh)."""
+    if not cases:
+        return set()
+    deadlines = {case.id: case.ack_deadline for case in cases if case.acknowledged_at is None}
+    found = await session.execute(
+        select(col(CaseEscalation.case_id), col(CaseEscalation.deadline)).where(
+            col(CaseEscalation.case_id).in_(deadlines)
+        )
+    )
+    return {case_id for case_id, deadline in found.all() if deadlines.get(case_id) == deadline}
+
+
+async def acknowledge_case(
+    *, session: AsyncSession, case: Case, staff: StaffUser, now: datetime
+) -> Case:
+    """Acknowledging twice keeps the first time: it is what the dashboard measures."""
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+        await record_audit(
+            session=session, actor=staff, action="case.acknowledged", target=case_target(case)
+        )
+    return case
+
+
+async def set_case_status(
+    *, session: AsyncSession, case: Case, staff: StaffUser, status: str, now: datetime
+) -> Case:
+    if status not in CASE_STATUSES:
+        raise InvalidChoice()
+    new = CaseStatus(status)
+    if new == case.status:
+        return case
+    if new != CaseStatus.NEW:
+        await acknowledge_case(session=session, case=case, staff=staff, now=now)
+    previous, case.status = case.status, new
+    tip = await session.get(Tip, case.tip_id)
+    if tip is not None:
+        tip.status = TipStatus.CLOSED if new == CaseStatus.CLOSED else TipStatus.ROUTED
+    await record_audit(
+        session=session,
+        actor=staff,
+        action="case.status_changed",
+        target=case_target(case),
+        details={"status": f"{previous} -> {new}"},
+    )
+    return case
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    kind: str
+    substance: str | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    arrests: int | None = None
+
+
+async def record_outcome(
+    *, session: AsyncSession, case: Case, staff: StaffUser, outcome: OutcomeInput, now: datetime
+) -> CaseOutcome:
+    _check_outcome(outcome)  # InvalidChoice before anything is written
+    seizure = outcome.kind == OutcomeKind.SEIZURE
+    row = CaseOutcome(
+        case_id=case.id,
+        kind=OutcomeKind(outcome.kind),
+        substance=outcome.substance if seizure else None,
+        quantity=outcome.quantity if seizure else None,
+        unit=outcome.unit if seizure else None,
+        arrests=outcome.arrests if outcome.kind == OutcomeKind.ARRESTS else None,
+        recorded_by=staff.id,
+        recorded_at=now,
+    )
+    session.add(row)
+    await acknowledge_case(session=session, case=case, staff=staff, now=now)
+    await record_audit(
+        session=session,
+        actor=staff,
+        action="case.outcome_recorded",
+        target=case_target(case),
+        details={"kind": row.kind},
+    )
+    return row
+
+
+def _check_outcome(outcome: OutcomeInput) -> None:
+    """A seizure names a substance and a quantity; arrests give their number."""
+    if outcome.kind == OutcomeKind.SEIZURE:
+        valid = (
+            outcome.substance in SUBSTANCES
+            and outcome.unit in QUANTITY_UNITS
+            and outcome.quantity is not None
+            and outcome.quantity > 0
+        )
+    elif outcome.kind == OutcomeKind.ARRESTS:
+        valid = outcome.arrests is not None and outcome.arrests > 0
+    else:
+        valid = outcome.kind == OutcomeKind.NO_FOLLOW_UP
+    if not valid:
+        raise InvalidChoice()
+
+
+async def outcomes_of(
+    *, session: AsyncSession, case_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[CaseOutcome]]:
+    if not case_ids:
+        return {}
+    found: dict[uuid.UUID, list[CaseOutcome]] = {}
+    for outcome in await session.scalars(
+        select(CaseOutcome)
+        .where(col(CaseOutcome.case_id).in_(case_ids))
+        .order_by(col(CaseOutcome.recorded_at))
+    ):
+        found.setdefault(outcome.case_id, []).append(outcome)
+    return found

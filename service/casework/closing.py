@@ -1,0 +1,98 @@
+"""Closing a tip without routing it: spam, out of scope, or merged into another tip."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.audit import record_audit
+from service.casework.access import ensure_open, tip_target
+from service.casework.claims import drop_claim, ensure_workable
+from service.casework.errors import CannotMerge, InvalidChoice, TipAlreadyRouted
+from service.casework.vocabulary import OFFICER_CLOSURES
+from service.models import (
+    Case,
+    ClosureReason,
+    DuplicateKind,
+    DuplicateLink,
+    StaffUser,
+    Tip,
+    TipClosure,
+    TipStatus,
+)
+
+
+async def close_tip(
+    *, session: AsyncSession, tip: Tip, officer: StaffUser, reason: str, now: datetime
+) -> TipClosure:
+    if reason not in OFFICER_CLOSURES:
+        raise InvalidChoice()
+    await _ensure_closable(session=session, tip=tip, officer=officer)
+    closure = _close(tip, officer=officer, reason=ClosureReason(reason), now=now)
+    session.add(closure)
+    await drop_claim(session=session, tip_id=tip.id)
+    await record_audit(
+        session=session,
+        actor=officer,
+        action="tip.closed",
+        target=tip_target(tip),
+        details={"reason": reason},
+    )
+    return closure
+
+
+async def merge_tip(
+    *, session: AsyncSession, tip: Tip, into: Tip, officer: StaffUser, now: datetime
+) -> TipClosure:
+    """The duplicate is closed and points to the tip kept; the tip kept shows its messages."""
+    if into.id == tip.id or into.status == TipStatus.CLOSED:
+        raise CannotMerge()
+    await _ensure_closable(session=session, tip=tip, officer=officer)
+    closure = _close(tip, officer=officer, reason=ClosureReason.MERGED, now=now)
+    closure.merged_into = into.id
+    session.add(closure)
+    await _confirm_duplicate(session=session, tip=tip, other=into, now=now)
+    await drop_claim(session=session, tip_id=tip.id)
+    await record_audit(
+        session=session,
+        actor=officer,
+        action="tip.merged",
+        target=tip_target(tip),
+        details={"into": into.reference},
+    )
+    return closure
+
+
+async def _ensure_closable(*, session: AsyncSession, tip: Tip, officer: StaffUser) -> None:
+    """A routed tip belongs to its antenna now: the chief closes the case instead."""
+    ensure_open(tip)
+    await ensure_workable(session=session, tip=tip, officer=officer)
+    if (await session.scalars(select(col(Case.id)).where(col(Case.tip_id) == tip.id))).first():
+        raise TipAlreadyRouted()
+
+
+def _close(tip: Tip, *, officer: StaffUser, reason: ClosureReason, now: datetime) -> TipClosure:
+    tip.status = TipStatus.CLOSED
+    return TipClosure(tip_id=tip.id, reason=reason, closed_by=officer.id, closed_at=now)
+
+
+async def _confirm_duplicate(*, session: AsyncSession, tip: Tip, other: Tip, now: datetime) -> None:
+    links = (
+        await session.scalars(
+            select(DuplicateLink).where(
+                col(DuplicateLink.tip_id).in_([tip.id, other.id]),
+                col(DuplicateLink.other_tip_id).in_([tip.id, other.id]),
+            )
+        )
+    ).all()
+    for link in links:
+        link.kind = DuplicateKind.CONFIRMED
+    if not any(link.tip_id == tip.id for link in links):
+        session.add(
+            DuplicateLink(
+                tip_id=tip.id, other_tip_id=other.id, kind=DuplicateKind.CONFIRMED, created_at=now
+            )
+        )

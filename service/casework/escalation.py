@@ -1,0 +1,65 @@
+"""Escalation: a case not acknowledged by its deadline is marked late, shown to the duty
+officers and supervisors in their queue, and its antenna's chiefs are alerted again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.audit import record_audit
+from service.casework.access import case_target
+from service.casework.alerts import queue_chief_alert
+from service.models import AlertReason, Case, CaseEscalation, CaseStatus
+
+
+async def overdue_cases(*, session: AsyncSession, now: datetime) -> list[Case]:
+    """Unacknowledged open cases past their deadline, not yet escalated for that deadline."""
+    already = select(col(CaseEscalation.id)).where(
+        and_(
+            col(CaseEscalation.case_id) == col(Case.id),
+            col(CaseEscalation.deadline) == col(Case.ack_deadline),
+        )
+    )
+    found = await session.scalars(
+        select(Case)
+        .where(
+            col(Case.acknowledged_at).is_(None),
+            col(Case.ack_deadline).is_not(None),
+            col(Case.ack_deadline) <= now,
+            col(Case.status) != CaseStatus.CLOSED,
+            ~already.exists(),
+        )
+        .order_by(col(Case.ack_deadline))
+        .with_for_update(skip_locked=True)
+    )
+    return list(found.all())
+
+
+async def escalate_overdue(*, session: AsyncSession, now: datetime) -> list[CaseEscalation]:
+    """Idempotent: a second run at the same instant finds nothing left to escalate."""
+    escalations = []
+    for case in await overdue_cases(session=session, now=now):
+        assert case.ack_deadline is not None  # filtered above
+        escalation = CaseEscalation(
+            case_id=case.id,
+            antenna_code=case.antenna_code,
+            deadline=case.ack_deadline,
+            escalated_at=now,
+        )
+        session.add(escalation)
+        escalations.append(escalation)
+        await record_audit(
+            session=session,
+            actor=None,
+            action="case.escalated",
+            target=case_target(case),
+            details={"antenna": case.antenna_code, "deadline": case.ack_deadline.isoformat()},
+        )
+    for antenna_code in sorted({escalation.antenna_code for escalation in escalations}):
+        queue_chief_alert(
+            session=session, antenna_code=antenna_code, reason=AlertReason.ESCALATED, now=now
+        )
+    return escalations

@@ -1,0 +1,34 @@
+"""A question to the reporter, sent through the officers' reply path without revealing them."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto import Keyring
+from service.audit import record_audit
+from service.casework.access import ensure_open, tip_target
+from service.casework.errors import ReporterUnreachable
+from service.casework.text import clean_text
+from service.models import Message, Reporter, StaffUser, Tip
+from service.replies import queue_reply
+
+
+async def ask_reporter(
+    *, session: AsyncSession, keyring: Keyring, tip: Tip, staff: StaffUser, body: str
+) -> Message:
+    """Web reporters read it at their follow-up page; phone reporters get it by SMS."""
+    text = clean_text(body)
+    ensure_open(tip)
+    if tip.reporter_id is not None:
+        reporter = await session.get(Reporter, tip.reporter_id)
+        if reporter is None or reporter.identity_ciphertext is None:
+            raise ReporterUnreachable()
+    message = queue_reply(session=session, keyring=keyring, tip=tip, body=text)
+    await record_audit(
+        session=session,
+        actor=staff,
+        action="tip.question_sent",
+        target=tip_target(tip),
+        details={"message": str(message.id)},
+    )
+    return message

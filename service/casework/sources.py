@@ -1,0 +1,82 @@
+"""A source's track record under its pseudonym: past tips, their grades and outcomes.
+
+Officers weigh a source by what came of its earlier tips; they never learn who it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.casework.cases import outcomes_of
+from service.casework.effective import effective_triages
+from service.casework.grading import latest_grades
+from service.models import Case, Reporter, Tip
+
+
+@dataclass(frozen=True)
+class PastTip:
+    tip_id: uuid.UUID
+    reference: str
+    received_at: datetime
+    status: str
+    category: str | None
+    case_status: str | None
+    grade: str | None
+    outcomes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    pseudonym: str | None  # None: a web reporter, who has no stable identity to follow
+    opted_out: bool
+    past_tips: list[PastTip]
+
+
+async def source_record(*, session: AsyncSession, tip: Tip) -> SourceRecord:
+    if tip.reporter_id is None:
+        return SourceRecord(pseudonym=None, opted_out=False, past_tips=[])
+    reporter = await session.get(Reporter, tip.reporter_id)
+    if reporter is None:
+        return SourceRecord(pseudonym=None, opted_out=False, past_tips=[])
+    result = await session.execute(
+        select(Tip, Case)
+        .outerjoin(Case, col(Case.tip_id) == col(Tip.id))
+        .where(col(Tip.reporter_id) == reporter.id, col(Tip.id) != tip.id)
+        .order_by(col(Tip.received_at).desc())
+    )
+    rows: list[tuple[Tip, Case | None]] = [(tip, case) for tip, case in result.all()]
+    return SourceRecord(
+        pseudonym=reporter.pseudonym,
+        opted_out=reporter.opted_out_at is not None,
+        past_tips=await _past_tips(session=session, rows=rows),
+    )
+
+
+async def _past_tips(
+    *, session: AsyncSession, rows: list[tuple[Tip, Case | None]]
+) -> list[PastTip]:
+    tip_ids = [tip.id for tip, _case in rows]
+    triages = await effective_triages(session=session, tip_ids=tip_ids)
+    grades = await latest_grades(session=session, tip_ids=tip_ids)
+    outcomes = await outcomes_of(
+        session=session, case_ids=[case.id for _tip, case in rows if case is not None]
+    )
+    return [
+        PastTip(
+            tip_id=tip.id,
+            reference=tip.reference,
+            received_at=tip.received_at,
+            status=tip.status,
+            category=triages[tip.id].category,
+            case_status=case.status if case else None,
+            grade=grades.get(tip.id),
+            outcomes=[o.kind for o in outcomes.get(case.id, [])] if case else [],
+        )
+        for tip, case in rows
+    ]

@@ -1,0 +1,179 @@
+"""Everything the tip page shows, decrypted in memory for this one view (which is audited)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from crypto import Keyring, Purpose, open_text
+from service.audit import record_audit
+from service.casework.access import tip_target
+from service.casework.cases import escalated_case_ids, outcomes_of
+from service.casework.claims import claimants
+from service.casework.effective import EffectiveTriage, corrections_of, overlay
+from service.casework.grading import latest_grades
+from service.casework.notes import NoteView, notes_of
+from service.casework.sources import SourceRecord, source_record
+from service.decisions import decision_hits, latest_decision
+from service.models import (
+    Case,
+    CaseOutcome,
+    DuplicateLink,
+    Message,
+    StaffUser,
+    Tip,
+    TipClosure,
+)
+from triage import RuleHit
+
+
+@dataclass(frozen=True)
+class ConversationLine:
+    reference: str  # a merged tip's messages show under the kept tip, with their own reference
+    direction: str
+    created_at: datetime
+    text: str
+    delivery_status: str | None
+
+
+@dataclass(frozen=True)
+class RelatedTip:
+    tip_id: uuid.UUID
+    reference: str
+    status: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case: Case
+    escalated: bool
+    outcomes: list[CaseOutcome]
+
+
+@dataclass(frozen=True)
+class TipDetail:
+    tip: Tip
+    triage: EffectiveTriage
+    hits: list[RuleHit]
+    corrections: list[tuple[str, str]]  # (field, value) in order, for the record
+    conversation: list[ConversationLine]
+    duplicates: list[RelatedTip]
+    merged: list[RelatedTip]
+    closure: TipClosure | None
+    merged_into: RelatedTip | None
+    source: SourceRecord
+    grade: str | None
+    notes: list[NoteView]
+    claimed_by: str | None
+    case: CaseSummary | None
+
+
+async def tip_detail(
+    *, session: AsyncSession, keyring: Keyring, tip: Tip, viewer: StaffUser
+) -> TipDetail:
+    """Reading a tip's content is recorded in the audit trail, whoever reads it."""
+    decision = await latest_decision(session=session, tip_id=tip.id)
+    corrections = await corrections_of(session=session, tip_id=tip.id)
+    merged = await _merged_into_this(session=session, tip=tip)
+    closure = await session.get(TipClosure, tip.id)
+    detail = TipDetail(
+        tip=tip,
+        triage=overlay(decision, corrections),
+        hits=decision_hits(keyring, decision) if decision else [],
+        corrections=[
+            (name, value)
+            for correction in corrections
+            for name in ("category", "priority", "antenna")
+            if (value := getattr(correction, name)) is not None
+        ],
+        conversation=await conversation(session=session, keyring=keyring, tips=[tip, *merged]),
+        duplicates=await _duplicates(session=session, tip=tip),
+        merged=[_related(other, "fusionne") for other in merged],
+        closure=closure,
+        merged_into=await _merged_into(session=session, closure=closure),
+        source=await source_record(session=session, tip=tip),
+        grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),
+        notes=await notes_of(session=session, keyring=keyring, tip_id=tip.id),
+        claimed_by=(await claimants(session=session, tip_ids=[tip.id])).get(tip.id),
+        case=await case_summary(session=session, tip=tip),
+    )
+    await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
+    return detail
+
+
+async def conversation(
+    *, session: AsyncSession, keyring: Keyring, tips: list[Tip]
+) -> list[ConversationLine]:
+    references = {tip.id: tip.reference for tip in tips}
+    messages = await session.scalars(
+        select(Message).where(col(Message.tip_id).in_(references)).order_by(col(Message.created_at))
+    )
+    return [
+        ConversationLine(
+            reference=references[message.tip_id],
+            direction=message.direction,
+            created_at=message.created_at,
+            text=open_text(
+                keyring, Purpose.CONTENT, message.body_ciphertext, context=f"message:{message.id}"
+            ),
+            delivery_status=message.delivery_status,
+        )
+        for message in messages.all()
+    ]
+
+
+async def case_summary(*, session: AsyncSession, tip: Tip) -> CaseSummary | None:
+    case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).first()
+    if case is None:
+        return None
+    escalated = await escalated_case_ids(session=session, cases=[case])
+    outcomes = await outcomes_of(session=session, case_ids=[case.id])
+    return CaseSummary(
+        case=case, escalated=case.id in escalated, outcomes=outcomes.get(case.id, [])
+    )
+
+
+def _related(tip: Tip, kind: str) -> RelatedTip:
+    return RelatedTip(tip_id=tip.id, reference=tip.reference, status=tip.status, kind=kind)
+
+
+async def _duplicates(*, session: AsyncSession, tip: Tip) -> list[RelatedTip]:
+    """Links run both ways: the later tip holds the link, the earlier one shows it too."""
+    links = (
+        await session.scalars(
+            select(DuplicateLink).where(
+                or_(col(DuplicateLink.tip_id) == tip.id, col(DuplicateLink.other_tip_id) == tip.id)
+            )
+        )
+    ).all()
+    kinds = {
+        (link.other_tip_id if link.tip_id == tip.id else link.tip_id): link.kind for link in links
+    }
+    if not kinds:
+        return []
+    others = await session.scalars(select(Tip).where(col(Tip.id).in_(kinds)))
+    return sorted(
+        (_related(other, kinds[other.id]) for other in others.all()), key=lambda r: r.reference
+    )
+
+
+async def _merged_into_this(*, session: AsyncSession, tip: Tip) -> list[Tip]:
+    found = await session.scalars(
+        select(Tip)
+        .join(TipClosure, col(TipClosure.tip_id) == col(Tip.id))
+        .where(col(TipClosure.merged_into) == tip.id)
+    )
+    return list(found.all())
+
+
+async def _merged_into(*, session: AsyncSession, closure: TipClosure | None) -> RelatedTip | None:
+    if closure is None or closure.merged_into is None:
+        return None
+    kept = await session.get(Tip, closure.merged_into)
+    return _related(kept, "fusionne") if kept else None
