@@ -25,6 +25,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # Enough connections for a burst of webhooks on one API process without queueing for one.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 

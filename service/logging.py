@@ -10,12 +10,12 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
 
@@ -54,7 +54,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # uvicorn's access log prints the client's IP address: it is replaced by ``log_requests``.
+    # uvicorn's access log prints the client's IP address: it is replaced by ``RequestLog``.
     logging.getLogger("uvicorn.access").disabled = True
     # Driver debug logs print SQL parameters (blind indexes, ciphertexts): never below WARNING.
     for noisy in ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "twilio"):
@@ -68,18 +68,40 @@ def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
-async def log_requests(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One line per request: method, route path, status, request id. No IP, no user agent."""
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-    structlog.contextvars.bind_contextvars(request_id=request_id[:64])
-    try:
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request_id[:64]
-        structlog.get_logger("tipline.http").info(
-            "request", method=request.method, path=request.url.path, status=response.status_code
-        )
-        return response
-    finally:
-        structlog.contextvars.unbind_contextvars("request_id")
+class RequestLog:
+    """One line per request: method, path, status, request id. No IP, no user agent.
+
+    Plain ASGI rather than ``BaseHTTPMiddleware``: it sits on the intake's hot path.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+        self._log = structlog.get_logger("tipline.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self._app(scope, receive, send_with_id)
+        finally:
+            self._log.info("request", method=scope["method"], path=scope["path"], status=status)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            return value.decode("latin-1")[:64]
+    return uuid.uuid4().hex
