@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IncomingAttachment:
+    """A file that came with a message: still at Twilio (``provider_sid``) or uploaded here."""
+
+    source: str  # "twilio_media", "twilio_recording", "web_upload"
+    content_type: str
+    provider_sid: str | None = None  # MediaSid / RecordingSid, downloaded later by a job
+    content: bytes | None = field(default=None, repr=False)  # web upload, already cleaned
+    refusal: str | None = None  # set by the channel when the type is not accepted
 
 
 @dataclass(frozen=True)
@@ -17,6 +29,13 @@ class IncomingMessage:
     provider_id: str | None = None  # Twilio MessageSid / CallSid; None for the web form
     sender: str | None = None  # raw phone address; encrypted by intake, never logged
     place: str | None = None  # the web form's optional place field
+    attachments: tuple[IncomingAttachment, ...] = ()
+    # Web follow-up: the reference of a tip the channel has already checked the receipt code of.
+    follow_up_of: str | None = None
+    # Web: the receipt code shown once to the citizen; intake stores only its Argon2id hash.
+    receipt_code: str | None = field(default=None, repr=False)
+    # Hotline: the operator who typed the tip on the caller's behalf.
+    entered_by: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -31,3 +50,34 @@ class IntakePort(Protocol):
     async def receive(self, message: IncomingMessage) -> IntakeReceipt: ...
 
     async def opt_out(self, *, sender: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class MailboxEntry:
+    from_office: bool  # True for an officer's message, False for the citizen's own
+    text: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A web tip's conversation, as its citizen sees it after giving reference + receipt code."""
+
+    reference: str
+    entries: tuple[MailboxEntry, ...]
+
+
+class MailboxPort(Protocol):
+    async def open(self, *, reference: str, receipt_code: str) -> Mailbox | None:
+        """The mailbox if the code matches; None for a wrong code or an unknown reference."""
+        ...
+
+    async def read(self, *, reference: str) -> Mailbox | None:
+        """The mailbox of a reference the channel has already checked."""
+        ...
+
+
+class DeliveryPort(Protocol):
+    async def record_delivery(
+        self, *, provider_id: str, status: str, error_code: str | None
+    ) -> None: ...

@@ -9,6 +9,11 @@ from fastapi import FastAPI
 
 from channels.sms.webhook import router as sms_router
 from channels.twilio_webhook import TwilioWebhookConfig
+from service.citizen_channels import (
+    attach_channel_services,
+    channel_body_limits,
+    install_channels,
+)
 from service.console import install_console
 from service.errors import install_error_handlers
 from service.health import router as health_router
@@ -26,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = await open_runtime(settings)
         app.state.runtime = runtime
         app.state.intake = runtime.intake
+        attach_channel_services(app, runtime)
         try:
             yield
         finally:
@@ -41,9 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_console(app)  # after the generic handlers: console pages render errors as HTML
     app.middleware("http")(log_requests)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_webhook_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_webhook_bytes,
+        path_limits=channel_body_limits(settings),
+    )
     app.include_router(health_router)
     app.include_router(sms_router)
+    install_channels(app, settings)  # web form, follow-up, green number, reply statuses
     _include_casework(app)
     return app
 

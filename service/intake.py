@@ -6,6 +6,7 @@ Everything here happens in one transaction owned by ``IntakeService.receive``; t
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,24 +16,39 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.errors import NotFound
 from channels.ports import IncomingMessage, IntakeReceipt
 from crypto import (
     Keyring,
     Purpose,
     blind_index,
     blind_indexes,
+    hash_receipt_code,
     new_pseudonym,
     new_reference,
     normalise_phone,
     seal_text,
 )
+from service.attachments import add_attachments, add_missing_attachments
 from service.db import SessionMaker, transaction
 from service.metrics import TIPS_RECEIVED
-from service.models import Direction, Message, OutboxEntry, Reporter, Tip, TipStatus
+from service.models import (
+    Direction,
+    Message,
+    OperatorEntry,
+    OutboxEntry,
+    Reporter,
+    Tip,
+    TipStatus,
+)
 from service.models.types import utcnow
 from service.outbox import OutboxDispatcher, add_job
 
 log = structlog.get_logger(__name__)
+
+# Channels whose reporters split one account over several texts: their triage waits for the
+# bundling window (see service.jobs.bundling).
+_BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
 
 # A unique-constraint race (the same MessageSid delivered twice at once, or two first messages
 # from one new number) is resolved by running the transaction again: it then finds the winner.
@@ -53,14 +69,20 @@ class IntakeService:
         keyring: Keyring,
         dispatcher: OutboxDispatcher,
         conversation_window: timedelta,
+        bundle_window: timedelta = timedelta(0),
     ) -> None:
+        self._bundle_window = bundle_window
         self._sessions = sessions
         self._keyring = keyring
         self._dispatcher = dispatcher
         self._window = conversation_window
 
     async def receive(self, message: IncomingMessage) -> IntakeReceipt:
-        stored = await self._store_with_retry(message)
+        # Argon2id is slow on purpose: hashed off the event loop, before the transaction.
+        receipt_hash = None
+        if message.receipt_code is not None:
+            receipt_hash = await asyncio.to_thread(hash_receipt_code, message.receipt_code)
+        stored = await self._store_with_retry(message, receipt_hash)
         await self._dispatcher.dispatch(stored.jobs)
         if stored.receipt.new_tip:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
@@ -79,7 +101,9 @@ class IntakeService:
                 destroy_identity(reporter, opted_out=True)
         log.info("reporter_opted_out", known=reporter is not None)
 
-    async def _store_with_retry(self, message: IncomingMessage) -> _Stored:
+    async def _store_with_retry(
+        self, message: IncomingMessage, receipt_hash: str | None = None
+    ) -> _Stored:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 async with transaction(self._sessions) as session:
@@ -91,6 +115,8 @@ class IntakeService:
                         # Retries are rare: the first attempt lets the unique provider id catch
                         # them instead of paying a look-up on every message.
                         check_replay=attempt > 1,
+                        receipt_code_hash=receipt_hash,
+                        bundle_window=self._bundle_window,
                     )
             except IntegrityError:
                 if attempt == _ATTEMPTS:
@@ -106,35 +132,100 @@ async def store_message(
     message: IncomingMessage,
     window: timedelta,
     check_replay: bool = True,
+    receipt_code_hash: str | None = None,
+    bundle_window: timedelta = timedelta(0),
 ) -> _Stored:
     if check_replay:
         replay = await _find_replay(session=session, provider_id=message.provider_id)
         if replay is not None:
-            return _Stored(replay)
+            return _Stored(replay, await _replayed_attachments(session, keyring, message))
     reporter = None
     if message.sender is not None:
         reporter = await _find_or_add_reporter(
             session=session, keyring=keyring, sender=message.sender
         )
-    tip = await _open_conversation(
-        session=session, reporter=reporter, message=message, window=window
-    )
+    if message.follow_up_of is not None:
+        tip = await _followed_up_tip(session=session, reference=message.follow_up_of)
+    else:
+        tip = await _open_conversation(
+            session=session, reporter=reporter, message=message, window=window
+        )
     new_tip = tip is None
     if tip is None:
         tip = _add_tip(session=session, keyring=keyring, reporter=reporter, message=message)
+        tip.receipt_code_hash = receipt_code_hash
         # Without relationship() mappings the unit of work does not order inserts by foreign
         # key: the tip row must exist before its first message.
         await session.flush()
     inbound = _add_inbound(session=session, keyring=keyring, tip=tip, message=message)
     tip.last_message_at = message.received_at
-    job = add_job(
+    jobs = [_add_triage_job(session=session, tip=tip, inbound=inbound, window=bundle_window)]
+    if message.attachments or message.entered_by:
+        await session.flush()  # the message row first: attachments and entries point to it
+        jobs += _add_message_extras(
+            session=session, keyring=keyring, inbound=inbound, message=message
+        )
+    await session.flush()
+    code = message.receipt_code if new_tip and receipt_code_hash else None
+    receipt = IntakeReceipt(
+        reference=tip.reference, new_tip=new_tip, replayed=False, receipt_code=code
+    )
+    return _Stored(receipt, jobs)
+
+
+def _add_triage_job(
+    *, session: AsyncSession, tip: Tip, inbound: Message, window: timedelta
+) -> OutboxEntry:
+    """SMS and WhatsApp wait for the bundling window; the other channels are triaged at once."""
+    if window > timedelta(0) and tip.channel in _BUNDLED_CHANNELS:
+        return add_job(
+            session=session,
+            job_name="triage_bundled",
+            args=[str(tip.id), str(inbound.id)],
+            job_key=f"triage_bundled:{tip.id}:{inbound.id}",
+        )
+    return add_job(
         session=session,
         job_name="triage_tip",
         args=[str(tip.id)],
         job_key=f"triage_tip:{tip.id}:{inbound.id}",
     )
+
+
+def _add_message_extras(
+    *, session: AsyncSession, keyring: Keyring, inbound: Message, message: IncomingMessage
+) -> list[OutboxEntry]:
+    if message.entered_by is not None:
+        session.add(OperatorEntry(message_id=inbound.id, staff_user_id=message.entered_by))
+    return add_attachments(
+        session=session,
+        keyring=keyring,
+        tip_id=inbound.tip_id,
+        message_id=inbound.id,
+        attachments=message.attachments,
+    )
+
+
+async def _replayed_attachments(
+    session: AsyncSession, keyring: Keyring, message: IncomingMessage
+) -> list[OutboxEntry]:
+    if not message.attachments or message.provider_id is None:
+        return []
+    jobs = await add_missing_attachments(
+        session=session,
+        keyring=keyring,
+        provider_id=message.provider_id,
+        attachments=message.attachments,
+    )
     await session.flush()
-    return _Stored(IntakeReceipt(reference=tip.reference, new_tip=new_tip, replayed=False), [job])
+    return jobs
+
+
+async def _followed_up_tip(*, session: AsyncSession, reference: str) -> Tip:
+    tip = (await session.scalars(select(Tip).where(Tip.reference == reference))).first()
+    if tip is None:
+        raise NotFound()
+    return tip
 
 
 async def find_reporter(*, session: AsyncSession, keyring: Keyring, sender: str) -> Reporter | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,16 +17,22 @@ class _TooLarge(Exception):
 class BodySizeLimit:
     """Answer 413 when a body exceeds the limit, by Content-Length or by counting what arrives."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self._app = app
         self._max_bytes = max_bytes
+        # Larger limits for a few exact paths (the citizen form's photo upload).
+        self._path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        if self._declared_length(scope) > self._max_bytes:
-            await _refuse(send)
+        max_bytes = self._path_limits.get(scope.get("path", ""), self._max_bytes)
+        html = _wants_html(scope)
+        if self._declared_length(scope) > max_bytes:
+            await _refuse(send, html=html)
             return
         received = 0
         started = False
@@ -34,7 +41,7 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self._max_bytes:
+            if received > max_bytes:
                 raise _TooLarge
             return message
 
@@ -47,7 +54,7 @@ class BodySizeLimit:
             await self._app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _refuse(send)
+                await _refuse(send, html=html)
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
@@ -57,10 +64,35 @@ class BodySizeLimit:
         return 0
 
 
-async def _refuse(send: Send) -> None:
-    body = json.dumps(
-        {"error": PayloadTooLarge.code, "message": PayloadTooLarge.message}, ensure_ascii=False
-    ).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+def _wants_html(scope: Scope) -> bool:
+    """A browser (the citizen form) gets a page it can show; machines get JSON."""
+    for name, value in scope.get("headers", []):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
+
+
+_HTML_REFUSAL = (
+    '<!doctype html><html lang="fr"><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Envoi trop volumineux</title><h1>Envoi trop volumineux</h1>"
+    "<p>Votre envoi dépasse la taille permise et n'a pas été enregistré. "
+    "Revenez en arrière et joignez une photo plus légère, ou aucune.</p>"
+    '<p lang="en">Too large: nothing was saved. Go back and attach a smaller photo, or none.</p>'
+    '<p><a href="/">Retour au formulaire</a></p></html>'
+)
+
+
+async def _refuse(send: Send, *, html: bool = False) -> None:
+    if html:
+        body = _HTML_REFUSAL.encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps(
+            {"error": PayloadTooLarge.code, "message": PayloadTooLarge.message},
+            ensure_ascii=False,
+        ).encode()
+        content_type = b"application/json"
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -11,10 +11,14 @@ from typing import Any, Protocol
 
 import structlog
 from arq.connections import ArqRedis
+from arq.worker import Retry
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
+
+# A job asking to be retried more often than this in-process is given up (arq has max_tries).
+_IN_PROCESS_MAX_TRIES = 25
 
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -63,6 +67,9 @@ class InProcessQueue:
         self._pending: asyncio.Queue[tuple[str, tuple[str, ...], str]] = asyncio.Queue()
         self._queued_ids: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
+        # Jobs that raised arq's Retry: their try number, and the timers that re-queue them.
+        self._tries: dict[str, int] = {}
+        self._deferred: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="in-process-queue")
@@ -77,10 +84,15 @@ class InProcessQueue:
         return self._runner is not None and not self._runner.done()
 
     async def join(self) -> None:
-        """Wait until every queued job has run (tests and shutdown)."""
+        """Wait until every job queued for now has run (tests and shutdown).
+
+        Jobs deferred by ``Retry`` run later and are not waited for.
+        """
         await self._pending.join()
 
     async def close(self) -> None:
+        for timer in self._deferred:
+            timer.cancel()
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
@@ -88,14 +100,39 @@ class InProcessQueue:
     async def _run(self) -> None:
         while True:
             job_name, args, job_id = await self._pending.get()
+            retry = None
             try:
-                await self._run_one(job_name, args, job_id)
+                retry = await self._run_one(job_name, args, job_id)
             finally:
-                self._queued_ids.discard(job_id)
+                if retry is None:
+                    self._queued_ids.discard(job_id)
+                    self._tries.pop(job_id, None)
                 self._pending.task_done()
+            if retry is not None:
+                self._defer(job_name, args, job_id, retry)
 
-    async def _run_one(self, job_name: str, args: tuple[str, ...], job_id: str) -> None:
+    async def _run_one(self, job_name: str, args: tuple[str, ...], job_id: str) -> Retry | None:
+        """Run a job; the ``Retry`` it raised, if it asked to run again later like on arq."""
+        job_try = self._tries.get(job_id, 1)
+        ctx = {**self._ctx, "job_id": job_id, "job_try": job_try}
         try:
-            await self._functions[job_name]({**self._ctx, "job_id": job_id}, *args)
+            await self._functions[job_name](ctx, *args)
+        except Retry as retry:
+            if job_try < _IN_PROCESS_MAX_TRIES:
+                return retry
+            log.warning("job_gave_up", job=job_name, job_id=job_id, tries=job_try)
         except Exception:
             log.exception("job_failed", job=job_name, job_id=job_id)
+        return None
+
+    def _defer(self, job_name: str, args: tuple[str, ...], job_id: str, retry: Retry) -> None:
+        self._tries[job_id] = self._tries.get(job_id, 1) + 1
+        delay = (retry.defer_score or 0) / 1000
+
+        async def requeue() -> None:
+            await asyncio.sleep(delay)
+            self._pending.put_nowait((job_name, args, job_id))
+
+        timer = asyncio.create_task(requeue())
+        self._deferred.add(timer)
+        timer.add_done_callback(self._deferred.discard)

@@ -21,6 +21,7 @@ from service.outbox import OutboxDispatcher
 from service.queue import ArqQueue, InProcessQueue, JobQueue
 from service.rules_holder import RulesHolder
 from service.settings import Settings
+from service.twilio_client import TwilioClient
 
 log = structlog.get_logger(__name__)
 
@@ -36,12 +37,16 @@ class Runtime:
     dispatcher: OutboxDispatcher
     intake: IntakeService
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    # None when Twilio is not configured: then nothing is sent.
+    twilio: TwilioClient | None = None
 
     async def close(self) -> None:
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.queue.close()
+        if self.twilio is not None:
+            await self.twilio.close()
         await self.engine.dispose()
 
 
@@ -77,13 +82,29 @@ async def open_runtime(settings: Settings) -> Runtime:
             keyring=keyring,
             dispatcher=dispatcher,
             conversation_window=timedelta(days=settings.conversation_window_days),
+            bundle_window=timedelta(seconds=settings.sms_bundle_seconds),
         ),
+        twilio=open_twilio_client(settings),
     )
     ctx["runtime"] = runtime
     if isinstance(queue, InProcessQueue):
         queue.start()
         runtime.background.append(asyncio.create_task(_relay_forever(runtime)))
     return runtime
+
+
+def open_twilio_client(settings: Settings) -> TwilioClient | None:
+    if not settings.twilio_configured:
+        return None
+    assert settings.twilio_account_sid is not None
+    assert settings.twilio_auth_token is not None
+    return TwilioClient(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+        sms_from=settings.twilio_from,
+        whatsapp_from=settings.twilio_whatsapp_from,
+        api_base_url=settings.twilio_api_base_url,
+    )
 
 
 async def _relay_forever(runtime: Runtime) -> None:

@@ -49,6 +49,31 @@ class Settings(BaseSettings):
     console_sign_in_delay_after: int = 3
     console_lockout_after: int = 10
     console_lockout_minutes: int = 30
+    # Channels (issue 4). Several SMS from one number within this many seconds are triaged
+    # as one message (split texts are common); 0 triages each at once.
+    sms_bundle_seconds: float = 20.0
+    # Photos and voice notes: larger downloads are refused with a reply to the reporter.
+    media_max_bytes: int = 5 * 1024 * 1024
+    # The citizen web form accepts one photo: its whole request may be this large.
+    web_upload_max_bytes: int = 6 * 1024 * 1024
+    web_form_token_minutes: int = 120
+    # Follow-up with reference + receipt code: failures allowed per window, then refused.
+    followup_window_minutes: int = 15
+    followup_max_failures_per_reference: int = 5
+    followup_max_failures_per_client: int = 20
+    followup_failure_delay_seconds: float = 1.0
+    followup_access_minutes: int = 30
+    # Green number: French by text-to-speech; Bambara prompts are recorded audio files.
+    hotline_voice: str = "Polly.Lea"
+    hotline_record_max_seconds: int = 180
+    hotline_bm_menu_audio_url: str | None = None
+    hotline_bm_record_audio_url: str | None = None
+    hotline_bm_reference_audio_url: str | None = None
+    hotline_bm_goodbye_audio_url: str | None = None
+    # WhatsApp replies come from this sender (default: "whatsapp:" + TIPLINE_TWILIO_FROM).
+    twilio_whatsapp_from: str | None = None
+    # First delay before a temporary Twilio failure is retried; it doubles on each try.
+    twilio_retry_seconds: float = 30.0
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
 

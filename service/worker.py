@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 
 from service.jobs import JOB_FUNCTIONS
+from service.jobs.channel_options import CHANNEL_JOB_OPTIONS
 from service.jobs.outbox import relay_outbox
 from service.logging import configure_logging
 from service.runtime import open_runtime
@@ -19,6 +20,8 @@ from service.settings import Settings
 _JOB_OPTIONS: dict[str, dict[str, Any]] = {
     "triage_tip": {"timeout": 60, "max_tries": 5},
     "relay_outbox": {"timeout": 60, "max_tries": 1},
+    # Replies, media and recordings retry through Twilio outages (service/jobs/*).
+    **CHANNEL_JOB_OPTIONS,
 }
 
 

@@ -22,6 +22,9 @@ from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
 
 configure_for_tests()
 
+# Fake Twilio, the app wired to it, signed webhooks: for the channel tests.
+pytest_plugins = ["tests.support.channel_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def captured_logs() -> Iterator[io.StringIO]:
@@ -81,6 +84,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
         "twilio_from": "+22380000000",
+        # Triage at once; the bundling tests set their own window.
+        "sms_bundle_seconds": 0,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

@@ -11,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.i18n import translate
 from channels.ports import IncomingMessage, IntakePort
 from channels.sms.keywords import Keyword, keyword_of
+from channels.sms.media import any_refused, media_attachments
 from channels.twilio_webhook import intake_port, required, signed_twilio_form
 
 router = APIRouter(tags=["channels"])
@@ -30,6 +31,7 @@ async def receive_sms(form: TwilioForm, intake: Intake) -> Response:
         return twiml(translate("sms.help"))
     if not body.strip() and form.get("NumMedia", "0") in ("", "0"):
         return twiml(translate("sms.empty"))
+    attachments = media_attachments(form)
     # Only these fields go on: FromCity, FromZip, FromState and the like are dropped here.
     receipt = await intake.receive(
         IncomingMessage(
@@ -38,13 +40,18 @@ async def receive_sms(form: TwilioForm, intake: Intake) -> Response:
             received_at=datetime.now(UTC),
             provider_id=message_sid,
             sender=sender,
+            attachments=attachments,
         )
     )
     key = "sms.new_tip" if receipt.new_tip else "sms.follow_up"
-    return twiml(translate(key, reference=receipt.reference))
+    texts = [translate(key, reference=receipt.reference)]
+    if any_refused(attachments):
+        texts.append(translate("media.refused_type"))
+    return twiml(*texts)
 
 
-def twiml(text: str) -> Response:
+def twiml(*texts: str) -> Response:
     reply = MessagingResponse()
-    reply.message(text)
+    for text in texts:
+        reply.message(text)
     return Response(content=str(reply), media_type="application/xml")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from service.jobs.bundling import triage_bundled
+from service.jobs.media import fetch_media
+from service.jobs.outbound import erase_reply, send_reply
 from service.jobs.outbox import relay_outbox
+from service.jobs.recordings import fetch_recording
 from service.jobs.registry import outbox_job
 from service.jobs.triage import triage_tip
 from service.queue import JobFunction
@@ -10,4 +14,9 @@ from service.queue import JobFunction
 JOB_FUNCTIONS: dict[str, JobFunction] = {
     "triage_tip": outbox_job(triage_tip),
     "relay_outbox": relay_outbox,
+    "triage_bundled": outbox_job(triage_bundled),
+    "send_reply": outbox_job(send_reply),
+    "erase_reply": outbox_job(erase_reply),
+    "fetch_media": outbox_job(fetch_media),
+    "fetch_recording": outbox_job(fetch_recording),
 }

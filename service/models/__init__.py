@@ -15,6 +15,12 @@ from service.models.casework import (
     TipClosure,
     TriageCorrection,
 )
+from service.models.channels import (
+    Attachment,
+    AttachmentSource,
+    AttachmentStatus,
+    OperatorEntry,
+)
 from service.models.console import AuditEntry, SessionStage, StaffSession, TotpUse
 from service.models.intake import Channel, Direction, Message, Reporter, Tip, TipStatus
 from service.models.outbox import OutboxEntry
@@ -24,6 +30,9 @@ from service.models.triage import Case, CaseStatus, DuplicateKind, DuplicateLink
 __all__ = [
     "AlertReason",
     "Antenna",
+    "Attachment",
+    "AttachmentSource",
+    "AttachmentStatus",
     "AuditEntry",
     "Case",
     "CaseEscalation",
@@ -37,6 +46,7 @@ __all__ = [
     "DuplicateLink",
     "InternalNote",
     "Message",
+    "OperatorEntry",
     "OutboxEntry",
     "OutcomeKind",
     "Reporter",

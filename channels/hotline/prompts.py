@@ -1,0 +1,110 @@
+"""What the caller hears: TwiML for the menu, the recording, and the reference read out slowly.
+
+French is spoken by Twilio's text-to-speech in a French voice. Bambara has no such voice: its
+prompts are recorded audio files (``TIPLINE_HOTLINE_BM_*_AUDIO_URL``); a prompt without a file
+falls back to the French text, so a caller always hears something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from channels.i18n import DEFAULT_LANGUAGE, translate
+
+FRENCH = "fr"
+BAMBARA = "bm"
+VOICE_PATH = "/channels/hotline/twilio/voice"
+RECORDING_PATH = "/channels/hotline/twilio/recording"
+# Long enough for a caller to write each character down.
+_CHARACTER_PAUSE = "700ms"
+_GROUP_PAUSE = "1500ms"
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    public_base_url: str
+    voice: str = "Polly.Lea"
+    record_max_seconds: int = 180
+    # Prompt name ("menu", "record", "reference", "goodbye") → recorded Bambara audio URL.
+    bambara_audio: Mapping[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.public_base_url.rstrip("/") + path
+
+
+def menu(config: HotlineConfig) -> VoiceResponse:
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=config.url(f"{VOICE_PATH}/language"), method="POST")
+    _say(gather, config, "hotline.welcome")
+    _say(gather, config, "hotline.menu_fr")
+    _prompt(gather, config, BAMBARA, "menu", "hotline.menu_bm")
+    response.append(gather)
+    # No key pressed: French, rather than losing the caller in a loop.
+    response.redirect(config.url(f"{VOICE_PATH}/language"), method="POST")
+    return response
+
+
+def record(config: HotlineConfig, language: str) -> VoiceResponse:
+    response = VoiceResponse()
+    minutes = max(1, config.record_max_seconds // 60)
+    _prompt(response, config, language, "record", "hotline.record", minutes=minutes)
+    response.record(
+        max_length=config.record_max_seconds,
+        play_beep=True,
+        finish_on_key="#",
+        timeout=8,
+        trim="trim-silence",
+        action=config.url(f"{VOICE_PATH}/recorded?lang={language}"),
+        method="POST",
+        recording_status_callback=config.url(f"{RECORDING_PATH}?lang={language}"),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
+    # Reached only when nothing was recorded.
+    return nothing_recorded(config, language, response)
+
+
+def nothing_recorded(
+    config: HotlineConfig, language: str, response: VoiceResponse | None = None
+) -> VoiceResponse:
+    response = response or VoiceResponse()
+    _say(response, config, "hotline.nothing_recorded")
+    response.hangup()
+    return response
+
+
+def reference_read_out(config: HotlineConfig, language: str, reference: str) -> VoiceResponse:
+    response = VoiceResponse()
+    _prompt(response, config, language, "reference", "hotline.reference")
+    for _ in range(2):  # twice: the first time the caller looks for a pen
+        spelled = response.say(voice=config.voice, language="fr-FR")
+        for group in reference.split("-"):
+            for character in group:
+                spelled.say_as(character, interpret_as="characters")
+                spelled.break_(time=_CHARACTER_PAUSE)
+            spelled.break_(time=_GROUP_PAUSE)
+    _prompt(response, config, language, "goodbye", "hotline.goodbye")
+    response.hangup()
+    return response
+
+
+def _say(node: VoiceResponse | Gather, config: HotlineConfig, key: str, **values: object) -> None:
+    node.say(translate(key, DEFAULT_LANGUAGE, **values), voice=config.voice, language="fr-FR")
+
+
+def _prompt(
+    node: VoiceResponse | Gather,
+    config: HotlineConfig,
+    language: str,
+    name: str,
+    key: str,
+    **values: object,
+) -> None:
+    audio = config.bambara_audio.get(name) if language == BAMBARA else None
+    if audio:
+        node.play(audio)
+    else:
+        _say(node, config, key, **values)

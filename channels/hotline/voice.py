@@ -1,0 +1,112 @@
+"""The green number: Twilio Voice webhooks, answered in TwiML.
+
+``/voice`` plays the menu; ``/voice/language`` asks for the message; ``<Record>``'s action
+(``/voice/recorded``) files the tip through intake and reads the reference out while the caller
+is still on the line; the recording status callback (``/recording``) files it too when the action
+never came, and hands the recording to the download job. Both use the CallSid as the provider id,
+so a call makes one tip whichever arrives first. The caller ID is handled exactly like an SMS
+sender: encrypted and blind-indexed by intake, never logged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from channels.hotline.prompts import (
+    BAMBARA,
+    FRENCH,
+    RECORDING_PATH,
+    VOICE_PATH,
+    HotlineConfig,
+    menu,
+    nothing_recorded,
+    record,
+    reference_read_out,
+)
+from channels.ports import IncomingAttachment, IncomingMessage, IntakePort
+from channels.twilio_webhook import intake_port, required, signed_twilio_form
+from crypto import InvalidPhoneNumber, normalise_phone
+
+router = APIRouter(tags=["channels"])
+
+# What carriers and Twilio put in From when the caller hides their number.
+_WITHHELD = frozenset(
+    {"anonymous", "restricted", "unknown", "private", "+266696687", "+7378742833", "+2562533"}
+)
+
+
+def hotline_config(request: Request) -> HotlineConfig:
+    config: HotlineConfig = request.app.state.hotline_config
+    return config
+
+
+TwilioForm = Annotated[dict[str, str], Depends(signed_twilio_form)]
+Config = Annotated[HotlineConfig, Depends(hotline_config)]
+Intake = Annotated[IntakePort, Depends(intake_port)]
+
+
+@router.post(VOICE_PATH, response_class=Response)
+async def incoming_call(_form: TwilioForm, config: Config) -> Response:
+    return twiml(str(menu(config)))
+
+
+@router.post(f"{VOICE_PATH}/language", response_class=Response)
+async def language_chosen(form: TwilioForm, config: Config) -> Response:
+    digits = form.get("Digits", "")
+    if digits not in ("", "1", "2"):
+        return twiml(str(menu(config)))
+    return twiml(str(record(config, BAMBARA if digits == "2" else FRENCH)))
+
+
+@router.post(f"{VOICE_PATH}/recorded", response_class=Response)
+async def message_recorded(
+    form: TwilioForm, config: Config, intake: Intake, lang: str = FRENCH
+) -> Response:
+    (call_sid,) = required(form, "CallSid")
+    language = BAMBARA if lang == BAMBARA else FRENCH
+    if not form.get("RecordingSid") or form.get("RecordingDuration", "0") in ("", "0"):
+        return twiml(str(nothing_recorded(config, language)))
+    receipt = await intake.receive(_recorded_call(form, call_sid, sender=caller_id(form)))
+    return twiml(str(reference_read_out(config, language, receipt.reference)))
+
+
+@router.post(RECORDING_PATH, status_code=204, response_class=Response)
+async def recording_status(form: TwilioForm, intake: Intake) -> Response:
+    call_sid, _recording_sid, status = required(form, "CallSid", "RecordingSid", "RecordingStatus")
+    if status == "completed":
+        # No caller ID in this callback: if the action never came, the tip has no sender.
+        await intake.receive(_recorded_call(form, call_sid, sender=None))
+    return Response(status_code=204)
+
+
+def caller_id(form: dict[str, str]) -> str | None:
+    """The caller's number, or None when withheld or not a phone number."""
+    raw = form.get("From", "").strip()
+    if not raw or raw.lower() in _WITHHELD:
+        return None
+    try:
+        normalise_phone(raw)
+    except InvalidPhoneNumber:
+        return None
+    return raw
+
+
+def _recorded_call(form: dict[str, str], call_sid: str, *, sender: str | None) -> IncomingMessage:
+    recording = IncomingAttachment(
+        source="twilio_recording", content_type="audio/mpeg", provider_sid=form["RecordingSid"]
+    )
+    return IncomingMessage(
+        channel="hotline",
+        body="",  # the words are in the recording; an operator types them later
+        received_at=datetime.now(UTC),
+        provider_id=call_sid,
+        sender=sender,
+        attachments=(recording,),
+    )
+
+
+def twiml(xml: str) -> Response:
+    return Response(content=xml, media_type="application/xml")

@@ -1,0 +1,82 @@
+"""Which files a reporter may send, and how a photo is cleaned before it is kept.
+
+Photos carry metadata that can identify a reporter: GPS position, phone model and serial, date,
+sometimes the owner's name. Only the pixels are kept: the image is decoded and re-encoded from
+its pixel data alone, so no EXIF, XMP, IPTC, comment or thumbnail survives.
+"""
+
+from __future__ import annotations
+
+import io
+from enum import StrEnum
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    AUDIO = "audio"
+
+
+# Photos Pillow re-encodes, and the voice notes phones send (WhatsApp: ogg/opus; MMS: amr).
+ACCEPTED_TYPES: dict[str, MediaKind] = {
+    "image/jpeg": MediaKind.IMAGE,
+    "image/png": MediaKind.IMAGE,
+    "image/webp": MediaKind.IMAGE,
+    "audio/ogg": MediaKind.AUDIO,
+    "audio/amr": MediaKind.AUDIO,
+    "audio/mpeg": MediaKind.AUDIO,
+    "audio/mp4": MediaKind.AUDIO,
+    "audio/aac": MediaKind.AUDIO,
+}
+_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+# A photo from a phone is under 50 megapixels; more is a decompression bomb, not a photo.
+MAX_PIXELS = 50_000_000
+
+REFUSED_TYPE = "type"
+REFUSED_SIZE = "too_large"
+REFUSED_UNREADABLE = "unreadable"
+
+
+class UnreadableImage(Exception):
+    """Not an image of the declared type, or one too large to decode safely."""
+
+
+def media_type(content_type: str) -> str:
+    """ "image/jpeg; charset=…" → "image/jpeg"."""
+    return content_type.split(";")[0].strip().lower()
+
+
+def kind_of(content_type: str) -> MediaKind | None:
+    return ACCEPTED_TYPES.get(media_type(content_type))
+
+
+def clean_image(content: bytes, content_type: str) -> bytes:
+    """The photo re-encoded from its pixels only, upright, in its own format.
+
+    CPU-bound: call it through ``asyncio.to_thread``.
+    """
+    expected = _FORMATS.get(media_type(content_type))
+    if expected is None:
+        raise UnreadableImage("not an accepted image type")
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format != expected or image.width * image.height > MAX_PIXELS:
+                raise UnreadableImage("wrong format or too many pixels")
+            # Apply the EXIF orientation to the pixels, since the EXIF itself is about to go.
+            upright = ImageOps.exif_transpose(image).convert(_pixel_mode(image, expected))
+            # A new image from the raw pixels: nothing of the original's metadata comes along.
+            pixels = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise UnreadableImage("cannot decode") from error
+    output = io.BytesIO()
+    pixels.save(output, format=expected, **({"quality": 90} if expected != "PNG" else {}))
+    return output.getvalue()
+
+
+def _pixel_mode(image: Image.Image, image_format: str) -> str:
+    """Plain greyscale, RGB or RGBA: palettes and exotic modes would not survive ``frombytes``."""
+    if image.mode == "L":
+        return "L"
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    return "RGBA" if has_alpha and image_format != "JPEG" else "RGB"

@@ -1,0 +1,93 @@
+"""Wiring the citizen-facing channels into the app: web form and follow-up, green number,
+reply status callbacks.
+
+``install_channels`` runs in the app factory (routes, static files, configuration known from the
+settings); ``attach_channel_services`` runs in the lifespan, once the runtime (database, keyring)
+is open.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from channels.hotline import voice
+from channels.hotline.prompts import HotlineConfig
+from channels.sms import status
+from channels.web import followup, form
+from channels.web.attempts import AttemptPolicy, FollowUpAttempts
+from channels.web.pages import STATIC_DIR, WebConfig
+from channels.web.places import load_places
+from channels.web.tokens import PageTokens
+from crypto import Keyring, Purpose
+from service.antennas import ROUTING_REFERENCE
+from service.deliveries import DeliveryService
+from service.mailbox import WebMailbox
+from service.runtime import Runtime
+from service.settings import Settings
+
+WEB_FORM_PATH = "/"
+
+
+def channel_body_limits(settings: Settings) -> dict[str, int]:
+    """Per-path request size limits: the form may carry one photo."""
+    return {WEB_FORM_PATH: settings.web_upload_max_bytes}
+
+
+def install_channels(app: FastAPI, settings: Settings) -> None:
+    app.state.hotline_config = HotlineConfig(
+        public_base_url=settings.public_base_url,
+        voice=settings.hotline_voice,
+        record_max_seconds=settings.hotline_record_max_seconds,
+        bambara_audio=_bambara_audio(settings),
+    )
+    app.mount("/static/citoyen", StaticFiles(directory=STATIC_DIR), name="citizen-static")
+    for module in (form, followup, voice, status):
+        app.include_router(module.router)
+
+
+def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
+    settings = runtime.settings
+    app.state.mailbox = WebMailbox(sessions=runtime.sessions, keyring=runtime.keyring)
+    app.state.deliveries = DeliveryService(sessions=runtime.sessions, dispatcher=runtime.dispatcher)
+    app.state.web_config = WebConfig(
+        tokens=PageTokens(
+            key=page_token_key(runtime.keyring),
+            form_lifetime=timedelta(minutes=settings.web_form_token_minutes),
+            access_lifetime=timedelta(minutes=settings.followup_access_minutes),
+        ),
+        attempts=FollowUpAttempts(
+            AttemptPolicy(
+                window_seconds=settings.followup_window_minutes * 60,
+                per_reference=settings.followup_max_failures_per_reference,
+                per_client=settings.followup_max_failures_per_client,
+                failure_delay_seconds=settings.followup_failure_delay_seconds,
+            )
+        ),
+        places=load_places(ROUTING_REFERENCE),
+        secure_cookies=settings.public_base_url.startswith("https://"),
+        photo_max_bytes=settings.media_max_bytes,
+        upload_max_bytes=settings.web_upload_max_bytes,
+    )
+
+
+def page_token_key(keyring: Keyring) -> bytes:
+    """A key for the citizen pages' tokens, derived from the keyring (so shared by every API
+    process, and never stored); one-way, so it reveals nothing of the index key."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"tipline citizen page tokens v1"
+    ).derive(keyring.active(Purpose.INDEX).secret)
+
+
+def _bambara_audio(settings: Settings) -> dict[str, str]:
+    prompts = {
+        "menu": settings.hotline_bm_menu_audio_url,
+        "record": settings.hotline_bm_record_audio_url,
+        "reference": settings.hotline_bm_reference_audio_url,
+        "goodbye": settings.hotline_bm_goodbye_audio_url,
+    }
+    return {name: url for name, url in prompts.items() if url}
