@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from triage.normalise import BREAK, NormalisedText
 
 Phrases = frozenset[tuple[str, ...]]
-_LONGEST = 4
 
 
 def ends_before(
@@ -26,18 +27,24 @@ def ends_before(
 
 def _phrase_ending_at(text: NormalisedText, end: int, phrases: Phrases) -> int | None:
     """The length of a phrase of the set ending at word ``end``, if any (longest first)."""
-    for length in range(min(_LONGEST, end + 1), 0, -1):
-        words = text.norms[end - length + 1 : end + 1]
-        if BREAK not in words and words in phrases:
-            return length
+    for length in _lengths(phrases):
+        if length <= end + 1:
+            words = text.norms[end - length + 1 : end + 1]
+            if words in phrases and BREAK not in words:
+                return length
     return None
+
+
+@lru_cache(maxsize=64)
+def _lengths(phrases: Phrases) -> tuple[int, ...]:
+    return tuple(sorted({len(phrase) for phrase in phrases}, reverse=True))
 
 
 def starts_after(text: NormalisedText, index: int, phrases: Phrases) -> bool:
     """Whether one of the phrases starts just after word ``index``."""
-    for length in range(1, _LONGEST + 1):
+    for length in _lengths(phrases):
         words = text.norms[index + 1 : index + 1 + length]
-        if len(words) == length and BREAK not in words and words in phrases:
+        if len(words) == length and words in phrases and BREAK not in words:
             return True
     return False
 

@@ -30,14 +30,18 @@ class Fired:
 def fire(
     text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
+    rules = ruleset.rules
     hits = [
-        Fired(ruleset.rules[m.entry.ref], m.first, m.last, m.entry.ref)
+        Fired(rules[m.entry.ref], m.first, m.last, m.entry.ref)
         for m in matches
-        if m.entry.kind == RULE and not _overlaps(m.first, m.last, place_words)
+        if m.entry.kind == RULE
+        # A word read as a place is not also a word of a rule ("à San" is not "to buy").
+        and not (place_words and _overlaps(m.first, m.last, place_words))
     ]
     hits = _longest_per_group(hits)
     drugs = [h.first for h in hits if _names_drug(h.rule)]
-    hits = [h for h in hits if not _cancelled(text, h, ruleset) and _drug_follows(text, h, drugs)]
+    negations = _negations(text, ruleset)
+    hits = [h for h in hits if not _cancelled(text, h, negations) and _drug_follows(text, h, drugs)]
     return sorted(_conditions_hold(hits), key=lambda h: (h.first, h.order))
 
 
@@ -52,34 +56,50 @@ def _names_drug(rule: Rule) -> bool:
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
-    hits.sort(key=lambda h: h.first - h.last)
-    kept: list[Fired] = []
-    for hit in hits:
-        inside = any(
-            k.rule.group == hit.rule.group
-            and k.first <= hit.first
-            and hit.last <= k.last
-            and k.last - k.first > hit.last - hit.first
-            for k in kept
-        )
-        if not inside:
+    groups: dict[str, list[Fired]] = {}
+    for hit in sorted(hits, key=lambda h: h.first - h.last):
+        kept = groups.setdefault(hit.rule.group, [])
+        if not any(_inside(hit, longer) for longer in kept):
             kept.append(hit)
-    return kept
+    return [hit for kept in groups.values() for hit in kept]
 
 
-def _cancelled(text: NormalisedText, hit: Fired, ruleset: Ruleset) -> bool:
-    if hit.rule.not_after and any(
-        word in hit.rule.not_after for word in words_before(text, hit.first, _NOT_AFTER_WINDOW)
-    ):
+def _inside(hit: Fired, longer: Fired) -> bool:
+    return (
+        longer.first <= hit.first
+        and hit.last <= longer.last
+        and longer.last - longer.first > hit.last - hit.first
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Negations:
+    after_negation: set[int]  # words up to two after "pas", "ne", "jamais"...
+    before_negation: set[int]  # words just before an SMS "pas" ("il vend pas")
+
+
+def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
+    before, after = ruleset.cues["negation_before"], ruleset.cues["negation_after"]
+    norms = text.norms
+    found = _Negations(set(), set())
+    for index, word in enumerate(norms):
+        if (word,) in before:
+            for following in range(index + 1, min(index + 1 + _NEGATION_WINDOW, len(norms))):
+                if norms[following] == BREAK:
+                    break
+                found.after_negation.add(following)
+        if (word,) in after:
+            found.before_negation.add(index - 1)
+    return found
+
+
+def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
+    not_after = hit.rule.not_after
+    if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
         return True
-    before = words_before(text, hit.first, _NEGATION_WINDOW)
     if hit.rule.effect not in _NEGATABLE:
         return False
-    cues = ruleset.cues
-    if any((word,) in cues["negation_before"] for word in before):
-        return True
-    after = hit.last + 1
-    return after < len(text.norms) and (text.norms[after],) in cues["negation_after"]
+    return hit.first in negations.after_negation or hit.last in negations.before_negation
 
 
 def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> bool:

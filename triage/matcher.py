@@ -46,11 +46,11 @@ class PhraseMatcher:
     def scan(self, text: NormalisedText) -> list[Match]:
         if self._empty:
             return []
-        starts = _word_starts(text.norms)
+        joined = text.joined
         matches: list[Match] = []
-        for end, (length, entries) in self._automaton.iter(text.joined):
-            # The key starts with the space before its first word.
-            first = starts[end - length + 2]
+        for end, (length, entries) in self._automaton.iter(joined):
+            # Word k is preceded by k + 1 spaces; the key's first word starts after its space.
+            first = joined.count(" ", 0, end - length + 2) - 1
             matches.extend(Match(first, first + entry.length - 1, entry) for entry in entries)
         return matches
 
@@ -59,12 +59,3 @@ class PhraseMatcher:
         if self._empty:
             return 0
         return sum(1 for _ in self._automaton.iter(joined))
-
-
-def _word_starts(norms: Sequence[str]) -> dict[int, int]:
-    starts: dict[int, int] = {}
-    position = 1
-    for index, word in enumerate(norms):
-        starts[position] = index
-        position += len(word) + 1
-    return starts

@@ -23,6 +23,8 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W_]+)"
     r"|(?P<stop>[.!?;:\n|]+)"
 )
+_PLAIN = re.compile(r"[^\W_]+|[.!?;:\n|]+")
+_SEPARATED_DIGITS = re.compile(r"\d[:/]\d")
 _WORD = re.compile(r"[^\W_]+")
 # Letters written three times or more are shouting or stretching ("yaaaamba"); digits are not.
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
@@ -193,26 +195,17 @@ def _fold_special(kind: str, raw: str) -> tuple[str, ...]:
 
 def tokenise(text: str) -> NormalisedText:
     """Split a tip into normalised words and sentence breaks, keeping each word's span."""
-    norms: list[str] = []
-    spans: list[tuple[int, int]] = []
-    caps: list[bool] = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "word"
-        raw = match.group()
-        if kind == "stop":
-            if norms and norms[-1] != BREAK:
-                norms.append(BREAK)
-                spans.append(match.span())
-                caps.append(False)
-            continue
-        pieces = fold_word(raw) if kind == "word" else _fold_special(kind, raw)
-        upper = raw[:1].isupper()
-        for piece in pieces:
-            norms.append(piece)
-            spans.append(match.span())
-            caps.append(upper)
-    if norms and norms[-1] == BREAK:
-        del norms[-1], spans[-1], caps[-1]
+    # Dates and clock times with a separator ("10/01", "23:30") need the full pattern.
+    pattern = _TOKEN if _SEPARATED_DIGITS.search(text) else _PLAIN
+    matches = list(pattern.finditer(text))
+    pieces = [_fold_match(match) for match in matches]
+    if all(len(piece) == 1 for piece in pieces):  # the usual case: one word per written word
+        norms = [piece[0] for piece in pieces]
+        spans = [match.span() for match in matches]
+        caps = [match.group()[0].isupper() for match in matches]
+    else:
+        norms, spans, caps = _flatten(matches, pieces)
+    _drop_repeated_breaks(norms, spans, caps)
     _apply_context(norms)
     return NormalisedText(
         source=text,
@@ -221,6 +214,37 @@ def tokenise(text: str) -> NormalisedText:
         capitalised=tuple(caps),
         all_caps=text.upper() == text and text.lower() != text,
     )
+
+
+def _fold_match(match: re.Match[str]) -> tuple[str, ...]:
+    raw = match.group()
+    if not raw[0].isalnum():
+        return (BREAK,)
+    kind = match.lastgroup
+    return fold_word(raw) if kind in (None, "word") else _fold_special(kind, raw)
+
+
+def _flatten(
+    matches: list[re.Match[str]], pieces: list[tuple[str, ...]]
+) -> tuple[list[str], list[tuple[int, int]], list[bool]]:
+    norms: list[str] = []
+    spans: list[tuple[int, int]] = []
+    caps: list[bool] = []
+    for match, words in zip(matches, pieces, strict=True):
+        norms += words
+        spans += [match.span()] * len(words)
+        caps += [match.group()[0].isupper()] * len(words)
+    return norms, spans, caps
+
+
+def _drop_repeated_breaks(norms: list[str], spans: list[tuple[int, int]], caps: list[bool]) -> None:
+    """No break at the start or the end, never two in a row; breaks are not capitalised."""
+    for index in range(len(norms) - 1, -1, -1):
+        if norms[index] != BREAK:
+            continue
+        caps[index] = False
+        if index == 0 or index == len(norms) - 1 or norms[index - 1] == BREAK:
+            del norms[index], spans[index], caps[index]
 
 
 def _apply_context(norms: list[str]) -> None:

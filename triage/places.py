@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
@@ -32,6 +32,8 @@ def locate(
     exact = _longest([m for m in matches if m.entry.kind == PLACE], ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact), ruleset, trusted=trusted)
+    if len(mentions) < 2:
+        return mentions  # one place is the scene whatever its role
     mentions.sort(key=lambda m: m.first)
     return _mark_destinations(text, _drop_yielding(text, mentions, ruleset), ruleset)
 
@@ -78,31 +80,34 @@ def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) ->
 def _typos(
     text: NormalisedText, claimed: set[int], ruleset: Ruleset, *, trusted: bool
 ) -> list[Mention]:
+    """Words no rule knows and no place holds exactly, tried as typos of a place name."""
+    fuzzy = ruleset.fuzzy
+    unknown = [
+        index
+        for index, word in enumerate(text.norms)
+        if len(word) >= 4 and index not in claimed and word.isalpha() and not fuzzy.is_known(word)
+    ]
     found: list[Mention] = []
-    index = 0
-    while index < len(text.norms):
-        mention = _typo_at(text, index, claimed, ruleset, trusted=trusted)
-        if mention is None:
-            index += 1
+    for index in unknown:
+        if found and index <= found[-1].last:
             continue
-        found.append(mention)
-        index = mention.last + 1
+        mention = _typo_at(text, index, claimed, ruleset, trusted=trusted)
+        if mention is not None:
+            found.append(mention)
     return found
 
 
 def _typo_at(
     text: NormalisedText, index: int, claimed: set[int], ruleset: Ruleset, *, trusted: bool
 ) -> Mention | None:
-    # Two words first ("Kalaban Koira"), unless the first is a word of its own ("a Bougoni").
-    for last in (index + 1, index):
-        words = text.norms[index : last + 1]
-        if len(words) != last - index + 1 or claimed & {index, last}:
-            continue
-        if not all(word.isalpha() for word in words):  # digits, sentence breaks
-            continue
-        if last > index and (len(words[0]) < 4 or ruleset.fuzzy.is_known(words[0])):
-            continue
-        place = ruleset.fuzzy.find("".join(words))
+    norms = text.norms
+    candidates = [(index, norms[index])]
+    after = index + 1
+    if after < len(norms) and after not in claimed and norms[after].isalpha():
+        # Two words first: "Kalaban Koira" is one name.
+        candidates.insert(0, (after, norms[index] + norms[after]))
+    for last, spelling in candidates:
+        place = ruleset.fuzzy.find(spelling)
         if place is not None and (trusted or _place_cue(text, index, last, ruleset)):
             return Mention(place, index, last, fuzzy=True)
     return None
@@ -148,21 +153,21 @@ def _mark_destinations(
     skip = ruleset.cues["skip_before_place"]
     sentence = sentence_ids(text) if len(mentions) > 1 else ()
     marked: list[Mention] = []
-    for mention in mentions:
-        destination = ends_before(text, mention.first, cues["destination_before"], skip)
+    for m in mentions:
+        destination = ends_before(text, m.first, cues["destination_before"], skip)
         previous = marked[-1] if marked else None
         if (
             not destination
             and previous is not None
-            and sentence[previous.first] == sentence[mention.first]
+            and sentence[previous.first] == sentence[m.first]
         ):
             # "de X à Y": Y is where the drugs go, X where they are.
             destination = (
-                ends_before(text, mention.first, cues["route_to"], skip)
+                ends_before(text, m.first, cues["route_to"], skip)
                 and not previous.destination
                 and ends_before(text, previous.first, cues["origin_before"], skip)
             )
-        marked.append(replace(mention, destination=destination))
+        marked.append(Mention(m.place, m.first, m.last, m.fuzzy, destination, m.bare_noun))
     return marked
 
 

@@ -39,17 +39,20 @@ class Rule:
     unless: tuple[str, ...] = ()
     not_after: frozenset[str] = frozenset()
     drug_after: int = 0
-
-    @property
-    def group(self) -> str:
-        """Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir")."""
-        if (self.effect, self.value) == ("flag", "imminent") or self.effect == "cue":
-            return "time" if self.value != "drug" else "drug"
-        return self.effect if self.effect != "flag" else f"flag:{self.value}"
+    # Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir").
+    group: str = ""
 
     @property
     def conditional(self) -> bool:
         return bool(self.needs or self.unless)
+
+
+def group_of(effect: str, value: str) -> str:
+    if effect == "cue":
+        return "drug" if value == "drug" else "time"
+    if effect == "flag":
+        return "time" if value == "imminent" else f"flag:{value}"
+    return effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
         unless=_names(reader, entries.get("unless")),
         not_after=frozenset(_phrases(reader, entries.get("not_after"))),
         drug_after=_drug_after(reader, entries.get("drug_after")),
+        group=group_of(effect, value),
     )
 
 

@@ -101,6 +101,7 @@ _RELATIVE_UNITS = {
     "min": 1,
     "mins": 1,
 }
+_TIME_WORDS = frozenset({*WEEKDAYS, *BAMBARA_WEEKDAYS, "minuit", "midnight"})
 _EVENING = {("du", "soir"), ("de", "l", "apres", "midi"), ("de", "la", "nuit")}
 
 
@@ -123,10 +124,15 @@ def imminent_cues(
     """Days, dates and times within 24 h. ``quiet`` sentences hold a habit or a past cue;
     ``skip`` words belong to place names ("Stade du 26 Mars" is no date)."""
     reading = _Reading(text, received_at.astimezone(UTC))
-    sentence = sentence_ids(text)
+    candidates = [
+        index
+        for index, word in enumerate(text.norms)
+        if (word[0].isdigit() or word in _TIME_WORDS) and index not in skip
+    ]
+    sentence = sentence_ids(text) if candidates and quiet else ()
     found: list[TimeCue] = []
-    for index in range(len(text.norms)):
-        if index in skip or sentence[index] in quiet:
+    for index in candidates:
+        if sentence and sentence[index] in quiet:
             continue
         cue = _weekday(reading, index) or _date(reading, index) or _clock(reading, index)
         if cue is not None:
