@@ -61,6 +61,12 @@ def _claimed(mentions: Iterable[Mention]) -> set[int]:
 def _stands_as_place(text: NormalisedText, mention: Mention, ruleset: Ruleset) -> bool:
     if not ruleset.gazetteer.places[mention.place].ambiguous:
         return True
+    word, norms = text.norms[mention.first], text.norms
+    if (
+        word
+        in norms[mention.first - 1 : mention.first] + norms[mention.last + 1 : mention.last + 2]
+    ):
+        return False  # "bla bla": a word said twice is no place
     return _place_cue(text, mention.first, mention.last, ruleset)
 
 
@@ -68,7 +74,10 @@ def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) ->
     """A word is read as a place after a locative ("à Koro", "taa Boni"), before a Bambara
     postposition ("Gao la"), as a "Name:" heading, or capitalised mid-sentence."""
     cues = ruleset.cues
-    if ends_before(text, first, cues["locative_before"], cues["skip_before_place"]):
+    skip = cues["skip_before_place"]
+    if ends_before(text, first, cues["locative_before"], skip) and not ends_before(
+        text, first, cues["not_locative"], skip
+    ):
         return True
     if starts_after(text, last, cues["locative_after"]):
         return True

@@ -18,6 +18,7 @@ CUE_LISTS = (
     "negation_before",
     "negation_after",
     "locative_before",
+    "not_locative",
     "locative_after",
     "destination_before",
     "origin_before",

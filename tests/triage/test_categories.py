@@ -29,6 +29,10 @@ from tests.triage.conftest import Triage
         ("mon frère fume le yamba à la maison", "consommation"),
         ("les jeunes sniffent de la colle", "consommation"),
         ("mon voisin ne vend pas la drogue, il la fume", "consommation"),
+        ("un commerçant finance les trafiquants de drogue", "blanchiment"),
+        ("les jihadistes contrôlent la route de la cocaïne", "trafic"),
+        ("ils font entrer le tramadol depuis la Guinée", "trafic"),
+        ("A bus carries heroin to Bamako", "trafic"),
     ],
 )
 def test_each_activity_is_recognised(triage: Triage, text: str, category: str) -> None:
@@ -62,6 +66,8 @@ def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> N
         ("yamba", "non_exploitable"),  # a lone word
         ("Est-ce que le tramadol est interdit ?", "non_exploitable"),
         ("Je veux signaler un vol de moto à Ségou", "hors_competence"),
+        ("les voleurs de moto de Faladié", "hors_competence"),
+        ("mon voisin frappe sa femme", "hors_competence"),
         ("des contrebandiers passent des cigarettes", "hors_competence"),
         ("ils vendent de l'alcool frelaté", "hors_competence"),
         ("un accident de camion à Kita", "hors_competence"),

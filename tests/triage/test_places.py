@@ -46,6 +46,8 @@ def test_a_short_name_used_as_a_word_is_no_place(triage: Triage, name: str, temp
         "il a touché un gros boni en vendant du tramadol",
         "je veux vous dire que mon voisin vend la drogue",  # dire, not Diré
         "une maison en banco où on vend du yamba",  # banco: mud brick, not Banco
+        "de la cocaine ya koro sisan",  # "il y a" is no locative
+        "des gens de bla bla vendent du yamba",  # a word said twice
     ],
 )
 def test_ordinary_words_that_spell_a_place_name_no_place(triage: Triage, text: str) -> None:
