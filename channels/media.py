@@ -42,6 +42,14 @@ class UnreadableImage(Exception):
     """Not an image of the declared type, or one too large to decode safely."""
 
 
+def size_label(max_bytes: int, language: str = "fr") -> str:
+    """"5 Mo", "512 ko": a limit as a reporter reads it."""
+    megabytes, kilobytes = ("Mo", "ko") if language == "fr" else ("MB", "kB")
+    if max_bytes >= 1024 * 1024:
+        return f"{max_bytes // (1024 * 1024)} {megabytes}"
+    return f"{max(1, max_bytes // 1024)} {kilobytes}"
+
+
 def media_type(content_type: str) -> str:
     """ "image/jpeg; charset=…" → "image/jpeg"."""
     return content_type.split(";")[0].strip().lower()

@@ -59,6 +59,8 @@ def configure_logging(
     # Driver debug logs print SQL parameters (blind indexes, ciphertexts): never below WARNING.
     for noisy in ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Pillow's debug log prints every EXIF tag of a photo it opens: camera, GPS position.
+    logging.getLogger("PIL").setLevel(logging.WARNING)
 
 
 def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

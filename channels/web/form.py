@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from channels.i18n import translate
+from channels.media import size_label
 from channels.ports import IncomingAttachment, IncomingMessage, IntakePort
 from channels.twilio_webhook import intake_port
 from channels.web.pages import Browser, WebConfig, browser_of, now, render, web_config
@@ -138,6 +139,6 @@ def _form_page(
         "errors": errors or [],
         "values": values,
         "max_chars": MAX_REPORT_CHARS,
-        "photo_max_mb": config.photo_max_bytes // (1024 * 1024),
+        "photo_limit": size_label(config.photo_max_bytes),
     }
     return render(request, "form.html", context, browser=browser, status_code=status_code)

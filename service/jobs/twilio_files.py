@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from channels.i18n import translate
+from channels.media import size_label
 from crypto import Purpose, seal
 from service.attachments import attachment_context
 from service.db import transaction
@@ -84,8 +85,8 @@ async def refuse(
         attachment.refusal = reason
         tip = await session.get(Tip, attachment.tip_id)
         if status == AttachmentStatus.REFUSED and reason in _REFUSAL_NOTICES and tip:
-            max_mb = runtime.settings.media_max_bytes // (1024 * 1024)
-            body = translate(_REFUSAL_NOTICES[reason], max_mb=max_mb)
+            limit = size_label(runtime.settings.media_max_bytes)
+            body = translate(_REFUSAL_NOTICES[reason], limit=limit)
             notice = queue_reply(session=session, keyring=runtime.keyring, tip=tip, body=body)
             notice_key = f"send_reply:{notice.id}"
     if notice_key is not None:
