@@ -28,11 +28,11 @@ async def _attempt(client: httpx.AsyncClient, username: str, password: str) -> h
 
 
 async def _user(settings: Settings, username: str) -> StaffUser:
-    [user] = await fetch_all(
+    users: list[StaffUser] = await fetch_all(
         settings.resolved_database_url,
         select(StaffUser).where(col(StaffUser.username) == username),
     )
-    return user
+    return users[0]
 
 
 async def _expire_lock(settings: Settings, username: str) -> None:

@@ -1,16 +1,21 @@
-"""Staff accounts and signed-in HTTP clients for console tests.
+"""Staff accounts, signed-in HTTP clients and a real browser for console tests.
 
 ``create_staff`` makes an account of a role with a known password and TOTP secret.
 ``signed_in_client`` signs it in through the real pages (password, TOTP code or enrolment,
 forced password change) and yields an httpx client carrying the session cookie and, as the
 default ``X-CSRF-Token`` header, the session's CSRF token — so forms and API calls just work.
 ``session_client`` skips the pages (a session row made directly) for tests that need many.
+``live_server`` runs the app under uvicorn on a free port; ``chromium`` launches Debian's
+chromium through Playwright; ``browser_sign_in`` signs an account in through the pages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
+import socket
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,9 +25,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pyotp
+import uvicorn
 from fastapi import FastAPI
+from playwright.async_api import Browser, Page, async_playwright
 
 from crypto import load_keyring
+from service.app import create_app
 from service.console import totp
 from service.console.csrf import CSRF_HEADER, csrf_token_for
 from service.console.sessions import SESSION_COOKIE, open_session
@@ -211,3 +219,76 @@ async def _change_password(http: httpx.AsyncClient, account: StaffAccount) -> st
     assert response.status_code == 303, response.text
     account.password = NEW_PASSWORD
     return str(response.headers["location"]).split("?")[0]
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[str]:
+    """The app under a real uvicorn server on 127.0.0.1 (its own thread and loop); its URL.
+
+    Give it settings whose ``public_base_url`` is ``http://127.0.0.1:<port>`` (see
+    ``free_port``) so cookies and CSRF behave as in a plain-HTTP deployment.
+    """
+    port = int(settings.public_base_url.rsplit(":", 1)[1])
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            await asyncio.sleep(0.05)
+        yield settings.public_base_url
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's chromium, headless; nothing is downloaded."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def browser_sign_in(page: Page, base_url: str, account: StaffAccount) -> None:
+    """Sign in through the pages as a person would, enrolling and changing password if asked."""
+    await page.goto(f"{base_url}/console/connexion")
+    await page.fill("#username", account.username)
+    await page.fill("#password", account.password)
+    await page.click("button[type=submit]")
+    if "/enrolement" in page.url:
+        secret = await page.text_content("#totp-secret") or ""
+        account.totp_secret, account.last_step = secret.replace(" ", ""), -1
+    if "/connexion/" in page.url:
+        await page.fill("#code", account.next_code())
+        await page.click("form[action^='/console/connexion'] button[type=submit]")
+    if "/mot-de-passe" in page.url:
+        await page.fill("#new_password", NEW_PASSWORD)
+        await page.fill("#confirmation", NEW_PASSWORD)
+        await page.click("form[action='/console/mot-de-passe'] button[type=submit]")
+        account.password = NEW_PASSWORD
+    assert page.url.split("?")[0] == f"{base_url}/console", page.url
