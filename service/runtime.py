@@ -90,6 +90,9 @@ async def open_runtime(settings: Settings) -> Runtime:
     if isinstance(queue, InProcessQueue):
         queue.start()
         runtime.background.append(asyncio.create_task(_relay_forever(runtime)))
+        from service.jobs.escalation import watch_deadlines  # imports the runtime: import late
+
+        runtime.background.append(asyncio.create_task(watch_deadlines(ctx)))
     return runtime
 
 

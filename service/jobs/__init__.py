@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from service.jobs.bundling import triage_bundled
+from service.jobs.escalation import (
+    alert_antenna_chiefs,
+    announce_routed_cases,
+    escalate_overdue_cases,
+)
 from service.jobs.media import fetch_media
 from service.jobs.outbound import erase_reply, send_reply
 from service.jobs.outbox import relay_outbox
@@ -19,4 +24,7 @@ JOB_FUNCTIONS: dict[str, JobFunction] = {
     "erase_reply": outbox_job(erase_reply),
     "fetch_media": outbox_job(fetch_media),
     "fetch_recording": outbox_job(fetch_recording),
+    "alert_antenna_chiefs": outbox_job(alert_antenna_chiefs),
+    "escalate_overdue_cases": escalate_overdue_cases,
+    "announce_routed_cases": announce_routed_cases,
 }
