@@ -15,6 +15,7 @@ from service.casework.errors import CannotMerge, InvalidChoice, TipAlreadyRouted
 from service.casework.vocabulary import OFFICER_CLOSURES
 from service.models import (
     Case,
+    CaseStatus,
     ClosureReason,
     DuplicateKind,
     DuplicateLink,
@@ -67,11 +68,16 @@ async def merge_tip(
 
 
 async def _ensure_closable(*, session: AsyncSession, tip: Tip, officer: StaffUser) -> None:
-    """A routed tip belongs to its antenna now: the chief closes the case instead."""
+    """A case its chief has acknowledged is theirs to close. One still unacknowledged (often
+    routed by the rules a minute ago) is closed with the tip."""
     ensure_open(tip)
     await ensure_workable(session=session, tip=tip, officer=officer)
-    if (await session.scalars(select(col(Case.id)).where(col(Case.tip_id) == tip.id))).first():
+    case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).first()
+    if case is None:
+        return
+    if case.acknowledged_at is not None:
         raise TipAlreadyRouted()
+    case.status = CaseStatus.CLOSED
 
 
 def _close(tip: Tip, *, officer: StaffUser, reason: ClosureReason, now: datetime) -> TipClosure:

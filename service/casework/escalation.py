@@ -56,7 +56,10 @@ async def escalate_overdue(*, session: AsyncSession, now: datetime) -> list[Case
             actor=None,
             action="case.escalated",
             target=case_target(case),
-            details={"antenna": case.antenna_code, "deadline": case.ack_deadline.isoformat()},
+            details={
+                "antenna": case.antenna_code,
+                "deadline": case.ack_deadline.strftime("%Y-%m-%dT%H:%MZ"),
+            },
         )
     for antenna_code in sorted({escalation.antenna_code for escalation in escalations}):
         queue_chief_alert(

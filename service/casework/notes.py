@@ -53,7 +53,6 @@ async def add_note(
         actor=author,
         action="tip.note_added",
         target=tip_target(tip),
-        details={"note": str(note_id)},
     )
     return note
 

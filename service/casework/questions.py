@@ -29,6 +29,7 @@ async def ask_reporter(
         actor=staff,
         action="tip.question_sent",
         target=tip_target(tip),
-        details={"message": str(message.id)},
+        # Which channel carries it, never what it says: the text is the reporter's business.
+        details={"channel": tip.channel},
     )
     return message

@@ -67,6 +67,6 @@ async def route_by_officer(
         actor=officer,
         action="tip.routed",
         target=tip_target(tip),
-        details={"antenna": antenna_code, "case": str(case.id)},
+        details={"antenna": antenna_code},
     )
     return case

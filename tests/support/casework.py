@@ -31,12 +31,16 @@ def new_sender() -> str:
     return f"+2237{next(_numbers) + 1_000_000:07d}"
 
 
-async def send_sms(client: httpx.AsyncClient, *, sender: str, body: str) -> str:
-    """Post a signed SMS; the tip's reference from the TwiML answer."""
+async def post_sms(client: httpx.AsyncClient, *, sender: str, body: str) -> httpx.Response:
     form = sms_form(sender=sender, body=body)
-    response = await client.post(
+    return await client.post(
         SMS_PATH, data=form, headers={"X-Twilio-Signature": signature(SMS_PATH, form)}
     )
+
+
+async def send_sms(client: httpx.AsyncClient, *, sender: str, body: str) -> str:
+    """Post a signed SMS; the tip's reference from the TwiML answer."""
+    response = await post_sms(client, sender=sender, body=body)
     assert response.status_code == 200, response.text
     match = _REFERENCE.search(response.text)
     assert match, response.text
@@ -50,11 +54,13 @@ async def settle(app: FastAPI) -> None:
 
 async def tip_of(database_url: str, reference: str) -> Tip:
     [tip] = await fetch_all(database_url, select(Tip).where(col(Tip.reference) == reference))
+    assert isinstance(tip, Tip)
     return tip
 
 
 async def case_of(database_url: str, tip_id: uuid.UUID) -> Case:
     [case] = await fetch_all(database_url, select(Case).where(col(Case.tip_id) == tip_id))
+    assert isinstance(case, Case)
     return case
 
 
@@ -67,9 +73,7 @@ async def received_tip(
     return await tip_of(database_url, reference)
 
 
-async def routed_case(
-    officer: httpx.AsyncClient, tip: Tip, antenna: str
-) -> dict[str, Any]:
+async def routed_case(officer: httpx.AsyncClient, tip: Tip, antenna: str) -> dict[str, Any]:
     """Route through the API as a duty officer; the case as the API shows it."""
     response = await officer.post(f"/api/v1/tips/{tip.id}/route", json={"antenna": antenna})
     assert response.status_code == 200, response.text
