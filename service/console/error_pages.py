@@ -1,26 +1,46 @@
-"""Errors in the console: a sign-in redirect or an HTML page; the API keeps its JSON."""
+"""Errors in the console: a sign-in redirect or an HTML page; elsewhere the JSON handlers answer.
+
+The handlers installed before (``service.errors``) stay in charge outside /console: these wrap
+them rather than replace them.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from channels.errors import TiplineError
+from channels.errors import MalformedRequest, TiplineError
 from service.console.auth import SIGN_IN_PATH, NotSignedIn, is_api_request
 from service.errors import error_response
 
 _CONSOLE_PREFIX = "/console"
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def install_console_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, _not_signed_in)  # type: ignore[arg-type]
-    app.add_exception_handler(TiplineError, _tipline_error)  # type: ignore[arg-type]
+    for error_class, page in ((TiplineError, _tipline_page), (RequestValidationError, _form_page)):
+        previous: Handler = app.exception_handlers[error_class]
+        app.add_exception_handler(error_class, _in_console_only(page, previous))
 
 
 def _in_console(request: Request) -> bool:
     path = request.url.path
     return path == _CONSOLE_PREFIX or path.startswith(_CONSOLE_PREFIX + "/")
+
+
+def _in_console_only(page: Handler, previous: Handler) -> Handler:
+    async def handle(request: Request, error: Any) -> Response:
+        answer = (page if _in_console(request) else previous)(request, error)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    return handle
 
 
 async def _not_signed_in(request: Request, error: NotSignedIn) -> Response:
@@ -29,14 +49,17 @@ async def _not_signed_in(request: Request, error: NotSignedIn) -> Response:
     return RedirectResponse(SIGN_IN_PATH, status_code=303)
 
 
-async def _tipline_error(request: Request, error: TiplineError) -> Response:
-    if not _in_console(request):
-        return error_response(error.status_code, error.code, error.message)
+async def _tipline_page(request: Request, error: TiplineError) -> Response:
+    return _error_page(request, error.status_code, error.message)
+
+
+async def _form_page(request: Request, _error: RequestValidationError) -> Response:
+    # Like the JSON handler, the page never repeats what was submitted.
+    return _error_page(request, 422, MalformedRequest.message)
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
     from service.console.templates import render  # templates import auth: import late
 
-    return render(
-        request,
-        "console/error.html",
-        {"status_code": error.status_code, "message": error.message},
-        status_code=error.status_code,
-    )
+    context = {"status_code": status_code, "message": message}
+    return render(request, "console/error.html", context, status_code=status_code)

@@ -264,3 +264,22 @@ async def test_a_bad_username_is_refused(
     assert page.status_code == 422
     assert "<script>" not in page.text
     assert api.status_code == 422
+
+
+async def test_an_incomplete_form_gets_a_page_and_the_api_gets_json(
+    app: FastAPI, settings: Settings
+) -> None:
+    admin = await create_staff(settings, role=Role.ADMIN)
+    async with session_client(app, settings, admin) as http:
+        page = await http.post(
+            "/console/admin/utilisateurs", data={"username": "sans-role-76543210"}
+        )
+        api = await http.post("/api/v1/users", json={"username": "sans-role-76543210"})
+
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Formulaire incomplet" in page.text
+    assert "76543210" not in page.text
+    assert api.status_code == 422
+    assert api.json()["error"] == "malformed_request"
+    assert "76543210" not in api.text
