@@ -11,16 +11,27 @@ from collections.abc import Mapping, Sequence
 from markupsafe import Markup, escape
 
 PALETTE = ("#1f5f8b", "#d9822b", "#2e8540", "#8e44ad", "#c0392b", "#7f8c8d", "#b7950b")
-_BAR_HEIGHT, _BAR_GAP, _LABEL_WIDTH, _WIDTH = 22, 6, 190, 640
+# Bar charts sit in a third of the page, column charts across it: each viewBox is drawn for its
+# place, so text keeps a readable size once the SVG is scaled to the card's width.
+_BAR_HEIGHT, _BAR_GAP, _LABEL_WIDTH, _BARS_WIDTH, _WIDTH = 22, 6, 150, 420, 900
 
 
-def horizontal_bars(title: str, values: Mapping[str, int | float], *, unit: str = "") -> Markup:
-    """One bar per label, longest first; the value is written at the end of each bar."""
-    items = sorted(values.items(), key=lambda item: (-item[1], item[0]))
+def horizontal_bars(
+    title: str,
+    values: Mapping[str, int | float],
+    *,
+    unit: str = "",
+    empty: str = "—",
+    keep_order: bool = False,
+) -> Markup:
+    """One bar per label, longest first (or in the order given, for ranges such as delays)."""
+    items = list(values.items())
+    if not keep_order:
+        items.sort(key=lambda item: (-item[1], item[0]))
     height = max(1, len(items)) * (_BAR_HEIGHT + _BAR_GAP) + 10
     highest = max((value for _label, value in items), default=0) or 1
-    scale = (_WIDTH - _LABEL_WIDTH - 60) / highest
-    parts = [_open_svg(title, _WIDTH, height)]
+    scale = (_BARS_WIDTH - _LABEL_WIDTH - 50) / highest
+    parts = [_open_svg(title, _BARS_WIDTH, height)]
     for row, (label, value) in enumerate(items):
         y = 5 + row * (_BAR_HEIGHT + _BAR_GAP)
         width = max(1, round(value * scale)) if value else 0
@@ -34,7 +45,7 @@ def horizontal_bars(title: str, values: Mapping[str, int | float], *, unit: str 
             f"{_number(value)}{escape(unit)}</text>"
         )
     if not items:
-        parts.append(f'<text x="10" y="20" font-size="13">{escape("—")}</text>')
+        parts.append(f'<text x="10" y="20" font-size="13">{escape(empty)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -101,7 +112,7 @@ def _column(
 def _open_svg(title: str, width: int, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" width="100%" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
     )
 

@@ -36,6 +36,7 @@ async def dashboard_page(
 
 
 def charts(stats: DashboardStats) -> dict[str, object]:
+    empty = translate("console.dashboard.empty")
     return {
         "per_day": stacked_columns(
             translate("console.dashboard.per_day"),
@@ -45,17 +46,22 @@ def charts(stats: DashboardStats) -> dict[str, object]:
         "by_category": horizontal_bars(
             translate("console.dashboard.by_category"),
             {label("category", key): value for key, value in stats.by_category.items()},
+            empty=empty,
         ),
-        "by_antenna": horizontal_bars(translate("console.dashboard.by_antenna"), stats.by_antenna),
+        "by_antenna": horizontal_bars(
+            translate("console.dashboard.by_antenna"), stats.by_antenna, empty=empty
+        ),
         "ack": horizontal_bars(
             translate("console.dashboard.ack"),
             {
                 translate(f"console.dashboard.bucket.{name}"): stats.ack_buckets[name]
                 for _bound, name in ACK_BUCKETS
             },
+            keep_order=True,
         ),
         "outcomes": horizontal_bars(
             translate("console.dashboard.outcomes"),
             {label("outcome", key): value for key, value in stats.outcomes.items()},
+            empty=empty,
         ),
     }
