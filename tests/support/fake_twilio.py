@@ -120,7 +120,7 @@ class _Handlers:
             web.delete(f"{base}/Messages/{{sid}}.json", self.delete),
             web.get(f"{base}/Recordings/{{sid}}.json", self.fetch_recording),
             web.get(f"{base}/Recordings/{{sid}}.mp3", self.download_recording),
-            web.delete(f"{base}/Recordings/{{sid}}.json", self.delete),
+            web.delete(f"{base}/Recordings/{{sid}}.json", self.delete_recording),
             web.get(f"{base}/Messages/{{message}}/Media/{{sid}}", self.media_redirect),
             web.delete(f"{base}/Messages/{{message}}/Media/{{sid}}.json", self.delete),
             web.delete(f"{base}/Calls/{{sid}}.json", self.delete),
@@ -148,6 +148,11 @@ class _Handlers:
             request.path.removeprefix(_ACCOUNT_PATH + "/").removesuffix(".json")
         )
         return web.Response(status=204)
+
+    async def delete_recording(self, request: web.Request) -> web.Response:
+        if self.fake.recordings.pop(request.match_info["sid"], None) is None:
+            return _error(404, 20404, "not found")  # already deleted, like Twilio
+        return await self.delete(request)
 
     async def fetch_recording(self, request: web.Request) -> web.Response:
         stored = self.fake.recordings.get(request.match_info["sid"])
