@@ -74,7 +74,7 @@ class InternalNote(SQLModel, table=True):
 
 
 class SourceGrade(SQLModel, table=True):
-    """Admiralty grading of one tip: the source's reliability (A to F), the information's (1 to 6)."""
+    """Admiralty grading of one tip: source reliability A to F, information credibility 1 to 6."""
 
     __tablename__ = "source_grades"
 
