@@ -6,13 +6,22 @@ is pointed at it through TIPLINE_TWILIO_API_BASE_URL. Nothing is patched.
 
 from __future__ import annotations
 
-import httpx
-from fastapi import FastAPI
-from sqlalchemy import select
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-from service.models import Reporter
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlmodel import col
+
+from service.models import Message, Reporter
+from tests.conftest import make_settings
+from tests.support.app import running_app
 from tests.support.channel_fixtures import (
     ask_reporter,
+    citizen_client,
     message_by_id,
     post_signed,
     runtime_of_app,
@@ -20,6 +29,8 @@ from tests.support.channel_fixtures import (
     wait_until,
 )
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.inspect import fetch_all
+from tests.support.redis import redis_test_url, run_burst_worker
 from tests.support.twilio import PUBLIC_BASE_URL, sms_form
 
 SMS_PATH = "/channels/sms/twilio"
@@ -144,3 +155,39 @@ async def test_twilio_refusing_an_unsubscribed_number_destroys_the_identity(
     assert reporter.identity_ciphertext is None
     assert reporter.opted_out_at is not None
     assert fake_twilio.sent == []
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = redis_test_url()
+    if url is None:
+        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield url
+    await redis.flushdb()
+    await redis.aclose()
+
+
+async def test_the_arq_worker_retries_a_temporary_failure_then_sends(
+    tmp_path: Path, database_url: str, fake_twilio: FakeTwilio, redis_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        redis_url=redis_url,
+        twilio_api_base_url=fake_twilio.url,
+        twilio_retry_seconds=0.05,
+    )
+    fake_twilio.failures.append((503, 20503))
+    async with running_app(settings) as application, citizen_client(application) as client:
+        reference = await sms_tip(client)
+        reply_id = await ask_reporter(runtime_of_app(application), reference, "Où ça ?")
+
+    await run_burst_worker(settings)
+
+    assert fake_twilio.failures == []  # the first try met the outage
+    [sent] = fake_twilio.sent
+    [reply] = await fetch_all(database_url, select(Message).where(col(Message.id) == reply_id))
+    assert reply.provider_id == sent.sid
+    assert reply.delivery_status == "sent"
