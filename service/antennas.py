@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.models import Antenna
 
@@ -30,7 +31,7 @@ def default_antennas(reference: Path = ROUTING_REFERENCE) -> list[Antenna]:
 
 async def seed_antennas(*, session: AsyncSession) -> int:
     """Add the default antennas that are missing; never overwrite an administrator's edits."""
-    known = set((await session.scalars(select(Antenna.code))).all())
+    known = set((await session.scalars(select(col(Antenna.code)))).all())
     missing = [antenna for antenna in default_antennas() if antenna.code not in known]
     session.add_all(missing)
     return len(missing)

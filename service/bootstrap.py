@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from crypto import load_or_create_keyring
 from service.antennas import seed_antennas
@@ -31,7 +32,7 @@ async def bootstrap(settings: Settings, *, migrate: bool) -> BootstrapReport:
         async with transaction(create_sessionmaker(engine)) as session:
             added = await seed_antennas(session=session)
             admins = await session.scalar(
-                select(func.count()).select_from(StaffUser).where(StaffUser.role == Role.ADMIN)
+                select(func.count()).select_from(StaffUser).where(col(StaffUser.role) == Role.ADMIN)
             )
     finally:
         await engine.dispose()

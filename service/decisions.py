@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from triage.duplicates import DuplicateCandidate, find_duplicates
+from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
 from service.models import (
@@ -25,6 +25,7 @@ from service.models import (
     TriageDecision,
 )
 from triage import AntennaStatus, Decision, RuleHit
+from triage.duplicates import DuplicateCandidate, find_duplicates
 
 DUPLICATE_WINDOW = timedelta(days=30)
 
@@ -32,8 +33,8 @@ DUPLICATE_WINDOW = timedelta(days=30)
 async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Sequence[Message]:
     found = await session.scalars(
         select(Message)
-        .where(Message.tip_id == tip_id, Message.direction == Direction.INBOUND)
-        .order_by(Message.created_at)  # type: ignore[arg-type]
+        .where(col(Message.tip_id) == tip_id, col(Message.direction) == Direction.INBOUND)
+        .order_by(col(Message.created_at))
     )
     return found.all()
 
@@ -66,9 +67,9 @@ async def existing_decision(
 ) -> TriageDecision | None:
     found = await session.scalars(
         select(TriageDecision).where(
-            TriageDecision.tip_id == tip_id,
-            TriageDecision.rules_version == rules_version,
-            TriageDecision.input_digest == digest,
+            col(TriageDecision.tip_id) == tip_id,
+            col(TriageDecision.rules_version) == rules_version,
+            col(TriageDecision.input_digest) == digest,
         )
     )
     return found.first()
@@ -77,8 +78,8 @@ async def existing_decision(
 async def latest_decision(*, session: AsyncSession, tip_id: uuid.UUID) -> TriageDecision | None:
     found = await session.scalars(
         select(TriageDecision)
-        .where(TriageDecision.tip_id == tip_id)
-        .order_by(TriageDecision.created_at.desc())  # type: ignore[attr-defined]
+        .where(col(TriageDecision.tip_id) == tip_id)
+        .order_by(col(TriageDecision.created_at).desc())
         .limit(1)
     )
     return found.first()
@@ -142,7 +143,7 @@ async def link_duplicates(
     known = set(
         (
             await session.scalars(
-                select(DuplicateLink.other_tip_id).where(DuplicateLink.tip_id == tip.id)
+                select(col(DuplicateLink.other_tip_id)).where(col(DuplicateLink.tip_id) == tip.id)
             )
         ).all()
     )
@@ -161,19 +162,19 @@ async def _recent_open_candidates(
     """Only tips that could match (same source, or same place and substances) are decrypted."""
     could_match = []
     if tip.reporter_id is not None:
-        could_match.append(Tip.reporter_id == tip.reporter_id)
+        could_match.append(col(Tip.reporter_id) == tip.reporter_id)
     if decision.place is not None:
-        could_match.append(TriageDecision.place == decision.place)
+        could_match.append(col(TriageDecision.place) == decision.place)
     if not could_match:
         return []
     rows = (
         await session.execute(
             select(Tip, TriageDecision)
-            .join(TriageDecision, TriageDecision.tip_id == Tip.id)  # type: ignore[arg-type]
-            .where(Tip.id != tip.id, Tip.status != TipStatus.CLOSED)
-            .where(Tip.received_at >= now - DUPLICATE_WINDOW)
+            .join(TriageDecision, col(TriageDecision.tip_id) == Tip.id)
+            .where(col(Tip.id) != tip.id, col(Tip.status) != TipStatus.CLOSED)
+            .where(col(Tip.received_at) >= now - DUPLICATE_WINDOW)
             .where(or_(*could_match))
-            .order_by(TriageDecision.created_at)  # type: ignore[arg-type]
+            .order_by(col(TriageDecision.created_at))
         )
     ).all()
     latest: dict[uuid.UUID, tuple[Tip, TriageDecision]] = {t.id: (t, d) for t, d in rows}

@@ -7,6 +7,7 @@ the new keyring file when they next read an unknown key id (see ``crypto``'s key
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from crypto import Purpose, load_keyring, reseal, save_keyring
 from service.db import create_engine, create_sessionmaker, transaction
@@ -25,7 +26,7 @@ async def rotate_keys(settings: Settings) -> int:
         async with transaction(sessions) as session:
             reporters = (
                 await session.scalars(
-                    select(Reporter).where(Reporter.identity_ciphertext.is_not(None))  # type: ignore[union-attr]
+                    select(Reporter).where(col(Reporter.identity_ciphertext).is_not(None))
                 )
             ).all()
             for reporter in reporters:

@@ -105,5 +105,5 @@ class RequestLog:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            return value.decode("latin-1")[:64]
+            return str(value.decode("latin-1"))[:64]
     return uuid.uuid4().hex

@@ -14,6 +14,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.db import SessionMaker, transaction
 from service.models import OutboxEntry
@@ -40,7 +41,7 @@ def add_job(
 async def mark_completed(*, session: AsyncSession, job_key: str) -> None:
     await session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.job_key == job_key, OutboxEntry.completed_at.is_(None))  # type: ignore[union-attr]
+        .where(col(OutboxEntry.job_key) == job_key, col(OutboxEntry.completed_at).is_(None))
         .values(completed_at=utcnow())
     )
 
@@ -63,15 +64,15 @@ class OutboxDispatcher:
             pending = (
                 await session.scalars(
                     select(OutboxEntry)
-                    .where(OutboxEntry.completed_at.is_(None))  # type: ignore[union-attr]
-                    .where(OutboxEntry.created_at <= now - older_than)
+                    .where(col(OutboxEntry.completed_at).is_(None))
+                    .where(col(OutboxEntry.created_at) <= now - older_than)
                     .where(
                         or_(
-                            OutboxEntry.relayed_at.is_(None),  # type: ignore[union-attr]
-                            OutboxEntry.relayed_at <= now - _REQUEUE_AFTER,  # type: ignore[operator]
+                            col(OutboxEntry.relayed_at).is_(None),
+                            col(OutboxEntry.relayed_at) <= now - _REQUEUE_AFTER,
                         )
                     )
-                    .order_by(OutboxEntry.id)  # type: ignore[arg-type]
+                    .order_by(col(OutboxEntry.id))
                     .limit(_RELAY_BATCH)
                 )
             ).all()
@@ -98,6 +99,6 @@ class OutboxDispatcher:
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.id.in_(entry_ids))  # type: ignore[union-attr]
+                .where(col(OutboxEntry.id).in_(entry_ids))
                 .values(relayed_at=utcnow(), relay_count=OutboxEntry.relay_count + 1)
             )

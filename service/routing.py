@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.metrics import TIPS_ROUTED
 from service.models import Case, Tip, TipStatus
@@ -25,7 +26,7 @@ async def route_tip(
     routed_by: uuid.UUID | None = None,
 ) -> Case:
     """Create the tip's case, or move it to another antenna when it already has one."""
-    case = (await session.scalars(select(Case).where(Case.tip_id == tip.id))).first()
+    case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).first()
     deadline = now + timedelta(minutes=ack_minutes) if ack_minutes is not None else None
     if case is None:
         case = Case(tip_id=tip.id, antenna_code=antenna_code, routed_by=routed_by, created_at=now)

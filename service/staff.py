@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.db import create_engine, create_sessionmaker, transaction
 from service.models import Antenna, Role, StaffUser
@@ -24,7 +25,9 @@ async def add_staff_user(
         raise StaffError("--antenna est requis pour un chef d'antenne, et pour lui seul.")
     if antenna is not None and await session.get(Antenna, antenna) is None:
         raise StaffError(f"Antenne inconnue : {antenna}.")
-    if (await session.scalars(select(StaffUser).where(StaffUser.username == username))).first():
+    if (
+        await session.scalars(select(StaffUser).where(col(StaffUser.username) == username))
+    ).first():
         raise StaffError(f"L'identifiant {username} existe déjà.")
     user = StaffUser(
         username=username,

@@ -66,9 +66,8 @@ def triage(
     gazetteer: Annotated[Path | None, typer.Option(help="Fichier gazetier.")] = None,
 ) -> None:
     """JSON Lines tips on stdin, one decision per line on stdout."""
-    from triage.jsonl import run_jsonl
-
     from triage import RulesError, load_ruleset
+    from triage.jsonl import run_jsonl
 
     settings = Settings()
     try:
@@ -84,9 +83,8 @@ def rules_check(
     path: Annotated[Path | None, typer.Argument(help="Fichier à vérifier.")] = None,
 ) -> None:
     """Validate a rules or gazetteer file and print its version."""
-    from triage.ruleset import check_file
-
     from triage import RulesError, load_ruleset
+    from triage.ruleset import check_file
 
     try:
         version = check_file(path) if path is not None else load_ruleset().version

@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service import decisions
 from service.db import transaction
@@ -38,7 +39,9 @@ async def triage_tip(ctx: dict[str, Any], tip_id: str) -> str:
 async def _triage_once(runtime: Runtime, tip_id: str) -> str:
     async with transaction(runtime.sessions) as session:
         tip = (
-            await session.scalars(select(Tip).where(Tip.id == uuid.UUID(tip_id)).with_for_update())
+            await session.scalars(
+                select(Tip).where(col(Tip.id) == uuid.UUID(tip_id)).with_for_update()
+            )
         ).first()
         if tip is None or tip.status == TipStatus.CLOSED:
             return "skipped"

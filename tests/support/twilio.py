@@ -45,4 +45,4 @@ def sms_form(*, sender: str, body: str, message_sid: str | None = None) -> dict[
 
 
 def signature(path: str, form: dict[str, str], *, token: str = AUTH_TOKEN) -> str:
-    return RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, form)
+    return str(RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, form))
