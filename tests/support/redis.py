@@ -22,10 +22,17 @@ from service.worker import worker_settings
 
 
 def redis_test_url() -> str | None:
+    """The machine's Redis; a database of its own per parallel test worker (pytest-xdist)."""
     url = os.environ.get("TIPLINE_TEST_REDIS_URL")
-    if url is None and os.environ.get("CI"):
-        pytest.fail("CI must set TIPLINE_TEST_REDIS_URL: Redis tests may not be skipped")
-    return url
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set TIPLINE_TEST_REDIS_URL: Redis tests may not be skipped")
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, database = url.rpartition("/")
+    return f"{base}/{int(database or 0) + 1 + int(worker[2:])}"
 
 
 class OwnRedisServer:
