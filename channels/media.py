@@ -43,7 +43,7 @@ class UnreadableImage(Exception):
 
 
 def size_label(max_bytes: int, language: str = "fr") -> str:
-    """"5 Mo", "512 ko": a limit as a reporter reads it."""
+    """ "5 Mo", "512 ko": a limit as a reporter reads it."""
     megabytes, kilobytes = ("Mo", "ko") if language == "fr" else ("MB", "kB")
     if max_bytes >= 1024 * 1024:
         return f"{max_bytes // (1024 * 1024)} {megabytes}"

@@ -89,8 +89,6 @@ async def _web_tip(*, session: AsyncSession, reference: str) -> Tip | None:
 
 async def _conversation(*, session: AsyncSession, tip: Tip) -> Sequence[Message]:
     found = await session.scalars(
-        select(Message)
-        .where(col(Message.tip_id) == tip.id)
-        .order_by(col(Message.created_at))
+        select(Message).where(col(Message.tip_id) == tip.id).order_by(col(Message.created_at))
     )
     return found.all()

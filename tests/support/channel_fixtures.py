@@ -116,4 +116,3 @@ async def message_by_id(runtime: Runtime, message_id: uuid.UUID) -> Message:
         message = await session.get(Message, message_id)
     assert message is not None
     return message
-
