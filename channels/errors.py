@@ -48,3 +48,9 @@ class ChannelNotConfigured(TiplineError):
     status_code = 503
     code = "channel_not_configured"
     message = "Ce canal n'est pas configuré."
+
+
+class RateLimited(TiplineError):
+    status_code = 429
+    code = "rate_limited"
+    message = "Trop de requêtes en peu de temps. Réessayez dans quelques minutes."

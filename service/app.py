@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from channels.rate_limit import SlidingWindowLimiter
 from channels.sms.webhook import router as sms_router
 from channels.twilio_webhook import TwilioWebhookConfig
 from service.citizen_channels import (
@@ -18,7 +19,7 @@ from service.console import install_console
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.limits import BodySizeLimit
-from service.logging import log_requests
+from service.logging import RequestLog
 from service.runtime import open_runtime
 from service.settings import Settings
 
@@ -39,14 +40,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Tipline — OCS", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_configured else None
+    token = None
+    if settings.twilio_configured and settings.twilio_auth_token is not None:
+        token = settings.twilio_auth_token.get_secret_value()
     app.state.twilio_webhook_config = TwilioWebhookConfig(
         auth_token=token,
         public_base_url=settings.public_base_url,
     )
+    app.state.sms_sender_limiter = SlidingWindowLimiter(
+        limit=settings.sms_rate_limit, window_seconds=settings.sms_rate_window_seconds
+    )
     install_error_handlers(app)
     install_console(app)  # after the generic handlers: console pages render errors as HTML
-    app.middleware("http")(log_requests)
+    app.add_middleware(RequestLog)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_webhook_bytes,

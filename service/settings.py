@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     gazetteer_path: Path | None = None
 
     conversation_window_days: int = 30
+    # Per sending number: generous enough for a reporter splitting a long account into texts.
+    sms_rate_limit: int = 30
+    sms_rate_window_seconds: float = 600
     # Acknowledgement deadlines by priority, in minutes (P4 has none).
     ack_minutes_p1: int = 15
     ack_minutes_p2: int = 120
@@ -74,6 +77,13 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = None
     # First delay before a temporary Twilio failure is retried; it doubles on each try.
     twilio_retry_seconds: float = 30.0
+    # Reliability (issue 6). How often the API process replays its intake spool (what it kept
+    # on disk while the database was down).
+    spool_replay_seconds: float = 5.0
+    # Retention, counted from the day a tip is closed (its case closed, or a duty officer closed
+    # it): the reporter's number once all their tips are closed, then each tip's content.
+    retention_identity_days: int = 90
+    retention_content_days: int = 365
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
 

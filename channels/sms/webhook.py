@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.errors import RateLimited
 from channels.i18n import translate
 from channels.ports import IncomingMessage, IntakePort
+from channels.rate_limit import SlidingWindowLimiter
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.media import any_refused, media_attachments
 from channels.twilio_webhook import intake_port, required, signed_twilio_form
@@ -21,8 +23,12 @@ Intake = Annotated[IntakePort, Depends(intake_port)]
 
 
 @router.post("/channels/sms/twilio", response_class=Response)
-async def receive_sms(form: TwilioForm, intake: Intake) -> Response:
+async def receive_sms(request: Request, form: TwilioForm, intake: Intake) -> Response:
     message_sid, sender, body = required(form, "MessageSid", "From", "Body")
+    limiter: SlidingWindowLimiter = request.app.state.sms_sender_limiter
+    if not limiter.allow(sender):
+        # No TwiML reply: answering a flood would send the flooder one paid SMS per message.
+        raise RateLimited()
     keyword = keyword_of(body)
     if keyword is Keyword.STOP:
         await intake.opt_out(sender=sender)
