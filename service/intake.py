@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
@@ -42,7 +42,9 @@ from service.models import (
     TipStatus,
 )
 from service.models.types import utcnow
+from service.outage import database_unreachable
 from service.outbox import OutboxDispatcher, add_job
+from service.spool import IntakeSpool, spoolable
 
 log = structlog.get_logger(__name__)
 
@@ -70,19 +72,31 @@ class IntakeService:
         dispatcher: OutboxDispatcher,
         conversation_window: timedelta,
         bundle_window: timedelta = timedelta(0),
+        spool: IntakeSpool | None = None,
     ) -> None:
+        self._spool = spool
         self._bundle_window = bundle_window
         self._sessions = sessions
         self._keyring = keyring
         self._dispatcher = dispatcher
         self._window = conversation_window
 
-    async def receive(self, message: IncomingMessage) -> IntakeReceipt:
+    async def receive(
+        self, message: IncomingMessage, *, reference: str | None = None
+    ) -> IntakeReceipt:
+        """Store and queue the message. ``reference`` replays a spooled message: a new tip with
+        the reference its reporter was given (and never spooled a second time)."""
         # Argon2id is slow on purpose: hashed off the event loop, before the transaction.
         receipt_hash = None
         if message.receipt_code is not None:
             receipt_hash = await asyncio.to_thread(hash_receipt_code, message.receipt_code)
-        stored = await self._store_with_retry(message, receipt_hash)
+        try:
+            stored = await self._store_with_retry(message, receipt_hash, reference)
+        except (SQLAlchemyError, OSError) as error:
+            if reference is not None or not self._may_spool(message, error):
+                raise
+            assert self._spool is not None
+            return await self._spool.keep_message(message)
         await self._dispatcher.dispatch(stored.jobs)
         if stored.receipt.new_tip:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
@@ -94,15 +108,30 @@ class IntakeService:
         )
         return stored.receipt
 
-    async def opt_out(self, *, sender: str) -> None:
-        async with transaction(self._sessions) as session:
-            reporter = await find_reporter(session=session, keyring=self._keyring, sender=sender)
-            if reporter is not None:
-                destroy_identity(reporter, opted_out=True)
+    async def opt_out(self, *, sender: str, from_spool: bool = False) -> None:
+        try:
+            async with transaction(self._sessions) as session:
+                reporter = await find_reporter(
+                    session=session, keyring=self._keyring, sender=sender
+                )
+                if reporter is not None:
+                    destroy_identity(reporter, opted_out=True)
+        except (SQLAlchemyError, OSError) as error:
+            # A reporter asking to be forgotten during an outage is kept, not dropped.
+            if from_spool or self._spool is None or not database_unreachable(error):
+                raise
+            await self._spool.keep_opt_out(sender=sender)
+            return
         log.info("reporter_opted_out", known=reporter is not None)
 
+    def _may_spool(self, message: IncomingMessage, error: Exception) -> bool:
+        return self._spool is not None and spoolable(message) and database_unreachable(error)
+
     async def _store_with_retry(
-        self, message: IncomingMessage, receipt_hash: str | None = None
+        self,
+        message: IncomingMessage,
+        receipt_hash: str | None = None,
+        reference: str | None = None,
     ) -> _Stored:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
@@ -117,6 +146,7 @@ class IntakeService:
                         check_replay=attempt > 1,
                         receipt_code_hash=receipt_hash,
                         bundle_window=self._bundle_window,
+                        reference=reference,
                     )
             except IntegrityError:
                 if attempt == _ATTEMPTS:
@@ -134,7 +164,9 @@ async def store_message(
     check_replay: bool = True,
     receipt_code_hash: str | None = None,
     bundle_window: timedelta = timedelta(0),
+    reference: str | None = None,
 ) -> _Stored:
+    """``reference``: start a new tip with this reference instead of joining a conversation."""
     if check_replay:
         replay = await _find_replay(session=session, provider_id=message.provider_id)
         if replay is not None:
@@ -144,15 +176,22 @@ async def store_message(
         reporter = await _find_or_add_reporter(
             session=session, keyring=keyring, sender=message.sender
         )
+    tip: Tip | None = None
     if message.follow_up_of is not None:
         tip = await _followed_up_tip(session=session, reference=message.follow_up_of)
-    else:
+    elif reference is None:
         tip = await _open_conversation(
             session=session, reporter=reporter, message=message, window=window
         )
     new_tip = tip is None
     if tip is None:
-        tip = _add_tip(session=session, keyring=keyring, reporter=reporter, message=message)
+        tip = _add_tip(
+            session=session,
+            keyring=keyring,
+            reporter=reporter,
+            message=message,
+            reference=reference,
+        )
         tip.receipt_code_hash = receipt_code_hash
         # Without relationship() mappings the unit of work does not order inserts by foreign
         # key: the tip row must exist before its first message.
@@ -234,9 +273,9 @@ async def find_reporter(*, session: AsyncSession, keyring: Keyring, sender: str)
     return found.first()
 
 
-def destroy_identity(reporter: Reporter, *, opted_out: bool) -> None:
+def destroy_identity(reporter: Reporter, *, opted_out: bool, now: datetime | None = None) -> None:
     """Crypto-shredding of one identity: the ciphertext goes, the pseudonym stays for the record."""
-    now = utcnow()
+    now = now or utcnow()
     reporter.identity_ciphertext = None
     reporter.identity_destroyed_at = now
     if opted_out:
@@ -300,7 +339,12 @@ async def _open_conversation(
 
 
 def _add_tip(
-    *, session: AsyncSession, keyring: Keyring, reporter: Reporter | None, message: IncomingMessage
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    reporter: Reporter | None,
+    message: IncomingMessage,
+    reference: str | None = None,
 ) -> Tip:
     tip_id = uuid.uuid4()
     place_hint = None
@@ -308,7 +352,7 @@ def _add_tip(
         place_hint = seal_text(keyring, Purpose.CONTENT, message.place, context=f"place:{tip_id}")
     tip = Tip(
         id=tip_id,
-        reference=new_reference(),
+        reference=reference or new_reference(),
         place_hint_ciphertext=place_hint,
         channel=message.channel,
         reporter_id=reporter.id if reporter else None,

@@ -21,6 +21,7 @@ from service.outbox import OutboxDispatcher
 from service.queue import ArqQueue, InProcessQueue, JobQueue
 from service.rules_holder import RulesHolder
 from service.settings import Settings
+from service.spool import IntakeSpool
 from service.twilio_client import TwilioClient
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,8 @@ class Runtime:
     dispatcher: OutboxDispatcher
     intake: IntakeService
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    # What intake kept on this host's disk while the database was down (see service.spool).
+    spool: IntakeSpool | None = None
     # None when Twilio is not configured: then nothing is sent.
     twilio: TwilioClient | None = None
 
@@ -44,6 +47,8 @@ class Runtime:
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
+        if self.spool is not None:
+            self.spool.close()
         await self.queue.close()
         if self.twilio is not None:
             await self.twilio.close()
@@ -69,6 +74,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         queue = InProcessQueue(JOB_FUNCTIONS, ctx)
     dispatcher = OutboxDispatcher(sessions=sessions, queue=queue)
     keyring = load_keyring(settings.resolved_keyring_path)
+    spool = IntakeSpool(settings.data_dir / "spool", keyring)
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -82,14 +88,20 @@ async def open_runtime(settings: Settings) -> Runtime:
             keyring=keyring,
             dispatcher=dispatcher,
             conversation_window=timedelta(days=settings.conversation_window_days),
+            spool=spool,
             bundle_window=timedelta(seconds=settings.sms_bundle_seconds),
         ),
         twilio=open_twilio_client(settings),
     )
+    runtime.spool = spool
     ctx["runtime"] = runtime
+    runtime.background.append(asyncio.create_task(_replay_spool_forever(runtime)))
     if isinstance(queue, InProcessQueue):
         queue.start()
         runtime.background.append(asyncio.create_task(_relay_forever(runtime)))
+        from service.jobs.retention import retain_forever  # imports the runtime: import late
+
+        runtime.background.append(asyncio.create_task(retain_forever(ctx)))
         from service.jobs.escalation import watch_deadlines  # imports the runtime: import late
 
         runtime.background.append(asyncio.create_task(watch_deadlines(ctx)))
@@ -112,10 +124,24 @@ def open_twilio_client(settings: Settings) -> TwilioClient | None:
 
 async def _relay_forever(runtime: Runtime) -> None:
     """Embedded mode's outbox relay: at start-up everything pending, then periodically."""
-    await runtime.dispatcher.relay(older_than=timedelta(0))
+    try:
+        await runtime.dispatcher.relay(older_than=timedelta(0))
+    except (SQLAlchemyError, OSError) as error:  # the database is down at start-up: tick on
+        log.warning("outbox_relay_failed", error=type(error).__name__)
     while True:
         await asyncio.sleep(runtime.settings.outbox_relay_seconds)
         try:
             await runtime.dispatcher.relay()
         except (SQLAlchemyError, OSError) as error:  # the next tick tries again
             log.warning("outbox_relay_failed", error=type(error).__name__)
+
+
+async def _replay_spool_forever(runtime: Runtime) -> None:
+    """Stores what intake spooled while the database was down, once it is back."""
+    assert runtime.spool is not None
+    while True:
+        await asyncio.sleep(runtime.settings.spool_replay_seconds)
+        try:
+            await runtime.spool.replay(runtime.intake)
+        except (SQLAlchemyError, OSError) as error:  # the next tick tries again
+            log.warning("spool_replay_failed", error=type(error).__name__)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Function, Worker, func
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, Retry, Worker, func
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.jobs import JOB_FUNCTIONS
 from service.jobs.channel_options import CHANNEL_JOB_OPTIONS
 from service.jobs.escalation import announce_routed_cases, escalate_overdue_cases
+from service.jobs.leases import job_leases, release_stale_jobs
 from service.jobs.outbox import relay_outbox
+from service.jobs.retention import apply_retention
 from service.logging import configure_logging
+from service.outage import database_unreachable
+from service.queue import JobFunction
 from service.runtime import open_runtime
 from service.settings import Settings
 
@@ -21,6 +28,8 @@ from service.settings import Settings
 _JOB_OPTIONS: dict[str, dict[str, Any]] = {
     "triage_tip": {"timeout": 60, "max_tries": 5},
     "relay_outbox": {"timeout": 60, "max_tries": 1},
+    # Hourly; a run stops itself after 45 s and the next one carries on.
+    "apply_retention": {"timeout": 60, "max_tries": 1},
     # Replies, media and recordings retry through Twilio outages (service/jobs/*).
     **CHANNEL_JOB_OPTIONS,
     # A chief's alert retries through Twilio outages; the periodic sweeps just run again.
@@ -32,8 +41,25 @@ _JOB_OPTIONS: dict[str, dict[str, Any]] = {
 
 def worker_functions() -> list[Function]:
     return [
-        func(job, name=name, **_JOB_OPTIONS.get(name, {})) for name, job in JOB_FUNCTIONS.items()
+        func(_retry_when_database_down(job), name=name, **_JOB_OPTIONS.get(name, {}))
+        for name, job in JOB_FUNCTIONS.items()
     ]
+
+
+def _retry_when_database_down(job: JobFunction) -> WorkerCoroutine:
+    """arq fails a job for good on any exception; a database restart is waited out instead."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await job(ctx, *args, **kwargs)
+        except (SQLAlchemyError, OSError) as error:
+            if not database_unreachable(error):
+                raise
+            # 2, 4, 6… seconds: triage's five tries wait out about 20 s of outage.
+            raise Retry(defer=min(2 * ctx.get("job_try", 1), 10)) from error
+
+    return run
 
 
 def deadline_crons() -> list[Any]:
@@ -51,6 +77,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["runtime"] = await open_runtime(settings)
+        ctx.update(job_leases(job_timeouts(merged)))
         await ctx["runtime"].dispatcher.relay(older_than=timedelta(0))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -61,6 +88,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "functions": worker_functions(),
         "cron_jobs": [
             cron(relay_outbox, second=set(range(0, 60, 10)), unique=True),
+            cron(apply_retention, minute={17}, second={0}, unique=True, timeout=60),
+            cron(release_stale_jobs, second=set(range(0, 60, 5)), unique=True, timeout=30),
             *deadline_crons(),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
@@ -69,8 +98,22 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "poll_delay": 0.05,
         "max_jobs": 20,
         "handle_signals": True,
+        # arq leases a running job for the longest job timeout plus 10 s (released sooner by
+        # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.
+        "job_timeout": 60,
+        # The outbox, not arq, records that a job ran; a kept failed result would make arq refuse
+        # the relay's re-enqueue of that job id for an hour.
+        "keep_result": 0,
     }
-    return options | overrides
+    merged = options | overrides
+    return merged
+
+
+def job_timeouts(options: dict[str, Any]) -> list[tuple[str, float]]:
+    """Each job's timeout as arq applies it (the worker's default when a job has none)."""
+    default = float(options["job_timeout"])
+    jobs = [*options["functions"], *options["cron_jobs"]]
+    return [(job.name, float(job.timeout_s or default)) for job in jobs]
 
 
 def run(settings: Settings) -> None:

@@ -13,12 +13,14 @@ from service.jobs.outbound import erase_reply, send_reply
 from service.jobs.outbox import relay_outbox
 from service.jobs.recordings import fetch_recording
 from service.jobs.registry import outbox_job
+from service.jobs.retention import apply_retention
 from service.jobs.triage import triage_tip
 from service.queue import JobFunction
 
 JOB_FUNCTIONS: dict[str, JobFunction] = {
     "triage_tip": outbox_job(triage_tip),
     "relay_outbox": relay_outbox,
+    "apply_retention": apply_retention,
     "triage_bundled": outbox_job(triage_bundled),
     "send_reply": outbox_job(send_reply),
     "erase_reply": outbox_job(erase_reply),

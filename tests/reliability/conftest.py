@@ -1,0 +1,46 @@
+"""Servers these tests may stop and restart: a PostgreSQL cluster and Redis of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from service.antennas import seed_antennas
+from service.db import create_engine, create_sessionmaker, transaction
+from tests.support.postgres_server import OwnPostgresServer
+from tests.support.redis import OwnRedisServer
+
+
+@pytest.fixture(scope="session")
+def own_postgres() -> Iterator[OwnPostgresServer]:
+    server = OwnPostgresServer()
+    server.init()
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def own_database(own_postgres: OwnPostgresServer) -> Iterator[str]:
+    """A fresh migrated database on the cluster this test may stop; it is up again afterwards."""
+    yield own_postgres.create_database(f"tipline_{uuid.uuid4().hex[:10]}")
+    own_postgres.start_if_stopped()
+
+
+@pytest.fixture
+async def own_database_url(own_database: str) -> str:
+    engine = create_engine(own_database)
+    async with transaction(create_sessionmaker(engine)) as session:
+        await seed_antennas(session=session)
+    await engine.dispose()
+    return own_database
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedisServer]:
+    server = OwnRedisServer()
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,330 @@
+"""What the fault tests run: the real app on uvicorn, real worker processes, and a Twilio-like load.
+
+Everything listens on 127.0.0.1 only. Loops are bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from service.db import create_engine, create_sessionmaker
+from service.models import Message, OutboxEntry, Tip, TriageDecision
+from service.settings import Settings
+from tests.support.inspect import fetch_all
+from tests.support.twilio import signature, sms_form
+
+PATH = "/channels/sms/twilio"
+_REFERENCE = re.compile(r"OCS-[0-9A-Z]{4}-[0-9A-Z]{4}")
+_HEALTH_CHECK = "arq:queue:health-check"
+
+
+# Real processes -------------------------------------------------------------------------------
+
+
+class ServiceProcess:
+    """A ``tipline`` command as a real subprocess, its output in a log file per start."""
+
+    def __init__(self, command: str, settings: Settings, log_dir: Path) -> None:
+        self._command = command
+        self._env = os.environ | environment_of(settings)
+        self._log_dir = log_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self.started = 0
+
+    def start(self, *arguments: str) -> None:
+        self.started += 1
+        self._close_log()
+        self._log = self.log_path(self.started).open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", self._command, *arguments],
+            env=self._env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log_path(self, start: int) -> Path:
+        return self._log_dir / f"{self._command}-{start}.log"
+
+    def logged(self, event: str) -> int:
+        """How many log lines of every start so far carry this event."""
+        needle = f'"event": "{event}"'
+        return sum(
+            self.log_path(start).read_text(errors="replace").count(needle)
+            for start in range(1, self.started + 1)
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up at all, as when the machine loses the process."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive:
+            assert self._process is not None
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class WorkerProcess(ServiceProcess):
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        super().__init__("worker", settings, log_dir)
+
+    async def ready(self, redis_url: str, *, within: float = 30) -> None:
+        """Wait for the worker's first health check in Redis: it is started and polling."""
+        redis = Redis.from_url(redis_url)
+        try:
+            await redis.delete(_HEALTH_CHECK)
+            deadline = time.monotonic() + within
+            while not await redis.exists(_HEALTH_CHECK):
+                if time.monotonic() > deadline or not self.alive:
+                    raise RuntimeError("the worker did not start")
+                await asyncio.sleep(0.1)
+        finally:
+            await redis.aclose()
+
+
+class ServerProcess(ServiceProcess):
+    """``tipline serve`` on a free loopback port."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        super().__init__("serve", settings, log_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def ready(self, *, within: float = 30) -> None:
+        self.start("--host", "127.0.0.1", "--port", str(self.port))
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient(base_url=self.url, timeout=1) as client:
+            while True:
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:  # not listening yet
+                    pass
+                if time.monotonic() > deadline or not self.alive:
+                    raise RuntimeError("tipline serve did not start")
+                await asyncio.sleep(0.1)
+
+
+def environment_of(settings: Settings) -> dict[str, str]:
+    """The settings as the ``TIPLINE_*`` variables a deployment would set."""
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    values = {
+        "TIPLINE_ENV": settings.env,
+        "TIPLINE_DATA_DIR": str(settings.data_dir),
+        "TIPLINE_DATABASE_URL": settings.resolved_database_url,
+        "TIPLINE_REDIS_URL": settings.redis_url or "",
+        "TIPLINE_KEYRING": str(settings.resolved_keyring_path),
+        "TIPLINE_PUBLIC_BASE_URL": settings.public_base_url,
+        "TIPLINE_TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TIPLINE_TWILIO_AUTH_TOKEN": token,
+        "TIPLINE_TWILIO_FROM": settings.twilio_from or "",
+        # Nothing may leave the machine: any send goes to a closed local port.
+        "TIPLINE_TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+        "TIPLINE_SMS_BUNDLE_SECONDS": str(settings.sms_bundle_seconds),
+        "TIPLINE_SPOOL_REPLAY_SECONDS": str(settings.spool_replay_seconds),
+        "TIPLINE_LOG_LEVEL": "WARNING",
+    }
+    return values
+
+
+# A Twilio-like load ---------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """One webhook as Twilio sends it, and what it was answered."""
+
+    form: dict[str, str]
+    status: int | None = None  # None: no answer at all (connection refused, timeout)
+    reference: str | None = None
+
+    @property
+    def sid(self) -> str:
+        return self.form["MessageSid"]
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class Load:
+    deliveries: list[Delivery]
+    done: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+
+    @classmethod
+    def of_new_reporters(cls, count: int, run: str) -> Load:
+        """``count`` first messages from as many numbers, so each accepted one is a new tip."""
+        return cls(
+            [
+                Delivery(
+                    sms_form(
+                        sender=f"+2236{n:07d}",
+                        body=f"{run} : vente de yamba devant le marché {n}, ce soir",
+                    )
+                )
+                for n in range(count)
+            ]
+        )
+
+    def count(self, *statuses: int | None) -> int:
+        return sum(1 for delivery in self.deliveries if delivery.status in statuses)
+
+    def summary(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for delivery in self.deliveries:
+            key = "none" if delivery.status is None else f"{delivery.status // 100}xx"
+            found[key] = found.get(key, 0) + 1
+        return found
+
+
+async def deliver(load: Load, base_url: str, *, concurrency: int) -> None:
+    """Every delivery once, ``concurrency`` at a time."""
+    pending = iter(load.deliveries)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+
+        async def send_next() -> None:
+            for delivery in pending:
+                await post(client, delivery)
+                load.done += 1
+
+        await asyncio.gather(*(send_next() for _ in range(concurrency)))
+    load.seconds = time.monotonic() - load.started_at
+
+
+async def post(client: httpx.AsyncClient, delivery: Delivery) -> None:
+    headers = {"X-Twilio-Signature": signature(PATH, delivery.form)}
+    try:
+        response = await client.post(PATH, data=delivery.form, headers=headers)
+    except httpx.TransportError:
+        delivery.status = None
+        return
+    delivery.status = response.status_code
+    found = _REFERENCE.search(response.text)
+    delivery.reference = found.group(0) if found else None
+
+
+async def when_done(load: Load, count: int, action: Callable[[], Awaitable[None]]) -> None:
+    """Run ``action`` once ``count`` deliveries have been answered (bounded wait)."""
+    deadline = time.monotonic() + 120
+    while load.done < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await action()
+
+
+# What the database holds ----------------------------------------------------------------------
+
+
+async def fetch_rows(url: str, statement: Any) -> list[Any]:
+    """Every row (all its columns) of a select, through a short-lived engine."""
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return list((await session.execute(statement)).tuples().all())
+    finally:
+        await engine.dispose()
+
+
+async def stored_references(url: str) -> dict[str, list[str]]:
+    """MessageSid → the references of the tips holding a message with that id."""
+    rows = await fetch_rows(
+        url,
+        select(col(Message.provider_id), col(Tip.reference)).join(
+            Tip, col(Tip.id) == col(Message.tip_id)
+        ),
+    )
+    found: dict[str, list[str]] = {}
+    for sid, reference in rows:
+        found.setdefault(sid, []).append(reference)
+    return found
+
+
+async def decisions_per_tip(url: str) -> dict[str, int]:
+    rows = await fetch_rows(
+        url,
+        select(col(Tip.reference), func.count(col(TriageDecision.id)))
+        .join(TriageDecision, col(TriageDecision.tip_id) == col(Tip.id), isouter=True)
+        .group_by(col(Tip.reference)),
+    )
+    return dict(rows)
+
+
+async def pending_triage(url: str) -> int:
+    pending = await fetch_all(
+        url,
+        select(func.count())
+        .select_from(OutboxEntry)
+        .where(col(OutboxEntry.job_name) == "triage_tip", col(OutboxEntry.completed_at).is_(None)),
+    )
+    return int(pending[0])
+
+
+async def wait_until_triaged(url: str, *, within: float) -> float:
+    """Seconds until every tip has a decision and every triage job is complete."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        counts = await decisions_per_tip(url)
+        if counts and min(counts.values()) >= 1 and await pending_triage(url) == 0:
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    pending = await pending_triage(url)
+    raise AssertionError(f"not triaged within {within} s: {pending} triage jobs pending")
+
+
+def spool_files(settings: Settings) -> list[Path]:
+    directory = settings.data_dir / "spool"
+    return sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+
+
+async def wait_until_spool_replayed(settings: Settings, *, within: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        waiting = [p for p in spool_files(settings) if not p.name.startswith("rejected-")]
+        if all(p.stat().st_size == 0 for p in waiting):
+            return time.monotonic() - started
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"spool not replayed within {within} s: {spool_files(settings)}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
