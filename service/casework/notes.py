@@ -74,3 +74,20 @@ async def notes_of(*, session: AsyncSession, keyring: Keyring, tip_id: uuid.UUID
         )
         for note, username in rows.all()
     ]
+
+
+async def erase_notes(
+    *, session: AsyncSession, keyring: Keyring, tip_id: uuid.UUID, tombstone: str
+) -> int:
+    """Retention: officers' notes quote the tip, so they are tombstoned with its content.
+
+    Rows stay (the trail and the counts refer to them); only what they said is overwritten.
+    """
+    notes = (
+        await session.scalars(select(InternalNote).where(col(InternalNote.tip_id) == tip_id))
+    ).all()
+    for note in notes:
+        note.body_ciphertext = seal_text(
+            keyring, Purpose.CONTENT, tombstone, context=_context(note.id)
+        )
+    return len(notes)

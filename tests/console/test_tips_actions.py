@@ -332,3 +332,30 @@ async def test_grading_uses_the_admiralty_scale(
     assert out_of_scale.status_code == 422
     assert detail["grade"] == "B2"
     assert await count_rows(settings.resolved_database_url, "source_grades") == 1
+
+
+async def test_retention_can_tombstone_a_tips_notes_without_deleting_them(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from crypto import load_keyring
+    from service.casework.notes import erase_notes, notes_of
+    from service.db import create_engine, create_sessionmaker, transaction
+
+    url = settings.resolved_database_url
+    tip = await received_tip(app, client, url, DESIGN_TIP)
+    officer = await create_staff(settings, role=Role.DUTY_OFFICER)
+    async with session_client(app, settings, officer) as http:
+        await http.post(f"/api/v1/tips/{tip.id}/notes", json={"text": "vu deux fois ce mois"})
+    keyring = load_keyring(settings.resolved_keyring_path)
+
+    engine = create_engine(url)
+    async with transaction(create_sessionmaker(engine)) as session:
+        erased = await erase_notes(
+            session=session, keyring=keyring, tip_id=tip.id, tombstone="[effacé]"
+        )
+    async with create_sessionmaker(engine)() as session:
+        notes = await notes_of(session=session, keyring=keyring, tip_id=tip.id)
+    await engine.dispose()
+
+    assert erased == 1
+    assert [(n.author, n.text) for n in notes] == [(officer.username, "[effacé]")]
