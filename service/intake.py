@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from channels.errors import NotFound
 from channels.ports import IncomingMessage, IntakeReceipt
@@ -33,6 +34,7 @@ from service.attachments import add_attachments, add_missing_attachments
 from service.db import SessionMaker, transaction
 from service.metrics import TIPS_RECEIVED
 from service.models import (
+    Channel,
     Direction,
     Message,
     OperatorEntry,
@@ -261,7 +263,7 @@ async def _replayed_attachments(
 
 
 async def _followed_up_tip(*, session: AsyncSession, reference: str) -> Tip:
-    tip = (await session.scalars(select(Tip).where(Tip.reference == reference))).first()
+    tip = (await session.scalars(select(Tip).where(col(Tip.reference) == reference))).first()
     if tip is None:
         raise NotFound()
     return tip
@@ -288,9 +290,9 @@ async def _find_replay(*, session: AsyncSession, provider_id: str | None) -> Int
         return None
     found = (
         await session.execute(
-            select(Tip.reference, Message.created_at, Tip.received_at)
-            .join(Message, Message.tip_id == Tip.id)  # type: ignore[arg-type]
-            .where(Message.provider_id == provider_id)
+            select(col(Tip.reference), col(Message.created_at), col(Tip.received_at))
+            .join(Message, col(Message.tip_id) == col(Tip.id))
+            .where(col(Message.provider_id) == provider_id)
         )
     ).first()
     if found is None:
@@ -328,11 +330,11 @@ async def _open_conversation(
     since: datetime = message.received_at - window
     found = await session.scalars(
         select(Tip)
-        .where(Tip.reporter_id == reporter.id)
-        .where(Tip.channel == message.channel)
-        .where(Tip.status != TipStatus.CLOSED)
-        .where(Tip.last_message_at >= since)
-        .order_by(Tip.last_message_at.desc())  # type: ignore[attr-defined]
+        .where(col(Tip.reporter_id) == reporter.id)
+        .where(col(Tip.channel) == message.channel)
+        .where(col(Tip.status) != TipStatus.CLOSED)
+        .where(col(Tip.last_message_at) >= since)
+        .order_by(col(Tip.last_message_at).desc())
         .limit(1)
     )
     return found.first()
@@ -354,7 +356,7 @@ def _add_tip(
         id=tip_id,
         reference=reference or new_reference(),
         place_hint_ciphertext=place_hint,
-        channel=message.channel,
+        channel=Channel(message.channel),
         reporter_id=reporter.id if reporter else None,
         received_at=message.received_at,
         last_message_at=message.received_at,
