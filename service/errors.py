@@ -63,11 +63,13 @@ async def _render_unavailable(_request: Request, error: ServiceUnavailable) -> J
 
 
 async def _render_storage_error(_request: Request, error: Exception) -> JSONResponse:
+    # Only the type is logged: a driver's message may quote a key value from the row.
     if database_unreachable(error):
         log.warning("storage_unavailable", error=type(error).__name__)
-    else:  # a bug rather than an outage: keep the trace (parameters are never rendered)
-        log.error("storage_error", error=type(error).__name__, exc_info=error)
-    return _unavailable("database_unavailable", ServiceUnavailable.message)
+    else:  # a bug rather than an outage
+        log.error("storage_error", error=type(error).__name__)
+    code = "database_unavailable" if isinstance(error, SQLAlchemyError) else "service_unavailable"
+    return _unavailable(code, ServiceUnavailable.message)
 
 
 def _unavailable(code: str, message: str) -> JSONResponse:
