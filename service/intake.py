@@ -10,9 +10,12 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -173,15 +176,15 @@ async def store_message(
         replay = await _find_replay(session=session, provider_id=message.provider_id)
         if replay is not None:
             return _Stored(replay, await _replayed_attachments(session, keyring, message))
-    reporter = None
+    reporter, new_reporter = None, False
     if message.sender is not None:
-        reporter = await _find_or_add_reporter(
+        reporter, new_reporter = await _find_or_add_reporter(
             session=session, keyring=keyring, sender=message.sender
         )
     tip: Tip | None = None
     if message.follow_up_of is not None:
         tip = await _followed_up_tip(session=session, reference=message.follow_up_of)
-    elif reference is None:
+    elif reference is None and not new_reporter:  # a new number has no conversation yet
         tip = await _open_conversation(
             session=session, reporter=reporter, message=message, window=window
         )
@@ -303,22 +306,42 @@ async def _find_replay(*, session: AsyncSession, provider_id: str | None) -> Int
 
 async def _find_or_add_reporter(
     *, session: AsyncSession, keyring: Keyring, sender: str
-) -> Reporter:
-    reporter = await find_reporter(session=session, keyring=keyring, sender=sender)
-    if reporter is not None:
-        return reporter
+) -> tuple[Reporter, bool]:
+    """The reporter for this number, and whether it is new — in one statement (an upsert)."""
     phone = normalise_phone(sender)
+    if len(keyring.keys(Purpose.INDEX)) > 1:
+        # While index keys rotate, an old reporter may sit under another key: look first.
+        known = await find_reporter(session=session, keyring=keyring, sender=sender)
+        if known is not None:
+            return known, False
     reporter_id = uuid.uuid4()
-    reporter = Reporter(
-        id=reporter_id,
-        blind_index=blind_index(keyring, phone),
-        identity_ciphertext=seal_text(
+    values = {
+        "id": reporter_id,
+        "blind_index": blind_index(keyring, phone),
+        "identity_ciphertext": seal_text(
             keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter_id}"
         ),
-        pseudonym=new_pseudonym(),
+        "pseudonym": new_pseudonym(),
+        "created_at": utcnow(),
+    }
+    upsert = _dialect_insert(session)(Reporter).values(values)
+    # A no-op update on conflict, so RETURNING gives the existing row untouched.
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
     )
-    session.add(reporter)
-    return reporter
+    reporter = (
+        await session.scalars(
+            upsert.returning(Reporter), execution_options={"populate_existing": True}
+        )
+    ).one()
+    return reporter, reporter.id == reporter_id
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT is spelled by each dialect's own ``insert``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 async def _open_conversation(
