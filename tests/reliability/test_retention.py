@@ -20,11 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crypto import Purpose, open_text
+from crypto import Purpose, open_text, seal
 from service.audit import record_audit
 from service.db import transaction
 from service.jobs.retention import run_retention
 from service.models import (
+    Attachment,
+    AttachmentSource,
+    AttachmentStatus,
     AuditEntry,
     Case,
     CaseStatus,
@@ -132,6 +135,32 @@ class Office:
                 )
             )
 
+    async def add_photo(self, reference: str) -> None:
+        """A photo that came with the tip, stored sealed as the media job stores it."""
+        async with transaction(self.runtime.sessions) as session:
+            tip = await _tip(session, reference)
+            messages = select(Message).where(col(Message.tip_id) == tip.id)
+            message = (await session.scalars(messages)).first()
+            assert message is not None
+            photo_id = uuid.uuid4()
+            jpeg = b"\xff\xd8\xff\xe0"
+            session.add(
+                Attachment(
+                    id=photo_id,
+                    tip_id=tip.id,
+                    message_id=message.id,
+                    source=AttachmentSource.WEB_UPLOAD,
+                    content_type="image/jpeg",
+                    status=AttachmentStatus.STORED,
+                    content_ciphertext=seal(
+                        self.runtime.keyring,
+                        Purpose.CONTENT,
+                        jpeg,
+                        context=f"attachment:{photo_id}",
+                    ),
+                )
+            )
+
     async def reporter_of(self, reference: str) -> Reporter:
         async with self.runtime.sessions() as session:
             tip = await _tip(session, reference)
@@ -231,22 +260,22 @@ async def test_numbers_then_content_are_destroyed_when_their_periods_run_out(
     assert (again.identities_destroyed, again.tips_erased) == (0, 0)
 
 
-async def test_erased_rule_hits_are_an_empty_list_the_console_can_still_read(
+async def test_erased_tips_keep_readable_empty_hits_and_lose_their_photos(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     office = Office(app, client)
     reference = await office.sms("+22370000009", "yamba bɛ feere Kalaban Coura bi su")
+    await office.add_photo(reference)
     await office.close_case(reference)
 
     await run_retention(office.runtime, now=utcnow() + 400 * DAY)
 
     async with office.runtime.sessions() as session:
         tip = await _tip(session, reference)
-        decision = (
-            await session.scalars(
-                select(TriageDecision).where(col(TriageDecision.tip_id) == tip.id)
-            )
-        ).one()
+        decisions = select(TriageDecision).where(col(TriageDecision.tip_id) == tip.id)
+        decision = (await session.scalars(decisions)).one()
+        photo = (await session.scalars(select(Attachment))).one()
+    assert photo.content_ciphertext is None
     hits = open_text(
         office.runtime.keyring,
         Purpose.CONTENT,
