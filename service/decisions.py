@@ -28,6 +28,10 @@ from triage import AntennaStatus, Decision, RuleHit
 from triage.duplicates import DuplicateCandidate, find_duplicates
 
 DUPLICATE_WINDOW = timedelta(days=30)
+# A busy quartier can have hundreds of open tips in a month: only the most recent are compared,
+# so triage stays fast as the month fills up (each candidate costs a read and a decryption).
+_CANDIDATE_ROWS = 200
+_MAX_CANDIDATES = 25
 
 
 async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Sequence[Message]:
@@ -174,27 +178,51 @@ async def _recent_open_candidates(
             .where(col(Tip.id) != tip.id, col(Tip.status) != TipStatus.CLOSED)
             .where(col(Tip.received_at) >= now - DUPLICATE_WINDOW)
             .where(or_(*could_match))
-            .order_by(col(TriageDecision.created_at))
+            .order_by(col(TriageDecision.created_at).desc())
+            .limit(_CANDIDATE_ROWS)
         )
     ).all()
-    latest: dict[uuid.UUID, tuple[Tip, TriageDecision]] = {t.id: (t, d) for t, d in rows}
-    candidates = []
-    for other, other_decision in latest.values():
-        same_source = tip.reporter_id is not None and other.reporter_id == tip.reporter_id
-        same_facts = other_decision.place == decision.place and tuple(
-            other_decision.substances
-        ) == tuple(decision.substances)
-        if not (same_source or same_facts):
-            continue
-        messages = await inbound_messages(session=session, tip_id=other.id)
-        candidates.append(
-            DuplicateCandidate(
-                tip_id=str(other.id),
-                text=tip_text(keyring, messages),
-                source=str(other.reporter_id) if other.reporter_id else None,
-                substances=tuple(other_decision.substances),
-                place=other_decision.place,
-                received_at=other.received_at,
-            )
+    latest: dict[uuid.UUID, tuple[Tip, TriageDecision]] = {}
+    for other, other_decision in rows:  # newest decision first: keep it per tip
+        latest.setdefault(other.id, (other, other_decision))
+    matching = [
+        (other, other_decision)
+        for other, other_decision in latest.values()
+        if (tip.reporter_id is not None and other.reporter_id == tip.reporter_id)
+        or (
+            other_decision.place == decision.place
+            and tuple(other_decision.substances) == tuple(decision.substances)
         )
+    ][:_MAX_CANDIDATES]
+    texts = await _texts_of(session=session, keyring=keyring, tip_ids=[t.id for t, _ in matching])
+    candidates = [
+        DuplicateCandidate(
+            tip_id=str(other.id),
+            text=texts.get(other.id, ""),
+            source=str(other.reporter_id) if other.reporter_id else None,
+            substances=tuple(other_decision.substances),
+            place=other_decision.place,
+            received_at=other.received_at,
+        )
+        for other, other_decision in matching
+    ]
     return candidates
+
+
+async def _texts_of(
+    *, session: AsyncSession, keyring: Keyring, tip_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Several tips' texts from one query, decrypted in memory only."""
+    if not tip_ids:
+        return {}
+    messages = (
+        await session.scalars(
+            select(Message)
+            .where(col(Message.tip_id).in_(tip_ids), col(Message.direction) == Direction.INBOUND)
+            .order_by(col(Message.created_at))
+        )
+    ).all()
+    by_tip: dict[uuid.UUID, list[Message]] = {}
+    for message in messages:
+        by_tip.setdefault(message.tip_id, []).append(message)
+    return {tip_id: tip_text(keyring, found) for tip_id, found in by_tip.items()}
