@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers every table)
-
 from service.db import create_engine
 from service.migrate import upgrade_to_head
 
