@@ -1,32 +1,14 @@
-"""The closed lists officers choose from. Categories, priorities and substances mirror triage.md."""
+"""The closed lists officers choose from; categories, priorities and substances are triage's own."""
 
 from __future__ import annotations
 
 from service.models import CaseStatus, Channel, ClosureReason, OutcomeKind
+from triage.vocabulary import CATEGORIES as CATEGORIES
+from triage.vocabulary import PRIORITIES as PRIORITIES
+from triage.vocabulary import SUBSTANCES as SUBSTANCES
 
-CATEGORIES = (
-    "trafic",
-    "production",
-    "blanchiment",
-    "vente",
-    "consommation",
-    "hors_competence",
-    "non_exploitable",
-)
-PRIORITIES = ("P1", "P2", "P3", "P4")
 # "dont X prioritaires" in a chief's alert counts immediate and urgent cases.
 URGENT_PRIORITIES = frozenset({"P1", "P2"})
-SUBSTANCES = (
-    "cannabis",
-    "cocaine",
-    "heroine",
-    "methamphetamine",
-    "tramadol",
-    "psychotropes",
-    "medicaments_contrefaits",
-    "precurseurs",
-    "chicha",
-)
 QUANTITY_UNITS = ("kg", "g", "comprimes", "plants", "litres")
 # Admiralty scale: how reliable the source has been, how credible this information is.
 SOURCE_RELIABILITY = ("A", "B", "C", "D", "E", "F")
