@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
+from service.metrics import QUEUE_DEPTH
+from service.models import OutboxEntry
 from service.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -30,8 +33,21 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    QUEUE_DEPTH.set(await _pending_jobs(runtime))
     return Response(content=generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _pending_jobs(runtime: Runtime) -> int:
+    try:
+        async with runtime.sessions() as session:
+            pending = select(func.count()).select_from(OutboxEntry)
+            return int(
+                await session.scalar(pending.where(col(OutboxEntry.completed_at).is_(None))) or 0
+            )
+    except (SQLAlchemyError, OSError):
+        return -1
 
 
 async def _database_ok(runtime: Runtime) -> bool:

@@ -23,7 +23,7 @@ from service.casework.alerts import SendSms, announce_unalerted_cases, deliver_a
 from service.casework.dispatch import jobs_written
 from service.casework.escalation import escalate_overdue
 from service.db import transaction
-from service.metrics import JOB_DURATION
+from service.metrics import DEADLINE_MISSES, JOB_DURATION
 from service.models.types import utcnow
 from service.runtime import runtime_of
 from service.twilio_client import TwilioClient, TwilioError
@@ -49,6 +49,8 @@ async def escalate_overdue_cases(ctx: dict[str, Any]) -> int:
             await session.flush()
             jobs = jobs_written(session)
     await runtime.dispatcher.dispatch(jobs)
+    for escalation in escalated:
+        DEADLINE_MISSES.labels(antenna=escalation.antenna_code).inc()
     if escalated:
         log.info("cases_escalated", count=len(escalated))
     return len(escalated)
