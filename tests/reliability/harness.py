@@ -40,9 +40,9 @@ _HEALTH_CHECK = "arq:queue:health-check"
 class ServiceProcess:
     """A ``tipline`` command as a real subprocess, its output in a log file per start."""
 
-    def __init__(self, command: str, settings: Settings, log_dir: Path) -> None:
+    def __init__(self, command: str, settings: Settings, log_dir: Path, *, log_level: str) -> None:
         self._command = command
-        self._env = os.environ | environment_of(settings)
+        self._env = os.environ | environment_of(settings) | {"TIPLINE_LOG_LEVEL": log_level}
         self._log_dir = log_dir
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -100,7 +100,8 @@ class ServiceProcess:
 
 class WorkerProcess(ServiceProcess):
     def __init__(self, settings: Settings, log_dir: Path) -> None:
-        super().__init__("worker", settings, log_dir)
+        # Its log (a line per job) is what explains a failed run.
+        super().__init__("worker", settings, log_dir, log_level="INFO")
 
     async def ready(self, redis_url: str, *, within: float = 30) -> None:
         """Wait for the worker's first health check in Redis: it is started and polling."""
@@ -120,7 +121,7 @@ class ServerProcess(ServiceProcess):
     """``tipline serve`` on a free loopback port."""
 
     def __init__(self, settings: Settings, log_dir: Path) -> None:
-        super().__init__("serve", settings, log_dir)
+        super().__init__("serve", settings, log_dir, log_level="WARNING")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -156,7 +157,6 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "TIPLINE_TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TIPLINE_SMS_BUNDLE_SECONDS": str(settings.sms_bundle_seconds),
         "TIPLINE_SPOOL_REPLAY_SECONDS": str(settings.spool_replay_seconds),
-        "TIPLINE_LOG_LEVEL": "WARNING",
     }
     return values
 
@@ -286,26 +286,50 @@ async def decisions_per_tip(url: str) -> dict[str, int]:
     return dict(rows)
 
 
-async def pending_triage(url: str) -> int:
+async def pending_triage(url: str) -> list[str]:
+    """The job keys of triage jobs whose outbox entry is not complete."""
     pending = await fetch_all(
         url,
-        select(func.count())
-        .select_from(OutboxEntry)
-        .where(col(OutboxEntry.job_name) == "triage_tip", col(OutboxEntry.completed_at).is_(None)),
+        select(col(OutboxEntry.job_key)).where(
+            col(OutboxEntry.job_name) == "triage_tip", col(OutboxEntry.completed_at).is_(None)
+        ),
     )
-    return int(pending[0])
+    return [str(key) for key in pending]
 
 
-async def wait_until_triaged(url: str, *, within: float) -> float:
+async def wait_until_triaged(settings: Settings, *, within: float) -> float:
     """Seconds until every tip has a decision and every triage job is complete."""
+    url = settings.resolved_database_url
     started = time.monotonic()
     while time.monotonic() - started < within:
         counts = await decisions_per_tip(url)
-        if counts and min(counts.values()) >= 1 and await pending_triage(url) == 0:
+        if counts and min(counts.values()) >= 1 and not await pending_triage(url):
             return time.monotonic() - started
         await asyncio.sleep(0.5)
     pending = await pending_triage(url)
-    raise AssertionError(f"not triaged within {within} s: {pending} triage jobs pending")
+    states = await queue_states(settings, pending)
+    raise AssertionError(f"not triaged within {within} s: {len(pending)} pending, {states}")
+
+
+async def queue_states(settings: Settings, job_keys: list[str]) -> dict[str, int]:
+    """Where arq holds these jobs: how many are queued, running, finished or unknown to it."""
+    assert settings.redis_url is not None
+    redis = Redis.from_url(settings.redis_url)
+    states: dict[str, int] = {}
+    try:
+        for key in job_keys:
+            if await redis.exists(f"arq:in-progress:{key}"):
+                state = "in progress"
+            elif await redis.zscore("arq:queue", key) is not None:
+                state = "queued"
+            elif await redis.exists(f"arq:result:{key}"):
+                state = "finished"
+            else:
+                state = "unknown to arq"
+            states[state] = states.get(state, 0) + 1
+    finally:
+        await redis.aclose()
+    return states
 
 
 def spool_files(settings: Settings) -> list[Path]:

@@ -108,7 +108,7 @@ async def test_a_redis_outage_under_load_loses_nothing(
     # it again, and its start-up relays what the outage left pending.
     if not worker.alive:
         worker.start()
-    drain = await wait_until_triaged(settings.resolved_database_url, within=90)
+    drain = await wait_until_triaged(settings, within=90)
 
     await assert_nothing_lost(settings, load, retried)
     report(record_property, "redis", load, retried, drain, workers_started=worker.started)
@@ -129,7 +129,7 @@ async def test_a_postgresql_restart_under_load_loses_nothing(
         when_done(load, 300, lambda: outage.of(own_postgres)),
     )
     retried = await settle(settings, load, server)
-    drain = await wait_until_triaged(settings.resolved_database_url, within=90)
+    drain = await wait_until_triaged(settings, within=90)
 
     spooled = server.logged("message_spooled")
     assert outage.seconds >= OUTAGE_SECONDS
@@ -158,7 +158,7 @@ async def test_a_postgresql_restart_with_no_spool_answers_5xx_that_leave_nothing
         )
         refused = [d for d in load.deliveries if not d.accepted]
         retried = await settle(settings, load, server)
-        drain = await wait_until_triaged(settings.resolved_database_url, within=90)
+        drain = await wait_until_triaged(settings, within=90)
     finally:
         server.stop()
 
@@ -185,7 +185,7 @@ async def test_a_worker_killed_mid_job_loses_nothing(
     )
     retried = await settle(settings, load, server)
     # The killed worker's jobs wait for their lease to run out (longest job timeout + 10 s).
-    drain = await wait_until_triaged(settings.resolved_database_url, within=100)
+    drain = await wait_until_triaged(settings, within=100)
 
     assert running_when_killed[0] >= 1, "the worker should have been killed in the middle of jobs"
     await assert_nothing_lost(settings, load, retried)
