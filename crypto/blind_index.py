@@ -28,7 +28,7 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def normalise_phone(raw: str) -> str:
-    """Return the E.164 form ("+223" then the 8 local digits) of a number as a channel or a citizen wrote it.
+    """Return the E.164 form ("+223" and 8 digits) of a number as a channel or citizen wrote it.
 
     A bare 8-digit number is Malian. A number written with "+" or "00" keeps its country code;
     one written with only digits (as some gateways send it) is read as country code + number.
