@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sms_router)
     install_channels(app, settings)  # web form, follow-up, green number, reply statuses
     _include_casework(app)
+    _include_hotline(app)
     return app
 
 
@@ -73,3 +74,11 @@ def _include_casework(app: FastAPI) -> None:
     for module in (queue, tips, cases, dashboard):
         app.include_router(module.router)
     app.include_router(casework_api)
+
+
+def _include_hotline(app: FastAPI) -> None:
+    """The hotline operators' pages: calls typed live, voicemails transcribed."""
+    from service.console import hotline_entry, voicemail_pages
+
+    for module in (hotline_entry, voicemail_pages):
+        app.include_router(module.router)

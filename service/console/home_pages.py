@@ -1,4 +1,5 @@
-"""The console's home page: what this role can open, and the rules version for supervisors."""
+"""The console's home page: what this role can open, the rules version for supervisors, and
+for hotline operators the voicemails waiting for them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from starlette.responses import Response
 
 from service.console.auth import CurrentStaff
 from service.console.csrf import csrf_protect
+from service.console.db import DbSession
+from service.console.hotline_rules import HOTLINE_OPERATORS
 from service.console.navigation import navigation_for
 from service.console.templates import render
 from service.models import Role
 from service.runtime import Runtime
+from service.voicemails import count_waiting
 
 router = APIRouter(
     prefix="/console",
@@ -29,8 +33,12 @@ def rules_version(request: Request) -> str:
 
 
 @router.get("")
-async def home(request: Request, staff: CurrentStaff) -> Response:
+async def home(request: Request, staff: CurrentStaff, session: DbSession) -> Response:
+    waiting = None
+    if staff.role in HOTLINE_OPERATORS:
+        waiting = await count_waiting(session=session)
     context = {
+        "voicemails_waiting": waiting,
         "pages": [item for item in navigation_for(staff.role) if item.href != "/console"],
         "rules_version": rules_version(request) if staff.role in RULES_VIEWERS else None,
         "password_changed": request.query_params.get("mot_de_passe") == "change",

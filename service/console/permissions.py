@@ -12,6 +12,7 @@ statement of intent the test holds them to. Routes in ``PUBLIC_ROUTES`` work bef
 from __future__ import annotations
 
 from service.console.casework_rules import CASEWORK_RULES
+from service.console.hotline_rules import HOTLINE_RULES
 from service.models import Role
 
 ALL_ROLES = frozenset(Role)
@@ -63,4 +64,6 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/audit"): AUDITOR,
     # Console work (queue, tips, cases, escalation, dashboard): add its routes below.
     **CASEWORK_RULES,
+    # The hotline operators' pages: calls typed live, voicemails transcribed.
+    **HOTLINE_RULES,
 }

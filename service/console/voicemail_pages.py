@@ -1,0 +1,132 @@
+"""``/console/standard/enregistrements``: green-number voicemails waiting for an operator to
+listen and type what was said. Saving the transcript re-runs triage; saving again replaces it.
+
+The audio is decrypted for the one request that plays it and never cached. Opening a voicemail
+and saving its transcript are in the audit trail, without the words.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Depends, Form, Request
+from starlette.responses import Response
+
+from service.api.dependencies import Keys, queue_after_commit
+from service.audit import record_audit
+from service.casework.access import tip_target
+from service.console.casework_pages import console_router, see_other
+from service.console.db import DbSession
+from service.console.hotline_entry import HotlineOperator
+from service.console.hotline_rules import HOTLINE_OPERATORS, VOICEMAILS_PATH
+from service.console.navigation import NavItem, add_navigation
+from service.console.templates import NO_STORE, render
+from service.models import Message
+from service.transcripts import MAX_TRANSCRIPT_CHARS, save_transcript
+from service.voicemails import (
+    Voicemail,
+    recently_transcribed,
+    recorded_call,
+    tip_of_call,
+    voicemail,
+    voicemail_audio,
+    waiting_voicemails,
+)
+
+router = console_router()
+add_navigation(NavItem("console.nav.voicemails", VOICEMAILS_PATH, HOTLINE_OPERATORS, order=13))
+
+TranscriptText = Annotated[str, Form(max_length=4 * MAX_TRANSCRIPT_CHARS)]
+_DONE = frozenset({"transcribed"})
+
+
+async def operator_call(
+    message_id: uuid.UUID, session: DbSession, _operator: HotlineOperator
+) -> Message:
+    """The recorded call in the path, for an operator; 404 when there is none."""
+    return await recorded_call(session=session, call_id=message_id)
+
+
+OperatorCall = Annotated[Message, Depends(operator_call)]
+
+
+@router.get("/standard/enregistrements")
+async def voicemails_page(
+    request: Request, session: DbSession, _operator: HotlineOperator
+) -> Response:
+    done = request.query_params.get("fait")
+    context = {
+        "rows": await waiting_voicemails(session=session),
+        "transcribed": await recently_transcribed(session=session),
+        "done": done if done in _DONE else None,
+    }
+    return render(request, "console/voicemails.html", context)
+
+
+@router.get("/standard/enregistrements/{message_id}")
+async def voicemail_page(
+    request: Request, call: OperatorCall, session: DbSession, keys: Keys, operator: HotlineOperator
+) -> Response:
+    view = await voicemail(session=session, keyring=keys, call=call)
+    await record_audit(
+        session=session, actor=operator, action="tip.voicemail_opened", target=tip_target(view.tip)
+    )
+    return _page(request, view, draft=view.transcript or "")
+
+
+@router.get("/standard/enregistrements/{message_id}/audio")
+async def voicemail_audio_file(
+    call: OperatorCall, session: DbSession, keys: Keys, _operator: HotlineOperator
+) -> Response:
+    audio, content_type = await voicemail_audio(session=session, keyring=keys, call=call)
+    return Response(audio, media_type=content_type, headers=NO_STORE)
+
+
+@router.post("/standard/enregistrements/{message_id}/transcription")
+async def transcribe(
+    request: Request,
+    background: BackgroundTasks,
+    call: OperatorCall,
+    session: DbSession,
+    keys: Keys,
+    operator: HotlineOperator,
+    text: TranscriptText = "",
+) -> Response:
+    error = _problem(text.strip())
+    if error is not None:
+        view = await voicemail(session=session, keyring=keys, call=call)
+        return _page(request, view, draft=text, error=error, status_code=422)
+    await save_transcript(session=session, keyring=keys, recording_message_id=call.id, text=text)
+    tip = await tip_of_call(session=session, call=call)
+    await record_audit(
+        session=session, actor=operator, action="tip.transcribed", target=tip_target(tip)
+    )
+    queue_after_commit(request, session, background)  # triage runs again at once
+    return see_other(VOICEMAILS_PATH, "transcribed")
+
+
+def _problem(text: str) -> str | None:
+    if not text:
+        return "console.voicemail.error.empty"
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        return "console.voicemail.error.too_long"
+    return None
+
+
+def _page(
+    request: Request,
+    view: Voicemail,
+    *,
+    draft: str,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "view": view,
+        "draft": draft,
+        "error": error,
+        "max_chars": MAX_TRANSCRIPT_CHARS,
+        "path": f"{VOICEMAILS_PATH}/{view.call.id}",
+    }
+    return render(request, "console/voicemail.html", context, status_code=status_code)
