@@ -19,18 +19,22 @@ from channels.ports import IntakePort
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
+# The dependencies are ``async`` although they only read app state: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hand-off per webhook.
+
+
 @dataclass(frozen=True)
 class TwilioWebhookConfig:
     auth_token: str | None
     public_base_url: str
 
 
-def twilio_webhook_config(request: Request) -> TwilioWebhookConfig:
+async def twilio_webhook_config(request: Request) -> TwilioWebhookConfig:
     config: TwilioWebhookConfig = request.app.state.twilio_webhook_config
     return config
 
 
-def intake_port(request: Request) -> IntakePort:
+async def intake_port(request: Request) -> IntakePort:
     intake: IntakePort = request.app.state.intake
     return intake
 

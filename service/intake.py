@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -35,6 +33,8 @@ from crypto import (
 )
 from service.attachments import add_attachments, add_missing_attachments
 from service.db import SessionMaker, transaction
+from service.group_commit import GroupCommit
+from service.intake_batch import StoredMessage, batchable, dialect_insert, store_batch, triage_job
 from service.metrics import TIPS_RECEIVED
 from service.models import (
     Channel,
@@ -52,10 +52,6 @@ from service.outbox import OutboxDispatcher, add_job
 from service.spool import IntakeSpool, spoolable
 
 log = structlog.get_logger(__name__)
-
-# Channels whose reporters split one account over several texts: their triage waits for the
-# bundling window (see service.jobs.bundling).
-_BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
 
 # A unique-constraint race (the same MessageSid delivered twice at once, or two first messages
 # from one new number) is resolved by running the transaction again: it then finds the winner.
@@ -85,6 +81,7 @@ class IntakeService:
         self._keyring = keyring
         self._dispatcher = dispatcher
         self._window = conversation_window
+        self._group: GroupCommit[IncomingMessage, StoredMessage] = GroupCommit(self._store_batch)
 
     async def receive(
         self, message: IncomingMessage, *, reference: str | None = None
@@ -96,7 +93,7 @@ class IntakeService:
         if message.receipt_code is not None:
             receipt_hash = await asyncio.to_thread(hash_receipt_code, message.receipt_code)
         try:
-            stored = await self._store_with_retry(message, receipt_hash, reference)
+            stored = await self._store(message, receipt_hash, reference)
         except (SQLAlchemyError, OSError) as error:
             if reference is not None or not self._may_spool(message, error):
                 raise
@@ -128,6 +125,29 @@ class IntakeService:
             await self._spool.keep_opt_out(sender=sender)
             return
         log.info("reporter_opted_out", known=reporter is not None)
+
+    async def _store(
+        self, message: IncomingMessage, receipt_hash: str | None, reference: str | None
+    ) -> _Stored | StoredMessage:
+        """Plain texts go together (group commit); the rest, or a failed batch's, alone."""
+        if reference is None and batchable(message, self._keyring):
+            stored = await self._group.submit(message)
+            if stored is not None:
+                return stored
+        return await self._store_with_retry(message, receipt_hash, reference)
+
+    async def _store_batch(self, messages: Sequence[IncomingMessage]) -> list[StoredMessage]:
+        """One transaction for the batch, then its jobs queued together."""
+        async with transaction(self._sessions) as session:
+            stored = await store_batch(
+                session=session,
+                keyring=self._keyring,
+                messages=messages,
+                window=self._window,
+                bundle_window=self._bundle_window,
+            )
+        await self._dispatcher.dispatch([job for one in stored for job in one.jobs])
+        return [StoredMessage(one.receipt, jobs=[]) for one in stored]
 
     def _may_spool(self, message: IncomingMessage, error: Exception) -> bool:
         return self._spool is not None and spoolable(message) and database_unreachable(error)
@@ -220,20 +240,10 @@ async def store_message(
 def _add_triage_job(
     *, session: AsyncSession, tip: Tip, inbound: Message, window: timedelta
 ) -> OutboxEntry:
-    """SMS and WhatsApp wait for the bundling window; the other channels are triaged at once."""
-    if window > timedelta(0) and tip.channel in _BUNDLED_CHANNELS:
-        return add_job(
-            session=session,
-            job_name="triage_bundled",
-            args=[str(tip.id), str(inbound.id)],
-            job_key=f"triage_bundled:{tip.id}:{inbound.id}",
-        )
-    return add_job(
-        session=session,
-        job_name="triage_tip",
-        args=[str(tip.id)],
-        job_key=f"triage_tip:{tip.id}:{inbound.id}",
+    name, args, key = triage_job(
+        channel=tip.channel, tip_id=tip.id, message_id=inbound.id, bundle_window=window
     )
+    return add_job(session=session, job_name=name, args=args, job_key=key)
 
 
 def _add_message_extras(
@@ -324,7 +334,7 @@ async def _find_or_add_reporter(
         "pseudonym": new_pseudonym(),
         "created_at": utcnow(),
     }
-    upsert = _dialect_insert(session)(Reporter).values(values)
+    upsert = dialect_insert(session)(Reporter).values(values)
     # A no-op update on conflict, so RETURNING gives the existing row untouched.
     upsert = upsert.on_conflict_do_update(
         index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
@@ -335,13 +345,6 @@ async def _find_or_add_reporter(
         )
     ).one()
     return reporter, reporter.id == reporter_id
-
-
-def _dialect_insert(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT is spelled by each dialect's own ``insert``."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert
-    return sqlite_insert
 
 
 async def _open_conversation(

@@ -19,7 +19,7 @@ from sqlmodel import col
 from service.db import SessionMaker, transaction
 from service.models import OutboxEntry
 from service.models.types import utcnow
-from service.queue import JobQueue, QueueUnavailable
+from service.queue import JobQueue, QueuedJob, QueueUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -81,17 +81,17 @@ class OutboxDispatcher:
         return len(queued)
 
     async def _enqueue(self, entries: Sequence[OutboxEntry]) -> list[int]:
-        queued: list[int] = []
-        for entry in entries:
-            try:
-                await self._queue.enqueue(entry.job_name, entry.job_args, job_id=entry.job_key)
-            except QueueUnavailable as error:
-                self._skip_until = time.monotonic() + _BACKOFF_SECONDS
-                log.warning("queue_unavailable", error=str(error), left=len(entries) - len(queued))
-                break
-            assert entry.id is not None
-            queued.append(entry.id)
-        return queued
+        """All the entries in one call to the queue; on failure none, and the relay retries."""
+        if not entries:
+            return []
+        jobs = [QueuedJob(e.job_name, e.job_args, e.job_key) for e in entries]
+        try:
+            await self._queue.enqueue_many(jobs)
+        except QueueUnavailable as error:
+            self._skip_until = time.monotonic() + _BACKOFF_SECONDS
+            log.warning("queue_unavailable", error=str(error), left=len(entries))
+            return []
+        return [entry.id for entry in entries if entry.id is not None]
 
     async def _mark_relayed(self, entry_ids: list[int]) -> None:
         if not entry_ids:

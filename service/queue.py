@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 from arq.worker import Retry
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -23,12 +27,37 @@ _IN_PROCESS_MAX_TRIES = 25
 JobFunction = Callable[..., Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class QueuedJob:
+    name: str
+    args: Sequence[str]
+    job_id: str
+
+
+# arq's enqueue_job for many jobs in one round trip: a job id already queued, running or kept as a
+# result is skipped, as arq does (KEYS: queue, then each job's job and result keys; ARGV: expiry,
+# score, then each job's serialized body and id).
+_ENQUEUE_MANY = """
+local queue, expires, score = KEYS[1], ARGV[1], ARGV[2]
+for n = 1, (#KEYS - 1) / 2 do
+  if redis.call('exists', KEYS[2 * n], KEYS[2 * n + 1]) == 0 then
+    redis.call('psetex', KEYS[2 * n], expires, ARGV[2 * n + 1])
+    redis.call('zadd', queue, score, ARGV[2 * n + 2])
+  end
+end
+"""
+_ENQUEUE_CHUNK = 500
+
+
 class QueueUnavailable(Exception):
     """The queue could not take the job; the outbox keeps it for the relay."""
 
 
 class JobQueue(Protocol):
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None: ...
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+        """All or none: on ``QueueUnavailable`` the outbox keeps them all for the relay."""
 
     async def ping(self) -> bool: ...
 
@@ -40,6 +69,7 @@ class ArqQueue:
         # Short timeouts: while Redis is down, intake must still answer fast.
         pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
         self.redis = ArqRedis(connection_pool=pool)
+        self._enqueue_many = self.redis.register_script(_ENQUEUE_MANY)
 
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None:
         try:
@@ -47,6 +77,25 @@ class ArqQueue:
             await self.redis.enqueue_job(job_name, *args, _job_id=job_id)
         except (RedisError, OSError, TimeoutError) as error:
             raise QueueUnavailable(type(error).__name__) from error
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+        try:
+            for start in range(0, len(jobs), _ENQUEUE_CHUNK):
+                await self._enqueue_chunk(jobs[start : start + _ENQUEUE_CHUNK])
+        except (RedisError, OSError, TimeoutError) as error:
+            raise QueueUnavailable(type(error).__name__) from error
+
+    async def _enqueue_chunk(self, jobs: Sequence[QueuedJob]) -> None:
+        now = timestamp_ms()
+        keys: list[str] = [self.redis.default_queue_name]
+        args: list[Any] = [self.redis.expires_extra_ms, now]
+        for job in jobs:
+            keys += [job_key_prefix + job.job_id, result_key_prefix + job.job_id]
+            body = serialize_job(
+                job.name, tuple(job.args), {}, None, now, serializer=self.redis.job_serializer
+            )
+            args += [body, job.job_id]
+        await self._enqueue_many(keys=keys, args=args)
 
     async def ping(self) -> bool:
         try:
@@ -73,6 +122,10 @@ class InProcessQueue:
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="in-process-queue")
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+        for job in jobs:
+            await self.enqueue(job.name, job.args, job_id=job.job_id)
 
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None:
         if job_id in self._queued_ids:

@@ -12,7 +12,7 @@ from channels.twilio_webhook import required, signed_twilio_form
 router = APIRouter(tags=["channels"])
 
 
-def delivery_port(request: Request) -> DeliveryPort:
+async def delivery_port(request: Request) -> DeliveryPort:
     deliveries: DeliveryPort = request.app.state.deliveries
     return deliveries
 
