@@ -25,8 +25,9 @@ Receipt code "XXXX-XXXX": 8 random characters, 30**8 = 6.6e11 codes, about 39.3 
     costs about 30**8 / 2 = 3.3e11 Argon2 evaluations, some 300 CPU-core-years at the production
     parameters (see receipts.py).
 
-Pseudonym "SRC-XXXX": 4 random characters, 810 000 values: a label officers can say aloud, not a
-    secret. Uniqueness is the database's job (draw again on conflict).
+Pseudonym "SRC-XXXXXX": 6 random characters, 7.3e8 values: a label officers can say aloud, not a
+    secret. Uniqueness is the database's job (draw again on conflict); with four characters (810 000
+    values) a few thousand sources already made clashes common, each costing intake a retry.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ PSEUDONYM_PREFIX = "SRC"
 _CHECK_MODULUS = 31  # prime, one more than the alphabet size: see the module docstring
 _REFERENCE_PAYLOAD = 7
 _RECEIPT_LENGTH = 8
-_PSEUDONYM_LENGTH = 4
+_PSEUDONYM_LENGTH = 6
 _VALUE = {char: value for value, char in enumerate(ALPHABET)}
 # What citizens type between the characters: spaces, dashes, dots, underscores, slashes.
 _SEPARATORS = re.compile(r"[\s\-._/]")
@@ -86,7 +87,7 @@ def normalise_receipt_code(text: str) -> str | None:
 
 
 def new_pseudonym() -> str:
-    """A fresh source pseudonym such as "SRC-7Q4K"."""
+    """A fresh source pseudonym such as "SRC-7Q4KXM"."""
     return f"{PSEUDONYM_PREFIX}-{_random_chars(_PSEUDONYM_LENGTH)}"
 
 

@@ -118,7 +118,7 @@ class PastTipPublic(BaseModel):
 
 
 class SourcePublic(BaseModel):
-    """A source by pseudonym (``SRC-XXXX``); a web reporter has none."""
+    """A source by pseudonym (``SRC-XXXXXX``); a web reporter has none."""
 
     model_config = _PUBLIC
     pseudonym: str | None

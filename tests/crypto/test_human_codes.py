@@ -157,6 +157,6 @@ def test_normalise_receipt_code_refuses_what_cannot_be_a_receipt_code(typed: str
 def test_new_pseudonym_has_the_announced_format() -> None:
     pseudonyms = {new_pseudonym() for _ in range(200)}
 
-    assert len(pseudonyms) > 190  # 810 000 values: a few repeats in 200 draws would be a bug
+    assert len(pseudonyms) == 200  # 7.3e8 values: a repeat in 200 draws would be a bug
     for pseudonym in pseudonyms:
-        assert re.fullmatch(f"SRC-{CHAR}{{4}}", pseudonym)
+        assert re.fullmatch(f"SRC-{CHAR}{{6}}", pseudonym)
