@@ -102,7 +102,8 @@ class IntakeService:
         await self._dispatcher.dispatch(stored.jobs)
         if stored.receipt.new_tip:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
-        log.info(
+        # DEBUG: the request log already has a line per webhook, and metrics count the tips.
+        log.debug(
             "message_received",
             channel=message.channel,
             new_tip=stored.receipt.new_tip,

@@ -65,7 +65,8 @@ def configure_logging(
 
 def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if isinstance(value, str):
+        # The timestamp is ours, and its date would look like a number to mask.
+        if isinstance(value, str) and key != "timestamp":
             event[key] = _PHONE_LIKE.sub("[masqué]", value)
     return event
 
