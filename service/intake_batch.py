@@ -162,7 +162,8 @@ async def _upsert_reporters(
                 "pseudonym": new_pseudonym(),
                 "created_at": utcnow(),
             }
-    upsert = dialect_insert(session)(_REPORTERS).values(list(rows.values()))
+    # In blind-index order, so two batches upserting the same numbers lock them in one order.
+    upsert = dialect_insert(session)(_REPORTERS).values([rows[index] for index in sorted(rows)])
     # A no-op update on conflict, so RETURNING gives the existing row's id too.
     upsert = upsert.on_conflict_do_update(
         index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
