@@ -26,8 +26,13 @@ log = structlog.get_logger(__name__)
 # After a failed enqueue, requests stop trying the queue for this long and leave it to the relay.
 _BACKOFF_SECONDS = 5.0
 _RELAY_BATCH = 500
-# An entry queued but not yet run (a backlog) is not queued again before this.
-_REQUEUE_AFTER = timedelta(minutes=5)
+# The relay looks at an incomplete entry again after this. Asking the queue again is cheap: it
+# skips a job it still holds (queued or running), and queues one it lost (a Redis restart
+# without persistence) — so a lost job waits about this long, not more.
+_RECHECK_AFTER = timedelta(minutes=1)
+# A job queued again this many times without completing is failing for good: it is left for an
+# operator (logged, and still counted by ``tipline_queue_depth``) rather than retried forever.
+MAX_REQUEUES = 10
 
 
 def add_job(
@@ -69,36 +74,50 @@ class OutboxDispatcher:
                     .where(
                         or_(
                             col(OutboxEntry.relayed_at).is_(None),
-                            col(OutboxEntry.relayed_at) <= now - _REQUEUE_AFTER,
+                            col(OutboxEntry.relayed_at) <= now - _RECHECK_AFTER,
                         )
                     )
+                    .where(col(OutboxEntry.relay_count) < MAX_REQUEUES)
                     .order_by(col(OutboxEntry.id))
                     .limit(_RELAY_BATCH)
                 )
             ).all()
         queued = await self._enqueue(pending)
-        await self._mark_relayed(queued)
+        if queued is None:
+            return 0
+        await self._mark_relayed(checked=pending, queued=queued)
         return len(queued)
 
-    async def _enqueue(self, entries: Sequence[OutboxEntry]) -> list[int]:
-        """All the entries in one call to the queue; on failure none, and the relay retries."""
+    async def _enqueue(self, entries: Sequence[OutboxEntry]) -> set[str] | None:
+        """All the entries in one call to the queue: the job keys it queued now (it skips those it
+        still holds), or None when the queue is down and the relay must try again."""
         if not entries:
-            return []
+            return set()
         jobs = [QueuedJob(e.job_name, e.job_args, e.job_key) for e in entries]
         try:
-            await self._queue.enqueue_many(jobs)
+            return await self._queue.enqueue_many(jobs)
         except QueueUnavailable as error:
             self._skip_until = time.monotonic() + _BACKOFF_SECONDS
             log.warning("queue_unavailable", error=str(error), left=len(entries))
-            return []
-        return [entry.id for entry in entries if entry.id is not None]
+            return None
 
-    async def _mark_relayed(self, entry_ids: list[int]) -> None:
-        if not entry_ids:
+    async def _mark_relayed(self, *, checked: Sequence[OutboxEntry], queued: set[str]) -> None:
+        """Every entry looked at is not looked at again for a while; those queued anew count."""
+        if not checked:
             return
+        requeued = [entry for entry in checked if entry.job_key in queued]
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(OutboxEntry)
-                .where(col(OutboxEntry.id).in_(entry_ids))
-                .values(relayed_at=utcnow(), relay_count=OutboxEntry.relay_count + 1)
+                .where(col(OutboxEntry.id).in_([entry.id for entry in checked]))
+                .values(relayed_at=utcnow())
             )
+            if requeued:
+                await session.execute(
+                    update(OutboxEntry)
+                    .where(col(OutboxEntry.id).in_([entry.id for entry in requeued]))
+                    .values(relay_count=OutboxEntry.relay_count + 1)
+                )
+        for entry in requeued:
+            if entry.relay_count + 1 >= MAX_REQUEUES:
+                log.error("outbox_entry_given_up", job=entry.job_name, entry_id=entry.id)

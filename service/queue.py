@@ -39,12 +39,15 @@ class QueuedJob:
 # score, then each job's serialized body and id).
 _ENQUEUE_MANY = """
 local queue, expires, score = KEYS[1], ARGV[1], ARGV[2]
+local queued = {}
 for n = 1, (#KEYS - 1) / 2 do
   if redis.call('exists', KEYS[2 * n], KEYS[2 * n + 1]) == 0 then
     redis.call('psetex', KEYS[2 * n], expires, ARGV[2 * n + 1])
     redis.call('zadd', queue, score, ARGV[2 * n + 2])
+    table.insert(queued, ARGV[2 * n + 2])
   end
 end
+return queued
 """
 _ENQUEUE_CHUNK = 500
 
@@ -56,8 +59,10 @@ class QueueUnavailable(Exception):
 class JobQueue(Protocol):
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None: ...
 
-    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
-        """All or none: on ``QueueUnavailable`` the outbox keeps them all for the relay."""
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> set[str]:
+        """The ids of the jobs queued now (not those the queue already held).
+
+        All or none: on ``QueueUnavailable`` the outbox keeps them all for the relay."""
 
     async def ping(self) -> bool: ...
 
@@ -78,14 +83,16 @@ class ArqQueue:
         except (RedisError, OSError, TimeoutError) as error:
             raise QueueUnavailable(type(error).__name__) from error
 
-    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> set[str]:
+        queued: set[str] = set()
         try:
             for start in range(0, len(jobs), _ENQUEUE_CHUNK):
-                await self._enqueue_chunk(jobs[start : start + _ENQUEUE_CHUNK])
+                queued |= await self._enqueue_chunk(jobs[start : start + _ENQUEUE_CHUNK])
         except (RedisError, OSError, TimeoutError) as error:
             raise QueueUnavailable(type(error).__name__) from error
+        return queued
 
-    async def _enqueue_chunk(self, jobs: Sequence[QueuedJob]) -> None:
+    async def _enqueue_chunk(self, jobs: Sequence[QueuedJob]) -> set[str]:
         now = timestamp_ms()
         keys: list[str] = [self.redis.default_queue_name]
         args: list[Any] = [self.redis.expires_extra_ms, now]
@@ -95,7 +102,8 @@ class ArqQueue:
                 job.name, tuple(job.args), {}, None, now, serializer=self.redis.job_serializer
             )
             args += [body, job.job_id]
-        await self._enqueue_many(keys=keys, args=args)
+        queued = await self._enqueue_many(keys=keys, args=args)
+        return {job_id.decode() if isinstance(job_id, bytes) else job_id for job_id in queued}
 
     async def ping(self) -> bool:
         try:
@@ -123,9 +131,11 @@ class InProcessQueue:
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="in-process-queue")
 
-    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> set[str]:
+        queued = {job.job_id for job in jobs if job.job_id not in self._queued_ids}
         for job in jobs:
             await self.enqueue(job.name, job.args, job_id=job.job_id)
+        return queued
 
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None:
         if job_id in self._queued_ids:

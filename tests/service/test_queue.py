@@ -11,12 +11,14 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 
 from service.models import OutboxEntry, Tip, TipStatus
+from service.outbox import MAX_REQUEUES
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.app import http_client, running_app
-from tests.support.inspect import count_rows, fetch_all
+from tests.support.inspect import count_rows, execute, fetch_all
 from tests.support.redis import OwnRedisServer, redis_test_url, run_burst_worker
 from tests.support.twilio import signature, sms_form
 
@@ -46,6 +48,13 @@ def own_redis() -> Iterator[OwnRedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+async def lose_every_job(url: str) -> None:
+    """What a Redis restart without persistence does to the queue."""
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    await redis.aclose()
 
 
 async def pending_outbox(url: str) -> int:
@@ -106,3 +115,40 @@ async def test_a_redis_outage_loses_nothing(
     assert await count_rows(database_url, "triage_decisions") == 1
     [tip] = await fetch_all(database_url, select(Tip))
     assert tip.status in (TipStatus.ROUTED, TipStatus.AWAITING_OFFICER)
+
+
+async def test_the_relay_requeues_only_what_redis_lost(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, redis_url=redis_url)
+    async with running_app(settings) as application, http_client(application) as client:
+        await post_sms(client, "+22370000005", "yamba bɛ feere Kalaban Coura bi su")
+        dispatcher = application.state.runtime.dispatcher
+
+        # Still queued in Redis: looked at, not queued twice.
+        assert await dispatcher.relay(older_than=timedelta(0)) == 0
+        # Redis restarted without persistence: the job is gone, and queued again.
+        await lose_every_job(redis_url)
+        rechecked = sql_update(OutboxEntry).values(relayed_at=None)
+        await execute(database_url, rechecked)
+        assert await dispatcher.relay(older_than=timedelta(0)) == 1
+
+    [entry] = await fetch_all(database_url, select(OutboxEntry))
+    assert entry.relay_count == 1
+    await run_burst_worker(settings)
+    assert await count_rows(database_url, "triage_decisions") == 1
+    assert await pending_outbox(database_url) == 0
+
+
+async def test_a_job_requeued_too_often_is_left_for_an_operator(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, redis_url=redis_url)
+    async with running_app(settings) as application, http_client(application) as client:
+        await post_sms(client, "+22370000006", "tramadol à Fana")
+        await lose_every_job(redis_url)
+        await execute(database_url, sql_update(OutboxEntry).values(relay_count=MAX_REQUEUES))
+
+        assert await application.state.runtime.dispatcher.relay(older_than=timedelta(0)) == 0
+
+    assert await pending_outbox(database_url) == 1

@@ -61,3 +61,13 @@ async def fetch_all(url: str, statement: Any) -> list[Any]:
             return list((await session.scalars(statement)).all())
     finally:
         await engine.dispose()
+
+
+async def execute(url: str, statement: Any) -> None:
+    """Run one statement and commit, through a short-lived engine of its own (test set-up)."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(statement)
+    finally:
+        await engine.dispose()
