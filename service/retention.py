@@ -159,7 +159,7 @@ async def closing_times(*, session: AsyncSession, tips: Sequence[Tip]) -> dict[u
             col(TipClosure.tip_id).in_(ids)
         )
     )
-    _keep_latest(times, closures.tuples())
+    _keep_latest(times, ((tip_id, closed) for tip_id, closed in closures))
     cases = (
         await session.execute(
             select(
@@ -176,7 +176,7 @@ async def closing_times(*, session: AsyncSession, tips: Sequence[Tip]) -> dict[u
         .where(col(AuditEntry.target).in_(list(targets)))
         .group_by(col(AuditEntry.target))
     )
-    _keep_latest(times, ((targets[target], at) for target, at in audited.tuples() if target))
+    _keep_latest(times, ((targets[target], at) for target, at in audited if target))
     return times
 
 

@@ -257,7 +257,7 @@ async def fetch_rows(url: str, statement: Any) -> list[Any]:
     engine = create_engine(url)
     try:
         async with create_sessionmaker(engine)() as session:
-            return list((await session.execute(statement)).tuples().all())
+            return [tuple(row) for row in await session.execute(statement)]
     finally:
         await engine.dispose()
 
