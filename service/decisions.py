@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,63 @@ from triage.duplicates import DuplicateCandidate, find_duplicates
 DUPLICATE_WINDOW = timedelta(days=30)
 # A busy quartier can have hundreds of open tips in a month: only the most recent are compared,
 # so triage stays fast as the month fills up (each candidate costs a read and a decryption).
-_CANDIDATE_ROWS = 200
+CANDIDATE_ROWS = 200
 _MAX_CANDIDATES = 25
+
+
+class SealedText(Protocol):
+    """A message as stored: its id is the context its text was sealed under."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def body_ciphertext(self) -> bytes: ...
+
+
+_Sealed = TypeVar("_Sealed", bound=SealedText)
+
+
+@dataclass(frozen=True)
+class SealedMessage:
+    """An inbound message read as a plain row (the batch path builds no ORM objects)."""
+
+    id: uuid.UUID
+    tip_id: uuid.UUID
+    created_at: datetime
+    body_ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class DecidedTip:
+    """One decision of an open tip, as the duplicate search compares it."""
+
+    decision_id: uuid.UUID
+    tip_id: uuid.UUID
+    reporter_id: uuid.UUID | None
+    received_at: datetime
+    decided_at: datetime
+    place: str | None
+    substances: tuple[str, ...]
+
+
+# The columns a DecidedTip is read from, in its fields' order.
+DECIDED_COLUMNS = (
+    col(TriageDecision.id),
+    col(TriageDecision.tip_id),
+    col(Tip.reporter_id),
+    col(Tip.received_at),
+    col(TriageDecision.created_at),
+    col(TriageDecision.place),
+    col(TriageDecision.substances),
+)
+
+
+def decided_tip(row: Sequence[Any]) -> DecidedTip:
+    decision_id, tip_id, reporter_id, received_at, decided_at, place, substances = row
+    return DecidedTip(
+        decision_id, tip_id, reporter_id, received_at, decided_at, place, tuple(substances)
+    )
 
 
 async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Sequence[Message]:
@@ -43,11 +99,34 @@ async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Seque
     return found.all()
 
 
-def input_digest(messages: Sequence[Message]) -> str:
+async def inbound_messages_of(
+    *, session: AsyncSession, tip_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[SealedMessage]]:
+    """Several tips' inbound messages in one query, each tip's in the order they came."""
+    ids = list(tip_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            col(Message.id),
+            col(Message.tip_id),
+            col(Message.created_at),
+            col(Message.body_ciphertext),
+        )
+        .where(col(Message.tip_id).in_(ids), col(Message.direction) == Direction.INBOUND)
+        .order_by(col(Message.created_at))
+    )
+    by_tip: dict[uuid.UUID, list[SealedMessage]] = {}
+    for row in rows:
+        by_tip.setdefault(row[1], []).append(SealedMessage(*row))
+    return by_tip
+
+
+def input_digest(messages: Sequence[_Sealed]) -> str:
     return hashlib.sha256("|".join(str(message.id) for message in messages).encode()).hexdigest()
 
 
-def tip_text(keyring: Keyring, messages: Sequence[Message]) -> str:
+def tip_text(keyring: Keyring, messages: Sequence[SealedText]) -> str:
     """The reporter's messages in order, decrypted in memory only."""
     return "\n".join(
         open_text(keyring, Purpose.CONTENT, m.body_ciphertext, context=f"message:{m.id}")
@@ -58,7 +137,12 @@ def tip_text(keyring: Keyring, messages: Sequence[Message]) -> str:
 def place_hint(keyring: Keyring, tip: Tip) -> str | None:
     if tip.place_hint_ciphertext is None:
         return None
-    return open_text(keyring, Purpose.CONTENT, tip.place_hint_ciphertext, context=f"place:{tip.id}")
+    return open_place_hint(keyring, tip.id, tip.place_hint_ciphertext)
+
+
+def open_place_hint(keyring: Keyring, tip_id: uuid.UUID, blob: bytes) -> str:
+    """The web form's place field, decrypted in memory only."""
+    return open_text(keyring, Purpose.CONTENT, blob, context=f"place:{tip_id}")
 
 
 async def antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus]:
@@ -93,7 +177,6 @@ def add_decision(
     *, session: AsyncSession, keyring: Keyring, tip: Tip, decision: Decision, digest: str
 ) -> TriageDecision:
     decision_id = uuid.uuid4()
-    hits = json.dumps([asdict(hit) for hit in decision.hits], ensure_ascii=False)
     stored = TriageDecision(
         id=decision_id,
         tip_id=tip.id,
@@ -106,13 +189,47 @@ def add_decision(
         antenna=decision.antenna,
         place=decision.place,
         rules=list(decision.rules),
-        hits_ciphertext=seal_text(
-            keyring, Purpose.CONTENT, hits, context=f"decision:{decision_id}"
-        ),
+        hits_ciphertext=sealed_hits(keyring, decision, decision_id),
         confident=decision.confident,
     )
     session.add(stored)
     return stored
+
+
+def sealed_hits(keyring: Keyring, decision: Decision, decision_id: uuid.UUID) -> bytes:
+    """The rules that fired quote the reporter's words: sealed, bound to the decision's row."""
+    hits = json.dumps(
+        [{"rule": hit.rule, "words": list(hit.words)} for hit in decision.hits], ensure_ascii=False
+    )
+    return seal_text(keyring, Purpose.CONTENT, hits, context=f"decision:{decision_id}")
+
+
+def decision_values(
+    *,
+    keyring: Keyring,
+    tip_id: uuid.UUID,
+    decision: Decision,
+    digest: str,
+    decided_at: datetime,
+) -> dict[str, Any]:
+    """A triage_decisions row as ``add_decision`` stores it, for a set-based insert."""
+    decision_id = uuid.uuid4()
+    return {
+        "id": decision_id,
+        "tip_id": tip_id,
+        "rules_version": decision.rules_version,
+        "input_digest": digest,
+        "category": decision.category,
+        "substances": list(decision.substances),
+        "priority": decision.priority,
+        "flags": list(decision.flags),
+        "antenna": decision.antenna,
+        "place": decision.place,
+        "rules": list(decision.rules),
+        "hits_ciphertext": sealed_hits(keyring, decision, decision_id),
+        "confident": decision.confident,
+        "created_at": decided_at,
+    }
 
 
 def decision_hits(keyring: Keyring, stored: TriageDecision) -> list[RuleHit]:
@@ -171,58 +288,60 @@ async def _recent_open_candidates(
         could_match.append(col(TriageDecision.place) == decision.place)
     if not could_match:
         return []
-    rows = (
-        await session.execute(
-            select(Tip, TriageDecision)
-            .join(TriageDecision, col(TriageDecision.tip_id) == Tip.id)
-            .where(col(Tip.id) != tip.id, col(Tip.status) != TipStatus.CLOSED)
-            .where(col(Tip.received_at) >= now - DUPLICATE_WINDOW)
-            .where(or_(*could_match))
-            .order_by(col(TriageDecision.created_at).desc())
-            .limit(_CANDIDATE_ROWS)
-        )
-    ).all()
-    latest: dict[uuid.UUID, tuple[Tip, TriageDecision]] = {}
-    for other, other_decision in rows:  # newest decision first: keep it per tip
-        latest.setdefault(other.id, (other, other_decision))
-    matching = [
-        (other, other_decision)
-        for other, other_decision in latest.values()
-        if (tip.reporter_id is not None and other.reporter_id == tip.reporter_id)
-        or (
-            other_decision.place == decision.place
-            and tuple(other_decision.substances) == tuple(decision.substances)
-        )
+    rows = await session.execute(
+        select(*DECIDED_COLUMNS)
+        .join(Tip, col(TriageDecision.tip_id) == col(Tip.id))
+        .where(col(Tip.id) != tip.id, col(Tip.status) != TipStatus.CLOSED)
+        .where(col(Tip.received_at) >= now - DUPLICATE_WINDOW)
+        .where(or_(*could_match))
+        .order_by(col(TriageDecision.created_at).desc())
+        .limit(CANDIDATE_ROWS)
+    )
+    matching = pick_candidates(
+        [decided_tip(row) for row in rows],
+        tip_id=tip.id,
+        reporter_id=tip.reporter_id,
+        decision=decision,
+    )
+    texts = await texts_of(session=session, keyring=keyring, tip_ids=[m.tip_id for m in matching])
+    return [duplicate_candidate(m, texts.get(m.tip_id, "")) for m in matching]
+
+
+def pick_candidates(
+    newest_first: Sequence[DecidedTip],
+    *,
+    tip_id: uuid.UUID,
+    reporter_id: uuid.UUID | None,
+    decision: Decision,
+) -> list[DecidedTip]:
+    """The tips to compare with, from the most recent decisions of open tips of the window that
+    share the tip's source or place: each tip's newest such decision, the first 25 that match."""
+    latest: dict[uuid.UUID, DecidedTip] = {}
+    rows = [row for row in newest_first if row.tip_id != tip_id][:CANDIDATE_ROWS]
+    for row in rows:
+        latest.setdefault(row.tip_id, row)
+    return [
+        other
+        for other in latest.values()
+        if (reporter_id is not None and other.reporter_id == reporter_id)
+        or (other.place == decision.place and other.substances == tuple(decision.substances))
     ][:_MAX_CANDIDATES]
-    texts = await _texts_of(session=session, keyring=keyring, tip_ids=[t.id for t, _ in matching])
-    candidates = [
-        DuplicateCandidate(
-            tip_id=str(other.id),
-            text=texts.get(other.id, ""),
-            source=str(other.reporter_id) if other.reporter_id else None,
-            substances=tuple(other_decision.substances),
-            place=other_decision.place,
-            received_at=other.received_at,
-        )
-        for other, other_decision in matching
-    ]
-    return candidates
 
 
-async def _texts_of(
-    *, session: AsyncSession, keyring: Keyring, tip_ids: list[uuid.UUID]
+def duplicate_candidate(other: DecidedTip, text: str) -> DuplicateCandidate:
+    return DuplicateCandidate(
+        tip_id=str(other.tip_id),
+        text=text,
+        source=str(other.reporter_id) if other.reporter_id else None,
+        substances=other.substances,
+        place=other.place,
+        received_at=other.received_at,
+    )
+
+
+async def texts_of(
+    *, session: AsyncSession, keyring: Keyring, tip_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """Several tips' texts from one query, decrypted in memory only."""
-    if not tip_ids:
-        return {}
-    messages = (
-        await session.scalars(
-            select(Message)
-            .where(col(Message.tip_id).in_(tip_ids), col(Message.direction) == Direction.INBOUND)
-            .order_by(col(Message.created_at))
-        )
-    ).all()
-    by_tip: dict[uuid.UUID, list[Message]] = {}
-    for message in messages:
-        by_tip.setdefault(message.tip_id, []).append(message)
-    return {tip_id: tip_text(keyring, found) for tip_id, found in by_tip.items()}
+    messages = await inbound_messages_of(session=session, tip_ids=tip_ids)
+    return {tip_id: tip_text(keyring, found) for tip_id, found in messages.items()}

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto import Keyring, load_keyring
+from service.batching import MicroBatcher
 from service.db import SessionMaker, create_engine, create_sessionmaker
 from service.intake import IntakeService
 from service.outbox import OutboxDispatcher
@@ -22,6 +23,7 @@ from service.queue import ArqQueue, InProcessQueue, JobQueue
 from service.rules_holder import RulesHolder
 from service.settings import Settings
 from service.spool import IntakeSpool
+from service.triage_batch import TriageRequest
 from service.twilio_client import TwilioClient
 
 log = structlog.get_logger(__name__)
@@ -42,8 +44,12 @@ class Runtime:
     spool: IntakeSpool | None = None
     # None when Twilio is not configured: then nothing is sent.
     twilio: TwilioClient | None = None
+    # The triage jobs running at once are decided together (service.jobs.triage).
+    triage_batcher: MicroBatcher[TriageRequest, str] | None = None
 
     async def close(self) -> None:
+        if self.triage_batcher is not None:
+            await self.triage_batcher.close()
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)

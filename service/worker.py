@@ -96,7 +96,9 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "poll_delay": 0.05,
-        "max_jobs": 20,
+        # Enough jobs at once for triage batches to fill (service.jobs.triage): a batch of 200
+        # tips takes one database connection, the pool (service.db) has 40.
+        "max_jobs": 500,
         "handle_signals": True,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
         # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.

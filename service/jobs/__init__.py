@@ -17,11 +17,12 @@ from service.jobs.retention import apply_retention
 from service.jobs.triage import triage_tip
 from service.queue import JobFunction
 
+# The triage jobs mark their outbox entries complete in their own transaction (their batch's).
 JOB_FUNCTIONS: dict[str, JobFunction] = {
-    "triage_tip": outbox_job(triage_tip),
+    "triage_tip": triage_tip,
     "relay_outbox": relay_outbox,
     "apply_retention": apply_retention,
-    "triage_bundled": outbox_job(triage_bundled),
+    "triage_bundled": triage_bundled,
     "send_reply": outbox_job(send_reply),
     "erase_reply": outbox_job(erase_reply),
     "fetch_media": outbox_job(fetch_media),

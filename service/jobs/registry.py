@@ -17,10 +17,15 @@ def outbox_job(job: JobFunction) -> JobFunction:
     @functools.wraps(job)
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         result = await job(ctx, *args)
-        job_key = ctx.get("job_id")
-        if job_key:
-            async with transaction(runtime_of(ctx).sessions) as session:
-                await mark_completed(session=session, job_key=job_key)
+        await complete_outbox_entry(ctx)
         return result
 
     return run
+
+
+async def complete_outbox_entry(ctx: dict[str, Any]) -> None:
+    """Mark the running job's outbox entry complete, in a transaction of its own."""
+    job_key = ctx.get("job_id")
+    if job_key:
+        async with transaction(runtime_of(ctx).sessions) as session:
+            await mark_completed(session=session, job_key=job_key)

@@ -1,8 +1,15 @@
-"""``triage_tip``: decide, store the decision, route a confident one. Idempotent per input."""
+"""``triage_tip``: decide, store the decision, route a confident one. Idempotent per input.
+
+The jobs running at once in a worker are decided together, in one transaction per batch
+(``service.triage_batch``); that transaction also marks their outbox entries complete. A batch
+that fails is run again here one tip per transaction.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -12,40 +19,88 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service import decisions
+from service.batching import MicroBatcher
 from service.db import transaction
 from service.metrics import JOB_DURATION
 from service.models import Tip, TipStatus
 from service.models.types import utcnow
+from service.outage import database_unreachable
+from service.outbox import mark_completed
+from service.queue import InProcessQueue
 from service.routing import SENSITIVE_FLAGS, route_tip
 from service.runtime import Runtime, runtime_of
+from service.triage_batch import TriageRequest, triage_batch
 from triage import Decision, TipText, decide
 
 log = structlog.get_logger(__name__)
 
+# arq starts jobs one by one: a batch waits 50 ms for the jobs started after its first one (a
+# full batch starts at once), which costs each tip at most that in latency and lets batches grow
+# under load. The in-process queue runs one job at a time: nothing to wait for there.
+BATCH_WINDOW_SECONDS = 0.05
+BATCH_MAX_TIPS = 200
+
 
 async def triage_tip(ctx: dict[str, Any], tip_id: str) -> str:
     runtime = runtime_of(ctx)
+    request = TriageRequest(tip_id=tip_id, job_key=ctx.get("job_id"))
     with JOB_DURATION.labels(job="triage_tip").time():
-        try:
-            outcome = await _triage_once(runtime, tip_id)
-        except IntegrityError:
-            # Two jobs for one tip raced (SQLite has no row locks); the loser finds the
-            # winner's decision on a second pass and changes nothing.
-            outcome = await _triage_once(runtime, tip_id)
+        outcome = await triage_batcher(runtime).submit(request)
     log.info("tip_triaged", outcome=outcome)
     return outcome
 
 
-async def _triage_once(runtime: Runtime, tip_id: str) -> str:
+def triage_batcher(runtime: Runtime) -> MicroBatcher[TriageRequest, str]:
+    """The process's batcher, made on first use."""
+    if runtime.triage_batcher is None:
+        in_process = isinstance(runtime.queue, InProcessQueue)
+        runtime.triage_batcher = MicroBatcher(
+            run_batch=functools.partial(triage_together, runtime),
+            run_one=functools.partial(triage_alone, runtime),
+            is_fatal=database_unreachable,
+            window=0.0 if in_process else BATCH_WINDOW_SECONDS,
+            max_size=BATCH_MAX_TIPS,
+        )
+    return runtime.triage_batcher
+
+
+async def triage_together(runtime: Runtime, requests: Sequence[TriageRequest]) -> list[str]:
+    """Several tips in one transaction, with their outbox entries."""
     async with transaction(runtime.sessions) as session:
-        tip = (
-            await session.scalars(
-                select(Tip).where(col(Tip.id) == uuid.UUID(tip_id)).with_for_update()
-            )
-        ).first()
-        if tip is None or tip.status == TipStatus.CLOSED:
-            return "skipped"
-        return await _triage(runtime, session=session, tip=tip)
+        return await triage_batch(
+            session=session,
+            keyring=runtime.keyring,
+            ruleset=runtime.rules.current(),
+            settings=runtime.settings,
+            requests=requests,
+        )
+
+
+async def triage_alone(runtime: Runtime, request: TriageRequest) -> str:
+    """One tip in its own transaction, with its outbox entry."""
+    try:
+        return await _triage_once(runtime, request)
+    except IntegrityError:
+        # Two jobs for one tip raced (SQLite has no row locks); the loser finds the
+        # winner's decision on a second pass and changes nothing.
+        return await _triage_once(runtime, request)
+
+
+async def _triage_once(runtime: Runtime, request: TriageRequest) -> str:
+    async with transaction(runtime.sessions) as session:
+        outcome = await _triage_locked(runtime, session=session, tip_id=request.tip_id)
+        if request.job_key:
+            await mark_completed(session=session, job_key=request.job_key)
+        return outcome
+
+
+async def _triage_locked(runtime: Runtime, *, session: AsyncSession, tip_id: str) -> str:
+    tip = (
+        await session.scalars(select(Tip).where(col(Tip.id) == uuid.UUID(tip_id)).with_for_update())
+    ).first()
+    if tip is None or tip.status == TipStatus.CLOSED:
+        return "skipped"
+    return await _triage(runtime, session=session, tip=tip)
 
 
 async def _triage(runtime: Runtime, *, session: AsyncSession, tip: Tip) -> str:
