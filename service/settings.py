@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     retention_content_days: int = 365
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
+    # The worker's own Prometheus endpoint (its jobs' metrics live in its process); 0 turns it
+    # off. The API serves its metrics at /metrics.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9108
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

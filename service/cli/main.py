@@ -42,7 +42,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the arq worker (needs TIPLINE_REDIS_URL)."""
-    from service.worker import run
+    from service.worker_process import run
 
     settings = Settings()
     if not settings.redis_url:
