@@ -43,6 +43,8 @@ class ServiceProcess:
     def __init__(self, command: str, settings: Settings, log_dir: Path, *, log_level: str) -> None:
         self._command = command
         self._env = os.environ | environment_of(settings) | {"TIPLINE_LOG_LEVEL": log_level}
+        # No metrics port: several workers of a test run would share the default one.
+        self._env["TIPLINE_WORKER_METRICS_PORT"] = "0"
         self._log_dir = log_dir
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
