@@ -8,6 +8,8 @@ instead of a dozen per tip, and plain rows instead of ORM objects.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -250,7 +252,8 @@ async def _link_duplicates(
     chosen: list[tuple[_Decided, list[DecidedTip]]] = []
     for decided in batch.decided:
         chosen.append((decided, _candidates_of(decided, rows)))
-        rows.add([decided.as_candidate_row])
+        if _open_in_window(decided.tip, since):  # a candidate for the tips after it
+            rows.add([decided.as_candidate_row])
     texts = await _candidate_texts(session=session, keyring=keyring, batch=batch, chosen=chosen)
     known = await _known_links(session=session, tip_ids=[d.tip.id for d in batch.decided])
     comparison = _Comparison(texts)
@@ -296,33 +299,48 @@ def _open_in_window(tip: _LockedTip, since: datetime) -> bool:
 
 
 class _CandidateRows:
-    """Decisions that may be compared with, found by the reporter or by the place."""
+    """Decisions that may be compared with, found by the reporter or by the place; each list
+    kept oldest first, so that a tip's newest rows are read from the end without sorting."""
 
     def __init__(self, rows: Iterable[DecidedTip]) -> None:
         self._by_reporter: dict[uuid.UUID, list[DecidedTip]] = {}
         self._by_place: dict[str, list[DecidedTip]] = {}
-        self.add(rows)
+        self.add(sorted(rows, key=_decided_at))
 
     def add(self, rows: Iterable[DecidedTip]) -> None:
         for row in rows:
             if row.reporter_id is not None:
-                self._by_reporter.setdefault(row.reporter_id, []).append(row)
+                _insert(self._by_reporter.setdefault(row.reporter_id, []), row)
             if row.place is not None:
-                self._by_place.setdefault(row.place, []).append(row)
+                _insert(self._by_place.setdefault(row.place, []), row)
 
-    def newest_first(self, reporter_id: uuid.UUID | None, place: str | None) -> list[DecidedTip]:
-        """What ``decisions._recent_open_candidates`` would read, before its limit."""
+    def newest_first(self, decided: _Decided) -> list[DecidedTip]:
+        """What ``decisions._recent_open_candidates`` reads for the tip: the newest
+        ``CANDIDATE_ROWS`` decisions of other tips with its reporter or its place."""
+        reporter_id, place = decided.tip.reporter_id, decided.decision.place
+        mine = self._by_reporter.get(reporter_id, []) if reporter_id is not None else []
+        here = self._by_place.get(place, []) if place is not None else []
+        newest = heapq.merge(reversed(mine), reversed(here), key=_decided_at, reverse=True)
         found: dict[uuid.UUID, DecidedTip] = {}
-        if reporter_id is not None:
-            found.update((row.decision_id, row) for row in self._by_reporter.get(reporter_id, []))
-        if place is not None:
-            found.update((row.decision_id, row) for row in self._by_place.get(place, []))
-        return sorted(found.values(), key=lambda row: row.decided_at, reverse=True)
+        for row in newest:
+            if row.tip_id != decided.tip.id:
+                found.setdefault(row.decision_id, row)  # a row found by both comes twice
+                if len(found) == decisions.CANDIDATE_ROWS:
+                    break
+        return list(found.values())
+
+
+def _decided_at(row: DecidedTip) -> datetime:
+    return row.decided_at
+
+
+def _insert(rows: list[DecidedTip], row: DecidedTip) -> None:
+    bisect.insort(rows, row, key=_decided_at)
 
 
 def _candidates_of(decided: _Decided, rows: _CandidateRows) -> list[DecidedTip]:
     return decisions.pick_candidates(
-        rows.newest_first(decided.tip.reporter_id, decided.decision.place),
+        rows.newest_first(decided),
         tip_id=decided.tip.id,
         reporter_id=decided.tip.reporter_id,
         decision=decided.decision,
