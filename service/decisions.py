@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -308,24 +309,30 @@ async def _recent_open_candidates(
 
 
 def pick_candidates(
-    newest_first: Sequence[DecidedTip],
+    newest_first: Iterable[DecidedTip],
     *,
     tip_id: uuid.UUID,
     reporter_id: uuid.UUID | None,
     decision: Decision,
 ) -> list[DecidedTip]:
-    """The tips to compare with, from the most recent decisions of open tips of the window that
-    share the tip's source or place: each tip's newest such decision, the first 25 that match."""
-    latest: dict[uuid.UUID, DecidedTip] = {}
-    rows = [row for row in newest_first if row.tip_id != tip_id][:CANDIDATE_ROWS]
-    for row in rows:
-        latest.setdefault(row.tip_id, row)
-    return [
-        other
-        for other in latest.values()
-        if (reporter_id is not None and other.reporter_id == reporter_id)
-        or (other.place == decision.place and other.substances == tuple(decision.substances))
-    ][:_MAX_CANDIDATES]
+    """The tips to compare with, from the 200 most recent decisions of open tips of the window
+    that share the tip's source or place: each tip's newest such decision, the first 25 that
+    match. Rows are read only until those 25 are found."""
+    substances = tuple(decision.substances)
+    seen: set[uuid.UUID] = set()
+    found: list[DecidedTip] = []
+    others = (row for row in newest_first if row.tip_id != tip_id)
+    for row in itertools.islice(others, CANDIDATE_ROWS):
+        if row.tip_id in seen:
+            continue  # an older decision of a tip already met: only its newest counts
+        seen.add(row.tip_id)
+        if (reporter_id is not None and row.reporter_id == reporter_id) or (
+            row.place == decision.place and row.substances == substances
+        ):
+            found.append(row)
+            if len(found) == _MAX_CANDIDATES:
+                break
+    return found
 
 
 def duplicate_candidate(other: DecidedTip, text: str) -> DuplicateCandidate:

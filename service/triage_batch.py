@@ -11,12 +11,23 @@ from __future__ import annotations
 import bisect
 import heapq
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -46,6 +57,12 @@ from triage.normalise import normalise_text
 _DECISIONS = SQLModel.metadata.tables["triage_decisions"]
 _LINKS = SQLModel.metadata.tables["duplicate_links"]
 _CASES = SQLModel.metadata.tables["cases"]
+_INSERT_LINKS = text(
+    "INSERT INTO duplicate_links (tip_id, other_tip_id, kind, created_at)"
+    " SELECT tip_id, other_tip_id, kind, CAST(:created_at AS timestamptz)"
+    " FROM unnest(CAST(:tip_ids AS uuid[]), CAST(:other_tip_ids AS uuid[]),"
+    " CAST(:kinds AS varchar[])) AS link (tip_id, other_tip_id, kind)"
+)
 
 
 @dataclass(frozen=True)
@@ -280,7 +297,8 @@ class _Comparison:
         found = find_duplicates(
             _as_new(decided), [self._candidate(c) for c in candidates], normalise=self._normalise
         )
-        return [(uuid.UUID(other), DuplicateKind(kind)) for other, kind in found]
+        tip_ids = {str(c.tip_id): c.tip_id for c in candidates}
+        return [(tip_ids[other], DuplicateKind(kind)) for other, kind in found]
 
     def _candidate(self, row: DecidedTip) -> DuplicateCandidate:
         if row.decision_id not in self._candidates:
@@ -314,20 +332,18 @@ class _CandidateRows:
             if row.place is not None:
                 _insert(self._by_place.setdefault(row.place, []), row)
 
-    def newest_first(self, decided: _Decided) -> list[DecidedTip]:
-        """What ``decisions._recent_open_candidates`` reads for the tip: the newest
-        ``CANDIDATE_ROWS`` decisions of other tips with its reporter or its place."""
+    def newest_first(self, decided: _Decided) -> Iterator[DecidedTip]:
+        """What ``decisions._recent_open_candidates`` reads for the tip, before its limit:
+        decisions of tips with its reporter or its place, the newest first."""
         reporter_id, place = decided.tip.reporter_id, decided.decision.place
         mine = self._by_reporter.get(reporter_id, []) if reporter_id is not None else []
         here = self._by_place.get(place, []) if place is not None else []
         newest = heapq.merge(reversed(mine), reversed(here), key=_decided_at, reverse=True)
-        found: dict[uuid.UUID, DecidedTip] = {}
+        seen: set[uuid.UUID] = set()
         for row in newest:
-            if row.tip_id != decided.tip.id:
-                found.setdefault(row.decision_id, row)  # a row found by both comes twice
-                if len(found) == decisions.CANDIDATE_ROWS:
-                    break
-        return list(found.values())
+            if row.decision_id not in seen:  # found by both the reporter and the place
+                seen.add(row.decision_id)
+                yield row
 
 
 def _decided_at(row: DecidedTip) -> datetime:
@@ -347,15 +363,12 @@ def _candidates_of(decided: _Decided, rows: _CandidateRows) -> list[DecidedTip]:
     )
 
 
-async def _recent_decided(
-    *, session: AsyncSession, batch: _Batch, since: datetime
-) -> list[DecidedTip]:
-    """Decisions of open tips outside the batch: per reporter and per place of the batch, the
-    most recent ``CANDIDATE_ROWS`` (a tip's own top 200 can only come from these)."""
-    reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
-    places = {d.decision.place for d in batch.decided if d.decision.place is not None}
-    if not reporters and not places:
-        return []
+def _recent_decided_statement() -> Select[Any]:
+    """Decisions of open tips of the window outside the batch, with the batch's reporters or
+    places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once (the
+    subquery is costly to build); the values are bound at each batch."""
+    reporters: BindParameter[Any] = bindparam("reporters", expanding=True)
+    places: BindParameter[Any] = bindparam("places", expanding=True)
     newest = col(TriageDecision.created_at).desc()
     ranked = (
         select(
@@ -368,19 +381,41 @@ async def _recent_decided(
             .label("place_rank"),
         )
         .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
-        .where(col(Tip.status) != TipStatus.CLOSED, col(Tip.received_at) >= since)
-        .where(col(Tip.id).not_in(list(batch.tips)))
+        .where(col(Tip.status) != TipStatus.CLOSED)
+        .where(col(Tip.received_at) >= bindparam("since"))
+        .where(col(Tip.id).not_in(bindparam("batch", expanding=True)))
         .where(or_(col(Tip.reporter_id).in_(reporters), col(TriageDecision.place).in_(places)))
         .subquery()
     )
     limit = decisions.CANDIDATE_ROWS
-    rows = await session.execute(
-        select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
-            or_(
-                and_(ranked.c.reporter_id.in_(reporters), ranked.c.reporter_rank <= limit),
-                and_(ranked.c.place.in_(places), ranked.c.place_rank <= limit),
-            )
+    return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
+        or_(
+            and_(ranked.c.reporter_id.in_(reporters), ranked.c.reporter_rank <= limit),
+            and_(ranked.c.place.in_(places), ranked.c.place_rank <= limit),
         )
+    )
+
+
+_RECENT_DECIDED = _recent_decided_statement()
+
+
+async def _recent_decided(
+    *, session: AsyncSession, batch: _Batch, since: datetime
+) -> list[DecidedTip]:
+    """The decisions outside the batch a tip of the batch can be compared with: its own newest
+    200 (by its reporter or its place) can only come from these."""
+    reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
+    places = {d.decision.place for d in batch.decided if d.decision.place is not None}
+    if not reporters and not places:
+        return []
+    rows = await session.execute(
+        _RECENT_DECIDED,
+        {
+            "reporters": list(reporters),
+            "places": list(places),
+            "since": since,
+            "batch": list(batch.tips),
+        },
     )
     return [decisions.decided_tip(row) for row in rows]
 
@@ -433,8 +468,22 @@ async def _store_decisions(*, session: AsyncSession, batch: _Batch) -> None:
         return
     await session.execute(insert(_DECISIONS), [d.values for d in batch.decided])
     links = [link for decided in batch.decided for link in decided.links]
-    if links:
+    if not links:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         await session.execute(insert(_LINKS), links)
+        return
+    # A run of repeated texts links each tip to up to 25 others: thousands of rows per batch,
+    # sent as three arrays in one statement rather than row by row through executemany.
+    await session.execute(
+        _INSERT_LINKS,
+        {
+            "tip_ids": [link["tip_id"] for link in links],
+            "other_tip_ids": [link["other_tip_id"] for link in links],
+            "kinds": [str(link["kind"]) for link in links],
+            "created_at": links[0]["created_at"],
+        },
+    )
 
 
 async def _route_or_hold(
