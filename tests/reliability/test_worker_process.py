@@ -7,16 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from service.antennas import seed_antennas
-from service.db import create_engine, create_sessionmaker, transaction
 from tests.conftest import make_settings
-from tests.support import databases
 from tests.support.app import http_client, running_app
 from tests.support.inspect import count_rows
 from tests.support.redis import OwnRedisServer, _free_port
@@ -24,27 +21,6 @@ from tests.support.twilio import signature, sms_form
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH = "/channels/sms/twilio"
-
-
-@pytest.fixture
-async def database_url(postgres_url: str | None) -> str:
-    """Production's database only: what this test checks is the process, not storage."""
-    if postgres_url is None:
-        pytest.skip("TIPLINE_TEST_DATABASE_URL is not set (outside CI)")
-    await databases.empty_database(postgres_url)
-    engine = create_engine(postgres_url)
-    async with transaction(create_sessionmaker(engine)) as session:
-        await seed_antennas(session=session)
-    await engine.dispose()
-    return postgres_url
-
-
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedisServer]:
-    server = OwnRedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
@@ -57,8 +33,9 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 30
 
 
 async def test_the_worker_comes_back_after_redis_restarts(
-    tmp_path: Path, database_url: str, own_redis: OwnRedisServer
+    tmp_path: Path, own_database_url: str, own_redis: OwnRedisServer
 ) -> None:
+    database_url = own_database_url
     settings = make_settings(tmp_path, database_url, redis_url=own_redis.url)
     metrics_port = _free_port()
     env = os.environ | {
