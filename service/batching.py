@@ -1,10 +1,11 @@
 """Micro-batching: concurrent jobs of one process hand their work to one runner and await it.
 
-A batch starts when its first request has waited ``window`` seconds, or at once when
-``max_size`` requests wait; at most ``max_in_flight`` batches run at a time, so under load the
-next batch grows while the current one runs. A batch that fails is run again one request at a
-time, so that one bad request fails only its own job, except for the errors ``is_fatal`` names
-(the database is down): those go to every job of the batch, for them to be retried.
+A batch starts when ``max_size`` requests wait, when its oldest request has waited ``window``
+seconds, or when no request has come for ``quiet`` seconds (light load: no need to wait for
+more). At most ``max_in_flight`` batches run at a time, so under load the next batch grows while
+the current one runs. A batch that fails is run again one request at a time, so that one bad
+request fails only its own job, except for the errors ``is_fatal`` names (the database is down):
+those go to every job of the batch, for them to be retried.
 """
 
 from __future__ import annotations
@@ -30,25 +31,26 @@ class MicroBatcher(Generic[Request, Outcome]):
         is_fatal: Callable[[BaseException], bool],
         window: float,
         max_size: int,
+        quiet: float | None = None,
         max_in_flight: int = 1,
     ) -> None:
         self._run_batch = run_batch
         self._run_one = run_one
         self._is_fatal = is_fatal
         self._window = window
+        self._quiet = window if quiet is None else min(quiet, window)
         self._max_size = max_size
         self._max_in_flight = max_in_flight
-        self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
+        # Each waiting request with the loop time it came at.
+        self._waiting: list[tuple[Request, asyncio.Future[Outcome], float]] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._due = False  # the oldest waiting request has waited its window
         self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, request: Request) -> Outcome:
         """The request's outcome once its batch has run (and committed)."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((request, future))
-        if self._timer is None and not self._due:
-            self._timer = asyncio.get_running_loop().call_later(self._window, self._window_over)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._waiting.append((request, future, loop.time()))
         self._start_batches()
         # A job cancelled (timed out) while waiting leaves its batch running for the others.
         return await asyncio.shield(future)
@@ -60,34 +62,41 @@ class MicroBatcher(Generic[Request, Outcome]):
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
-        for _, future in self._waiting:
+        for _, future, _ in self._waiting:
             future.cancel()
         self._waiting.clear()
 
-    def _window_over(self) -> None:
-        self._timer = None
-        self._due = True
-        self._start_batches()
-
     def _start_batches(self) -> None:
-        while self._waiting and len(self._running) < self._max_in_flight:
-            if not self._due and len(self._waiting) < self._max_size:
+        while len(self._running) < self._max_in_flight and self._waiting:
+            if not self._ready():
+                self._wake_when_ready()
                 return
-            batch = self._waiting[: self._max_size]
+            batch = [(request, future) for request, future, _ in self._waiting[: self._max_size]]
             del self._waiting[: self._max_size]
             task = asyncio.create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._batch_done)
-        if not self._waiting:
-            self._due = False
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+
+    def _ready(self) -> bool:
+        if len(self._waiting) >= self._max_size:
+            return True
+        now = asyncio.get_running_loop().time()
+        oldest, latest = self._waiting[0][2], self._waiting[-1][2]
+        return now >= oldest + self._window or now >= latest + self._quiet
+
+    def _wake_when_ready(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        oldest, latest = self._waiting[0][2], self._waiting[-1][2]
+        at = min(oldest + self._window, latest + self._quiet)
+        self._timer = asyncio.get_running_loop().call_at(at, self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        self._start_batches()
 
     def _batch_done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        if self._waiting and self._timer is None and not self._due:
-            self._timer = asyncio.get_running_loop().call_later(self._window, self._window_over)
         self._start_batches()
 
     async def _run(self, batch: list[tuple[Request, asyncio.Future[Outcome]]]) -> None:

@@ -34,10 +34,12 @@ from triage import Decision, TipText, decide
 
 log = structlog.get_logger(__name__)
 
-# arq starts jobs one by one: a batch waits 50 ms for the jobs started after its first one (a
-# full batch starts at once), which costs each tip at most that in latency and lets batches grow
-# under load. The in-process queue runs one job at a time: nothing to wait for there.
-BATCH_WINDOW_SECONDS = 0.05
+# arq starts jobs one by one, and while a batch runs it starts few: a batch waits up to 200 ms
+# for more jobs (bigger batches cost less per tip: about 800 drained per second instead of about
+# 450 with 5 ms), unless none came for 5 ms (light load: a tip is not held for nothing). A full
+# batch starts at once. The in-process queue runs one job at a time: nothing to wait for there.
+BATCH_WINDOW_SECONDS = 0.2
+BATCH_QUIET_SECONDS = 0.005
 BATCH_MAX_TIPS = 200
 
 
@@ -59,6 +61,7 @@ def triage_batcher(runtime: Runtime) -> MicroBatcher[TriageRequest, str]:
             run_one=functools.partial(triage_alone, runtime),
             is_fatal=database_unreachable,
             window=0.0 if in_process else BATCH_WINDOW_SECONDS,
+            quiet=BATCH_QUIET_SECONDS,
             max_size=BATCH_MAX_TIPS,
         )
     return runtime.triage_batcher
