@@ -70,3 +70,17 @@ async def test_a_database_outage_goes_to_every_job_of_the_batch_for_a_retry() ->
     assert recorder.alone == []
     with pytest.raises(ConnectionRefusedError):
         await batcher.submit(4)
+
+
+async def test_a_lone_request_does_not_wait_for_the_whole_window() -> None:
+    recorder = Recorder()
+    batcher = MicroBatcher(
+        run_batch=recorder.run_batch,
+        run_one=recorder.run_one,
+        is_fatal=lambda _: False,
+        window=30.0,
+        quiet=0.001,
+        max_size=10,
+    )
+
+    assert await asyncio.wait_for(batcher.submit(1), timeout=5) == 10
