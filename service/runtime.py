@@ -48,14 +48,14 @@ class Runtime:
     triage_batcher: MicroBatcher[TriageRequest, str] | None = None
 
     async def close(self) -> None:
-        if self.triage_batcher is not None:
-            await self.triage_batcher.close()
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         if self.spool is not None:
             self.spool.close()
         await self.queue.close()
+        if self.triage_batcher is not None:  # after the queue: no job can hand it more work
+            await self.triage_batcher.close()
         if self.twilio is not None:
             await self.twilio.close()
         await self.engine.dispose()
