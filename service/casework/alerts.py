@@ -42,20 +42,27 @@ def queue_chief_alert(
     reason: AlertReason,
     now: datetime,
     case_id: uuid.UUID | None = None,
+    with_job: bool = True,
 ) -> ChiefAlert:
+    """``with_job=False``: another alert of the same antenna, written in the same transaction,
+    carries the job — which sends all the antenna's pending alerts as one SMS anyway."""
     alert = ChiefAlert(antenna_code=antenna_code, reason=reason, case_id=case_id, created_at=now)
     session.add(alert)
-    add_job(
-        session=session,
-        job_name="alert_antenna_chiefs",
-        args=[str(alert.id)],
-        job_key=f"alert_antenna_chiefs:{alert.id}",
-    )
+    if with_job:
+        add_job(
+            session=session,
+            job_name="alert_antenna_chiefs",
+            args=[str(alert.id)],
+            job_key=f"alert_antenna_chiefs:{alert.id}",
+        )
     return alert
 
 
 async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> list[ChiefAlert]:
-    """Cases routed by the rules (or anywhere else) whose chiefs have not been told yet."""
+    """Cases routed by the rules (or anywhere else) whose chiefs have not been told yet.
+
+    An alert per case (it records that the case was announced), a job per antenna: at the peak
+    of a campaign a sweep finds thousands of cases, and a job each would hold up triage."""
     announced = select(col(ChiefAlert.case_id)).where(
         col(ChiefAlert.reason) == AlertReason.ROUTED,
         col(ChiefAlert.case_id) == col(Case.id),
@@ -68,16 +75,21 @@ async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> l
             ~announced.exists(),
         )
     )
-    return [
-        queue_chief_alert(
-            session=session,
-            antenna_code=case.antenna_code,
-            reason=AlertReason.ROUTED,
-            now=now,
-            case_id=case.id,
+    antennas_with_job: set[str] = set()
+    alerts = []
+    for case in cases.all():
+        alerts.append(
+            queue_chief_alert(
+                session=session,
+                antenna_code=case.antenna_code,
+                reason=AlertReason.ROUTED,
+                now=now,
+                case_id=case.id,
+                with_job=case.antenna_code not in antennas_with_job,
+            )
         )
-        for case in cases.all()
-    ]
+        antennas_with_job.add(case.antenna_code)
+    return alerts
 
 
 async def unacknowledged_counts(*, session: AsyncSession, antenna_code: str) -> tuple[int, int]:

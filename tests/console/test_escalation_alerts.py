@@ -14,10 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlmodel import col
 
 from service.db import create_engine, create_sessionmaker, transaction
 from service.jobs.escalation import announce_routed_cases, escalate_overdue_cases
-from service.models import ChiefAlert, Role, StaffAlertPhone, Tip
+from service.models import ChiefAlert, OutboxEntry, Role, StaffAlertPhone, Tip
 from service.models.types import utcnow
 from service.routing import route_tip
 from service.settings import Settings
@@ -155,6 +156,38 @@ async def test_a_case_routed_by_the_rules_is_announced_by_the_sweep_once(
     [sms] = fake_twilio.sent
     assert sms.to == CHIEF_PHONE
     assert re.fullmatch(r"OCS : 1 nouveau signalement, dont [01] prioritaire\.", sms.body)
+
+
+async def test_a_sweep_queues_one_alert_job_per_antenna_however_many_cases(
+    alert_app: FastAPI,
+    alert_client: httpx.AsyncClient,
+    alert_settings: Settings,
+    fake_twilio: FakeTwilio,
+) -> None:
+    url = alert_settings.resolved_database_url
+    await _chief_with_phone(alert_app, alert_settings, "SEG", CHIEF_PHONE)
+    texts = [f"héroïne à Ségou, lot {n}" for n in range(3)] + ["chanvre vendu à Kayes"]
+    tips = [await received_tip(alert_app, alert_client, url, text) for text in texts]
+    engine = create_engine(url)
+    async with transaction(create_sessionmaker(engine)) as session:
+        for tip, antenna in zip(tips, ["SEG", "SEG", "SEG", "KAY"], strict=True):
+            stored = await session.get(Tip, tip.id)
+            assert stored is not None
+            await route_tip(
+                session=session, tip=stored, antenna_code=antenna, ack_minutes=15, now=utcnow()
+            )
+    await engine.dispose()
+
+    assert await announce_routed_cases({"runtime": alert_app.state.runtime}) == 4
+    await settle(alert_app)
+
+    alert_jobs = await fetch_all(
+        url, select(OutboxEntry).where(col(OutboxEntry.job_name) == "alert_antenna_chiefs")
+    )
+    assert len(alert_jobs) == 2  # Ségou and Kayes, not one per case
+    assert all(alert.sent_at is not None for alert in await fetch_all(url, select(ChiefAlert)))
+    [sms] = fake_twilio.sent  # Kayes has no chief with an alert number
+    assert re.fullmatch(r"OCS : 3 nouveaux signalements, dont [0-3] prioritaires?\.", sms.body)
 
 
 async def test_no_sms_when_the_antenna_has_no_alert_number(
