@@ -44,6 +44,10 @@ class Runtime:
     spool: IntakeSpool | None = None
     # None when Twilio is not configured: then nothing is sent.
     twilio: TwilioClient | None = None
+    # Jobs that hold a row lock (and so a database connection) while Twilio answers — a reply,
+    # a chief's alert — take a slot: a burst of them cannot drain the pool (service.db) that
+    # the worker's hundreds of concurrent jobs share.
+    twilio_send_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(10))
     # The triage jobs running at once are decided together (service.jobs.triage).
     triage_batcher: MicroBatcher[TriageRequest, str] | None = None
 

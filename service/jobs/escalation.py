@@ -75,7 +75,7 @@ async def alert_antenna_chiefs(ctx: dict[str, Any], alert_id: str) -> int:
         log.warning("chief_alert_not_sent", reason="twilio_not_configured")
         return 0
     try:
-        async with transaction(runtime.sessions) as session:
+        async with runtime.twilio_send_slots, transaction(runtime.sessions) as session:
             sent = await deliver_alert(
                 session=session,
                 keyring=runtime.keyring,

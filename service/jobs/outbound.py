@@ -40,7 +40,7 @@ def retry_delay(runtime: Runtime, job_try: int) -> timedelta:
 
 async def send_reply(ctx: dict[str, Any], message_id: str) -> str:
     runtime = runtime_of(ctx)
-    async with transaction(runtime.sessions) as session:
+    async with runtime.twilio_send_slots, transaction(runtime.sessions) as session:
         # Locked: two runs of the job (at-least-once) cannot both send.
         reply = (
             await session.scalars(

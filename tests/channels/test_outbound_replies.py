@@ -6,6 +6,7 @@ is pointed at it through TIPLINE_TWILIO_API_BASE_URL. Nothing is patched.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,6 +105,29 @@ async def test_running_the_job_twice_sends_once(
     outcome = await send_reply({"runtime": runtime}, str(reply_id))
 
     assert outcome == "skipped"
+    assert len(fake_twilio.sent) == 1
+
+
+async def test_replies_wait_for_a_free_sending_slot(
+    channel_app: FastAPI, channel_client: httpx.AsyncClient, fake_twilio: FakeTwilio
+) -> None:
+    reference = await sms_tip(channel_client)
+    runtime = runtime_of_app(channel_app)
+    slots = runtime.twilio_send_slots
+    held = 0
+    while not slots.locked():  # every slot taken, as by a burst of replies in flight
+        await slots.acquire()
+        held += 1
+
+    await ask_reporter(runtime, reference, "Où exactement ?")
+    await asyncio.sleep(0.3)
+    waiting = list(fake_twilio.sent)
+    for _ in range(held):
+        slots.release()
+    await settle(channel_app)
+
+    assert held == 10
+    assert waiting == []
     assert len(fake_twilio.sent) == 1
 
 
