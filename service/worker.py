@@ -9,7 +9,7 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
-from arq.worker import Function, Retry, Worker, func
+from arq.worker import Function, Retry, func
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.jobs import JOB_FUNCTIONS
@@ -18,7 +18,6 @@ from service.jobs.escalation import announce_routed_cases, escalate_overdue_case
 from service.jobs.leases import job_leases, release_stale_jobs
 from service.jobs.outbox import relay_outbox
 from service.jobs.retention import apply_retention
-from service.logging import configure_logging
 from service.outage import database_unreachable
 from service.queue import JobFunction
 from service.runtime import open_runtime
@@ -116,8 +115,3 @@ def job_timeouts(options: dict[str, Any]) -> list[tuple[str, float]]:
     default = float(options["job_timeout"])
     jobs = [*options["functions"], *options["cron_jobs"]]
     return [(job.name, float(job.timeout_s or default)) for job in jobs]
-
-
-def run(settings: Settings) -> None:
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    Worker(**worker_settings(settings)).run()

@@ -16,6 +16,7 @@ from arq.worker import Worker
 from prometheus_client import start_http_server
 from redis.exceptions import RedisError
 
+from service.claiming_worker import ClaimingWorker
 from service.logging import configure_logging
 from service.runtime import runtime_of
 from service.settings import Settings
@@ -29,7 +30,7 @@ _RESTART_DELAY_SECONDS = 2.0
 def run(settings: Settings) -> None:
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     serve_metrics(settings)
-    while not run_once(Worker(**worker_settings(settings))):
+    while not run_once(ClaimingWorker(**worker_settings(settings))):
         time.sleep(_RESTART_DELAY_SECONDS)
 
 
