@@ -164,7 +164,7 @@ async def test_a_job_requeued_too_often_is_left_for_an_operator(
 async def test_two_claiming_workers_run_each_job_once(redis_url: str) -> None:
     runs: Counter[int] = Counter()
 
-    async def count(_ctx: dict[Any, Any], *args: Any, **_kwargs: Any) -> None:
+    async def count(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> None:
         runs[args[0]] += 1
         await asyncio.sleep(0.01)
 
