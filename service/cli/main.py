@@ -36,7 +36,13 @@ def serve(
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     report = asyncio.run(bootstrap(settings, migrate=is_embedded_database(settings)))
     _print_first_start(settings, report.keyring_created, report.has_admin)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
+    uvicorn.run(
+        create_app(settings, freeze_gc=True),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @app.command()
