@@ -27,8 +27,8 @@ from channels.hotline.prompts import (
     reference_read_out,
 )
 from channels.ports import IncomingAttachment, IncomingMessage, IntakePort
+from channels.senders import phone_sender
 from channels.twilio_webhook import intake_port, required, signed_twilio_form
-from crypto import InvalidPhoneNumber, normalise_phone
 
 router = APIRouter(tags=["channels"])
 
@@ -87,11 +87,7 @@ def caller_id(form: dict[str, str]) -> str | None:
     raw = form.get("From", "").strip()
     if not raw or raw.lower() in _WITHHELD:
         return None
-    try:
-        normalise_phone(raw)
-    except InvalidPhoneNumber:
-        return None
-    return raw
+    return phone_sender(raw)
 
 
 def _recorded_call(form: dict[str, str], call_sid: str, *, sender: str | None) -> IncomingMessage:

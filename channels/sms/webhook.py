@@ -12,6 +12,7 @@ from channels.errors import RateLimited
 from channels.i18n import translate
 from channels.ports import IncomingMessage, IntakePort
 from channels.rate_limit import SlidingWindowLimiter
+from channels.senders import phone_sender
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.media import any_refused, media_attachments
 from channels.twilio_webhook import intake_port, required, signed_twilio_form
@@ -29,9 +30,11 @@ async def receive_sms(request: Request, form: TwilioForm, intake: Intake) -> Res
     if not limiter.allow(sender):
         # No TwiML reply: answering a flood would send the flooder one paid SMS per message.
         raise RateLimited()
+    phone = phone_sender(sender)
     keyword = keyword_of(body)
     if keyword is Keyword.STOP:
-        await intake.opt_out(sender=sender)
+        if phone is not None:  # else no identity was ever kept
+            await intake.opt_out(sender=phone)
         return twiml(translate("sms.stopped"))
     if keyword is Keyword.HELP:
         return twiml(translate("sms.help"))
@@ -45,7 +48,7 @@ async def receive_sms(request: Request, form: TwilioForm, intake: Intake) -> Res
             body=body,
             received_at=datetime.now(UTC),
             provider_id=message_sid,
-            sender=sender,
+            sender=phone,
             attachments=attachments,
         )
     )

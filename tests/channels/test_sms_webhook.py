@@ -14,7 +14,7 @@ from service.models import Reporter, Tip
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.app import http_client, running_app
-from tests.support.inspect import count_rows, raw_rows_text
+from tests.support.inspect import count_rows, fetch_all, raw_rows_text
 from tests.support.twilio import signature, sms_form
 
 PATH = "/channels/sms/twilio"
@@ -199,3 +199,18 @@ async def test_twilio_unconfigured_answers_503(tmp_path: Path, database_url: str
 
     assert response.status_code == 503
     assert await count_rows(database_url, "tips") == 0
+
+
+@pytest.mark.parametrize("sender", ["MTN-Promo", "36000"])
+async def test_a_sender_that_is_not_a_phone_number_still_makes_a_tip_without_identity(
+    client: httpx.AsyncClient, settings: Settings, sender: str
+) -> None:
+    # An alphanumeric sender id or a short code: nothing to keep or to answer later, but the
+    # text may still be a tip.
+    response = await post_sms(client, sms_form(sender=sender, body="yamba bɛ feere Banconi"))
+
+    assert response.status_code == 200
+    assert "Référence OCS-" in response.text
+    [tip] = await fetch_all(settings.resolved_database_url, select(Tip))
+    assert tip.reporter_id is None
+    assert await count_rows(settings.resolved_database_url, "reporters") == 0
