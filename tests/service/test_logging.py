@@ -6,7 +6,12 @@ import io
 import json
 import re
 
+import httpx
 import structlog
+
+from tests.support.twilio import signature, sms_form
+
+PATH = "/channels/sms/twilio"
 
 
 def test_a_phone_number_is_masked_and_the_timestamp_is_kept(captured_logs: io.StringIO) -> None:
@@ -18,3 +23,30 @@ def test_a_phone_number_is_masked_and_the_timestamp_is_kept(captured_logs: io.St
     assert "76 12 34 56" not in line["detail"]
     assert "[masqué]" in line["detail"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z", line["timestamp"])
+
+
+async def test_the_request_log_keeps_refusals_of_webhooks_and_every_console_request(
+    client: httpx.AsyncClient, captured_logs: io.StringIO
+) -> None:
+    captured_logs.truncate(0)
+    captured_logs.seek(0)
+    form = sms_form(sender="+22376543210", body="yamba bɛ feere Banconi")
+    accepted = await client.post(
+        PATH, data=form, headers={"X-Twilio-Signature": signature(PATH, form)}
+    )
+    refused = await client.post(PATH, data=form, headers={"X-Twilio-Signature": "forged"})
+    console = await client.get("/console/connexion")
+
+    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    requests = {
+        (line["path"], line["status"], line["level"])
+        for line in lines
+        if line["event"] == "request"
+    }
+    assert (accepted.status_code, refused.status_code, console.status_code) == (200, 403, 200)
+    assert requests == {
+        (PATH, 200, "debug"),  # hundreds a second at the peak: counted by the metrics
+        (PATH, 403, "info"),
+        ("/console/connexion", 200, "info"),
+    }
+    assert all(line["request_id"] for line in lines if line["event"] == "request")
