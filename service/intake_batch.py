@@ -35,6 +35,7 @@ from crypto import (
 )
 from service.models import Direction, Message, OutboxEntry, Reporter, Tip, TipStatus
 from service.models.types import utcnow
+from service.outbox import BulkJob
 
 _TIPS = cast(Table, getattr(Tip, "__table__"))  # noqa: B009 - SQLModel types hide __table__
 _MESSAGES = cast(Table, getattr(Message, "__table__"))  # noqa: B009
@@ -49,7 +50,7 @@ BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
 @dataclass(frozen=True)
 class StoredMessage:
     receipt: IntakeReceipt
-    jobs: list[OutboxEntry]
+    jobs: list[BulkJob]
 
 
 @dataclass
@@ -223,7 +224,7 @@ class _Plan:
         self.tips: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.jobs: list[tuple[int, dict[str, Any]]] = []
-        self._entries: dict[str, OutboxEntry] = {}
+        self._entries: dict[str, BulkJob] = {}
 
     def add(
         self,
@@ -250,11 +251,11 @@ class _Plan:
         self._first_receipts[message.provider_id] = receipt
         return receipt
 
-    def jobs_of(self, position: int) -> list[OutboxEntry]:
+    def jobs_of(self, position: int) -> list[BulkJob]:
         return [self._entries[row["job_key"]] for index, row in self.jobs if index == position]
 
     async def write(self, session: AsyncSession) -> None:
-        """Tips before their messages (foreign keys), then the outbox entries with their ids."""
+        """Tips before their messages (foreign keys), then the outbox entries."""
         if self.tips:
             await session.execute(insert(_TIPS), self.tips)
         if self._joined:
@@ -267,12 +268,7 @@ class _Plan:
         if self.messages:
             await session.execute(insert(_MESSAGES), self.messages)
         if self.jobs:
-            rows = [row for _, row in self.jobs]
-            ids = await session.execute(
-                insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.job_key), rows
-            )
-            for entry_id, job_key in ids:
-                self._entries[job_key].id = entry_id
+            await session.execute(insert(_OUTBOX), [row for _, row in self.jobs])
 
     def _conversation(
         self, reporter_id: uuid.UUID, message: IncomingMessage
@@ -321,4 +317,4 @@ class _Plan:
         )
         row = {"job_name": name, "job_args": args, "job_key": key, "created_at": utcnow()}
         self.jobs.append((position, row))
-        self._entries[key] = OutboxEntry(job_name=name, job_args=args, job_key=key)
+        self._entries[key] = BulkJob(job_name=name, job_args=args, job_key=key)

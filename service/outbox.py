@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import structlog
 from sqlalchemy import or_, select, update
@@ -35,6 +37,28 @@ _RECHECK_AFTER = timedelta(minutes=1)
 MAX_REQUEUES = 10
 
 
+class OutboxJob(Protocol):
+    """What queuing needs of an outbox entry: an ``OutboxEntry``, or a row written in bulk."""
+
+    @property
+    def job_name(self) -> str: ...
+
+    @property
+    def job_args(self) -> list[str]: ...
+
+    @property
+    def job_key(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class BulkJob:
+    """An outbox row written with a set-based insert: no ORM instance (intake's group commit)."""
+
+    job_name: str
+    job_args: list[str]
+    job_key: str
+
+
 def add_job(
     *, session: AsyncSession, job_name: str, args: Sequence[str], job_key: str
 ) -> OutboxEntry:
@@ -57,7 +81,7 @@ class OutboxDispatcher:
         self._queue = queue
         self._skip_until = 0.0
 
-    async def dispatch(self, entries: Sequence[OutboxEntry]) -> None:
+    async def dispatch(self, entries: Sequence[OutboxJob]) -> None:
         """Queue just-committed entries if the queue is up; otherwise the relay will."""
         if time.monotonic() >= self._skip_until:
             await self._enqueue(entries)
@@ -88,7 +112,7 @@ class OutboxDispatcher:
         await self._mark_relayed(checked=pending, queued=queued)
         return len(queued)
 
-    async def _enqueue(self, entries: Sequence[OutboxEntry]) -> set[str] | None:
+    async def _enqueue(self, entries: Sequence[OutboxJob]) -> set[str] | None:
         """All the entries in one call to the queue: the job keys it queued now (it skips those it
         still holds), or None when the queue is down and the relay must try again."""
         if not entries:
