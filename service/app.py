@@ -59,6 +59,10 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         limit=settings.sms_rate_limit, window_seconds=settings.sms_rate_window_seconds
     )
     install_error_handlers(app)
+    # The SMS webhook first: routes are matched in order, and it is the one taken hundreds of
+    # times a second (matching through the console's routers first cost 80 µs a webhook).
+    app.include_router(sms_router)
+    app.include_router(health_router)
     install_console(app)  # after the generic handlers: console pages render errors as HTML
     app.add_middleware(RequestLog)
     app.add_middleware(
@@ -66,8 +70,6 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         max_bytes=settings.max_webhook_bytes,
         path_limits=channel_body_limits(settings),
     )
-    app.include_router(health_router)
-    app.include_router(sms_router)
     install_channels(app, settings)  # web form, follow-up, green number, reply statuses
     _include_casework(app)
     _include_hotline(app)
