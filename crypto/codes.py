@@ -38,6 +38,8 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "OCS"
 PSEUDONYM_PREFIX = "SRC"
+# Bytes at or above this would make the first 16 characters more likely than the rest.
+_BYTE_LIMIT = 256 - 256 % len(ALPHABET)
 _CHECK_MODULUS = 31  # prime, one more than the alphabet size: see the module docstring
 _REFERENCE_PAYLOAD = 7
 _RECEIPT_LENGTH = 8
@@ -92,7 +94,14 @@ def new_pseudonym() -> str:
 
 
 def _random_chars(count: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(count))
+    """Uniform over the alphabet, from one read of the system's CSPRNG rather than one per
+    character: a byte is kept only below the largest multiple of 30 (rejection, no modulo bias)."""
+    chars: list[str] = []
+    while len(chars) < count:
+        chars += [
+            ALPHABET[b % len(ALPHABET)] for b in secrets.token_bytes(2 * count) if b < _BYTE_LIMIT
+        ]
+    return "".join(chars[:count])
 
 
 def _in_alphabet(text: str) -> bool:

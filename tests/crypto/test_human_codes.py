@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -160,3 +161,16 @@ def test_new_pseudonym_has_the_announced_format() -> None:
     assert len(pseudonyms) == 200  # 7.3e8 values: a repeat in 200 draws would be a bug
     for pseudonym in pseudonyms:
         assert re.fullmatch(f"SRC-{CHAR}{{6}}", pseudonym)
+
+
+def test_code_characters_are_drawn_uniformly_over_the_alphabet() -> None:
+    drawn = Counter("".join(new_pseudonym()[4:] for _ in range(10_000)))
+
+    expected = 60_000 / 30
+    assert set(drawn) == set(ALPHABET)
+    # A modulo bias would make 16 characters 1/15 more likely than the other 14: far outside
+    # these bounds (about 5 standard deviations each side).
+    assert all(abs(count - expected) < 0.12 * expected for count in drawn.values())
+    low = sum(drawn[char] for char in ALPHABET[:16]) / 16
+    high = sum(drawn[char] for char in ALPHABET[16:]) / 14
+    assert abs(low - high) < 0.03 * expected
