@@ -102,8 +102,8 @@ class ServiceProcess:
 
 class WorkerProcess(ServiceProcess):
     def __init__(self, settings: Settings, log_dir: Path) -> None:
-        # Its log (a line per job) is what explains a failed run.
-        super().__init__("worker", settings, log_dir, log_level="INFO")
+        # Its log (a line per job, at DEBUG) is what explains a failed run.
+        super().__init__("worker", settings, log_dir, log_level="DEBUG")
 
     async def ready(self, redis_url: str, *, within: float = 30) -> None:
         """Wait for the worker's first health check in Redis: it is started and polling."""
