@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -42,54 +42,61 @@ def queue_chief_alert(
     reason: AlertReason,
     now: datetime,
     case_id: uuid.UUID | None = None,
-    with_job: bool = True,
 ) -> ChiefAlert:
-    """``with_job=False``: another alert of the same antenna, written in the same transaction,
-    carries the job — which sends all the antenna's pending alerts as one SMS anyway."""
     alert = ChiefAlert(antenna_code=antenna_code, reason=reason, case_id=case_id, created_at=now)
     session.add(alert)
-    if with_job:
-        add_job(
-            session=session,
-            job_name="alert_antenna_chiefs",
-            args=[str(alert.id)],
-            job_key=f"alert_antenna_chiefs:{alert.id}",
-        )
+    _add_alert_job(session, alert.id)
     return alert
 
 
-async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> list[ChiefAlert]:
-    """Cases routed by the rules (or anywhere else) whose chiefs have not been told yet.
+def _add_alert_job(session: AsyncSession, alert_id: uuid.UUID) -> None:
+    add_job(
+        session=session,
+        job_name="alert_antenna_chiefs",
+        args=[str(alert_id)],
+        job_key=f"alert_antenna_chiefs:{alert_id}",
+    )
 
-    An alert per case (it records that the case was announced), a job per antenna: at the peak
-    of a campaign a sweep finds thousands of cases, and a job each would hold up triage."""
+
+async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> int:
+    """Alert the chiefs of cases routed by the rules (or anywhere else) who were not told yet.
+    How many cases were announced.
+
+    An alert row per case (it records that the case was announced), a job per antenna (it sends
+    all the antenna's pending alerts as one SMS), all set-based: at the peak of a campaign a
+    sweep finds thousands of cases, and building them one by one held up the worker's triage."""
     announced = select(col(ChiefAlert.case_id)).where(
         col(ChiefAlert.reason) == AlertReason.ROUTED,
         col(ChiefAlert.case_id) == col(Case.id),
         col(ChiefAlert.antenna_code) == col(Case.antenna_code),
     )
-    cases = await session.scalars(
-        select(Case).where(
+    cases = await session.execute(
+        select(col(Case.id), col(Case.antenna_code)).where(
             col(Case.status) == CaseStatus.NEW,
             col(Case.acknowledged_at).is_(None),
             ~announced.exists(),
         )
     )
-    antennas_with_job: set[str] = set()
-    alerts = []
-    for case in cases.all():
-        alerts.append(
-            queue_chief_alert(
-                session=session,
-                antenna_code=case.antenna_code,
-                reason=AlertReason.ROUTED,
-                now=now,
-                case_id=case.id,
-                with_job=case.antenna_code not in antennas_with_job,
-            )
-        )
-        antennas_with_job.add(case.antenna_code)
-    return alerts
+    new = [(uuid.uuid4(), case_id, antenna_code) for case_id, antenna_code in cases]
+    if not new:
+        return 0
+    await session.execute(
+        insert(ChiefAlert),
+        [
+            {
+                "id": alert_id,
+                "antenna_code": code,
+                "reason": AlertReason.ROUTED,
+                "case_id": case_id,
+                "created_at": now,
+            }
+            for alert_id, case_id, code in new
+        ],
+    )
+    first_of_antenna = {code: alert_id for alert_id, _, code in reversed(new)}
+    for alert_id in first_of_antenna.values():
+        _add_alert_job(session, alert_id)
+    return len(new)
 
 
 async def unacknowledged_counts(*, session: AsyncSession, antenna_code: str) -> tuple[int, int]:

@@ -60,11 +60,11 @@ async def announce_routed_cases(ctx: dict[str, Any]) -> int:
     """Alert the chiefs of cases that were routed without an alert (routed by the rules)."""
     runtime = runtime_of(ctx)
     async with transaction(runtime.sessions) as session:
-        alerts = await announce_unalerted_cases(session=session, now=clock_of(ctx))
+        announced = await announce_unalerted_cases(session=session, now=clock_of(ctx))
         await session.flush()
         jobs = jobs_written(session)
     await runtime.dispatcher.dispatch(jobs)
-    return len(alerts)
+    return announced
 
 
 async def alert_antenna_chiefs(ctx: dict[str, Any], alert_id: str) -> int:
