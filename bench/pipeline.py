@@ -109,10 +109,27 @@ def worker(env: dict[str, str]) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
+        _wait_until_polling(env["TIPLINE_REDIS_URL"])
         yield
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _wait_until_polling(redis_url: str) -> None:
+    """The worker's first health check in Redis: its start-up (imports, rules, relay) is done,
+    so the latencies measure the pipeline, not a process starting."""
+    key = "arq:queue:health-check"
+    subprocess.run(["redis-cli", "-u", redis_url, "del", key], check=True, capture_output=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            ["redis-cli", "-u", redis_url, "exists", key], capture_output=True, text=True
+        )
+        if found.stdout.strip() == "1":
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the worker did not start polling")
 
 
 def peak_rss_mb(pid: int) -> float:
