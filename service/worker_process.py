@@ -8,7 +8,6 @@ worker opened, waits, and starts a fresh worker, until a signal stops it.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import structlog
@@ -59,6 +58,5 @@ def _close_runtime(worker: Worker) -> None:
     """arq's close gave up before its on_shutdown: close the database pool here."""
     if "runtime" not in worker.ctx:
         return
-    loop = asyncio.get_event_loop()
-    loop.run_until_complete(runtime_of(worker.ctx).close())
+    worker.loop.run_until_complete(runtime_of(worker.ctx).close())
     worker.ctx.pop("runtime")
