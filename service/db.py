@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,3 +49,17 @@ async def transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
     """The unit of work: commit when the block succeeds, roll back when it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``column = ANY($1)`` with one array parameter:
+    ``IN`` renders a parameter per value, so each batch size is new SQL for SQLAlchemy to render
+    and for asyncpg to prepare and PostgreSQL to plan again; one array keeps a single statement."""
+    element: ColumnElement[Any] = column  # ``col(Model.field)`` is typed Mapped, not a column
+    if on_postgresql(session):
+        return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
+    return element.in_(list(values))
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
+from service.db import among
 from service.models import (
     Antenna,
     Direction,
@@ -114,7 +115,8 @@ async def inbound_messages_of(
             col(Message.created_at),
             col(Message.body_ciphertext),
         )
-        .where(col(Message.tip_id).in_(ids), col(Message.direction) == Direction.INBOUND)
+        .where(among(session, col(Message.tip_id), ids))
+        .where(col(Message.direction) == Direction.INBOUND)
         .order_by(col(Message.created_at))
     )
     by_tip: dict[uuid.UUID, list[SealedMessage]] = {}

@@ -9,6 +9,7 @@ instead of a dozen per tip, and plain rows instead of ORM objects.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,21 +19,26 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Select,
     and_,
+    any_,
     bindparam,
     func,
     insert,
+    not_,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service import decisions
+from service.db import among, on_postgresql
 from service.decisions import DecidedTip, SealedMessage
 from service.metrics import TIPS_ROUTED
 from service.models import (
@@ -165,7 +171,7 @@ async def _lock_tips(
             col(Tip.received_at),
             col(Tip.place_hint_ciphertext),
         )
-        .where(col(Tip.id).in_(set(tip_ids)))
+        .where(among(session, col(Tip.id), set(tip_ids)))
         .order_by(col(Tip.id))
         .with_for_update(key_share=True)
     )
@@ -185,7 +191,7 @@ async def _decisions_of(
                 col(TriageDecision.input_digest),
             )
             .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
-            .where(col(TriageDecision.tip_id).in_(tip_ids))
+            .where(among(session, col(TriageDecision.tip_id), tip_ids))
         )
     ).all()
     stored = {(row[1], row[-2], row[-1]) for row in rows}
@@ -363,12 +369,15 @@ def _candidates_of(decided: _Decided, rows: _CandidateRows) -> list[DecidedTip]:
     )
 
 
-def _recent_decided_statement() -> Select[Any]:
+@functools.cache
+def _recent_decided_statement(postgresql: bool) -> Select[Any]:
     """Decisions of open tips of the window outside the batch, with the batch's reporters or
-    places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once (the
-    subquery is costly to build); the values are bound at each batch."""
-    reporters: BindParameter[Any] = bindparam("reporters", expanding=True)
-    places: BindParameter[Any] = bindparam("places", expanding=True)
+    places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once per
+    dialect (the subquery is costly to build); the values are bound at each batch, as arrays on
+    PostgreSQL (``service.db.among``)."""
+    reporters = _set_param("reporters", col(Tip.reporter_id), postgresql)
+    places = _set_param("places", col(TriageDecision.place), postgresql)
+    batch = _set_param("batch", col(Tip.id), postgresql)
     newest = col(TriageDecision.created_at).desc()
     ranked = (
         select(
@@ -383,20 +392,35 @@ def _recent_decided_statement() -> Select[Any]:
         .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
         .where(col(Tip.status) != TipStatus.CLOSED)
         .where(col(Tip.received_at) >= bindparam("since"))
-        .where(col(Tip.id).not_in(bindparam("batch", expanding=True)))
-        .where(or_(col(Tip.reporter_id).in_(reporters), col(TriageDecision.place).in_(places)))
+        .where(not_(_is_in(col(Tip.id), batch, postgresql)))
+        .where(
+            or_(
+                _is_in(col(Tip.reporter_id), reporters, postgresql),
+                _is_in(col(TriageDecision.place), places, postgresql),
+            )
+        )
         .subquery()
     )
     limit = decisions.CANDIDATE_ROWS
+    by_reporter = _is_in(ranked.c.reporter_id, reporters, postgresql)
+    by_place = _is_in(ranked.c.place, places, postgresql)
     return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
         or_(
-            and_(ranked.c.reporter_id.in_(reporters), ranked.c.reporter_rank <= limit),
-            and_(ranked.c.place.in_(places), ranked.c.place_rank <= limit),
+            and_(by_reporter, ranked.c.reporter_rank <= limit),
+            and_(by_place, ranked.c.place_rank <= limit),
         )
     )
 
 
-_RECENT_DECIDED = _recent_decided_statement()
+def _set_param(name: str, column: Any, postgresql: bool) -> BindParameter[Any]:
+    if postgresql:
+        return bindparam(name, type_=ARRAY(column.type))
+    return bindparam(name, expanding=True)
+
+
+def _is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnElement[bool]:
+    element: ColumnElement[Any] = column
+    return element == any_(values) if postgresql else element.in_(values)
 
 
 async def _recent_decided(
@@ -409,7 +433,7 @@ async def _recent_decided(
     if not reporters and not places:
         return []
     rows = await session.execute(
-        _RECENT_DECIDED,
+        _recent_decided_statement(on_postgresql(session)),
         {
             "reporters": list(reporters),
             "places": list(places),
@@ -442,7 +466,7 @@ async def _known_links(
 ) -> set[tuple[uuid.UUID, uuid.UUID]]:
     rows = await session.execute(
         select(col(DuplicateLink.tip_id), col(DuplicateLink.other_tip_id)).where(
-            col(DuplicateLink.tip_id).in_(tip_ids)
+            among(session, col(DuplicateLink.tip_id), tip_ids)
         )
     )
     return {(tip_id, other) for tip_id, other in rows}
@@ -516,7 +540,7 @@ async def _open_cases(
         return
     existing = await session.execute(
         select(col(Case.id), col(Case.tip_id), col(Case.antenna_code)).where(
-            col(Case.tip_id).in_(list(routes))
+            among(session, col(Case.tip_id), routes)
         )
     )
     moved = {tip_id: (case_id, antenna) for case_id, tip_id, antenna in existing}
@@ -565,7 +589,7 @@ async def _move_case(
 async def _set_status(*, session: AsyncSession, tip_ids: list[uuid.UUID], status: str) -> None:
     if tip_ids:
         await session.execute(
-            update(Tip).where(col(Tip.id).in_(tip_ids)).values(status=status),
+            update(Tip).where(among(session, col(Tip.id), tip_ids)).values(status=status),
             execution_options={"synchronize_session": False},
         )
 
@@ -574,7 +598,10 @@ async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> Non
     if job_keys:
         await session.execute(
             update(OutboxEntry)
-            .where(col(OutboxEntry.job_key).in_(job_keys), col(OutboxEntry.completed_at).is_(None))
+            .where(
+                among(session, col(OutboxEntry.job_key), job_keys),
+                col(OutboxEntry.completed_at).is_(None),
+            )
             .values(completed_at=utcnow()),
             execution_options={"synchronize_session": False},
         )
