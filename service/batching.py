@@ -85,8 +85,11 @@ class MicroBatcher(Generic[Request, Outcome]):
         return now >= oldest + self._window or now >= latest + self._quiet
 
     def _wake_when_ready(self) -> None:
+        """A timer for the moment the batch is due. A timer already set stays: it fires no later
+        than that moment (later requests only move it later), and ``_wake`` sets the next one —
+        rather than a cancelled and rescheduled timer for every request."""
         if self._timer is not None:
-            self._timer.cancel()
+            return
         oldest, latest = self._waiting[0][2], self._waiting[-1][2]
         at = min(oldest + self._window, latest + self._quiet)
         self._timer = asyncio.get_running_loop().call_at(at, self._wake)
