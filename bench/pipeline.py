@@ -7,7 +7,11 @@
    start-up is printed apart).
 3. The API's peak RSS (VmHWM) over the run.
 
-    python bench/pipeline.py [--rate 100] [--seconds 60] [--backlog 3000]
+    python bench/pipeline.py [--rate 100] [--seconds 60] [--backlog 3000] [--repeated]
+                             [--profile-drain FILE]
+
+The texts are a campaign's mix by default; ``--repeated`` makes every tip repeat 25 others, the
+worst case for duplicate detection. ``--profile-drain`` records the draining worker with py-spy.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,10 +38,14 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.intake import PUBLIC, REDIS, TOKEN, bench_database, server
+from bench.triage import corpus
+from triage import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/channels/sms/twilio"
-TEXTS = [
+# Five texts that differ only by a number: every tip repeats the 25 tips before it, the worst
+# case for duplicate detection (25 comparisons and 25 links per tip).
+REPEATED = [
     "yamba bɛ feere Kalaban Coura bi su, kɔfɛ marché",
     "Un camion de chanvre quitte Koutiala cette nuit pour Ségou",
     "tramadol caaman bɛ mobili kɔnɔ Fana sisan",
@@ -43,22 +53,39 @@ TEXTS = [
     "demain a 10h livraison de 50 kg de cannabis a Sabalibougou",
 ]
 
+RETOLD_EVERY = 10
 
-def signed(number: int) -> tuple[dict[str, str], str]:
+
+def bodies(count: int, repeated: bool) -> list[str]:
+    """What the reporters write. By default a campaign's mix: bench/triage.py's generated tips
+    (templates, places, substances, SMS noise), one in ten retelling an earlier one from
+    another number. With ``repeated``, the worst case above."""
+    if repeated:
+        return [f"{REPEATED[n % len(REPEATED)]} ({n})" for n in range(count)]
+    texts = [tip.text for tip in corpus(load_ruleset(), count, seed=7)]
+    rng = random.Random(7)
+    for n in range(RETOLD_EVERY, count, RETOLD_EVERY):
+        texts[n] = texts[rng.randrange(n)] + " svp"
+    return texts
+
+
+def signed(number: int, body: str) -> tuple[dict[str, str], str]:
     form = {
         "MessageSid": f"SM{uuid.uuid4().hex}",
         "AccountSid": "AC" + "0" * 32,
         "From": f"+2236{number:07d}",
         "To": "+22380000000",
-        "Body": f"{TEXTS[number % len(TEXTS)]} ({number})",
+        "Body": body,
         "NumMedia": "0",
     }
     return form, RequestValidator(TOKEN).compute_signature(PUBLIC + PATH, form)
 
 
-async def post(session: aiohttp.ClientSession, base: str, number: int) -> tuple[str, float]:
+async def post(
+    session: aiohttp.ClientSession, base: str, number: int, body: str
+) -> tuple[str, float]:
     """(reference, time sent); the reference is "" when the webhook was not answered 200."""
-    form, signature = signed(number)
+    form, signature = signed(number, body)
     sent = time.time()
     async with session.post(base + PATH, data=form, headers={"X-Twilio-Signature": signature}) as r:
         text = await r.text()
@@ -68,14 +95,18 @@ async def post(session: aiohttp.ClientSession, base: str, number: int) -> tuple[
     return text.split("Référence ")[1][:13], sent
 
 
-async def steady_load(base: str, rate: int, seconds: int, first: int = 0) -> dict[str, float]:
-    """Signed webhooks at ``rate`` per second, each from a new number counted from ``first``."""
+async def steady_load(
+    base: str, rate: int, seconds: int, texts: list[str], first: int = 0
+) -> dict[str, float]:
+    """Signed webhooks at ``rate`` per second, each from a new number counted from ``first``
+    with its text from ``texts``."""
     async with aiohttp.ClientSession() as session:
         tasks = []
         start = time.monotonic()
         for number in range(rate * seconds):
             await asyncio.sleep(max(0.0, start + number / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(post(session, base, first + number)))
+            n = first + number
+            tasks.append(asyncio.create_task(post(session, base, n, texts[n])))
         answered = dict(await asyncio.gather(*tasks))
     answered.pop("", None)
     return answered
@@ -99,8 +130,18 @@ async def decided_at(pg_url: str, references: list[str], timeout: float) -> dict
         await connection.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def worker(env: dict[str, str]) -> Iterator[None]:
+def worker(
+    env: dict[str, str], profile: str = "", cpu: list[float] | None = None
+) -> Iterator[None]:
+    """One ``tipline worker``; with ``profile``, run under py-spy, which writes its flame graph
+    (py-spy's --format raw, for speedscope or flamegraph.pl) there when the worker stops."""
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "worker"],
         cwd=ROOT,
@@ -108,10 +149,23 @@ def worker(env: dict[str, str]) -> Iterator[None]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    spy: subprocess.Popen[bytes] | None = None
     try:
         _wait_until_polling(env["TIPLINE_REDIS_URL"])
+        polling = cpu_seconds(process.pid)
+        if profile:
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--nonblocking", "--rate", "500", "--format", "raw"]
+                + ["-o", profile, "--pid", str(process.pid)],
+                stdout=subprocess.DEVNULL,
+            )
         yield
+        if cpu is not None:
+            cpu.append(cpu_seconds(process.pid) - polling)
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on Ctrl-C
+            spy.wait(timeout=30)
         process.terminate()
         process.wait(timeout=30)
 
@@ -143,7 +197,9 @@ def percentile(values: list[float], cut: int) -> float:
     return statistics.quantiles(values, n=100)[cut - 1]
 
 
-def run(rate: int, seconds: int, backlog: int) -> None:
+def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = "") -> None:
+    texts = bodies(rate * seconds + max(1, backlog // 500) * 500, repeated)
+    print(f"texts: {'five repeated (the worst case)' if repeated else 'a campaign mix'}")
     with bench_database() as pg_url, tempfile.TemporaryDirectory() as data:
         env = {
             "TIPLINE_DATA_DIR": data,
@@ -167,7 +223,7 @@ def run(rate: int, seconds: int, backlog: int) -> None:
         with server([sys.executable, "-m", "service.cli", "serve"], env) as base:
             api_pid = _pid_listening(base)
             with worker(env):
-                sent = asyncio.run(steady_load(base, rate, seconds))
+                sent = asyncio.run(steady_load(base, rate, seconds, texts))
                 decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
             latencies = [decided[ref] - sent[ref] for ref in sent if ref in decided]
             print(
@@ -180,12 +236,15 @@ def run(rate: int, seconds: int, backlog: int) -> None:
                 f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p95 <= 1000 ms)"
             )
             backlog_sent = asyncio.run(
-                steady_load(base, 500, max(1, backlog // 500), first=rate * seconds)
+                steady_load(base, 500, max(1, backlog // 500), texts, first=rate * seconds)
             )
             started = time.time()
-            with worker(env):
+            cpu: list[float] = []
+            with worker(env, profile, cpu):
                 done = asyncio.run(decided_at(pg_url, list(backlog_sent), timeout=300))
             print_drain(done, len(backlog_sent), started)
+            per_job = cpu[0] / max(len(done), 1) * 1000
+            print(f"worker CPU once polling: {cpu[0]:.1f} s, {per_job:.2f} ms/job")
             print(f"API peak RSS {peak_rss_mb(api_pid):.0f} MB (target <= 200 MB)")
             print(f"machine: {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}")
 
@@ -212,8 +271,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--backlog", type=int, default=3000)
+    parser.add_argument(
+        "--repeated", action="store_true", help="every tip repeats 25 others (worst case)"
+    )
+    parser.add_argument("--profile-drain", default="", help="py-spy the draining worker into FILE")
     args = parser.parse_args()
-    run(args.rate, args.seconds, args.backlog)
+    run(args.rate, args.seconds, args.backlog, args.repeated, args.profile_drain)
 
 
 if __name__ == "__main__":
