@@ -42,6 +42,9 @@ log = structlog.get_logger(__name__)
 BATCH_WINDOW_SECONDS = 0.2
 BATCH_QUIET_SECONDS = 0.005
 BATCH_MAX_TIPS = 200
+# Two batches at once: one decides (CPU) while the other waits for PostgreSQL. Their tips are
+# disjoint and locked in id order, as two workers' batches are.
+BATCHES_IN_FLIGHT = 2
 
 
 async def triage_tip(ctx: dict[str, Any], tip_id: str) -> str:
@@ -64,6 +67,7 @@ def triage_batcher(runtime: Runtime) -> MicroBatcher[TriageRequest, str]:
             window=0.0 if in_process else BATCH_WINDOW_SECONDS,
             quiet=BATCH_QUIET_SECONDS,
             max_size=BATCH_MAX_TIPS,
+            max_in_flight=BATCHES_IN_FLIGHT,
         )
     return runtime.triage_batcher
 
