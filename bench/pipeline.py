@@ -154,9 +154,9 @@ def worker(
         _wait_until_polling(env["TIPLINE_REDIS_URL"])
         polling = cpu_seconds(process.pid)
         if profile:
+            spy_options = ["--nonblocking", "--rate", "500", "--format", "raw", "-o", profile]
             spy = subprocess.Popen(
-                ["py-spy", "record", "--nonblocking", "--rate", "500", "--format", "raw"]
-                + ["-o", profile, "--pid", str(process.pid)],
+                ["py-spy", "record", *spy_options, "--pid", str(process.pid)],
                 stdout=subprocess.DEVNULL,
             )
         yield
