@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from crypto import configure_for_tests, load_or_create_keyring
 from service.antennas import seed_antennas
@@ -18,6 +19,7 @@ from service.logging import configure_logging
 from service.settings import Settings
 from tests.support import databases
 from tests.support.app import http_client, running_app
+from tests.support.redis import redis_test_url
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
 
 configure_for_tests()
@@ -88,6 +90,19 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "sms_bundle_seconds": 0,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The machine's Redis (its database of this test process), empty before and after."""
+    url = redis_test_url()
+    if url is None:
+        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield url
+    await redis.flushdb()
+    await redis.aclose()
 
 
 @pytest.fixture

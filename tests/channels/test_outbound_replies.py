@@ -7,13 +7,10 @@ is pointed at it through TIPLINE_TWILIO_API_BASE_URL. Nothing is patched.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -31,7 +28,7 @@ from tests.support.channel_fixtures import (
 )
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.inspect import fetch_all
-from tests.support.redis import redis_test_url, run_burst_worker
+from tests.support.redis import run_burst_worker
 from tests.support.twilio import PUBLIC_BASE_URL, sms_form
 
 SMS_PATH = "/channels/sms/twilio"
@@ -179,18 +176,6 @@ async def test_twilio_refusing_an_unsubscribed_number_destroys_the_identity(
     assert reporter.identity_ciphertext is None
     assert reporter.opted_out_at is not None
     assert fake_twilio.sent == []
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = redis_test_url()
-    if url is None:
-        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.flushdb()
-    await redis.aclose()
 
 
 async def test_the_arq_worker_retries_a_temporary_failure_then_sends(

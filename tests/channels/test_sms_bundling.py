@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from service import decisions
@@ -16,7 +13,7 @@ from tests.conftest import make_settings
 from tests.support.app import running_app
 from tests.support.channel_fixtures import citizen_client, post_signed, settle, wait_until
 from tests.support.inspect import count_rows, fetch_all
-from tests.support.redis import redis_test_url, run_burst_worker
+from tests.support.redis import run_burst_worker
 from tests.support.twilio import sms_form
 
 SMS_PATH = "/channels/sms/twilio"
@@ -63,18 +60,6 @@ async def test_a_text_after_the_window_is_triaged_again(tmp_path: Path, database
         await wait_until(lambda: decisions_made(1), what="the first triage")
         await post_signed(client, SMS_PATH, sms_form(sender=SENDER, body=PARTS[2]))
         await wait_until(lambda: decisions_made(2), what="the second triage")
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = redis_test_url()
-    if url is None:
-        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.flushdb()
-    await redis.aclose()
 
 
 async def test_the_arq_worker_bundles_texts_the_same_way(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from service.models import CaseEscalation, Role
@@ -22,21 +21,9 @@ from tests.support.casework import new_sender, routed_case, send_sms, tip_of
 from tests.support.console import create_staff, session_client
 from tests.support.fake_twilio import FakeTwilio, running_fake_twilio
 from tests.support.inspect import fetch_all
-from tests.support.redis import redis_test_url, run_burst_worker
+from tests.support.redis import run_burst_worker
 
 CHIEF_PHONE = "+22366445566"
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = redis_test_url()
-    if url is None:
-        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.flushdb()
-    await redis.aclose()
 
 
 @pytest.fixture

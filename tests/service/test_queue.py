@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
-from arq.worker import func
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
-from service.claiming_worker import ClaimingWorker
 from service.models import OutboxEntry, Tip, TipStatus
 from service.outbox import MAX_REQUEUES
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.app import http_client, running_app
 from tests.support.inspect import count_rows, execute, fetch_all
-from tests.support.redis import OwnRedisServer, redis_test_url, run_burst_worker
+from tests.support.redis import OwnRedisServer, run_burst_worker
 from tests.support.twilio import signature, sms_form
 
 PATH = "/channels/sms/twilio"
@@ -35,18 +28,6 @@ PATH = "/channels/sms/twilio"
 async def post_sms(client: httpx.AsyncClient, sender: str, body: str) -> httpx.Response:
     form = sms_form(sender=sender, body=body)
     return await client.post(PATH, data=form, headers={"X-Twilio-Signature": signature(PATH, form)})
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = redis_test_url()
-    if url is None:
-        pytest.skip("TIPLINE_TEST_REDIS_URL is not set (outside CI)")
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.flushdb()
-    await redis.aclose()
 
 
 @pytest.fixture
@@ -159,36 +140,3 @@ async def test_a_job_requeued_too_often_is_left_for_an_operator(
         assert await application.state.runtime.dispatcher.relay(older_than=timedelta(0)) == 0
 
     assert await pending_outbox(database_url) == 1
-
-
-async def test_two_claiming_workers_run_each_job_once(redis_url: str) -> None:
-    runs: Counter[int] = Counter()
-
-    async def count(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> None:
-        runs[args[0]] += 1
-        await asyncio.sleep(0.01)
-
-    settings = RedisSettings.from_dsn(redis_url)
-    pool = await create_pool(settings)
-    for n in range(100):
-        await pool.enqueue_job("count", n, _job_id=f"count:{n}")
-    await pool.aclose()
-    workers = [
-        ClaimingWorker(
-            functions=[func(count, name="count")],
-            redis_settings=settings,
-            burst=True,
-            poll_delay=0.01,
-            max_jobs=30,
-            handle_signals=False,
-            keep_result=0,
-        )
-        for _ in range(2)
-    ]
-    try:
-        await asyncio.gather(*(worker.main() for worker in workers))
-    finally:
-        await asyncio.gather(*(worker.close() for worker in workers))
-
-    assert runs == dict.fromkeys(range(100), 1)
-    assert all(worker.jobs_complete > 0 for worker in workers)  # both took a share
