@@ -9,7 +9,10 @@ Each is loaded with the same signed webhooks from a separate process (bench/load
 concurrent connections, after a warm-up. Prints tips/s, p50/p99 latency and the ratios (3)/(1)
 and (3)/(2). Needs PostgreSQL and Redis (defaults: this machine's).
 
-    python bench/intake.py [--count 3000] [--concurrency 64]
+    python bench/intake.py [--count 3000] [--concurrency 64] [--profile FILE]
+
+``--profile`` records the tipline server with py-spy during the measured load (after the
+warm-up), in py-spy's raw format (for speedscope or flamegraph.pl).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,7 +62,7 @@ def _psql(statement: str) -> None:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str]) -> Iterator[str]:
+def server(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     process = subprocess.Popen(
         [*command, "--port", str(port)],
@@ -70,7 +74,7 @@ def server(command: list[str], env: dict[str, str]) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -87,23 +91,43 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"server at {base} did not start")
 
 
-def load(base: str, count: int, concurrency: int) -> dict[str, float]:
+def load(
+    base: str, count: int, concurrency: int, profile: str = "", pid: int = 0
+) -> dict[str, float]:
     command = [sys.executable, str(ROOT / "bench" / "load.py"), "--base", base]
     command += ["--public", PUBLIC, "--token", TOKEN, "--concurrency", str(concurrency)]
     subprocess.run([*command, "--count", str(min(count, 500))], check=True, capture_output=True)
-    done = subprocess.run([*command, "--count", str(count)], check=True, capture_output=True)
+    with spied(pid, profile):
+        done = subprocess.run([*command, "--count", str(count)], check=True, capture_output=True)
     result: dict[str, float] = json.loads(done.stdout)
     return result
 
 
-def measure(count: int, concurrency: int) -> dict[str, dict[str, float]]:
+@contextmanager
+def spied(pid: int, profile: str) -> Iterator[None]:
+    """py-spy on ``pid`` while the block runs, when a ``profile`` file is asked for."""
+    if not profile:
+        yield
+        return
+    options = ["--nonblocking", "--rate", "500", "--format", "raw", "-o", profile]
+    spy = subprocess.Popen(
+        ["py-spy", "record", *options, "--pid", str(pid)], stdout=subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile on Ctrl-C
+        spy.wait(timeout=30)
+
+
+def measure(count: int, concurrency: int, profile: str = "") -> dict[str, dict[str, float]]:
     uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
     results: dict[str, dict[str, float]] = {}
     with bench_database() as pg_url, tempfile.TemporaryDirectory() as data:
-        with server([*uvicorn, "bench.baseline_apps:bare"], {}) as base:
+        with server([*uvicorn, "bench.baseline_apps:bare"], {}) as (base, _):
             results["bare"] = load(base, count, concurrency)
         env = {"BENCH_ASYNCPG_DSN": pg_url}
-        with server([*uvicorn, "bench.baseline_apps:durable"], env) as base:
+        with server([*uvicorn, "bench.baseline_apps:durable"], env) as (base, _):
             results["durable"] = load(base, count, concurrency)
         tipline_env = {
             "TIPLINE_DATA_DIR": data,
@@ -120,8 +144,8 @@ def measure(count: int, concurrency: int) -> dict[str, dict[str, float]]:
             check=True,
             capture_output=True,
         )
-        with server([sys.executable, "-m", "service.cli", "serve"], tipline_env) as base:
-            results["tipline"] = load(base, count, concurrency)
+        with server([sys.executable, "-m", "service.cli", "serve"], tipline_env) as (base, pid):
+            results["tipline"] = load(base, count, concurrency, profile, pid)
     return results
 
 
@@ -144,8 +168,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--profile", default="", help="py-spy the tipline server into FILE")
     args = parser.parse_args()
-    report(measure(args.count, args.concurrency), args.concurrency)
+    report(measure(args.count, args.concurrency, args.profile), args.concurrency)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import functools
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, event
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+)
+from sqlalchemy import select as select_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeEngine
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
@@ -63,3 +80,62 @@ def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnEl
 
 def on_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT ``rows`` (all with the same keys). On PostgreSQL as one statement over one array
+    per column: an executemany binds and executes the statement once per row, on both ends of
+    the connection. SQLite, in-process, takes the executemany."""
+    if not rows:
+        return
+    if not on_postgresql(session):
+        await session.execute(insert(table), list(rows))
+        return
+    names = tuple(rows[0])
+    await session.execute(_insert_unnested(table, names), arrays_of(table, rows, names))
+
+
+def unnested(table: Table, names: Sequence[str]) -> Select[Any]:
+    """PostgreSQL: ``SELECT … FROM unnest($1::t1[], $2::t2[], …)``, rows given as one array per
+    column of ``table`` (see ``arrays_of``); the same SQL whatever the number of rows."""
+    arrays = [
+        bindparam(_array_name(name), type_=ARRAY(_element_type(table, name))) for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    return select_(*(_as_column_type(table, name, source.c[name]) for name in names))
+
+
+def arrays_of(
+    table: Table, rows: Sequence[Mapping[str, Any]], names: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The parameters of ``unnested``: each column's values, in row order."""
+    arrays = {name: [row[name] for row in rows] for name in names}
+    for name in names:
+        if _is_json(table, name):
+            arrays[name] = [json.dumps(value) for value in arrays[name]]
+    return {_array_name(name): values for name, values in arrays.items()}
+
+
+def _element_type(table: Table, name: str) -> TypeEngine[Any]:
+    # A JSON list inside an array would read as one more dimension: JSON goes as text.
+    return Text() if _is_json(table, name) else table.c[name].type
+
+
+def _as_column_type(table: Table, name: str, element: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(element, table.c[name].type) if _is_json(table, name) else element
+
+
+def _is_json(table: Table, name: str) -> bool:
+    return isinstance(table.c[name].type, JSON)
+
+
+@functools.cache
+def _insert_unnested(table: Table, names: tuple[str, ...]) -> Insert:
+    return insert(table).from_select(names, unnested(table, names))
+
+
+def _array_name(column: str) -> str:
+    # Not the column's own name: an INSERT takes parameters named after columns as its values.
+    return f"each_{column}"

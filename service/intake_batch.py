@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from crypto import (
     normalise_phone,
     seal_text,
 )
+from service.db import among, arrays_of, insert_rows, on_postgresql, unnested
 from service.models import Direction, Message, OutboxEntry, Reporter, Tip, TipStatus
 from service.models.types import utcnow
 from service.outbox import BulkJob
@@ -131,7 +132,7 @@ async def _replays(session: AsyncSession, provider_ids: list[str]) -> dict[str, 
             _TIPS.c.received_at,
         )
         .join(_TIPS, _TIPS.c.id == _MESSAGES.c.tip_id)
-        .where(_MESSAGES.c.provider_id.in_(provider_ids))
+        .where(among(session, _MESSAGES.c.provider_id, provider_ids))
     )
     return {
         provider_id: IntakeReceipt(
@@ -164,17 +165,37 @@ async def _upsert_reporters(
                 "created_at": utcnow(),
             }
     # In blind-index order, so two batches upserting the same numbers lock them in one order.
-    upsert = dialect_insert(session)(_REPORTERS).values([rows[index] for index in sorted(rows)])
-    # A no-op update on conflict, so RETURNING gives the existing row's id too.
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
-    )
-    found = await session.execute(upsert.returning(_REPORTERS.c.id, _REPORTERS.c.blind_index))
+    ordered = [rows[index] for index in sorted(rows)]
+    if on_postgresql(session):
+        found = await session.execute(
+            _REPORTERS_UPSERT, arrays_of(_REPORTERS, ordered, _REPORTER_COLUMNS)
+        )
+    else:
+        found = await session.execute(_reporters_upsert(sqlite_insert(_REPORTERS).values(ordered)))
     stored = {index: reporter_id for reporter_id, index in found}
     return {
         sender: (stored[index], stored[index] == rows[index]["id"])
         for sender, index in index_of.items()
     }
+
+
+def _reporters_upsert(upsert: Any) -> Insert:
+    # A no-op update on conflict, so RETURNING gives the existing row's id too.
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
+    )
+    return cast(Insert, upsert.returning(_REPORTERS.c.id, _REPORTERS.c.blind_index))
+
+
+_REPORTER_COLUMNS = ("id", "blind_index", "identity_ciphertext", "pseudonym", "created_at")
+# One statement for any number of reporters (see service.db.unnested), in the order given.
+_NEW_REPORTERS = unnested(_REPORTERS, _REPORTER_COLUMNS)
+_REPORTERS_UPSERT = _reporters_upsert(
+    postgresql_insert(_REPORTERS).from_select(
+        _REPORTER_COLUMNS,
+        _NEW_REPORTERS.order_by(_NEW_REPORTERS.selected_columns.blind_index),
+    )
+)
 
 
 async def _open_conversations(
@@ -191,7 +212,7 @@ async def _open_conversations(
             _TIPS.c.reference,
             _TIPS.c.last_message_at,
         )
-        .where(_TIPS.c.reporter_id.in_(reporter_ids))
+        .where(among(session, _TIPS.c.reporter_id, reporter_ids))
         .where(_TIPS.c.status != TipStatus.CLOSED)
         .where(_TIPS.c.last_message_at >= since)
         .order_by(_TIPS.c.last_message_at.desc())
@@ -256,8 +277,7 @@ class _Plan:
 
     async def write(self, session: AsyncSession) -> None:
         """Tips before their messages (foreign keys), then the outbox entries."""
-        if self.tips:
-            await session.execute(insert(_TIPS), self.tips)
+        await insert_rows(session, _TIPS, self.tips)
         if self._joined:
             await session.execute(
                 update(_TIPS)
@@ -265,10 +285,8 @@ class _Plan:
                 .values(last_message_at=bindparam("joined_at")),
                 [{"joined_tip": tip, "joined_at": at} for tip, at in self._joined.items()],
             )
-        if self.messages:
-            await session.execute(insert(_MESSAGES), self.messages)
-        if self.jobs:
-            await session.execute(insert(_OUTBOX), [row for _, row in self.jobs])
+        await insert_rows(session, _MESSAGES, self.messages)
+        await insert_rows(session, _OUTBOX, [row for _, row in self.jobs])
 
     def _conversation(
         self, reporter_id: uuid.UUID, message: IncomingMessage
