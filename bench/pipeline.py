@@ -220,8 +220,7 @@ def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = ""
             check=True,
             capture_output=True,
         )
-        with server([sys.executable, "-m", "service.cli", "serve"], env) as base:
-            api_pid = _pid_listening(base)
+        with server([sys.executable, "-m", "service.cli", "serve"], env) as (base, api_pid):
             with worker(env):
                 sent = asyncio.run(steady_load(base, rate, seconds, texts))
                 decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
@@ -258,12 +257,6 @@ def print_drain(done: dict[str, float], backlog: int, started: float) -> None:
         f"decision to its last = {len(done) / max(last - first, 1e-9):.0f} jobs/s "
         f"(target >= 1000); start-up to the first decision {first - started:.1f} s"
     )
-
-
-def _pid_listening(base: str) -> int:
-    port = base.rsplit(":", 1)[1]
-    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True)
-    return int(out.stdout.split("pid=")[1].split(",")[0])
 
 
 def main() -> None:

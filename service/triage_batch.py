@@ -38,7 +38,7 @@ from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service import decisions
-from service.db import among, on_postgresql
+from service.db import among, insert_rows, on_postgresql
 from service.decisions import DecidedTip, SealedMessage
 from service.metrics import TIPS_ROUTED
 from service.models import (
@@ -329,7 +329,12 @@ class _CandidateRows:
     def __init__(self, rows: Iterable[DecidedTip]) -> None:
         self._by_reporter: dict[uuid.UUID, list[DecidedTip]] = {}
         self._by_place: dict[str, list[DecidedTip]] = {}
-        self.add(sorted(rows, key=_decided_at))
+        # Sorted once, then appended: inserting each in order would cost a search per row.
+        for row in sorted(rows, key=_decided_at):
+            if row.reporter_id is not None:
+                self._by_reporter.setdefault(row.reporter_id, []).append(row)
+            if row.place is not None:
+                self._by_place.setdefault(row.place, []).append(row)
 
     def add(self, rows: Iterable[DecidedTip]) -> None:
         for row in rows:
@@ -432,7 +437,9 @@ async def _recent_decided(
     places = {d.decision.place for d in batch.decided if d.decision.place is not None}
     if not reporters and not places:
         return []
-    rows = await session.execute(
+    # On the connection, not the session: thousands of plain rows, no ORM objects to load.
+    connection = await session.connection()
+    rows = await connection.execute(
         _recent_decided_statement(on_postgresql(session)),
         {
             "reporters": list(reporters),
@@ -490,7 +497,7 @@ def _as_new(decided: _Decided) -> DuplicateCandidate:
 async def _store_decisions(*, session: AsyncSession, batch: _Batch) -> None:
     if not batch.decided:
         return
-    await session.execute(insert(_DECISIONS), [d.values for d in batch.decided])
+    await insert_rows(session, _DECISIONS, [d.values for d in batch.decided])
     links = [link for decided in batch.decided for link in decided.links]
     if not links:
         return
@@ -553,8 +560,7 @@ async def _open_cases(
         else:
             new_cases.append(_case_values(tip_id, decision.antenna, deadline, now))
         TIPS_ROUTED.labels(antenna=decision.antenna, by="rules").inc()
-    if new_cases:
-        await session.execute(insert(_CASES), new_cases)
+    await insert_rows(session, _CASES, new_cases)
 
 
 def _case_values(
