@@ -36,6 +36,9 @@ from tests.triage.conftest import Triage
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.
         ("il achète des camions et des maisons avec l'argent de la drogue", "blanchiment"),
+        ("il vit de l argent du trafic de cocaine", "blanchiment"),
+        ("il y a un trafic de drogue au quartier", "trafic"),
+        ("les douaniers laissent passer le tramadol contre de l'argent", "trafic"),
     ],
 )
 def test_each_activity_is_recognised(triage: Triage, text: str, category: str) -> None:
