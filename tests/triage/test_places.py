@@ -170,6 +170,9 @@ def test_a_quartier_is_more_precise_than_bamako(triage: Triage) -> None:
 def test_a_generic_landmark_gives_way_to_a_named_town(triage: Triage) -> None:
     assert triage("on vend du tramadol au grand marché").place == "Grand Marché"
     assert triage("on vend du tramadol au grand marché de Sikasso").place == "Sikasso"
+    mosque = triage("dealers selling crack near the Grand Mosque of Bamako")
+    assert (mosque.place, mosque.antenna) == ("Grande Mosquée", "BKO-RG")
+    assert triage("on vend du yamba derrière la grande mosquée de Mopti").place == "Mopti"
 
 
 @pytest.mark.parametrize(
