@@ -33,6 +33,7 @@ from tests.triage.conftest import Triage
         ("les jihadistes contrôlent la route de la cocaïne", "trafic"),
         ("ils font entrer le tramadol depuis la Guinée", "trafic"),
         ("A bus carries heroin to Bamako", "trafic"),
+        ("Tonight a car full of cocaine will leave Gao", "trafic"),
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.
         ("il achète des camions et des maisons avec l'argent de la drogue", "blanchiment"),
