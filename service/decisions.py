@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -81,15 +82,22 @@ DECIDED_COLUMNS = (
     col(Tip.received_at),
     col(TriageDecision.created_at),
     col(TriageDecision.place),
-    col(TriageDecision.substances),
+    # As text, parsed once per distinct list: the duplicate search reads thousands of rows a
+    # batch, and the driver would decode each one's JSON.
+    cast(col(TriageDecision.substances), Text).label("substances"),
 )
 
 
 def decided_tip(row: Sequence[Any]) -> DecidedTip:
     decision_id, tip_id, reporter_id, received_at, decided_at, place, substances = row
     return DecidedTip(
-        decision_id, tip_id, reporter_id, received_at, decided_at, place, tuple(substances)
+        decision_id, tip_id, reporter_id, received_at, decided_at, place, _substances(substances)
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _substances(stored: str) -> tuple[str, ...]:
+    return tuple(json.loads(stored))
 
 
 async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Sequence[Message]:
