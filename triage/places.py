@@ -29,13 +29,31 @@ def locate(
 ) -> list[Mention]:
     """The places named, in the order of the text. ``trusted`` text is a place field: every
     name in it is meant as a place, so short names need no locative cue."""
-    exact = _longest([m for m in matches if m.entry.kind == PLACE], ruleset)
+    matches = list(matches)
+    held = _held_by_rule_phrases(matches)
+    places = [m for m in matches if m.entry.kind == PLACE and not _within(m, held)]
+    exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
-    mentions += _typos(text, _claimed(exact), ruleset, trusted=trusted)
+    mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
     if len(mentions) < 2:
         return mentions  # one place is the scene whatever its role
     mentions.sort(key=lambda m: m.first)
     return _mark_destinations(text, _drop_yielding(text, mentions, ruleset), ruleset)
+
+
+def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
+    """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
+    names no place."""
+    return {
+        index
+        for m in matches
+        if m.entry.kind != PLACE and m.last > m.first
+        for index in range(m.first, m.last + 1)
+    }
+
+
+def _within(match: Match, held: set[int]) -> bool:
+    return all(index in held for index in range(match.first, match.last + 1))
 
 
 def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:

@@ -34,6 +34,9 @@ from tests.triage.conftest import Triage
         ("ils font entrer le tramadol depuis la Guinée", "trafic"),
         ("A bus carries heroin to Bamako", "trafic"),
         ("Tonight a car full of cocaine will leave Gao", "trafic"),
+        ("les motos de yamba partent de Kati chaque nuit", "trafic"),
+        ("sini mobili bɛ yamba bɔrɔ tan ta Kolondieba", "trafic"),
+        ("un labo de crystal utilise des bidons d'acide", "production"),  # containers, no stock
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.
         ("il achète des camions et des maisons avec l'argent de la drogue", "blanchiment"),
@@ -77,6 +80,7 @@ def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> N
         ("mon voisin frappe sa femme", "hors_competence"),
         ("des contrebandiers passent des cigarettes", "hors_competence"),
         ("ils vendent de l'alcool frelaté", "hors_competence"),
+        ("ils vendent du koutoukou frelaté, des gens sont malades", "hors_competence"),
         ("un accident de camion à Kita", "hors_competence"),
         ("des hommes armés ont attaqué le village", "hors_competence"),
     ],

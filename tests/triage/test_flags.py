@@ -52,6 +52,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("le gardien de nuit et l'infirmier", "agent_public"),
         ("derrière le commissariat", "agent_public"),
         ("près de la gendarmerie", "agent_public"),
+        ("j'ai peur d'appeler la police", "agent_public"),  # addressed, not implicated
         ("il n'y a pas de policiers", "agent_public"),
         ("ses gardes du corps", "agent_public"),
         ("près de Kadiolo", "frontiere"),

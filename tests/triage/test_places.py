@@ -112,6 +112,11 @@ def test_no_place_is_guessed_from_words_or_short_names(triage: Triage, text: str
     assert triage(text).place is None
 
 
+def test_a_group_named_after_a_region_names_no_place(triage: Triage) -> None:
+    decision = triage("la katiba Macina taxe les trafiquants de yamba au nord de Ténenkou")
+    assert (decision.place, decision.flags) == ("Ténenkou", ("terrorisme",))
+
+
 def test_an_exact_look_alike_is_never_overridden_by_a_typo(triage: Triage) -> None:
     # "Kalaban Coro" is two letters from "Kalaban Coura": the exact name wins.
     assert triage("un dealer à Kalaban Coro vend du kush").place == "Kalaban Coro"
