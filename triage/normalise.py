@@ -28,7 +28,7 @@ _SEPARATED_DIGITS = re.compile(r"\d[:/]\d")
 _WORD = re.compile(r"[^\W_]+")
 # Letters written three times or more are shouting or stretching ("yaaaamba"); digits are not.
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
-_UNIT = re.compile(r"^(\d+)(kg|kgs|kilo|kilos|g|gr|t|tonne|tonnes|l|litres?)$")
+_UNIT = re.compile(r"^(\d+)(kg|kgs|kilo|kilos|g|gr|t|tonne|tonnes|l|litres?|ans?)$")
 
 # Letters NFKD leaves whole: French ligatures and the Bambara alphabet.
 _LETTERS = str.maketrans(
@@ -116,6 +116,8 @@ _SHORTHAND: dict[str, tuple[str, ...]] = {
     "chui": ("je", "suis"),
     "jsuis": ("je", "suis"),
     "svp": ("s", "il", "vous", "plait"),
+    "pa": ("pas",),
+    "aprem": ("apres", "midi"),
 }
 # Shorthand that depends on the next word: "c soir" is "ce soir", "sa fait" is "ça fait".
 _BEFORE: dict[tuple[str, str], str] = {

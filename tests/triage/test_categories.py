@@ -37,6 +37,18 @@ from tests.triage.conftest import Triage
         ("les motos de yamba partent de Kati chaque nuit", "trafic"),
         ("sini mobili bɛ yamba bɔrɔ tan ta Kolondieba", "trafic"),
         ("un labo de crystal utilise des bidons d'acide", "production"),  # containers, no stock
+        ("un conteneur de tramadol 225 est arrivé au port sec", "trafic"),
+        ("il fait venir le tramadol du Burkina par le car", "trafic"),
+        ("demain livraison de tramadol au marché", "trafic"),
+        ("le dealer fait la livraison de joints à domicile", "vente"),  # a dealer's delivery
+        ("il a semé du yamba dans son jardin", "production"),
+        ("il achète des produits chimiques pour faire de la drogue", "production"),
+        ("le dealer roule en V8 et construit un immeuble, ça vient du yamba", "blanchiment"),
+        ("les jeunes boivent du sirop de codéine", "consommation"),
+        ("les apprentis croquent le tramadol", "consommation"),
+        ("des gamins respirent de la colle", "consommation"),
+        ("il vend pa la drogue, il fume seulement le yamba", "consommation"),  # SMS "pa"
+        ("There is a crack house, kids go there to smoke", "vente"),
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.
         ("il achète des camions et des maisons avec l'argent de la drogue", "blanchiment"),
@@ -81,6 +93,8 @@ def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> N
         ("des contrebandiers passent des cigarettes", "hors_competence"),
         ("ils vendent de l'alcool frelaté", "hors_competence"),
         ("ils vendent du koutoukou frelaté, des gens sont malades", "hors_competence"),
+        ("des orpailleurs utilisent du cyanure et du mercure", "hors_competence"),
+        ("mon mari me bat chaque nuit", "hors_competence"),
         ("un accident de camion à Kita", "hors_competence"),
         ("des hommes armés ont attaqué le village", "hors_competence"),
     ],
@@ -117,6 +131,8 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("des comprimés sans nom", ()),
         ("ils sniffent de la colle", ()),
         ("yamba et coke et tramadol", ("cannabis", "cocaine", "tramadol")),
+        ("la gandja", ("cannabis",)),
+        ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
     ],
 )  # fmt: skip
 def test_substances_are_named_by_their_words(

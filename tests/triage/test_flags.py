@@ -23,6 +23,12 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("le maire est complice", "agent_public"),
         ("un agent de l'OCS le couvre", "agent_public"),
         ("la police le protège", "agent_public"),
+        ("le colonel du camp le protège", "agent_public"),
+        ("les flics laissent faire", "agent_public"),
+        ("un conseiller communal le finance", "agent_public"),
+        ("un agent de la mairie", "agent_public"),
+        ("ils ont des coupe-coupe et une kalash", "armes"),
+        ("deux garçons de 16ans", "mineurs"),
         ("il vend aux élèves", "mineurs"),
         ("des talibés", "mineurs"),
         ("une fille de 14 ans", "mineurs"),
@@ -53,6 +59,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("derrière le commissariat", "agent_public"),
         ("près de la gendarmerie", "agent_public"),
         ("j'ai peur d'appeler la police", "agent_public"),  # addressed, not implicated
+        ("près du camp militaire", "agent_public"),  # a landmark
+        ("ils sont pa armés", "armes"),
         ("il n'y a pas de policiers", "agent_public"),
         ("ses gardes du corps", "agent_public"),
         ("près de Kadiolo", "frontiere"),

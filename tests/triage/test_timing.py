@@ -20,7 +20,7 @@ SCENE = "un camion de yamba à Kayes"
         "maintenant", "en ce moment", "actuellement", "ce soir", "cette nuit", "aujourd'hui",
         "demain", "demain matin", "tout de suite", "en route", "dans une heure", "c soir",
         "se soir", "dm", "2m1", "auj", "mnt", "sisan", "bi", "bi su", "sini", "tonight", "now",
-        "tomorrow", "CE SOIR", "Cette Nuit",
+        "tomorrow", "CE SOIR", "Cette Nuit", "cet aprem", "tout à l'heure", "tt a l'heure",
     ],
 )  # fmt: skip
 def test_words_for_now_tonight_and_tomorrow_are_imminent(triage: Triage, when: str) -> None:
@@ -55,6 +55,7 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("dimanche", MONDAY_EVENING, False),
         ("lundi prochain", MONDAY_EVENING, False),  # next week
         ("mardi dernier", MONDAY_EVENING, False),
+        ("mardi passé", MONDAY_EVENING, False),
         ("chaque mardi", MONDAY_EVENING, False),
         ("le 13 janvier", MONDAY_EVENING, True),
         ("le 12/01", MONDAY_EVENING, True),
