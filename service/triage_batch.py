@@ -11,8 +11,10 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
+import json
 import operator
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -394,6 +396,10 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
             func.row_number()
             .over(partition_by=col(TriageDecision.place), order_by=newest)
             .label("place_rank"),
+            func.count().over(partition_by=col(TriageDecision.place)).label("place_count"),
+            func.row_number()
+            .over(partition_by=(col(Tip.id), col(TriageDecision.place)), order_by=newest)
+            .label("tip_place_rank"),
         )
         .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
         .where(col(Tip.status) != TipStatus.CLOSED)
@@ -410,10 +416,18 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
     limit = decisions.CANDIDATE_ROWS
     by_reporter = _is_in(ranked.c.reporter_id, reporters, postgresql)
     by_place = _is_in(ranked.c.place, places, postgresql)
+    # The place and substances of a tip of the batch, as one text (see ``_what_and_where``).
+    what_and_where = ranked.c.place.concat(_SEPARATOR).concat(ranked.c.substances)
+    wanted = _set_param("what_and_where", ranked.c.substances, postgresql)
+    could_match = and_(ranked.c.tip_place_rank == 1, _is_in(what_and_where, wanted, postgresql))
     return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
         or_(
             and_(by_reporter, ranked.c.reporter_rank <= limit),
-            and_(by_place, ranked.c.place_rank <= limit),
+            and_(
+                by_place,
+                ranked.c.place_rank <= limit,
+                or_(ranked.c.place_count > bindparam("every_row_above"), could_match),
+            ),
         )
     )
 
@@ -429,27 +443,63 @@ def _is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnE
     return element == any_(values) if postgresql else element.in_(values)
 
 
+# How many rows of its own reporter a batch's tip is assumed to have, when deciding which
+# places can skip the rows that cannot match; a batch that finds more reads every row again.
+_ASSUMED_REPORTER_ROWS = 50
+
+
 async def _recent_decided(
     *, session: AsyncSession, batch: _Batch, since: datetime
 ) -> list[DecidedTip]:
     """The decisions outside the batch a tip of the batch can be compared with: its own newest
-    200 (by its reporter or its place) can only come from these."""
+    200 (by its reporter or its place) can only come from these.
+
+    A tip reads at most 200 rows, so where its place has few enough rows for the 200 never to be
+    reached, a row at the place counts only if it could match: the newest decision of its tip
+    there (an older one is passed over), with the substances of a tip of the batch. Elsewhere
+    every row is read, as the one-by-one search does."""
     reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
     places = {d.decision.place for d in batch.decided if d.decision.place is not None}
     if not reporters and not places:
         return []
-    # On the connection, not the session: thousands of plain rows, no ORM objects to load.
+    params = {
+        "reporters": list(reporters),
+        "places": list(places),
+        "since": since,
+        "batch": list(batch.tips),
+        "what_and_where": list({_what_and_where(d.decision) for d in batch.decided}),
+        "every_row_above": _rows_never_cut_above(batch),
+    }
+    rows = await _read_decided(session, params)
+    mine = Counter(row.reporter_id for row in rows if row.reporter_id in reporters)
+    if max(mine.values(), default=0) > _ASSUMED_REPORTER_ROWS:
+        rows = await _read_decided(session, params | {"every_row_above": -1})
+    return rows
+
+
+async def _read_decided(session: AsyncSession, params: dict[str, Any]) -> list[DecidedTip]:
+    # On the connection, not the session: plain rows, no ORM objects to load.
     connection = await session.connection()
-    rows = await connection.execute(
-        _recent_decided_statement(on_postgresql(session)),
-        {
-            "reporters": list(reporters),
-            "places": list(places),
-            "since": since,
-            "batch": list(batch.tips),
-        },
-    )
+    rows = await connection.execute(_recent_decided_statement(on_postgresql(session)), params)
     return [decisions.decided_tip(row) for row in rows]
+
+
+def _rows_never_cut_above(batch: _Batch) -> int:
+    """A place with at most this many rows never fills a tip's 200: the rest of its list is its
+    reporter's rows and the batch's own decisions at its place or by its reporter."""
+    own = [*batch.earlier, *(d.as_candidate_row for d in batch.decided)]
+    at_place = Counter(row.place for row in own if row.place is not None)
+    by_reporter = Counter(row.reporter_id for row in own if row.reporter_id is not None)
+    in_batch = max(at_place.values(), default=0) + max(by_reporter.values(), default=0)
+    return decisions.CANDIDATE_ROWS - _ASSUMED_REPORTER_ROWS - in_batch
+
+
+_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
+
+
+def _what_and_where(decision: Decision) -> str:
+    """A decision's place and substances as SQL spells them from a stored row (JSON text)."""
+    return f"{decision.place}{_SEPARATOR}{json.dumps(list(decision.substances))}"
 
 
 async def _candidate_texts(

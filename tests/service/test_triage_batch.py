@@ -192,3 +192,45 @@ async def test_a_tip_that_fails_its_batch_fails_only_its_own_job(runtime: Runtim
     assert [r.job_key for r in await pending_requests(runtime)] == [requests[1].job_key]
     stored = await everything_stored(runtime)
     assert [d[0] for d in stored["decisions"]] == [0, 2]
+
+
+async def crowded_place(runtime: Runtime, triage: Triage, history: int) -> dict[str, Any]:
+    """Five chicha tips at one place, then ``history`` yamba tips there, fifty-five decisions of
+    one number's tip elsewhere, and a chicha tip re-decided with tramadol too; then thirty new
+    chicha tips at the place, triaged by ``triage``. Each tip reads at most 200 rows, newest first:
+    behind enough yamba rows and earlier tips of the batch, the old chicha tips are out of
+    reach, and the re-decided one no longer matches."""
+    place = "à Sabalibougou"
+    for n in range(5):
+        await send(runtime, f"chicha {place} ({n})", sender=f"+2237030{n:04d}")
+    for n in range(history):
+        await send(runtime, f"sacs de yamba {place} ({n})", sender=f"+2237031{n:04d}")
+    for n in range(55):  # one conversation decided again at each message: 55 decisions
+        await send(runtime, f"yamba à Kayes ({n})", sender="+22370320000")
+        await triage_together(runtime, await pending_requests(runtime))
+    await send(runtime, f"chicha {place}", sender="+22370330000")
+    await triage_together(runtime, await pending_requests(runtime))
+    await send(runtime, "et aussi du tramadol", sender="+22370330000")
+    await triage_together(runtime, await pending_requests(runtime))
+    for n in range(30):
+        await send(runtime, f"chicha {place} ({n}) !", sender=f"+2237034{n:04d}")
+    await triage(runtime, await pending_requests(runtime))
+    # A new conversation of that number: its 55 earlier decisions are all candidates.
+    await send(runtime, "yamba à Kayes encore", sender="+22370320000", channel="whatsapp")
+    await triage(runtime, await pending_requests(runtime))
+    return await everything_stored(runtime)
+
+
+@pytest.mark.parametrize("history", [60, 180])
+async def test_a_crowded_place_links_as_one_tip_at_a_time(
+    runtime: Runtime, database_url: str, history: int
+) -> None:
+    alone = await crowded_place(runtime, one_by_one, history)
+    await databases.empty_database(database_url)
+    async with transaction(runtime.sessions) as session:
+        await seed_antennas(session=session)
+
+    together = await crowded_place(runtime, triage_together, history)
+
+    assert together["links"] == alone["links"]
+    assert together == alone
