@@ -28,11 +28,9 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    insert,
     not_,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -66,12 +64,6 @@ from triage.normalise import normalise_text
 _DECISIONS = SQLModel.metadata.tables["triage_decisions"]
 _LINKS = SQLModel.metadata.tables["duplicate_links"]
 _CASES = SQLModel.metadata.tables["cases"]
-_INSERT_LINKS = text(
-    "INSERT INTO duplicate_links (tip_id, other_tip_id, kind, created_at)"
-    " SELECT tip_id, other_tip_id, kind, CAST(:created_at AS timestamptz)"
-    " FROM unnest(CAST(:tip_ids AS uuid[]), CAST(:other_tip_ids AS uuid[]),"
-    " CAST(:kinds AS varchar[])) AS link (tip_id, other_tip_id, kind)"
-)
 
 
 @dataclass(frozen=True)
@@ -549,23 +541,8 @@ async def _store_decisions(*, session: AsyncSession, batch: _Batch) -> None:
     if not batch.decided:
         return
     await insert_rows(session, _DECISIONS, [d.values for d in batch.decided])
-    links = [link for decided in batch.decided for link in decided.links]
-    if not links:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(insert(_LINKS), links)
-        return
-    # A run of repeated texts links each tip to up to 25 others: thousands of rows per batch,
-    # sent as three arrays in one statement rather than row by row through executemany.
-    await session.execute(
-        _INSERT_LINKS,
-        {
-            "tip_ids": [link["tip_id"] for link in links],
-            "other_tip_ids": [link["other_tip_id"] for link in links],
-            "kinds": [str(link["kind"]) for link in links],
-            "created_at": links[0]["created_at"],
-        },
-    )
+    # A run of repeated texts links each tip to up to 25 others: thousands of rows a batch.
+    await insert_rows(session, _LINKS, [link for d in batch.decided for link in d.links])
 
 
 async def _route_or_hold(
