@@ -2,7 +2,9 @@
 
 Mali is on UTC all year (no daylight saving), so the tip's reception time in UTC is local time.
 Words such as "ce soir" or "sisan" are plain rules of the rules file; this module handles what
-needs the calendar: "mardi" sent on a Monday evening, "le 13 janvier", "vers 23h", "dans 2h".
+needs the calendar: "mardi" sent on a Monday evening, "le 13 janvier", "le 5", "vers 23h",
+"dans 2h". A clock time counts only later the same day (triage.md): "6h du matin" sent in the
+evening is not imminent.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from triage.cues import sentence_ids, words_before
-from triage.normalise import NormalisedText
+from triage.normalise import BREAK, NormalisedText
 
 WITHIN_DAYS = (0, 1)  # today or tomorrow: within about 24 hours
 
@@ -103,6 +105,11 @@ _RELATIVE_UNITS = {
 }
 _TIME_WORDS = frozenset({*WEEKDAYS, *BAMBARA_WEEKDAYS, "minuit", "midnight"})
 _EVENING = {("du", "soir"), ("de", "l", "apres", "midi"), ("de", "la", "nuit")}
+# After "le 5", the words that leave it a day of the month ("le 5 à Kati", "le 5, il arrive").
+_AFTER_DAY_OF_MONTH = frozenset(
+    {BREAK, "a", "au", "aux", "vers", "dans", "chez", "de", "du", "pour", "prochain", "ce",
+     "il", "ils", "elle", "on", "et", "le", "la", "les", "un", "une", "des"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +174,31 @@ def _date(reading: _Reading, index: int) -> TimeCue | None:
             _day_delta(reading.now, int(norms[index]), MONTHS[norms[index + 1]], None),
             index + 1,
         )
+    elif _day_of_month(reading.text, index):
+        found, last = _days_until(reading.now, int(norms[index])), index
     else:
         return None
     return TimeCue("flag.imminent.date", index, last) if found in WITHIN_DAYS else None
+
+
+def _day_of_month(text: NormalisedText, index: int) -> bool:
+    """ "le 5" alone: a day of this month or the next, not a quantity ("le 5 kg")."""
+    word, following = text.norms[index], text.norms[index + 1 : index + 2]
+    return (
+        word.isdigit()
+        and 1 <= int(word) <= 31
+        and words_before(text, index, 1) == ("le",)
+        and (not following or following[0] in _AFTER_DAY_OF_MONTH)
+    )
+
+
+def _days_until(now: datetime, day: int) -> int | None:
+    """Days from ``now`` to the next ``day`` of a month (this month's if not past)."""
+    this_month = _day_delta(now, day, now.month, str(now.year))
+    if this_month is not None and this_month >= 0:
+        return this_month
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return _day_delta(now, day, month, str(year))
 
 
 def _day_delta(now: datetime, day: int, month: int, year: str | None) -> int | None:

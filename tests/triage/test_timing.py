@@ -61,6 +61,11 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("le 12/01", MONDAY_EVENING, True),
         ("le 20 janvier", MONDAY_EVENING, False),
         ("le 13/01/2027", MONDAY_EVENING, False),
+        ("le 13,", MONDAY_EVENING, True),  # a day of this month: tomorrow
+        ("le 12 à 23h", MONDAY_EVENING, True),
+        ("le 20 à Kati", MONDAY_EVENING, False),
+        ("le 1 à Kati", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), True),  # next month
+        ("le 13 kg", MONDAY_EVENING, False),  # a quantity
     ],
 )
 def test_a_day_or_date_is_imminent_when_it_is_today_or_tomorrow(
