@@ -15,6 +15,11 @@ _NEGATION_WINDOW = 2
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
 _NEGATABLE = ("category", "flag")
+# A drug said to be absent: "pas de drogue ici", "aucune drogue", "sans yamba". Not "il ne fume
+# pas le yamba, il le vend", where the verb is denied and the drug still named.
+# The two words before, nearest first (``words_before``): "pas de", "jamais d'".
+_ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
+_ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +102,16 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
     not_after = hit.rule.not_after
     if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
         return True
+    if _names_drug(hit.rule):
+        return _said_absent(text, hit.first)
     if hit.rule.effect not in _NEGATABLE:
         return False
     return hit.first in negations.after_negation or hit.last in negations.before_negation
+
+
+def _said_absent(text: NormalisedText, first: int) -> bool:
+    before = words_before(text, first, 2)
+    return before in _ABSENT_AFTER or before[:1] in {(word,) for word in _ABSENT_JUST_AFTER}
 
 
 def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> bool:

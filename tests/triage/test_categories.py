@@ -48,6 +48,7 @@ from tests.triage.conftest import Triage
         ("les apprentis croquent le tramadol", "consommation"),
         ("des gamins respirent de la colle", "consommation"),
         ("il vend pa la drogue, il fume seulement le yamba", "consommation"),  # SMS "pa"
+        ("il ne fume pas le yamba, il le vend", "vente"),  # the verb is denied, not the drug
         ("There is a crack house, kids go there to smoke", "vente"),
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.
@@ -95,6 +96,7 @@ def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> N
         ("ils vendent du koutoukou frelaté, des gens sont malades", "hors_competence"),
         ("des orpailleurs utilisent du cyanure et du mercure", "hors_competence"),
         ("mon mari me bat chaque nuit", "hors_competence"),
+        ("pas de drogue dans le quartier, mais mon voisin a volé ma moto", "hors_competence"),
         ("un accident de camion à Kita", "hors_competence"),
         ("des hommes armés ont attaqué le village", "hors_competence"),
     ],
@@ -132,6 +134,8 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("ils sniffent de la colle", ()),
         ("yamba et coke et tramadol", ("cannabis", "cocaine", "tramadol")),
         ("la gandja", ("cannabis",)),
+        ("du yamba, pas de coke", ("cannabis",)),  # a drug said to be absent is not named
+        ("du yamba pas cher", ("cannabis",)),  # "pas" after it denies the price
         ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
     ],
 )  # fmt: skip
