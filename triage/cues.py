@@ -60,10 +60,23 @@ def words_before(text: NormalisedText, index: int, window: int) -> tuple[str, ..
 
 
 def sentence_ids(text: NormalisedText) -> tuple[int, ...]:
+    return _segment_ids(text, frozenset({BREAK}))
+
+
+# A contrast starts a clause of its own: "il vend toujours … mais à 23h il reçoit 5 kg".
+_CLAUSE_STARTS = frozenset({BREAK, "mais", "but"})
+
+
+def clause_ids(text: NormalisedText) -> tuple[int, ...]:
+    """Sentences, also cut at "mais": the reach of a habit or past cue."""
+    return _segment_ids(text, _CLAUSE_STARTS)
+
+
+def _segment_ids(text: NormalisedText, starts: frozenset[str]) -> tuple[int, ...]:
     ids: list[int] = []
     current = 0
     for word in text.norms:
-        if word == BREAK:
+        if word in starts:
             current += 1
         ids.append(current)
     return tuple(ids)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from triage.categories import choose_category, explains
-from triage.cues import sentence_ids
+from triage.cues import clause_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, fire
 from triage.flags import flag_values, minor_age
@@ -97,11 +97,11 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
 
 
 def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired]) -> set[int]:
-    """Sentences with a habit or past cue: their days and clock times are not imminent."""
+    """Clauses with a habit or past cue: their days and clock times are not imminent."""
     starts = [h.first for h in fired if h.rule.effect == "cue" and h.rule.value in _QUIETING]
     if not starts:
         return set()
-    ids = sentence_ids(text)
+    ids = clause_ids(text)
     return {ids[start] for start in starts}
 
 

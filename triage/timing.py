@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from triage.cues import sentence_ids, words_before
+from triage.cues import clause_ids, words_before
 from triage.normalise import BREAK, NormalisedText
 
 WITHIN_DAYS = (0, 1)  # today or tomorrow: within about 24 hours
@@ -128,7 +128,7 @@ class _Reading:
 def imminent_cues(
     text: NormalisedText, received_at: datetime, quiet: Collection[int], skip: Collection[int]
 ) -> list[TimeCue]:
-    """Days, dates and times within 24 h. ``quiet`` sentences hold a habit or a past cue;
+    """Days, dates and times within 24 h. ``quiet`` clauses hold a habit or a past cue;
     ``skip`` words belong to place names ("Stade du 26 Mars" is no date)."""
     reading = _Reading(text, received_at.astimezone(UTC))
     candidates = [
@@ -136,10 +136,10 @@ def imminent_cues(
         for index, word in enumerate(text.norms)
         if (word[0].isdigit() or word in _TIME_WORDS) and index not in skip
     ]
-    sentence = sentence_ids(text) if candidates and quiet else ()
+    clause = clause_ids(text) if candidates and quiet else ()
     found: list[TimeCue] = []
     for index in candidates:
-        if sentence and sentence[index] in quiet:
+        if clause and clause[index] in quiet:
             continue
         cue = _weekday(reading, index) or _date(reading, index) or _clock(reading, index)
         if cue is not None:

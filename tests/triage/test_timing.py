@@ -112,6 +112,14 @@ def test_a_negated_time_is_not_imminent(triage: Triage) -> None:
     assert "imminent" not in decision.flags
 
 
+def test_a_habit_does_not_reach_past_a_mais(triage: Triage) -> None:
+    habit_then_once = "il vend toujours le yamba à Kayes mais à 23h il reçoit 5 kg"
+    assert "imminent" in triage(habit_then_once, at=MONDAY_EVENING).flags
+    assert (
+        "imminent" not in triage("il reçoit 5 kg à Kayes toujours à 23h", at=MONDAY_EVENING).flags
+    )
+
+
 def test_a_habit_elsewhere_in_the_tip_leaves_tonight_imminent(triage: Triage) -> None:
     decision = triage(
         "Depuis des mois ils livrent du yamba à Kayes. Ce soir encore un camion arrive"
