@@ -1,7 +1,8 @@
 """Finding a place through a typo: "Sikkasso", "Bougoni", "Tombouctu".
 
 Candidates come from a deletion index (a string one or two deletions away from both the typo and
-the name), then rapidfuzz measures the real edit distance. Results are cached per word: tips
+the name), then rapidfuzz measures the real edit distance, two letters swapped counting as one
+typo ("Seguo" is Ségou). Results are cached per word: tips
 repeat the same words all day, and a word's answer never changes within one ruleset.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from triage.gazetteer import Gazetteer
 
@@ -68,7 +69,7 @@ class FuzzyIndex:
         for key in _deletions(word, 2):
             for number in self._index.get(key, ()):
                 spelling, place, allowed = self._names[number]
-                distance = Levenshtein.distance(word, spelling, score_cutoff=allowed)
+                distance = OSA.distance(word, spelling, score_cutoff=allowed)
                 if distance <= allowed and distance < best.get(place, allowed + 1):
                     best[place] = distance
         if not best:

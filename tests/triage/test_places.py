@@ -87,6 +87,7 @@ def test_look_alike_names_stay_different_places(
         ("Niamakorro", "Niamakoro"),
         ("Kalaban Koira", "Kalaban Coura"),
         ("Yirimadjio", "Yirimadio"),
+        ("Seguo", "Ségou"),  # two letters swapped: one typo
     ],
 )
 def test_a_typo_of_one_or_two_letters_still_names_the_place(
