@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ import asyncpg
 from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.intake import PUBLIC, REDIS, TOKEN, bench_database, server
+from bench.intake import PUBLIC, REDIS, TOKEN, bench_database, server, spied
 from bench.triage import corpus
 from triage import load_ruleset
 
@@ -149,23 +148,14 @@ def worker(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    spy: subprocess.Popen[bytes] | None = None
     try:
         _wait_until_polling(env["TIPLINE_REDIS_URL"])
         polling = cpu_seconds(process.pid)
-        if profile:
-            spy_options = ["--nonblocking", "--rate", "500", "--format", "raw", "-o", profile]
-            spy = subprocess.Popen(
-                ["py-spy", "record", *spy_options, "--pid", str(process.pid)],
-                stdout=subprocess.DEVNULL,
-            )
-        yield
+        with spied(process.pid, profile):
+            yield
         if cpu is not None:
             cpu.append(cpu_seconds(process.pid) - polling)
     finally:
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on Ctrl-C
-            spy.wait(timeout=30)
         process.terminate()
         process.wait(timeout=30)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
     ColumnElement,
     Insert,
     Select,
@@ -72,10 +73,24 @@ def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnEl
     """``column IN values``. On PostgreSQL as ``column = ANY($1)`` with one array parameter:
     ``IN`` renders a parameter per value, so each batch size is new SQL for SQLAlchemy to render
     and for asyncpg to prepare and PostgreSQL to plan again; one array keeps a single statement."""
+    postgresql = on_postgresql(session)
+    return is_in(column, list_param(None, column, postgresql, list(values)), postgresql)
+
+
+def list_param(
+    name: str | None, column: Any, postgresql: bool, values: list[Any] | None = None
+) -> BindParameter[Any]:
+    """A list of ``column``'s values as one parameter: an array on PostgreSQL, an expanding
+    ``IN`` elsewhere. Named, for a statement built once and bound at each use."""
+    if postgresql:
+        return bindparam(name, values, type_=ARRAY(column.type))
+    return bindparam(name, values, expanding=True)
+
+
+def is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnElement[bool]:
+    """``column`` among a ``list_param``."""
     element: ColumnElement[Any] = column  # ``col(Model.field)`` is typed Mapped, not a column
-    if on_postgresql(session):
-        return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
-    return element.in_(list(values))
+    return element == any_(values) if postgresql else element.in_(values)
 
 
 def on_postgresql(session: AsyncSession) -> bool:

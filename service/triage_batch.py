@@ -15,17 +15,14 @@ import json
 import operator
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
     Select,
     and_,
-    any_,
     bindparam,
     func,
     not_,
@@ -33,13 +30,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service import decisions
-from service.db import among, insert_rows, on_postgresql
+from service.db import among, insert_rows, is_in, list_param, on_postgresql
 from service.decisions import DecidedTip, SealedMessage
 from service.metrics import TIPS_ROUTED
 from service.models import (
@@ -325,18 +321,19 @@ class _CandidateRows:
         self._by_reporter: dict[uuid.UUID, list[DecidedTip]] = {}
         self._by_place: dict[str, list[DecidedTip]] = {}
         # Sorted once, then appended: inserting each in order would cost a search per row.
-        for row in sorted(rows, key=_decided_at):
-            if row.reporter_id is not None:
-                self._by_reporter.setdefault(row.reporter_id, []).append(row)
-            if row.place is not None:
-                self._by_place.setdefault(row.place, []).append(row)
+        self._file(sorted(rows, key=_decided_at), list.append)
 
     def add(self, rows: Iterable[DecidedTip]) -> None:
+        self._file(rows, _insert)
+
+    def _file(
+        self, rows: Iterable[DecidedTip], put: Callable[[list[DecidedTip], DecidedTip], None]
+    ) -> None:
         for row in rows:
             if row.reporter_id is not None:
-                _insert(self._by_reporter.setdefault(row.reporter_id, []), row)
+                put(self._by_reporter.setdefault(row.reporter_id, []), row)
             if row.place is not None:
-                _insert(self._by_place.setdefault(row.place, []), row)
+                put(self._by_place.setdefault(row.place, []), row)
 
     def newest_first(self, decided: _Decided) -> Iterator[DecidedTip]:
         """What ``decisions._recent_open_candidates`` reads for the tip, before its limit:
@@ -375,9 +372,9 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
     places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once per
     dialect (the subquery is costly to build); the values are bound at each batch, as arrays on
     PostgreSQL (``service.db.among``)."""
-    reporters = _set_param("reporters", col(Tip.reporter_id), postgresql)
-    places = _set_param("places", col(TriageDecision.place), postgresql)
-    batch = _set_param("batch", col(Tip.id), postgresql)
+    reporters = list_param("reporters", col(Tip.reporter_id), postgresql)
+    places = list_param("places", col(TriageDecision.place), postgresql)
+    batch = list_param("batch", col(Tip.id), postgresql)
     newest = col(TriageDecision.created_at).desc()
     ranked = (
         select(
@@ -396,22 +393,22 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
         .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
         .where(col(Tip.status) != TipStatus.CLOSED)
         .where(col(Tip.received_at) >= bindparam("since"))
-        .where(not_(_is_in(col(Tip.id), batch, postgresql)))
+        .where(not_(is_in(col(Tip.id), batch, postgresql)))
         .where(
             or_(
-                _is_in(col(Tip.reporter_id), reporters, postgresql),
-                _is_in(col(TriageDecision.place), places, postgresql),
+                is_in(col(Tip.reporter_id), reporters, postgresql),
+                is_in(col(TriageDecision.place), places, postgresql),
             )
         )
         .subquery()
     )
     limit = decisions.CANDIDATE_ROWS
-    by_reporter = _is_in(ranked.c.reporter_id, reporters, postgresql)
-    by_place = _is_in(ranked.c.place, places, postgresql)
+    by_reporter = is_in(ranked.c.reporter_id, reporters, postgresql)
+    by_place = is_in(ranked.c.place, places, postgresql)
     # The place and substances of a tip of the batch, as one text (see ``_what_and_where``).
     what_and_where = ranked.c.place.concat(_SEPARATOR).concat(ranked.c.substances)
-    wanted = _set_param("what_and_where", ranked.c.substances, postgresql)
-    could_match = and_(ranked.c.tip_place_rank == 1, _is_in(what_and_where, wanted, postgresql))
+    wanted = list_param("what_and_where", ranked.c.substances, postgresql)
+    could_match = and_(ranked.c.tip_place_rank == 1, is_in(what_and_where, wanted, postgresql))
     return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
         or_(
             and_(by_reporter, ranked.c.reporter_rank <= limit),
@@ -422,17 +419,6 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
             ),
         )
     )
-
-
-def _set_param(name: str, column: Any, postgresql: bool) -> BindParameter[Any]:
-    if postgresql:
-        return bindparam(name, type_=ARRAY(column.type))
-    return bindparam(name, expanding=True)
-
-
-def _is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnElement[bool]:
-    element: ColumnElement[Any] = column
-    return element == any_(values) if postgresql else element.in_(values)
 
 
 # How many rows of its own reporter a batch's tip is assumed to have, when deciding which
