@@ -5,7 +5,7 @@
 Queues ``--jobs`` no-op jobs in Redis (database 5 of the machine's Redis, flushed), drains them
 with one burst worker of each kind (max_jobs 500, as ``tipline worker``) and prints jobs/s and
 CPU per job. The difference is the Redis round trips and tasks per job that the claiming worker
-saves (service/claiming_worker.py).
+saves (service/background/claiming_worker.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from service.claiming_worker import ClaimingWorker
+from service.background.claiming_worker import ClaimingWorker
 
 REDIS = "redis://127.0.0.1:6379/5"
 

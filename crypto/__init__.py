@@ -11,6 +11,7 @@ from crypto.codes import (
     normalise_receipt_code,
     normalise_reference,
 )
+from crypto.derivation import derived_key
 from crypto.envelope import key_id_of, open_sealed, open_text, reseal, seal, seal_text
 from crypto.errors import (
     CryptoError,
@@ -48,6 +49,7 @@ __all__ = [
     "blind_indexes",
     "configure_for_production",
     "configure_for_tests",
+    "derived_key",
     "hash_receipt_code",
     "key_id_of",
     "load_keyring",

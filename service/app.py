@@ -1,4 +1,5 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: middleware, error handlers, and the one ordered list of
+routers (the JSON API's own in ``service.api.router``)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,72 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
+from channels.hotline import voice
 from channels.rate_limit import SlidingWindowLimiter
+from channels.sms import status
 from channels.sms.webhook import router as sms_router
 from channels.twilio_webhook import TwilioWebhookConfig
+from channels.web import followup, form
+from service.api.router import router as api_router
 from service.citizen_channels import (
     attach_channel_services,
     channel_body_limits,
     install_channels,
 )
-from service.console import install_console
-from service.errors import install_error_handlers
+from service.console import (
+    STATIC_DIR,
+    admin_pages,
+    audit_pages,
+    call_entry_pages,
+    case_pages,
+    dashboard_pages,
+    home_pages,
+    password_pages,
+    queue_pages,
+    sign_in_pages,
+    tip_pages,
+    voicemail_pages,
+)
+from service.console.error_pages import install_console_error_pages
+from service.console.headers import ConsoleSecurityHeaders
+from service.core.errors import install_error_handlers
+from service.core.limits import BodySizeLimit
+from service.core.logging import RequestLog
 from service.health import router as health_router
-from service.limits import BodySizeLimit
-from service.logging import RequestLog
-from service.runtime import open_runtime
 from service.settings import Settings
+from service.staff.lockout import ClientThrottle
+from service.startup import open_process
+
+# In the order they are matched. The SMS webhook first: it is the one taken hundreds of times a
+# second (matching through the console's routers first cost 80 µs a webhook).
+ROUTERS: tuple[APIRouter, ...] = (
+    sms_router,
+    health_router,
+    # The console's core: sign-in, password, home, administration, audit trail.
+    sign_in_pages.router,
+    password_pages.router,
+    home_pages.router,
+    admin_pages.router,
+    audit_pages.router,
+    # The citizens' pages and Twilio's callbacks.
+    form.router,
+    followup.router,
+    voice.router,
+    status.router,
+    # Casework: the duty officers' queue and tips, the chiefs' cases, the dashboard.
+    queue_pages.router,
+    tip_pages.router,
+    case_pages.router,
+    dashboard_pages.router,
+    # The hotline operators: calls typed live, voicemails transcribed.
+    call_entry_pages.router,
+    voicemail_pages.router,
+    # The staff JSON API under /api/v1.
+    api_router,
+)
 
 
 def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> FastAPI:
@@ -31,10 +81,11 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await open_runtime(settings)
-        app.state.runtime = runtime
-        app.state.intake = runtime.intake
-        attach_channel_services(app, runtime)
+        process = await open_process(settings)
+        app.state.runtime = process.runtime
+        app.state.intake = process.intake
+        app.state.spool = process.spool
+        attach_channel_services(app, process.runtime)
         if freeze_gc:
             # What start-up built (rules, gazetteer automaton, mappers, routes) lives as long as
             # the process: kept out of the cyclic collector, whose full passes over it stalled
@@ -44,7 +95,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         try:
             yield
         finally:
-            await runtime.close()
+            await process.close()
 
     app = FastAPI(title="Tipline — OCS", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -58,37 +109,20 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.sms_sender_limiter = SlidingWindowLimiter(
         limit=settings.sms_rate_limit, window_seconds=settings.sms_rate_window_seconds
     )
+    app.state.client_throttle = ClientThrottle()
     install_error_handlers(app)
-    # The SMS webhook first: routes are matched in order, and it is the one taken hundreds of
-    # times a second (matching through the console's routers first cost 80 µs a webhook).
-    app.include_router(sms_router)
-    app.include_router(health_router)
-    install_console(app)  # after the generic handlers: console pages render errors as HTML
+    install_console_error_pages(app)  # after the generic handlers: console pages render HTML
+    app.add_middleware(
+        ConsoleSecurityHeaders, https=settings.public_base_url.startswith("https://")
+    )
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_middleware(RequestLog)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_webhook_bytes,
         path_limits=channel_body_limits(settings),
     )
-    install_channels(app, settings)  # web form, follow-up, green number, reply statuses
-    _include_casework(app)
-    _include_hotline(app)
+    install_channels(app, settings)  # the citizen pages' static files and configuration
+    for router in ROUTERS:
+        app.include_router(router)
     return app
-
-
-def _include_casework(app: FastAPI) -> None:
-    """The duty officers' queue and tips, the antenna chiefs' cases, the dashboard; the API."""
-    from service.api.router import router as casework_api
-    from service.console import cases, dashboard, queue, tips
-
-    for module in (queue, tips, cases, dashboard):
-        app.include_router(module.router)
-    app.include_router(casework_api)
-
-
-def _include_hotline(app: FastAPI) -> None:
-    """The hotline operators' pages: calls typed live, voicemails transcribed."""
-    from service.console import hotline_entry, voicemail_pages
-
-    for module in (hotline_entry, voicemail_pages):
-        app.include_router(module.router)

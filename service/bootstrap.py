@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from crypto import load_or_create_keyring
-from service.antennas import seed_antennas
-from service.db import create_engine, create_sessionmaker, transaction
-from service.migrate import upgrade_to_head_async
+from service.antennas.defaults import seed_antennas
+from service.core.db import create_engine, create_sessionmaker, transaction
+from service.core.migrate import upgrade_to_head_async
 from service.models import Role, StaffUser
 from service.settings import Settings
 

@@ -1,32 +1,27 @@
 """Wiring the citizen-facing channels into the app: web form and follow-up, green number,
 reply status callbacks.
 
-``install_channels`` runs in the app factory (routes, static files, configuration known from the
-settings); ``attach_channel_services`` runs in the lifespan, once the runtime (database, keyring)
-is open.
+``install_channels`` runs in the app factory (static files, configuration known from the
+settings; the routers are registered in ``service.app``); ``attach_channel_services`` runs in
+the lifespan, once the runtime (database, keyring) is open.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from channels.hotline import voice
 from channels.hotline.prompts import HotlineConfig
-from channels.sms import status
-from channels.web import followup, form
 from channels.web.attempts import AttemptPolicy, FollowUpAttempts
 from channels.web.pages import STATIC_DIR, WebConfig
 from channels.web.places import load_places
 from channels.web.tokens import PageTokens
-from crypto import Keyring, Purpose
-from service.antennas import ROUTING_REFERENCE
-from service.deliveries import DeliveryService
-from service.mailbox import WebMailbox
+from crypto import Keyring, Purpose, derived_key
+from service.antennas.defaults import ROUTING_REFERENCE
+from service.reporters.deliveries import DeliveryService
+from service.reporters.mailbox import WebMailbox
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -46,8 +41,6 @@ def install_channels(app: FastAPI, settings: Settings) -> None:
         bambara_audio=_bambara_audio(settings),
     )
     app.mount("/static/citoyen", StaticFiles(directory=STATIC_DIR), name="citizen-static")
-    for module in (form, followup, voice, status):
-        app.include_router(module.router)
 
 
 def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
@@ -78,9 +71,7 @@ def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
 def page_token_key(keyring: Keyring) -> bytes:
     """A key for the citizen pages' tokens, derived from the keyring (so shared by every API
     process, and never stored); one-way, so it reveals nothing of the index key."""
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"tipline citizen page tokens v1"
-    ).derive(keyring.active(Purpose.INDEX).secret)
+    return derived_key(keyring, Purpose.INDEX, b"tipline citizen page tokens v1")
 
 
 def _bambara_audio(settings: Settings) -> dict[str, str]:

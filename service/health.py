@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from service.metrics import QUEUE_DEPTH
+from service.core.metrics import QUEUE_DEPTH
 from service.models import OutboxEntry
 from service.runtime import Runtime
 

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     console_sign_in_delay_after: int = 3
     console_lockout_after: int = 10
     console_lockout_minutes: int = 30
-    # Channels (issue 4). Several SMS from one number within this many seconds are triaged
+    # Channels. Several SMS from one number within this many seconds are triaged
     # as one message (split texts are common); 0 triages each at once.
     sms_bundle_seconds: float = 20.0
     # Photos and voice notes: larger downloads are refused with a reply to the reporter.
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = None
     # First delay before a temporary Twilio failure is retried; it doubles on each try.
     twilio_retry_seconds: float = 30.0
-    # Reliability (issue 6). How often the API process replays its intake spool (what it kept
+    # Reliability. How often the API process replays its intake spool (what it kept
     # on disk while the database was down).
     spool_replay_seconds: float = 5.0
     # Retention, counted from the day a tip is closed (its case closed, or a duty officer closed

@@ -1,4 +1,4 @@
-"""The arq worker: the same job functions as the in-process queue, on Redis."""
+"""``tipline worker``: arq's worker running the jobs of ``service.jobs`` on Redis."""
 
 from __future__ import annotations
 
@@ -8,40 +8,56 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, func
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.jobs import JOB_FUNCTIONS
-from service.jobs.channel_options import CHANNEL_JOB_OPTIONS
-from service.jobs.escalation import announce_routed_cases, escalate_overdue_cases
-from service.jobs.leases import job_leases, release_stale_jobs
-from service.jobs.outbox import relay_outbox
-from service.jobs.retention import apply_retention
-from service.outage import database_unreachable
-from service.queue import JobFunction
-from service.runtime import open_runtime
+from service.background.backends import JobFunction
+from service.background.claiming_worker import ClaimingWorker
+from service.background.leases import job_leases
+from service.background.process import serve_metrics, supervise
+from service.core.logging import configure_logging
+from service.core.outage import database_unreachable
+from service.jobs import JOBS, queued_functions
 from service.settings import Settings
+from service.startup import Process, open_process
 
-# Per-job limits: triage is fast and safe to retry; the relay is cheap and periodic.
-_JOB_OPTIONS: dict[str, dict[str, Any]] = {
-    "triage_tip": {"timeout": 60, "max_tries": 5},
-    "relay_outbox": {"timeout": 60, "max_tries": 1},
-    # Hourly; a run stops itself after 45 s and the next one carries on.
-    "apply_retention": {"timeout": 60, "max_tries": 1},
-    # Replies, media and recordings retry through Twilio outages (service/jobs/*).
-    **CHANNEL_JOB_OPTIONS,
-    # A chief's alert retries through Twilio outages; the periodic sweeps just run again.
-    "alert_antenna_chiefs": {"timeout": 60, "max_tries": 10},
-    "escalate_overdue_cases": {"timeout": 60, "max_tries": 1},
-    "announce_routed_cases": {"timeout": 60, "max_tries": 1},
-}
+
+def run(settings: Settings) -> None:
+    """The ``tipline worker`` process, until a signal stops it."""
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
+    serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
+    supervise(lambda: ClaimingWorker(**worker_settings(settings)), close_process)
+
+
+async def close_process(ctx: dict[str, Any]) -> None:
+    """Close what the worker's start-up opened (also when arq gave up before on_shutdown)."""
+    process: Process | None = ctx.pop("process", None)
+    ctx.pop("runtime", None)
+    if process is not None:
+        await process.close()
 
 
 def worker_functions() -> list[Function]:
+    functions = queued_functions()
     return [
-        func(_retry_when_database_down(job), name=name, **_JOB_OPTIONS.get(name, {}))
-        for name, job in JOB_FUNCTIONS.items()
+        func(
+            _retry_when_database_down(functions[name]),
+            name=name,
+            timeout=spec.timeout,
+            max_tries=spec.max_tries,
+        )
+        for name, spec in JOBS.items()
+        if spec.queued
+    ]
+
+
+def scheduled_jobs() -> list[CronJob]:
+    return [
+        cron(spec.function, name=f"cron:{name}", timeout=spec.timeout, **spec.cron)
+        for name, spec in JOBS.items()
+        if spec.cron is not None
     ]
 
 
@@ -61,42 +77,26 @@ def _retry_when_database_down(job: JobFunction) -> WorkerCoroutine:
     return run
 
 
-def deadline_crons() -> list[Any]:
-    """Escalation every minute; cases the rules routed are announced to chiefs twice a minute."""
-    return [
-        cron(escalate_overdue_cases, second={5}, unique=True),
-        cron(announce_routed_cases, second={20, 50}, unique=True),
-    ]
-
-
 def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """Keyword arguments for ``arq.worker.Worker``; tests add ``burst=True``."""
     if not settings.redis_url:
         raise ValueError("the worker needs TIPLINE_REDIS_URL")
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["runtime"] = await open_runtime(settings)
+        process = await open_process(settings)
+        ctx["process"], ctx["runtime"] = process, process.runtime
         ctx.update(job_leases(job_timeouts(merged)))
-        await ctx["runtime"].dispatcher.relay(older_than=timedelta(0))
-
-    async def on_shutdown(ctx: dict[str, Any]) -> None:
-        if "runtime" in ctx:
-            await ctx["runtime"].close()
+        await process.runtime.dispatcher.relay(older_than=timedelta(0))
 
     options: dict[str, Any] = {
         "functions": worker_functions(),
-        "cron_jobs": [
-            cron(relay_outbox, second=set(range(0, 60, 10)), unique=True),
-            cron(apply_retention, minute={17}, second={0}, unique=True, timeout=60),
-            cron(release_stale_jobs, second=set(range(0, 60, 5)), unique=True, timeout=30),
-            *deadline_crons(),
-        ],
+        "cron_jobs": scheduled_jobs(),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": on_startup,
-        "on_shutdown": on_shutdown,
+        "on_shutdown": close_process,
         "poll_delay": 0.05,
-        # Enough jobs at once for triage batches to fill (service.jobs.triage): a batch of 200
-        # tips takes one database connection, the pool (service.db) has 40.
+        # Enough jobs at once for triage batches to fill (service.decisions.jobs): a batch of
+        # 200 tips takes one database connection, the pool (service.core.db) has 40.
         "max_jobs": 500,
         "handle_signals": True,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from crypto import configure_for_tests, load_or_create_keyring
-from service.antennas import seed_antennas
-from service.db import create_engine, create_sessionmaker, transaction
-from service.logging import configure_logging
+from service.antennas.defaults import seed_antennas
+from service.core.db import create_engine, create_sessionmaker, transaction
+from service.core.logging import configure_logging
 from service.settings import Settings
 from tests.support import databases
 from tests.support.app import http_client, running_app

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from service.api.dependencies import Chief, Keys, Now
+from service.access.csrf import csrf_protect
+from service.access.deps import Chief, Keys, Now
+from service.access.session import DbSession
 from service.api.schemas import AlertPhoneIn, AlertPhoneStatus
 from service.casework import alerts
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
 

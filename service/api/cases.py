@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
-from service.api.dependencies import (
+from service.access.csrf import csrf_protect
+from service.access.deps import (
     CaseReader,
     CaseWorker,
     Keys,
@@ -14,6 +15,7 @@ from service.api.dependencies import (
     WorkableCase,
     queue_after_commit,
 )
+from service.access.session import DbSession
 from service.api.presenters import case_public, case_row_public, message_public, triage_public
 from service.api.schemas import (
     CaseDetailPublic,
@@ -27,8 +29,6 @@ from service.api.schemas import (
 from service.casework import cases, questions
 from service.casework.case_view import CaseDetail, case_detail
 from service.casework.effective import effective_triage
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
 from service.models import Case, Tip
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.dependencies import DashboardReader, Now
+from service.access.csrf import csrf_protect
+from service.access.deps import DashboardReader, Now
+from service.access.session import DbSession
 from service.api.schemas import DashboardDay, DashboardPublic
 from service.casework.dashboard import DashboardStats, dashboard_stats
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
-from service.api.dependencies import (
-    AppSettings,
-    Keys,
-    Now,
-    Officer,
-    OfficerTip,
-    queue_after_commit,
-)
+from service.access.csrf import csrf_protect
+from service.access.deps import AppSettings, Keys, Now, Officer, OfficerTip, queue_after_commit
+from service.access.session import DbSession
 from service.api.presenters import (
     case_public,
     note_public,
@@ -42,8 +37,6 @@ from service.casework.effective import effective_triage
 from service.casework.notes import NoteView
 from service.casework.queue import build_queue, parse_filters
 from service.casework.tip_view import tip_detail
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
 from service.models import Tip, TipClosure
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])

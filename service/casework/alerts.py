@@ -17,10 +17,12 @@ from sqlmodel import col
 
 from channels.i18n import translate
 from crypto import InvalidPhoneNumber, Keyring, Purpose, normalise_phone, open_text, seal_text
-from service.audit import record_audit
+from service.background.outbox import add_job
 from service.casework.effective import effective_triages
 from service.casework.errors import InvalidPhone
 from service.casework.vocabulary import URGENT_PRIORITIES
+from service.core.audit import record_audit
+from service.core.job_names import JobName
 from service.models import (
     AlertReason,
     Case,
@@ -30,7 +32,6 @@ from service.models import (
     StaffAlertPhone,
     StaffUser,
 )
-from service.outbox import add_job
 
 SendSms = Callable[[str, str], Awaitable[None]]  # (to, body)
 
@@ -52,9 +53,9 @@ def queue_chief_alert(
 def _add_alert_job(session: AsyncSession, alert_id: uuid.UUID) -> None:
     add_job(
         session=session,
-        job_name="alert_antenna_chiefs",
+        job_name=JobName.ALERT_ANTENNA_CHIEFS,
         args=[str(alert_id)],
-        job_key=f"alert_antenna_chiefs:{alert_id}",
+        job_key=f"{JobName.ALERT_ANTENNA_CHIEFS}:{alert_id}",
     )
 
 

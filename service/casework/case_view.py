@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import Keyring
-from service.audit import record_audit
 from service.casework.access import case_target
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.effective import EffectiveTriage, effective_triage
 from service.casework.grading import latest_grades
 from service.casework.tip_view import ConversationLine, conversation
-from service.decisions import decision_hits
+from service.core.audit import record_audit
+from service.decisions.store import decision_hits
 from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
 from triage import RuleHit
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import case_scope, case_target
 from service.casework.effective import EffectiveTriage, effective_triages
 from service.casework.errors import InvalidChoice
 from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCES
+from service.core.audit import record_audit
 from service.models import (
     Case,
     CaseEscalation,

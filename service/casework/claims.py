@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import ensure_open, tip_target
 from service.casework.errors import TipClaimedByAnother, TipNotClaimedByYou
+from service.core.audit import record_audit
 from service.models import Role, StaffUser, Tip, TipClaim
 
 # Supervisors may take a tip back from an officer who went off duty with it.

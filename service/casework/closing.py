@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import ensure_open, tip_target
 from service.casework.claims import drop_claim, ensure_workable
 from service.casework.errors import CannotMerge, InvalidChoice, TipAlreadyRouted
 from service.casework.vocabulary import OFFICER_CLOSURES
+from service.core.audit import record_audit
 from service.models import (
     Case,
     CaseStatus,

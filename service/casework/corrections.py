@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import tip_target
 from service.casework.claims import ensure_workable
 from service.casework.effective import CORRECTABLE, EffectiveTriage, effective_triage
 from service.casework.errors import InvalidChoice, NothingToChange
 from service.casework.vocabulary import CATEGORIES, PRIORITIES
+from service.core.audit import record_audit
 from service.models import Antenna, Case, StaffUser, Tip, TriageCorrection
 from service.settings import Settings
 

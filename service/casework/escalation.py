@@ -9,9 +9,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import case_target
 from service.casework.alerts import queue_chief_alert
+from service.core.audit import record_audit
 from service.models import AlertReason, Case, CaseEscalation, CaseStatus
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.audit import record_audit
 from service.casework.access import tip_target
 from service.casework.errors import InvalidChoice
 from service.casework.vocabulary import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY
+from service.core.audit import record_audit
 from service.models import SourceGrade, StaffUser, Tip
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
-from service.audit import record_audit
 from service.casework.access import tip_target
 from service.casework.text import clean_text
+from service.core.audit import record_audit
 from service.models import InternalNote, StaffUser, Tip
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import Keyring
-from service.audit import record_audit
 from service.casework.access import ensure_open, tip_target
 from service.casework.errors import ReporterUnreachable
 from service.casework.text import clean_text
+from service.core.audit import record_audit
 from service.models import Message, Reporter, StaffUser, Tip
-from service.replies import queue_reply
+from service.reporters.replies import queue_reply
 
 
 async def ask_reporter(

@@ -6,14 +6,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit import record_audit
 from service.casework.access import tip_target
 from service.casework.alerts import queue_chief_alert
 from service.casework.claims import drop_claim, ensure_workable
 from service.casework.effective import effective_triage
 from service.casework.errors import AntennaNotOperational, InvalidChoice
+from service.core.audit import record_audit
+from service.decisions.routing import route_tip
 from service.models import AlertReason, Antenna, Case, StaffUser, Tip, TriageCorrection
-from service.routing import route_tip
 from service.settings import Settings
 
 

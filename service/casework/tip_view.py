@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text
-from service.audit import record_audit
 from service.casework.access import tip_target
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.claims import claimants
@@ -19,7 +18,8 @@ from service.casework.effective import EffectiveTriage, corrections_of, overlay
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
 from service.casework.sources import SourceRecord, source_record
-from service.decisions import decision_hits, latest_decision
+from service.core.audit import record_audit
+from service.decisions.store import decision_hits, latest_decision
 from service.models import (
     Case,
     CaseOutcome,

@@ -22,8 +22,8 @@ def verify() -> None:
 
 
 async def _verify(settings: Settings) -> tuple[int | None, int]:
-    from service.audit import count_entries, verify_chain
-    from service.db import create_engine, create_sessionmaker
+    from service.core.audit import count_entries, verify_chain
+    from service.core.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.resolved_database_url)
     try:

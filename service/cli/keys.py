@@ -14,7 +14,7 @@ app = typer.Typer(help="Clés de chiffrement.", no_args_is_help=True)
 @app.command("rotate")
 def rotate() -> None:
     """Add new active identity and content keys and re-encrypt stored identities."""
-    from service.key_rotation import rotate_keys
+    from service.reporters.keys import rotate_keys
 
     resealed = asyncio.run(rotate_keys(Settings()))
     typer.echo(f"Nouvelle clé active. Identités rechiffrées : {resealed}.")

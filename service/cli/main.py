@@ -30,7 +30,7 @@ def serve(
 
     from service.app import create_app
     from service.bootstrap import bootstrap, is_embedded_database
-    from service.logging import configure_logging
+    from service.core.logging import configure_logging
 
     settings = Settings()
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
@@ -48,7 +48,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the arq worker (needs TIPLINE_REDIS_URL)."""
-    from service.worker_process import run
+    from service.worker import run
 
     settings = Settings()
     if not settings.redis_url:

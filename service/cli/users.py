@@ -21,7 +21,7 @@ def create(
 ) -> None:
     """Create a staff account and print its one-time password."""
     from service.models import Role
-    from service.staff import StaffError, create_staff_user
+    from service.staff.accounts import StaffError, create_staff_user
 
     if role not in {r.value for r in Role}:
         typer.echo(f"Rôle inconnu : {role}. Rôles : {', '.join(r.value for r in Role)}.", err=True)

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from service.console import antenna_admin, staff_admin
-from service.console.antenna_admin import AntennaRefused
-from service.console.auth import require_roles
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
-from service.console.staff_admin import AccountRefused, NewPassword
+from service.access.auth import require_roles
+from service.access.csrf import csrf_protect
+from service.access.session import DbSession
+from service.antennas import admin as antenna_admin
+from service.antennas.admin import AntennaRefused
 from service.console.templates import render
 from service.models import Role, StaffUser
+from service.staff import admin as staff_admin
+from service.staff.admin import AccountRefused, NewPassword
 
 router = APIRouter(
     prefix="/console/admin",

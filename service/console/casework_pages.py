@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from channels.i18n import translate
-from service.console.csrf import csrf_protect
+from service.access.csrf import csrf_protect
 
 
 def console_router() -> APIRouter:

@@ -1,6 +1,6 @@
 """Errors in the console: a sign-in redirect or an HTML page; elsewhere the JSON handlers answer.
 
-The handlers installed before (``service.errors``) stay in charge outside /console: these wrap
+The handlers installed before (``service.core.errors``) stay in charge outside /console: these wrap
 them rather than replace them.
 """
 
@@ -16,8 +16,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from channels.errors import MalformedRequest, TiplineError
-from service.console.auth import SIGN_IN_PATH, NotSignedIn, is_api_request
-from service.errors import error_response
+from service.access.auth import SIGN_IN_PATH, NotSignedIn, is_api_request
+from service.console.templates import render
+from service.core.errors import error_response
 
 _CONSOLE_PREFIX = "/console"
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -59,7 +60,5 @@ async def _form_page(request: Request, _error: RequestValidationError) -> Respon
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
-    from service.console.templates import render  # templates import auth: import late
-
     context = {"status_code": status_code, "message": message}
     return render(request, "console/error.html", context, status_code=status_code)

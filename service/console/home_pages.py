@@ -7,15 +7,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from service.console.auth import CurrentStaff
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
-from service.console.hotline_rules import HOTLINE_OPERATORS
+from service.access.auth import CurrentStaff
+from service.access.csrf import csrf_protect
+from service.access.deps import rules_version
+from service.access.roles import HOTLINE_OPERATORS, RULES_VIEWERS
+from service.access.session import DbSession
 from service.console.navigation import navigation_for
 from service.console.templates import render
-from service.models import Role
-from service.runtime import Runtime
-from service.voicemails import count_waiting
+from service.voicemails.service import count_waiting
 
 router = APIRouter(
     prefix="/console",
@@ -23,13 +22,6 @@ router = APIRouter(
     include_in_schema=False,
     default_response_class=HTMLResponse,
 )
-
-RULES_VIEWERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
-
-
-def rules_version(request: Request) -> str:
-    runtime: Runtime = request.app.state.runtime
-    return str(runtime.rules.current().version)
 
 
 @router.get("")

@@ -10,13 +10,13 @@ from sqlalchemy import delete
 from sqlmodel import col
 from starlette.responses import Response
 
-from service.audit import record_audit
-from service.console import passwords
-from service.console.auth import SIGN_IN_PATH, show_as_signed_in, staff_session
-from service.console.csrf import csrf_protect
-from service.console.db import DbSession
+from service.access.auth import SIGN_IN_PATH, show_as_signed_in, staff_session
+from service.access.csrf import csrf_protect
+from service.access.session import DbSession
 from service.console.templates import render
+from service.core.audit import record_audit
 from service.models import SessionStage, StaffSession, StaffUser
+from service.staff import passwords
 
 router = APIRouter(
     prefix="/console",

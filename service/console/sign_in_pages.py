@@ -9,12 +9,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from service.audit import record_audit
-from service.console import passwords, sessions, totp
-from service.console.auth import SIGN_IN_PATH, session_policy, staff_session
-from service.console.csrf import csrf_protect, use_session_key
-from service.console.db import DbSession
-from service.console.sign_in import (
+from service.access.auth import SIGN_IN_PATH, session_policy, staff_session
+from service.access.csrf import csrf_protect, use_session_key
+from service.access.session import DbSession
+from service.console.templates import render
+from service.core.audit import record_audit
+from service.models import SessionStage, StaffSession, StaffUser
+from service.models.types import utcnow
+from service.runtime import Runtime
+from service.staff import passwords, sessions, totp
+from service.staff.sign_in import (
     Refusal,
     check_password,
     complete_second_factor,
@@ -22,10 +26,6 @@ from service.console.sign_in import (
     first_stage,
     pending_user,
 )
-from service.console.templates import render
-from service.models import SessionStage, StaffSession, StaffUser
-from service.models.types import utcnow
-from service.runtime import Runtime
 
 router = APIRouter(
     prefix="/console",

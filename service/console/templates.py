@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from channels.i18n import DEFAULT_LANGUAGE, translate
-from service.console.auth import staff_of
-from service.console.csrf import attach_csrf_cookie, csrf_token
+from service.access.auth import staff_of
+from service.access.csrf import attach_csrf_cookie, csrf_token
 from service.console.navigation import navigation_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

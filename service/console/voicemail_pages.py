@@ -13,18 +13,18 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Form, Request
 from starlette.responses import Response
 
-from service.api.dependencies import Keys, queue_after_commit
-from service.audit import record_audit
+from service.access.deps import Keys, queue_after_commit
+from service.access.permissions import VOICEMAILS_PATH
+from service.access.roles import HOTLINE_OPERATORS
+from service.access.session import DbSession
 from service.casework.access import tip_target
+from service.console.call_entry_pages import HotlineOperator
 from service.console.casework_pages import console_router, see_other
-from service.console.db import DbSession
-from service.console.hotline_entry import HotlineOperator
-from service.console.hotline_rules import HOTLINE_OPERATORS, VOICEMAILS_PATH
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import NO_STORE, render
+from service.core.audit import record_audit
 from service.models import Message
-from service.transcripts import MAX_TRANSCRIPT_CHARS, save_transcript
-from service.voicemails import (
+from service.voicemails.service import (
     Voicemail,
     recently_transcribed,
     recorded_call,
@@ -33,6 +33,7 @@ from service.voicemails import (
     voicemail_audio,
     waiting_voicemails,
 )
+from service.voicemails.transcripts import MAX_TRANSCRIPT_CHARS, save_transcript
 
 router = console_router()
 add_navigation(NavItem("console.nav.voicemails", VOICEMAILS_PATH, HOTLINE_OPERATORS, order=13))

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables for autogenerate)
-from service.db import create_engine
+from service.core.db import create_engine
 
 target_metadata = SQLModel.metadata
 
@@ -27,7 +27,7 @@ def _run(connection: Connection) -> None:
 
 async def _run_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is set by service.migrate"
+    assert url, "sqlalchemy.url is set by service.core.migrate"
     engine = create_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)

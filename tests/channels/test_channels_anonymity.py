@@ -1,6 +1,6 @@
 """No number, address, receipt code or message text readable anywhere after the new channels ran.
 
-One scenario through every channel added for issue 4 — MMS with a photo, a green-number call with
+One scenario through every channel — MMS with a photo, a green-number call with
 its voicemail, the web form and its follow-up, officers' replies and their status callbacks — on
 the real arq worker and Redis, with the real Twilio client talking to the local fake. Then the
 database (rows and dump), Redis and the logs are searched for what the reporters sent.
@@ -16,10 +16,10 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.channels.test_hotline_voice import VOICE, recorded_form
-from tests.channels.test_media_fetch import mms_form, photo_with_gps
 from tests.channels.test_web_followup import access_of, open_mailbox
 from tests.channels.test_web_form import receipt_of, submit, token_of
 from tests.conftest import make_settings
+from tests.intake.test_media_fetch import mms_form, photo_with_gps
 from tests.support.app import running_app
 from tests.support.channel_fixtures import (
     CLIENT_ADDRESS,

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crypto import load_keyring
-from service.db import create_engine, create_sessionmaker, transaction
+from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Attachment, Tip
-from service.replies import queue_reply
+from service.reporters.replies import queue_reply
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.console import chromium, free_port, live_server

@@ -6,9 +6,9 @@ import re
 
 from fastapi import FastAPI
 
-from service.audit import record_audit
 from service.console.navigation import navigation_for
-from service.db import create_engine, create_sessionmaker, transaction
+from service.core.audit import record_audit
+from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Role
 from service.settings import Settings
 from tests.support.console import create_staff, session_client, signed_in_client

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlmodel import col
 from twilio.request_validator import RequestValidator
 
-from service.jobs.escalation import escalate_overdue_cases
+from service.background.backends import InProcessQueue
+from service.casework.jobs import escalate_overdue_cases
 from service.models import Case, Role, Tip, TipStatus
-from service.queue import InProcessQueue
-from service.runtime import open_runtime
 from service.settings import Settings
+from service.startup import open_process
 from tests.conftest import make_settings
 from tests.support.casework import new_sender
 from tests.support.console import (
@@ -76,14 +76,15 @@ async def _escalate_after_deadline(settings: Settings, case_id: uuid.UUID) -> in
         settings.resolved_database_url, select(Case).where(col(Case.id) == case_id)
     )
     assert case.ack_deadline is not None
-    runtime = await open_runtime(settings)
+    process = await open_process(settings)
+    runtime = process.runtime
     try:
         late = case.ack_deadline + timedelta(minutes=1)
         escalated = await escalate_overdue_cases({"runtime": runtime, "clock": lambda: late})
         assert isinstance(runtime.queue, InProcessQueue)  # no Redis in this test
         await runtime.queue.join()
     finally:
-        await runtime.close()
+        await process.close()
     return escalated
 
 

@@ -16,10 +16,10 @@ from playwright.async_api import ConsoleMessage
 from sqlalchemy import select
 from sqlmodel import col
 
-from service.antennas import seed_antennas
-from service.console.csrf import CSRF_HEADER
+from service.access.csrf import CSRF_HEADER
+from service.antennas.defaults import seed_antennas
 from service.console.navigation import navigation_for
-from service.db import create_engine, create_sessionmaker, transaction
+from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import AuditEntry, Channel, OperatorEntry, Role, Tip, TipStatus
 from service.settings import Settings
 from tests.conftest import make_settings

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.api.dependencies import now as request_now
+from service.access.deps import now as request_now
 from service.models import Role, Tip
 from service.models.types import utcnow
 from service.settings import Settings
@@ -118,7 +118,7 @@ async def test_filters_by_channel_category_antenna_and_status(
 async def test_a_routed_case_leaves_the_queue_and_comes_back_when_escalated(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    from service.jobs.escalation import escalate_overdue_cases
+    from service.casework.jobs import escalate_overdue_cases
 
     officer = await create_staff(settings, role=Role.DUTY_OFFICER)
     tip = await _tip_with_priority(app, client, settings, officer, "P1")

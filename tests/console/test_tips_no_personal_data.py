@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from channels.ports import IncomingMessage
 from crypto import new_receipt_code
-from service.console.casework_rules import CASEWORK_RULES
-from service.jobs.escalation import escalate_overdue_cases
+from service.access.permissions import ROUTE_RULES
+from service.casework.jobs import escalate_overdue_cases
 from service.models import Role
 from service.settings import Settings
 from tests.support.casework import received_tip, routed_case, settle, tip_of
@@ -21,6 +21,22 @@ from tests.support.console import create_staff, session_client
 SMS_SENDER = "+22376543219"
 WHATSAPP_SENDER = "whatsapp:+22365432198"
 CHIEF_PHONE = "+22390112233"
+
+# Every casework page and API read: the queue, tips, cases, dashboard and chiefs' alert phone.
+_CASEWORK_PREFIXES = (
+    "/console/signalements",
+    "/console/dossiers",
+    "/console/alerte-sms",
+    "/console/tableau-de-bord",
+    "/api/v1/queue",
+    "/api/v1/tips",
+    "/api/v1/cases",
+    "/api/v1/dashboard",
+    "/api/v1/alert-phone",
+)
+CASEWORK_ROUTES = {
+    route: roles for route, roles in ROUTE_RULES.items() if route[1].startswith(_CASEWORK_PREFIXES)
+}
 
 
 def number_forms(number: str) -> list[str]:
@@ -71,7 +87,7 @@ async def test_no_page_or_api_response_carries_a_number_or_a_receipt_code(
     accounts = {Role.DUTY_OFFICER: officer, Role.SUPERVISOR: supervisor, Role.ANTENNA_CHIEF: chief}
     for role, account in accounts.items():
         async with session_client(app, settings, account) as http:
-            for (method, path), roles in sorted(CASEWORK_RULES.items()):
+            for (method, path), roles in sorted(CASEWORK_ROUTES.items()):
                 if method != "GET" or role not in roles:
                     continue
                 tip_ids = [sms_tip.id, whatsapp_tip.id, web_tip.id] if "{tip_id}" in path else [""]

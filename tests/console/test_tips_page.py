@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crypto import load_keyring
-from service.db import create_engine, create_sessionmaker
-from service.decisions import decision_hits, latest_decision
+from service.core.db import create_engine, create_sessionmaker
+from service.decisions.store import decision_hits, latest_decision
 from service.models import AuditEntry, DuplicateLink, Reporter, Role, Tip
 from service.settings import Settings
 from tests.support.casework import new_sender, received_tip, routed_case, send_sms, tip_of

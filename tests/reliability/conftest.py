@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.antennas import seed_antennas
-from service.db import create_engine, create_sessionmaker, transaction
+from service.antennas.defaults import seed_antennas
+from service.core.db import create_engine, create_sessionmaker, transaction
 from tests.support.postgres_server import OwnPostgresServer
 from tests.support.redis import OwnRedisServer
 

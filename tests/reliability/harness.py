@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from service.db import create_engine, create_sessionmaker
+from service.core.db import create_engine, create_sessionmaker
 from service.models import Message, OutboxEntry, Tip, TriageDecision
 from service.settings import Settings
 from tests.support.inspect import fetch_all

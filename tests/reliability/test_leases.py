@@ -9,7 +9,7 @@ import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker
 
-from service.jobs.leases import GRACE_SECONDS, job_leases, release_stale_jobs
+from service.background.leases import GRACE_SECONDS, job_leases, release_stale_jobs
 from service.worker import job_timeouts, worker_settings
 from tests.conftest import make_settings
 from tests.support.redis import OwnRedisServer

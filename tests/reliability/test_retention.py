@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Purpose, open_text, seal
-from service.audit import record_audit
-from service.db import transaction
-from service.jobs.retention import run_retention
+from service.background.backends import InProcessQueue
+from service.core.audit import record_audit
+from service.core.db import transaction
 from service.models import (
     Attachment,
     AttachmentSource,
@@ -42,11 +41,10 @@ from service.models import (
     TriageDecision,
 )
 from service.models.types import utcnow
-from service.queue import InProcessQueue
+from service.retention.jobs import run_retention
 from service.runtime import Runtime
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.support.app import http_client, running_app
 from tests.support.twilio import signature, sms_form
 
 PATH = "/channels/sms/twilio"
@@ -59,18 +57,6 @@ REFERENCE = re.compile(r"OCS-[0-9A-Z]{4}-[0-9A-Z]{4}")
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # The defaults: numbers 90 days after the last close, content 365 days after a close.
     return make_settings(tmp_path, database_url, sms_bundle_seconds=0)
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    async with running_app(settings) as application:
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as http:
-        yield http
 
 
 class Office:

@@ -9,7 +9,6 @@ import asyncio
 import io
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,11 +19,11 @@ from sqlalchemy import select
 
 from channels.ports import IncomingMessage
 from crypto import Purpose, load_or_create_keyring, open_text
-from service.errors import ServiceUnavailable
+from service.core.errors import ServiceUnavailable
+from service.intake.spool import IntakeSpool
 from service.models import Message, Reporter, Tip
 from service.runtime import Runtime
 from service.settings import Settings
-from service.spool import IntakeSpool
 from tests.conftest import make_settings
 from tests.support.app import http_client, running_app
 from tests.support.inspect import count_rows, fetch_all
@@ -55,27 +54,13 @@ def settings(tmp_path: Path, own_database_url: str, captured_logs: io.StringIO) 
     return make_settings(tmp_path, own_database_url, spool_replay_seconds=3600)
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    async with running_app(settings) as application:
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as http:
-        yield http
-
-
 def runtime(app: FastAPI) -> Runtime:
     found: Runtime = app.state.runtime
     return found
 
 
 async def replay(app: FastAPI) -> None:
-    spool = runtime(app).spool
-    assert spool is not None
-    await spool.replay(runtime(app).intake)
+    await app.state.spool.replay(app.state.intake)
 
 
 async def test_an_sms_during_an_outage_is_answered_then_stored_under_that_reference(

@@ -20,11 +20,11 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 
+from service.access.csrf import CSRF_HEADER, csrf_token_for
 from service.app import create_app
-from service.console.csrf import CSRF_HEADER, csrf_token_for
-from service.console.sessions import SESSION_COOKIE
 from service.models import Role
 from service.settings import Settings
+from service.staff.sessions import SESSION_COOKIE
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.console import create_staff, free_port, open_session_token
@@ -56,8 +56,8 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 
 async def _sessions(settings: Settings) -> dict[Role, str]:
-    from service.antennas import seed_antennas
-    from service.db import create_engine, create_sessionmaker, transaction
+    from service.antennas.defaults import seed_antennas
+    from service.core.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(settings.resolved_database_url)
     async with transaction(create_sessionmaker(engine)) as session:

@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
-from service.db import transaction
+from service.core.db import transaction
 from service.models import Message, Tip
-from service.replies import queue_reply
+from service.reporters.replies import queue_reply
 from service.runtime import Runtime
 from service.settings import Settings
 from tests.conftest import make_settings

@@ -30,14 +30,14 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
 from crypto import load_keyring
+from service.access.csrf import CSRF_HEADER, csrf_token_for
 from service.app import create_app
-from service.console import totp
-from service.console.csrf import CSRF_HEADER, csrf_token_for
-from service.console.sessions import SESSION_COOKIE, open_session
-from service.db import create_engine, create_sessionmaker, transaction
+from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Role, SessionStage, StaffUser
 from service.settings import Settings
-from service.staff import password_hasher
+from service.staff import totp
+from service.staff.accounts import password_hasher
+from service.staff.sessions import SESSION_COOKIE, open_session
 from tests.support.app import http_client
 
 DEFAULT_PASSWORD = "phrase de passe du test 2026"

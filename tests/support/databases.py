@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers every table)
-from service.db import create_engine
-from service.migrate import upgrade_to_head
+from service.core.db import create_engine
+from service.core.migrate import upgrade_to_head
 
 
 def postgres_base_url() -> str | None:

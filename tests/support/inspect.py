@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables)
-from service.db import create_engine, create_sessionmaker
+from service.core.db import create_engine, create_sessionmaker
 
 
 async def count_rows(url: str, table: str) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from service.migrate import upgrade_to_head
+from service.core.migrate import upgrade_to_head
 
 _OS_USER = "postgres"
 

@@ -17,7 +17,7 @@ from arq.worker import Worker
 from redis import Redis
 from redis.exceptions import RedisError
 
-from service.claiming_worker import ClaimingWorker
+from service.background.claiming_worker import ClaimingWorker
 from service.settings import Settings
 from service.worker import worker_settings
 

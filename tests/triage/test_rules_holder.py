@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.rules_holder import RulesHolder
+from service.core.rules import RulesHolder
 from triage import RulesError
 from triage.ruleset import default_paths
 
@@ -59,7 +59,7 @@ def test_a_broken_edit_is_refused_and_the_last_good_stays(
     text = files[0].read_text(encoding="utf-8")
     files[0].write_text(text.replace("substance: chicha", "substance: unobtainium"), "utf-8")
     clock.now = 3.0
-    with caplog.at_level(logging.WARNING, logger="service.rules_holder"):
+    with caplog.at_level(logging.WARNING, logger="service.core.rules"):
         assert holder.current() is good
     assert "refused" in caplog.text
     assert "unknown substance" in caplog.text

@@ -1,4 +1,4 @@
-"""Channels: attachments (media, hotline recordings, web photos), operator entries (issue 4).
+"""Channels: attachments (media, hotline recordings, web photos), operator entries.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Console core: staff sessions, audit trail (issue 5).
+"""Console core: staff sessions, audit trail.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""Console work: claims, corrections, notes, grades, outcomes, escalations (issue 5).
+"""Console work: claims, corrections, notes, grades, outcomes, escalations.
 
 Revision ID: 0004
 Revises: 0003

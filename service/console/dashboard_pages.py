@@ -1,0 +1,67 @@
+"""``/console/tableau-de-bord``: the charts, drawn as SVG on the server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from channels.i18n import translate
+from service.access.deps import DashboardReader, Now
+from service.access.roles import DASHBOARD_READERS
+from service.access.session import DbSession
+from service.casework.charts import horizontal_bars, stacked_columns
+from service.casework.dashboard import ACK_BUCKETS, DashboardStats, dashboard_stats
+from service.casework.vocabulary import CHANNELS
+from service.console.casework_pages import console_router, label
+from service.console.navigation import NavItem, add_navigation
+from service.console.templates import render
+
+router = console_router()
+add_navigation(
+    NavItem("console.nav.dashboard", "/console/tableau-de-bord", DASHBOARD_READERS, order=30)
+)
+
+Days = Annotated[int, Query(ge=1, le=92)]
+
+
+@router.get("/tableau-de-bord")
+async def dashboard_page(
+    request: Request, session: DbSession, _reader: DashboardReader, now: Now, jours: Days = 14
+) -> Response:
+    stats = await dashboard_stats(session=session, now=now, days=jours)
+    context = {"stats": stats, "charts": charts(stats), "days": jours, "label": label}
+    return render(request, "console/dashboard.html", context)
+
+
+def charts(stats: DashboardStats) -> dict[str, object]:
+    empty = translate("console.dashboard.empty")
+    return {
+        "per_day": stacked_columns(
+            translate("console.dashboard.per_day"),
+            [(day.strftime("%d/%m"), stats.tips_per_day[day]) for day in stats.days],
+            [(channel, label("channel", channel)) for channel in CHANNELS],
+        ),
+        "by_category": horizontal_bars(
+            translate("console.dashboard.by_category"),
+            {label("category", key): value for key, value in stats.by_category.items()},
+            empty=empty,
+        ),
+        "by_antenna": horizontal_bars(
+            translate("console.dashboard.by_antenna"), stats.by_antenna, empty=empty
+        ),
+        "ack": horizontal_bars(
+            translate("console.dashboard.ack"),
+            {
+                translate(f"console.dashboard.bucket.{name}"): stats.ack_buckets[name]
+                for _bound, name in ACK_BUCKETS
+            },
+            keep_order=True,
+        ),
+        "outcomes": horizontal_bars(
+            translate("console.dashboard.outcomes"),
+            {label("outcome", key): value for key, value in stats.outcomes.items()},
+            empty=empty,
+        ),
+    }

@@ -1,0 +1,174 @@
+"""``/console/signalements/{tip_id}``: the tip page and the duty officer's actions on it.
+
+Each action is a form posting here; the handler calls one casework service and redirects back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Form, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from service.access.deps import AppSettings, Keys, Now, Officer, OfficerTip, queue_after_commit
+from service.access.session import DbSession
+from service.casework import claims, closing, corrections, grading, notes, questions, routing
+from service.casework.access import get_tip
+from service.casework.tip_view import tip_detail
+from service.casework.vocabulary import (
+    CATEGORIES,
+    INFORMATION_CREDIBILITY,
+    PRIORITIES,
+    SOURCE_RELIABILITY,
+)
+from service.console.casework_pages import console_router, label, see_other
+from service.console.templates import render
+from service.models import Antenna
+
+router = console_router()
+
+Choice = Annotated[str, Form(max_length=32)]
+Text = Annotated[str, Form(max_length=4000)]
+
+
+def _page(tip_id: uuid.UUID) -> str:
+    return f"/console/signalements/{tip_id}"
+
+
+@router.get("/signalements/{tip_id}")
+async def tip_page(
+    request: Request, tip: OfficerTip, session: DbSession, keys: Keys, officer: Officer
+) -> Response:
+    detail = await tip_detail(session=session, keyring=keys, tip=tip, viewer=officer)
+    antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
+    context = {
+        "detail": detail,
+        "antennas": antennas,
+        "categories": CATEGORIES,
+        "priorities": PRIORITIES,
+        "reliabilities": SOURCE_RELIABILITY,
+        "credibilities": INFORMATION_CREDIBILITY,
+        "done": request.query_params.get("fait"),
+        "label": label,
+    }
+    return render(request, "console/tip.html", context)
+
+
+@router.post("/signalements/{tip_id}/prise-en-charge")
+async def claim(tip: OfficerTip, session: DbSession, officer: Officer, now: Now) -> Response:
+    await claims.claim_tip(session=session, tip=tip, officer=officer, now=now)
+    return see_other(_page(tip.id), "claimed")
+
+
+@router.post("/signalements/{tip_id}/liberation")
+async def release(tip: OfficerTip, session: DbSession, officer: Officer) -> Response:
+    await claims.release_tip(session=session, tip=tip, officer=officer)
+    return see_other(_page(tip.id), "released")
+
+
+@router.post("/signalements/{tip_id}/correction")
+async def correct(
+    tip: OfficerTip,
+    session: DbSession,
+    settings: AppSettings,
+    officer: Officer,
+    now: Now,
+    category: Choice = "",
+    priority: Choice = "",
+    antenna: Choice = "",
+) -> Response:
+    await corrections.correct_triage(
+        session=session,
+        settings=settings,
+        tip=tip,
+        officer=officer,
+        now=now,
+        category=category or None,
+        priority=priority or None,
+        antenna=antenna or None,
+    )
+    return see_other(_page(tip.id), "corrected")
+
+
+@router.post("/signalements/{tip_id}/transmission")
+async def route(
+    request: Request,
+    background: BackgroundTasks,
+    tip: OfficerTip,
+    session: DbSession,
+    settings: AppSettings,
+    officer: Officer,
+    now: Now,
+    antenna: Choice,
+) -> Response:
+    await routing.route_by_officer(
+        session=session, settings=settings, tip=tip, officer=officer, antenna_code=antenna, now=now
+    )
+    queue_after_commit(request, session, background)
+    return see_other("/console/signalements", "routed")
+
+
+@router.post("/signalements/{tip_id}/fusion")
+async def merge(
+    tip: OfficerTip,
+    session: DbSession,
+    officer: Officer,
+    now: Now,
+    into: Annotated[uuid.UUID, Form()],
+) -> Response:
+    kept = await get_tip(session=session, tip_id=into)
+    await closing.merge_tip(session=session, tip=tip, into=kept, officer=officer, now=now)
+    return see_other(_page(kept.id), "merged")
+
+
+@router.post("/signalements/{tip_id}/cloture")
+async def close(
+    tip: OfficerTip, session: DbSession, officer: Officer, now: Now, reason: Choice
+) -> Response:
+    await closing.close_tip(session=session, tip=tip, officer=officer, reason=reason, now=now)
+    return see_other("/console/signalements", "closed")
+
+
+@router.post("/signalements/{tip_id}/question")
+async def ask(
+    request: Request,
+    background: BackgroundTasks,
+    tip: OfficerTip,
+    session: DbSession,
+    keys: Keys,
+    officer: Officer,
+    text: Text,
+) -> Response:
+    await questions.ask_reporter(session=session, keyring=keys, tip=tip, staff=officer, body=text)
+    queue_after_commit(request, session, background)
+    return see_other(_page(tip.id), "asked")
+
+
+@router.post("/signalements/{tip_id}/note")
+async def add_note(
+    tip: OfficerTip, session: DbSession, keys: Keys, officer: Officer, now: Now, text: Text
+) -> Response:
+    await notes.add_note(session=session, keyring=keys, tip=tip, author=officer, body=text, now=now)
+    return see_other(_page(tip.id), "noted")
+
+
+@router.post("/signalements/{tip_id}/cotation")
+async def grade(
+    tip: OfficerTip,
+    session: DbSession,
+    officer: Officer,
+    now: Now,
+    source_reliability: Choice,
+    information_credibility: Annotated[int, Form()],
+) -> Response:
+    await grading.grade_tip(
+        session=session,
+        tip=tip,
+        officer=officer,
+        source_reliability=source_reliability,
+        information_credibility=information_credibility,
+        now=now,
+    )
+    return see_other(_page(tip.id), "graded")

@@ -1,0 +1,165 @@
+"""Engine and session factory. Sessions are opened and committed by one owner per unit of work."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+)
+from sqlalchemy import select as select_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeEngine
+
+SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Error messages must never quote bound values (ciphertexts, blind indexes) into logs.
+    kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite"):
+        # Several requests write at once in embedded mode: wait for the lock instead of failing.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    # Enough connections for a burst of webhooks on one API process without queueing for one.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """The unit of work: commit when the block succeeds, roll back when it raises."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``column = ANY($1)`` with one array parameter:
+    ``IN`` renders a parameter per value, so each batch size is new SQL for SQLAlchemy to render
+    and for asyncpg to prepare and PostgreSQL to plan again; one array keeps a single statement."""
+    postgresql = on_postgresql(session)
+    return is_in(column, list_param(None, column, postgresql, list(values)), postgresql)
+
+
+def list_param(
+    name: str | None, column: Any, postgresql: bool, values: list[Any] | None = None
+) -> BindParameter[Any]:
+    """A list of ``column``'s values as one parameter: an array on PostgreSQL, an expanding
+    ``IN`` elsewhere. Named, for a statement built once and bound at each use."""
+    if postgresql:
+        return bindparam(name, values, type_=ARRAY(column.type))
+    return bindparam(name, values, expanding=True)
+
+
+def is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnElement[bool]:
+    """``column`` among a ``list_param``."""
+    element: ColumnElement[Any] = column  # ``col(Model.field)`` is typed Mapped, not a column
+    return element == any_(values) if postgresql else element.in_(values)
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT is spelled by each dialect's own ``insert``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT ``rows`` (all with the same keys). On PostgreSQL as one statement over one array
+    per column: an executemany binds and executes the statement once per row, on both ends of
+    the connection. SQLite, in-process, takes the executemany."""
+    if not rows:
+        return
+    if not on_postgresql(session):
+        await session.execute(insert(table), list(rows))
+        return
+    names = tuple(rows[0])
+    await session.execute(_insert_unnested(table, names), arrays_of(table, rows, names))
+
+
+def unnested(table: Table, names: Sequence[str]) -> Select[Any]:
+    """PostgreSQL: ``SELECT … FROM unnest($1::t1[], $2::t2[], …)``, rows given as one array per
+    column of ``table`` (see ``arrays_of``); the same SQL whatever the number of rows."""
+    arrays = [
+        bindparam(_array_name(name), type_=ARRAY(_element_type(table, name))) for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    return select_(*(_as_column_type(table, name, source.c[name]) for name in names))
+
+
+def arrays_of(
+    table: Table, rows: Sequence[Mapping[str, Any]], names: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The parameters of ``unnested``: each column's values, in row order."""
+    arrays = {name: [row[name] for row in rows] for name in names}
+    for name in names:
+        if _is_json(table, name):
+            arrays[name] = [json.dumps(value) for value in arrays[name]]
+    return {_array_name(name): values for name, values in arrays.items()}
+
+
+def _element_type(table: Table, name: str) -> TypeEngine[Any]:
+    # A JSON list inside an array would read as one more dimension: JSON goes as text.
+    return Text() if _is_json(table, name) else table.c[name].type
+
+
+def _as_column_type(table: Table, name: str, element: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(element, table.c[name].type) if _is_json(table, name) else element
+
+
+def _is_json(table: Table, name: str) -> bool:
+    return isinstance(table.c[name].type, JSON)
+
+
+@functools.cache
+def _insert_unnested(table: Table, names: tuple[str, ...]) -> Insert:
+    return insert(table).from_select(names, unnested(table, names))
+
+
+def _array_name(column: str) -> str:
+    # Not the column's own name: an INSERT takes parameters named after columns as its values.
+    return f"each_{column}"

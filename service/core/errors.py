@@ -1,0 +1,78 @@
+"""One handler renders every expected error; validation errors never echo the input back."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from channels.errors import MalformedRequest, TiplineError
+from service.core.outage import database_unreachable
+
+log = structlog.get_logger(__name__)
+
+# Seconds a client (Twilio's fallback, a proxy, a browser) is asked to wait before trying again.
+RETRY_AFTER_SECONDS = 30
+
+
+class ServiceUnavailable(TiplineError):
+    """Neither the database nor the intake spool could keep the request: try again later."""
+
+    status_code = 503
+    code = "service_unavailable"
+    message = "Service momentanément indisponible. Réessayez dans un instant."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TiplineError, _render_tipline_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _render_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _render_http_error)  # type: ignore[arg-type]
+    # Registered for the subclass so that a later TiplineError handler keeps the Retry-After.
+    app.add_exception_handler(ServiceUnavailable, _render_unavailable)  # type: ignore[arg-type]
+    # A database or disk error that nothing handled: a 503 in JSON, never a traceback page.
+    app.add_exception_handler(SQLAlchemyError, _render_storage_error)
+    app.add_exception_handler(OSError, _render_storage_error)
+
+
+def error_response(status_code: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content={"error": code, "message": message})
+
+
+async def _render_tipline_error(_request: Request, error: TiplineError) -> JSONResponse:
+    return error_response(error.status_code, error.code, error.message)
+
+
+async def _render_validation_error(
+    _request: Request, error: RequestValidationError
+) -> JSONResponse:
+    # FastAPI's default body quotes the submitted values, which may include a phone number.
+    fields = sorted({".".join(str(part) for part in item["loc"]) for item in error.errors()})
+    message = f"{MalformedRequest.message} Champs : {', '.join(fields)}."
+    return error_response(422, MalformedRequest.code, message)
+
+
+async def _render_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    return error_response(error.status_code, "http_error", str(error.detail))
+
+
+async def _render_unavailable(_request: Request, error: ServiceUnavailable) -> JSONResponse:
+    return _unavailable(error.code, error.message)
+
+
+async def _render_storage_error(_request: Request, error: Exception) -> JSONResponse:
+    # Only the type is logged: a driver's message may quote a key value from the row.
+    if database_unreachable(error):
+        log.warning("storage_unavailable", error=type(error).__name__)
+    else:  # a bug rather than an outage
+        log.error("storage_error", error=type(error).__name__)
+    code = "database_unavailable" if isinstance(error, SQLAlchemyError) else "service_unavailable"
+    return _unavailable(code, ServiceUnavailable.message)
+
+
+def _unavailable(code: str, message: str) -> JSONResponse:
+    response = error_response(503, code, message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -1,0 +1,627 @@
+"""Triage of many tips in one transaction: the worker's hot path.
+
+The result is what ``service.decisions.jobs`` gives one tip at a time, in the batch's order: the
+same outcomes, decisions, duplicate links (a tip decided earlier in the batch is a candidate for
+a later one), cases and outbox completions. The cost is a dozen set-based statements per batch
+instead of a dozen per tip, and plain rows instead of ORM objects.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+import json
+import operator
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from crypto import Keyring
+from service.core.db import among, insert_rows, is_in, list_param, on_postgresql
+from service.core.metrics import TIPS_ROUTED
+from service.decisions import store as decisions
+from service.decisions.routing import may_route_automatically
+from service.decisions.store import DecidedTip, SealedMessage
+from service.models import (
+    Antenna,
+    Case,
+    CaseStatus,
+    DuplicateKind,
+    DuplicateLink,
+    OutboxEntry,
+    Tip,
+    TipStatus,
+    TriageDecision,
+)
+from service.models.types import utcnow
+from service.settings import Settings
+from triage import AntennaStatus, Decision, Ruleset, TipText, decide
+from triage.duplicates import DuplicateCandidate, find_duplicates
+from triage.normalise import normalise_text
+
+# Set-based statements on the tables themselves: no ORM bookkeeping per row.
+_DECISIONS = SQLModel.metadata.tables["triage_decisions"]
+_LINKS = SQLModel.metadata.tables["duplicate_links"]
+_CASES = SQLModel.metadata.tables["cases"]
+
+
+@dataclass(frozen=True)
+class TriageRequest:
+    """One ``triage_tip`` job: the tip, and the outbox entry to mark complete with it."""
+
+    tip_id: str
+    job_key: str | None
+
+
+@dataclass(frozen=True)
+class _LockedTip:
+    id: uuid.UUID
+    channel: str
+    status: str
+    reporter_id: uuid.UUID | None
+    received_at: datetime
+    place_hint_ciphertext: bytes | None
+
+
+@dataclass
+class _Decided:
+    tip: _LockedTip
+    decision: Decision
+    text: str
+    values: dict[str, Any]
+    links: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def as_candidate_row(self) -> DecidedTip:
+        return DecidedTip(
+            decision_id=self.values["id"],
+            tip_id=self.tip.id,
+            reporter_id=self.tip.reporter_id,
+            received_at=self.tip.received_at,
+            decided_at=self.values["created_at"],
+            place=self.decision.place,
+            substances=tuple(self.decision.substances),
+        )
+
+
+@dataclass
+class _Batch:
+    """What one batch read under its locks, and what it decided so far."""
+
+    tips: dict[uuid.UUID, _LockedTip]
+    messages: dict[uuid.UUID, list[SealedMessage]]
+    # The batch's tips' decisions stored before this batch, and the inputs they were made for.
+    earlier: list[DecidedTip]
+    stored: set[tuple[uuid.UUID, str, str]]
+    decided: list[_Decided] = field(default_factory=list)
+
+
+async def triage_batch(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    ruleset: Ruleset,
+    settings: Settings,
+    requests: Sequence[TriageRequest],
+) -> list[str]:
+    """Each request's outcome, in order: skipped, unchanged, decided, routed or held."""
+    tip_ids = [uuid.UUID(request.tip_id) for request in requests]
+    batch = await _read_batch(session=session, tip_ids=tip_ids)
+    statuses = await _antenna_statuses(session=session)
+    outcomes = _decide_all(
+        keyring=keyring, ruleset=ruleset, statuses=statuses, batch=batch, tip_ids=tip_ids
+    )
+    now = utcnow()
+    await _link_duplicates(session=session, keyring=keyring, batch=batch, now=now)
+    await _store_decisions(session=session, batch=batch)
+    routed = await _route_or_hold(session=session, settings=settings, batch=batch, now=now)
+    await _complete_outbox(session=session, job_keys=[r.job_key for r in requests if r.job_key])
+    return [routed[outcome] if isinstance(outcome, uuid.UUID) else outcome for outcome in outcomes]
+
+
+async def _read_batch(*, session: AsyncSession, tip_ids: list[uuid.UUID]) -> _Batch:
+    tips = await _lock_tips(session=session, tip_ids=tip_ids)
+    open_ids = [tip.id for tip in tips.values() if tip.status != TipStatus.CLOSED]
+    messages = await decisions.inbound_messages_of(session=session, tip_ids=open_ids)
+    earlier, stored = await _decisions_of(session=session, tip_ids=open_ids)
+    return _Batch(tips=tips, messages=messages, earlier=earlier, stored=stored)
+
+
+async def _lock_tips(
+    *, session: AsyncSession, tip_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, _LockedTip]:
+    """The batch's tips, locked in id order so that two workers' batches cannot deadlock.
+
+    FOR NO KEY UPDATE (PostgreSQL; SQLite has no row locks and relies on the unique decision
+    key): it excludes another triage of the same tip but not a foreign key's check, so a link to
+    a tip another batch holds does not wait for it.
+    """
+    rows = await session.execute(
+        select(
+            col(Tip.id),
+            col(Tip.channel),
+            col(Tip.status),
+            col(Tip.reporter_id),
+            col(Tip.received_at),
+            col(Tip.place_hint_ciphertext),
+        )
+        .where(among(session, col(Tip.id), set(tip_ids)))
+        .order_by(col(Tip.id))
+        .with_for_update(key_share=True)
+    )
+    return {row[0]: _LockedTip(*row) for row in rows}
+
+
+async def _decisions_of(
+    *, session: AsyncSession, tip_ids: list[uuid.UUID]
+) -> tuple[list[DecidedTip], set[tuple[uuid.UUID, str, str]]]:
+    if not tip_ids:
+        return [], set()
+    rows = (
+        await session.execute(
+            select(
+                *decisions.DECIDED_COLUMNS,
+                col(TriageDecision.rules_version),
+                col(TriageDecision.input_digest),
+            )
+            .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
+            .where(among(session, col(TriageDecision.tip_id), tip_ids))
+        )
+    ).all()
+    stored = {(row[1], row[-2], row[-1]) for row in rows}
+    return [decisions.decided_tip(row[:-2]) for row in rows], stored
+
+
+def _decide_all(
+    *,
+    keyring: Keyring,
+    ruleset: Ruleset,
+    statuses: dict[str, AntennaStatus],
+    batch: _Batch,
+    tip_ids: list[uuid.UUID],
+) -> list[str | uuid.UUID]:
+    """Decide each tip once, in order. A tip decided here stands for its outcome until routed."""
+    outcomes: list[str | uuid.UUID] = []
+    for tip_id in tip_ids:
+        tip = batch.tips.get(tip_id)
+        if tip is None or tip.status == TipStatus.CLOSED:
+            outcomes.append("skipped")
+            continue
+        messages = batch.messages.get(tip_id, [])
+        digest = decisions.input_digest(messages)
+        if (tip_id, ruleset.version, digest) in batch.stored:
+            outcomes.append("unchanged")
+            continue
+        batch.decided.append(_decide_one(keyring, ruleset, tip, messages, digest, statuses))
+        # A second job for the tip in this batch finds this decision, as it would one by one.
+        batch.stored.add((tip_id, ruleset.version, digest))
+        outcomes.append(tip_id)
+    return outcomes
+
+
+def _decide_one(
+    keyring: Keyring,
+    ruleset: Ruleset,
+    tip: _LockedTip,
+    messages: list[SealedMessage],
+    digest: str,
+    statuses: dict[str, AntennaStatus],
+) -> _Decided:
+    text = decisions.tip_text(keyring, messages)
+    place = None
+    if tip.place_hint_ciphertext is not None:
+        place = decisions.open_place_hint(keyring, tip.id, tip.place_hint_ciphertext)
+    decision = decide(
+        TipText(
+            text=text,
+            received_at=messages[-1].created_at,
+            channel=tip.channel,
+            place=place,
+        ),
+        ruleset,
+        antenna_status=statuses,
+    )
+    values = decisions.decision_values(
+        keyring=keyring, tip_id=tip.id, decision=decision, digest=digest, decided_at=utcnow()
+    )
+    return _Decided(tip=tip, decision=decision, text=text, values=values)
+
+
+async def _antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus]:
+    rows = await session.execute(
+        select(col(Antenna.code), col(Antenna.operational), col(Antenna.fallback))
+    )
+    return {code: AntennaStatus(operational=up, fallback=fallback) for code, up, fallback in rows}
+
+
+# Duplicates ------------------------------------------------------------------------------------
+
+
+async def _link_duplicates(
+    *, session: AsyncSession, keyring: Keyring, batch: _Batch, now: datetime
+) -> None:
+    """``decisions.link_duplicates`` for every decided tip, in order, with a few queries."""
+    if not batch.decided:
+        return
+    since = now - decisions.DUPLICATE_WINDOW
+    rows = _CandidateRows(await _recent_decided(session=session, batch=batch, since=since))
+    rows.add(d for d in batch.earlier if _open_in_window(batch.tips[d.tip_id], since))
+    chosen: list[tuple[_Decided, list[DecidedTip]]] = []
+    for decided in batch.decided:
+        chosen.append((decided, _candidates_of(decided, rows)))
+        if _open_in_window(decided.tip, since):  # a candidate for the tips after it
+            rows.add([decided.as_candidate_row])
+    texts = await _candidate_texts(session=session, keyring=keyring, batch=batch, chosen=chosen)
+    known = await _known_links(session=session, tip_ids=[d.tip.id for d in batch.decided])
+    comparison = _Comparison(texts)
+    for decided, candidates in chosen:
+        decided.links = [
+            {"tip_id": decided.tip.id, "other_tip_id": other, "kind": kind, "created_at": now}
+            for other, kind in comparison.duplicates(decided, candidates)
+            if (decided.tip.id, other) not in known
+        ]
+
+
+class _Comparison:
+    """``find_duplicates`` for a batch: a tip is the candidate of many tips of the batch, so
+    each candidate is built, and each text normalised, once."""
+
+    def __init__(self, texts: dict[uuid.UUID, str]) -> None:
+        self._texts = texts
+        self._candidates: dict[uuid.UUID, DuplicateCandidate] = {}
+        self._normalised: dict[str, str] = {}
+
+    def duplicates(
+        self, decided: _Decided, candidates: list[DecidedTip]
+    ) -> list[tuple[uuid.UUID, DuplicateKind]]:
+        found = find_duplicates(
+            _as_new(decided), [self._candidate(c) for c in candidates], normalise=self._normalise
+        )
+        tip_ids = {str(c.tip_id): c.tip_id for c in candidates}
+        return [(tip_ids[other], DuplicateKind(kind)) for other, kind in found]
+
+    def _candidate(self, row: DecidedTip) -> DuplicateCandidate:
+        if row.decision_id not in self._candidates:
+            text = self._texts[row.tip_id]
+            self._candidates[row.decision_id] = decisions.duplicate_candidate(row, text)
+        return self._candidates[row.decision_id]
+
+    def _normalise(self, text: str) -> str:
+        if text not in self._normalised:
+            self._normalised[text] = normalise_text(text)
+        return self._normalised[text]
+
+
+def _open_in_window(tip: _LockedTip, since: datetime) -> bool:
+    return tip.status != TipStatus.CLOSED and tip.received_at >= since
+
+
+class _CandidateRows:
+    """Decisions that may be compared with, found by the reporter or by the place; each list
+    kept oldest first, so that a tip's newest rows are read from the end without sorting."""
+
+    def __init__(self, rows: Iterable[DecidedTip]) -> None:
+        self._by_reporter: dict[uuid.UUID, list[DecidedTip]] = {}
+        self._by_place: dict[str, list[DecidedTip]] = {}
+        # Sorted once, then appended: inserting each in order would cost a search per row.
+        self._file(sorted(rows, key=_decided_at), list.append)
+
+    def add(self, rows: Iterable[DecidedTip]) -> None:
+        self._file(rows, _insert)
+
+    def _file(
+        self, rows: Iterable[DecidedTip], put: Callable[[list[DecidedTip], DecidedTip], None]
+    ) -> None:
+        for row in rows:
+            if row.reporter_id is not None:
+                put(self._by_reporter.setdefault(row.reporter_id, []), row)
+            if row.place is not None:
+                put(self._by_place.setdefault(row.place, []), row)
+
+    def newest_first(self, decided: _Decided) -> Iterator[DecidedTip]:
+        """What ``decisions._recent_open_candidates`` reads for the tip, before its limit:
+        decisions of tips with its reporter or its place, the newest first."""
+        reporter_id, place = decided.tip.reporter_id, decided.decision.place
+        mine = self._by_reporter.get(reporter_id, []) if reporter_id is not None else []
+        here = self._by_place.get(place, []) if place is not None else []
+        newest = heapq.merge(reversed(mine), reversed(here), key=_decided_at, reverse=True)
+        seen: set[uuid.UUID] = set()
+        for row in newest:
+            if row.decision_id not in seen:  # found by both the reporter and the place
+                seen.add(row.decision_id)
+                yield row
+
+
+# A C-level key: it is called once per row read, thousands of times a batch.
+_decided_at = operator.attrgetter("decided_at")
+
+
+def _insert(rows: list[DecidedTip], row: DecidedTip) -> None:
+    bisect.insort(rows, row, key=_decided_at)
+
+
+def _candidates_of(decided: _Decided, rows: _CandidateRows) -> list[DecidedTip]:
+    return decisions.pick_candidates(
+        rows.newest_first(decided),
+        tip_id=decided.tip.id,
+        reporter_id=decided.tip.reporter_id,
+        decision=decided.decision,
+    )
+
+
+@functools.cache
+def _recent_decided_statement(postgresql: bool) -> Select[Any]:
+    """Decisions of open tips of the window outside the batch, with the batch's reporters or
+    places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once per
+    dialect (the subquery is costly to build); the values are bound at each batch, as arrays on
+    PostgreSQL (``service.core.db.among``)."""
+    reporters = list_param("reporters", col(Tip.reporter_id), postgresql)
+    places = list_param("places", col(TriageDecision.place), postgresql)
+    batch = list_param("batch", col(Tip.id), postgresql)
+    newest = col(TriageDecision.created_at).desc()
+    ranked = (
+        select(
+            *decisions.DECIDED_COLUMNS,
+            func.row_number()
+            .over(partition_by=col(Tip.reporter_id), order_by=newest)
+            .label("reporter_rank"),
+            func.row_number()
+            .over(partition_by=col(TriageDecision.place), order_by=newest)
+            .label("place_rank"),
+            func.count().over(partition_by=col(TriageDecision.place)).label("place_count"),
+            func.row_number()
+            .over(partition_by=(col(Tip.id), col(TriageDecision.place)), order_by=newest)
+            .label("tip_place_rank"),
+        )
+        .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
+        .where(col(Tip.status) != TipStatus.CLOSED)
+        .where(col(Tip.received_at) >= bindparam("since"))
+        .where(not_(is_in(col(Tip.id), batch, postgresql)))
+        .where(
+            or_(
+                is_in(col(Tip.reporter_id), reporters, postgresql),
+                is_in(col(TriageDecision.place), places, postgresql),
+            )
+        )
+        .subquery()
+    )
+    limit = decisions.CANDIDATE_ROWS
+    by_reporter = is_in(ranked.c.reporter_id, reporters, postgresql)
+    by_place = is_in(ranked.c.place, places, postgresql)
+    # The place and substances of a tip of the batch, as one text (see ``_what_and_where``).
+    what_and_where = ranked.c.place.concat(_SEPARATOR).concat(ranked.c.substances)
+    wanted = list_param("what_and_where", ranked.c.substances, postgresql)
+    could_match = and_(ranked.c.tip_place_rank == 1, is_in(what_and_where, wanted, postgresql))
+    return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
+        or_(
+            and_(by_reporter, ranked.c.reporter_rank <= limit),
+            and_(
+                by_place,
+                ranked.c.place_rank <= limit,
+                or_(ranked.c.place_count > bindparam("every_row_above"), could_match),
+            ),
+        )
+    )
+
+
+# How many rows of its own reporter a batch's tip is assumed to have, when deciding which
+# places can skip the rows that cannot match; a batch that finds more reads every row again.
+_ASSUMED_REPORTER_ROWS = 50
+
+
+async def _recent_decided(
+    *, session: AsyncSession, batch: _Batch, since: datetime
+) -> list[DecidedTip]:
+    """The decisions outside the batch a tip of the batch can be compared with: its own newest
+    200 (by its reporter or its place) can only come from these.
+
+    A tip reads at most 200 rows, so where its place has few enough rows for the 200 never to be
+    reached, a row at the place counts only if it could match: the newest decision of its tip
+    there (an older one is passed over), with the substances of a tip of the batch. Elsewhere
+    every row is read, as the one-by-one search does."""
+    reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
+    places = {d.decision.place for d in batch.decided if d.decision.place is not None}
+    if not reporters and not places:
+        return []
+    params = {
+        "reporters": list(reporters),
+        "places": list(places),
+        "since": since,
+        "batch": list(batch.tips),
+        "what_and_where": list({_what_and_where(d.decision) for d in batch.decided}),
+        "every_row_above": _rows_never_cut_above(batch),
+    }
+    rows = await _read_decided(session, params)
+    mine = Counter(row.reporter_id for row in rows if row.reporter_id in reporters)
+    if max(mine.values(), default=0) > _ASSUMED_REPORTER_ROWS:
+        rows = await _read_decided(session, params | {"every_row_above": -1})
+    return rows
+
+
+async def _read_decided(session: AsyncSession, params: dict[str, Any]) -> list[DecidedTip]:
+    # On the connection, not the session: plain rows, no ORM objects to load.
+    connection = await session.connection()
+    rows = await connection.execute(_recent_decided_statement(on_postgresql(session)), params)
+    return [decisions.decided_tip(row) for row in rows]
+
+
+def _rows_never_cut_above(batch: _Batch) -> int:
+    """A place with at most this many rows never fills a tip's 200: the rest of its list is its
+    reporter's rows and the batch's own decisions at its place or by its reporter."""
+    own = [*batch.earlier, *(d.as_candidate_row for d in batch.decided)]
+    at_place = Counter(row.place for row in own if row.place is not None)
+    by_reporter = Counter(row.reporter_id for row in own if row.reporter_id is not None)
+    in_batch = max(at_place.values(), default=0) + max(by_reporter.values(), default=0)
+    return decisions.CANDIDATE_ROWS - _ASSUMED_REPORTER_ROWS - in_batch
+
+
+_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
+
+
+def _what_and_where(decision: Decision) -> str:
+    """A decision's place and substances as SQL spells them from a stored row (JSON text)."""
+    return f"{decision.place}{_SEPARATOR}{json.dumps(list(decision.substances))}"
+
+
+async def _candidate_texts(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    batch: _Batch,
+    chosen: list[tuple[_Decided, list[DecidedTip]]],
+) -> dict[uuid.UUID, str]:
+    """Each candidate's text, decrypted once per batch; the batch's own tips are already read."""
+    wanted = {candidate.tip_id for _, candidates in chosen for candidate in candidates}
+    texts = {d.tip.id: d.text for d in batch.decided if d.tip.id in wanted}
+    for tip_id in wanted & batch.tips.keys() - texts.keys():
+        texts[tip_id] = decisions.tip_text(keyring, batch.messages.get(tip_id, []))
+    others = wanted - batch.tips.keys()
+    texts |= await decisions.texts_of(session=session, keyring=keyring, tip_ids=others)
+    return {tip_id: texts.get(tip_id, "") for tip_id in wanted}
+
+
+async def _known_links(
+    *, session: AsyncSession, tip_ids: list[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await session.execute(
+        select(col(DuplicateLink.tip_id), col(DuplicateLink.other_tip_id)).where(
+            among(session, col(DuplicateLink.tip_id), tip_ids)
+        )
+    )
+    return {(tip_id, other) for tip_id, other in rows}
+
+
+def _as_new(decided: _Decided) -> DuplicateCandidate:
+    tip = decided.tip
+    return DuplicateCandidate(
+        tip_id=str(tip.id),
+        text=decided.text,
+        source=str(tip.reporter_id) if tip.reporter_id else None,
+        substances=decided.decision.substances,
+        place=decided.decision.place,
+        received_at=tip.received_at,
+    )
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+
+async def _store_decisions(*, session: AsyncSession, batch: _Batch) -> None:
+    if not batch.decided:
+        return
+    await insert_rows(session, _DECISIONS, [d.values for d in batch.decided])
+    # A run of repeated texts links each tip to up to 25 others: thousands of rows a batch.
+    await insert_rows(session, _LINKS, [link for d in batch.decided for link in d.links])
+
+
+async def _route_or_hold(
+    *, session: AsyncSession, settings: Settings, batch: _Batch, now: datetime
+) -> dict[uuid.UUID, str]:
+    """``service.decisions.routing.route_tip`` for the confident decisions of tips no human has
+    handled yet; the others wait for a duty officer. Each decided tip's outcome."""
+    outcomes: dict[uuid.UUID, str] = {}
+    routes: dict[uuid.UUID, Decision] = {}
+    for decided in batch.decided:
+        tip_id, decision = decided.tip.id, decided.decision
+        if decided.tip.status != TipStatus.RECEIVED:
+            outcomes[tip_id] = "decided"
+        elif may_route_automatically(decision):
+            routes[tip_id] = decision
+            outcomes[tip_id] = "routed"
+        else:
+            outcomes[tip_id] = "held"
+    held = [tip_id for tip_id, outcome in outcomes.items() if outcome == "held"]
+    await _set_status(session=session, tip_ids=held, status=TipStatus.AWAITING_OFFICER)
+    await _open_cases(session=session, settings=settings, routes=routes, now=now)
+    await _set_status(session=session, tip_ids=list(routes), status=TipStatus.ROUTED)
+    return outcomes
+
+
+async def _open_cases(
+    *, session: AsyncSession, settings: Settings, routes: dict[uuid.UUID, Decision], now: datetime
+) -> None:
+    if not routes:
+        return
+    existing = await session.execute(
+        select(col(Case.id), col(Case.tip_id), col(Case.antenna_code)).where(
+            among(session, col(Case.tip_id), routes)
+        )
+    )
+    moved = {tip_id: (case_id, antenna) for case_id, tip_id, antenna in existing}
+    new_cases = []
+    for tip_id, decision in routes.items():
+        minutes = settings.ack_deadline_minutes(decision.priority)
+        deadline = now + timedelta(minutes=minutes) if minutes is not None else None
+        if tip_id in moved:
+            await _move_case(session, *moved[tip_id], decision.antenna, deadline)
+        else:
+            new_cases.append(_case_values(tip_id, decision.antenna, deadline, now))
+        TIPS_ROUTED.labels(antenna=decision.antenna, by="rules").inc()
+    await insert_rows(session, _CASES, new_cases)
+
+
+def _case_values(
+    tip_id: uuid.UUID, antenna: str, deadline: datetime | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tip_id": tip_id,
+        "antenna_code": antenna,
+        "status": CaseStatus.NEW,
+        "routed_by": None,
+        "created_at": now,
+        "ack_deadline": deadline,
+        "acknowledged_at": None,
+    }
+
+
+async def _move_case(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    antenna_was: str,
+    antenna: str,
+    deadline: datetime | None,
+) -> None:
+    """A tip with a case already (rare for a tip still received): as ``route_tip`` does."""
+    values: dict[str, Any] = {"ack_deadline": deadline}
+    if antenna != antenna_was:
+        values |= {"antenna_code": antenna, "routed_by": None, "acknowledged_at": None}
+    await session.execute(update(Case).where(col(Case.id) == case_id).values(values))
+
+
+async def _set_status(*, session: AsyncSession, tip_ids: list[uuid.UUID], status: str) -> None:
+    if tip_ids:
+        await session.execute(
+            update(Tip).where(among(session, col(Tip.id), tip_ids)).values(status=status),
+            execution_options={"synchronize_session": False},
+        )
+
+
+async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> None:
+    if job_keys:
+        await session.execute(
+            update(OutboxEntry)
+            .where(
+                among(session, col(OutboxEntry.job_key), job_keys),
+                col(OutboxEntry.completed_at).is_(None),
+            )
+            .values(completed_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        )

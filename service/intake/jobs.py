@@ -1,0 +1,233 @@
+"""The files a reporter sent, brought home from Twilio and erased there: ``fetch_media`` and
+``fetch_recording`` run one skeleton.
+
+``fetch_media``: photos and voice notes sent by MMS or WhatsApp. Each file is downloaded with the
+account credentials (never past the size limit), a photo is re-encoded without its metadata (GPS,
+phone model…), and the result is sealed like message text. A refused file (type, size,
+unreadable) is deleted too, and the reporter is told why. Then the whole message (sender's
+number, text) is deleted at Twilio.
+
+``fetch_recording``: a green-number voicemail, downloaded once Twilio has finished processing
+it, sealed like message text and deleted at Twilio; then the call itself is deleted from
+Twilio's log (it holds the caller's number). A call still in progress cannot be deleted yet:
+tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from arq.worker import Retry
+
+from channels.media import (
+    REFUSED_SIZE,
+    REFUSED_TYPE,
+    REFUSED_UNREADABLE,
+    MediaKind,
+    UnreadableImage,
+    clean_image,
+    kind_of,
+    media_type,
+)
+from service.core.twilio import DownloadTooLarge, TwilioClient, TwilioError
+from service.intake import files as twilio_files
+from service.models import Attachment, AttachmentSource, AttachmentStatus, Message
+from service.reporters.jobs import retry_delay
+from service.runtime import Runtime, runtime_of
+
+log = structlog.get_logger(__name__)
+
+FETCH_MEDIA_MAX_TRIES = 6
+FETCH_RECORDING_MAX_TRIES = 8
+_PROCESSING = frozenset({"processing", "in-progress", "paused"})
+
+
+@dataclass(frozen=True)
+class _Context:
+    """One run of a fetch job: the job's ctx, the process's runtime and Twilio client, and the
+    provider id of the message or call the files came with."""
+
+    ctx: dict[str, Any]
+    runtime: Runtime
+    twilio: TwilioClient
+    parent_sid: str
+
+    @property
+    def job_try(self) -> int:
+        return int(self.ctx.get("job_try", 1))
+
+
+@dataclass(frozen=True)
+class _FileKind:
+    """What differs between a message's media and a call's recording."""
+
+    noun: str  # in log events: media_fetched, recording_kept_at_twilio…
+    source: AttachmentSource
+    max_tries: int
+    download: Callable[[_Context, Attachment], Awaitable[None]]
+    delete_file: Callable[[_Context, Attachment], Awaitable[None]]
+    delete_parent: Callable[[_Context], Awaitable[None]]
+
+
+async def fetch_media(ctx: dict[str, Any], message_id: str) -> str:
+    return await _bring_home(ctx, message_id, _MEDIA)
+
+
+async def fetch_recording(ctx: dict[str, Any], message_id: str) -> str:
+    return await _bring_home(ctx, message_id, _RECORDING)
+
+
+async def _bring_home(ctx: dict[str, Any], message_id: str, kind: _FileKind) -> str:
+    runtime = runtime_of(ctx)
+    if runtime.twilio is None:
+        return "twilio_not_configured"
+    async with runtime.sessions() as session:
+        message = await session.get(Message, uuid.UUID(message_id))
+    if message is None or message.provider_id is None:
+        return "skipped"
+    run = _Context(ctx=ctx, runtime=runtime, twilio=runtime.twilio, parent_sid=message.provider_id)
+    files = await twilio_files.attachments_at_twilio(runtime, message.id, kind.source)
+    for attachment in files:
+        await _collect(run, kind, attachment)
+    await kind.delete_parent(run)
+    log.info(f"{kind.noun}_fetched", files=len(files))
+    return "done"
+
+
+async def _collect(run: _Context, kind: _FileKind, attachment: Attachment) -> None:
+    assert attachment.provider_sid is not None
+    if attachment.status == AttachmentStatus.PENDING:
+        await kind.download(run, attachment)
+    try:
+        await kind.delete_file(run, attachment)
+    except TwilioError as error:
+        twilio_files.retry_or_give_up(run.runtime, run.ctx, error, max_tries=kind.max_tries)
+        log.warning(f"{kind.noun}_kept_at_twilio", status=error.status, code=error.code)
+        return
+    await twilio_files.mark_erased(run.runtime, attachment.id)
+
+
+# ---------------------------------------------------------------- photos and voice notes
+
+
+async def _download_media(run: _Context, attachment: Attachment) -> None:
+    assert attachment.provider_sid is not None
+    try:
+        download = await run.twilio.download_media(
+            run.parent_sid, attachment.provider_sid, max_bytes=run.runtime.settings.media_max_bytes
+        )
+    except DownloadTooLarge:
+        await _refuse(run.runtime, attachment, REFUSED_SIZE)
+        return
+    except TwilioError as error:
+        twilio_files.retry_or_give_up(run.runtime, run.ctx, error, max_tries=FETCH_MEDIA_MAX_TRIES)
+        log.warning("media_download_failed", status=error.status, code=error.code)
+        await twilio_files.refuse(
+            run.runtime, attachment.id, status=AttachmentStatus.FAILED, reason="download"
+        )
+        return
+    content_type = media_type(download.content_type or attachment.content_type)
+    kind = kind_of(content_type)
+    if kind is None:
+        await _refuse(run.runtime, attachment, REFUSED_TYPE)
+        return
+    content = download.content
+    if kind is MediaKind.IMAGE:
+        try:
+            content = await asyncio.to_thread(clean_image, content, content_type)
+        except UnreadableImage:
+            await _refuse(run.runtime, attachment, REFUSED_UNREADABLE)
+            return
+    await twilio_files.store(run.runtime, attachment.id, content, content_type)
+
+
+async def _refuse(runtime: Runtime, attachment: Attachment, reason: str) -> None:
+    log.info("media_refused", reason=reason)
+    await twilio_files.refuse(
+        runtime, attachment.id, status=AttachmentStatus.REFUSED, reason=reason
+    )
+
+
+async def _delete_media(run: _Context, attachment: Attachment) -> None:
+    assert attachment.provider_sid is not None
+    await run.twilio.delete_media(run.parent_sid, attachment.provider_sid)
+
+
+async def _delete_message(run: _Context) -> None:
+    try:
+        await run.twilio.delete_message(run.parent_sid)
+    except TwilioError as error:
+        twilio_files.retry_or_give_up(run.runtime, run.ctx, error, max_tries=FETCH_MEDIA_MAX_TRIES)
+        log.warning("message_kept_at_twilio", status=error.status, code=error.code)
+
+
+_MEDIA = _FileKind(
+    noun="media",
+    source=AttachmentSource.TWILIO_MEDIA,
+    max_tries=FETCH_MEDIA_MAX_TRIES,
+    download=_download_media,
+    delete_file=_delete_media,
+    delete_parent=_delete_message,
+)
+
+
+# ---------------------------------------------------------------- green-number voicemails
+
+
+async def _download_recording(run: _Context, recording: Attachment) -> None:
+    assert recording.provider_sid is not None
+    try:
+        state = await run.twilio.recording_status(recording.provider_sid)
+        if state in _PROCESSING and run.job_try < FETCH_RECORDING_MAX_TRIES:
+            raise Retry(defer=retry_delay(run.runtime, run.job_try))
+        if state != "completed":
+            await _fail(run.runtime, recording, state)
+            return
+        download = await run.twilio.download_recording(
+            recording.provider_sid, max_bytes=run.runtime.settings.media_max_bytes
+        )
+    except DownloadTooLarge:
+        await _fail(run.runtime, recording, "too_large")
+        return
+    except TwilioError as error:
+        twilio_files.retry_or_give_up(
+            run.runtime, run.ctx, error, max_tries=FETCH_RECORDING_MAX_TRIES
+        )
+        await _fail(run.runtime, recording, "download")
+        return
+    await twilio_files.store(run.runtime, recording.id, download.content, download.content_type)
+
+
+async def _fail(runtime: Runtime, recording: Attachment, reason: str) -> None:
+    log.warning("recording_not_kept", reason=reason)
+    await twilio_files.refuse(runtime, recording.id, status=AttachmentStatus.FAILED, reason=reason)
+
+
+async def _delete_recording(run: _Context, recording: Attachment) -> None:
+    assert recording.provider_sid is not None
+    await run.twilio.delete_recording(recording.provider_sid)
+
+
+async def _delete_call(run: _Context) -> None:
+    try:
+        await run.twilio.delete_call(run.parent_sid)
+    except TwilioError as error:
+        # Any refusal may mean "still in progress": worth another try while tries remain.
+        if run.job_try < FETCH_RECORDING_MAX_TRIES:
+            raise Retry(defer=retry_delay(run.runtime, run.job_try)) from None
+        log.warning("call_kept_at_twilio", status=error.status, code=error.code)
+
+
+_RECORDING = _FileKind(
+    noun="recording",
+    source=AttachmentSource.TWILIO_RECORDING,
+    max_tries=FETCH_RECORDING_MAX_TRIES,
+    download=_download_recording,
+    delete_file=_delete_recording,
+    delete_parent=_delete_call,
+)

@@ -1,0 +1,246 @@
+"""Triage in batches: the same decisions, links, cases and outbox completions as one tip
+at a time, in order; one bad tip fails only its own job."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from channels.ports import IncomingMessage
+from crypto import DecryptionError
+from service.antennas.defaults import seed_antennas
+from service.core.db import transaction
+from service.decisions import store as decisions_module
+from service.decisions.batch import TriageRequest
+from service.decisions.jobs import triage_alone, triage_batcher, triage_together
+from service.models import (
+    Case,
+    DuplicateLink,
+    Message,
+    OutboxEntry,
+    Tip,
+    TipStatus,
+    TriageDecision,
+)
+from service.models.types import utcnow
+from service.runtime import Runtime
+from service.startup import Process, open_process
+from tests.conftest import make_settings
+from tests.support import databases
+
+# Nothing listens there: intake stores each tip and its outbox entry, and no job runs until the
+# test runs triage itself.
+_NO_REDIS = "redis://127.0.0.1:9/0"
+Triage = Callable[[Runtime, Sequence[TriageRequest]], Awaitable[list[str]]]
+
+
+@pytest.fixture
+async def process(tmp_path: Path, database_url: str) -> AsyncIterator[Process]:
+    opened = await open_process(make_settings(tmp_path, database_url, redis_url=_NO_REDIS))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def runtime(process: Process) -> Runtime:
+    return process.runtime
+
+
+async def one_by_one(runtime: Runtime, requests: Sequence[TriageRequest]) -> list[str]:
+    return [await triage_alone(runtime, request) for request in requests]
+
+
+async def send(process: Process, body: str, *, sender: str | None, channel: str = "sms") -> str:
+    message = IncomingMessage(
+        channel=channel,
+        body=body,
+        received_at=utcnow(),
+        provider_id=f"SM{uuid.uuid4().hex}" if sender else None,
+        sender=sender,
+        place="Sabalibougou" if channel == "web" else None,
+    )
+    return (await process.intake.receive(message)).reference
+
+
+async def pending_requests(runtime: Runtime) -> list[TriageRequest]:
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(col(OutboxEntry.job_args), col(OutboxEntry.job_key))
+            .where(col(OutboxEntry.completed_at).is_(None))
+            .order_by(col(OutboxEntry.id))
+        )
+        return [TriageRequest(tip_id=args[0], job_key=key) for args, key in rows]
+
+
+async def scenario(process: Process, triage: Triage) -> tuple[list[str], dict[str, Any]]:
+    """Tips that repeat one another, a held one, a web one, a closed one, a tip with two jobs
+    and a tip decided before: their outcomes, then everything triage stored, by reference."""
+    runtime = process.runtime
+    a, b = "+22370100001", "+22370100002"
+    same = "50 kg de cannabis à Sabalibougou demain à 10h"
+    await send(process, same, sender=a)
+    await one_by_one(runtime, await pending_requests(runtime))
+    async with runtime.sessions() as session:
+        job = (await session.scalars(select(OutboxEntry))).one()
+    already_done = TriageRequest(tip_id=job.job_args[0], job_key=job.job_key)
+    await send(process, same + " !", sender=b)
+    await send(process, same, sender=a, channel="whatsapp")
+    await send(process, same + " !!", sender="+22370100003")
+    closed = await send(process, "yamba bɛ feere Kalaban Coura bi su", sender="+22370100004")
+    await send(process, "bonjour", sender="+22370100005")
+    await send(process, "la police est au courant ?", sender="+22370100005")
+    await send(process, "du cannabis est vendu ici", sender=None, channel="web")
+    await send(process, "tramadol caaman bɛ mobili kɔnɔ Fana sisan", sender="+22370100006")
+    async with transaction(runtime.sessions) as session:
+        # An officer closed it; the console's closing needs staff, not what is tested here.
+        await session.execute(
+            update(Tip).where(col(Tip.reference) == closed).values(status=TipStatus.CLOSED)
+        )
+    outcomes = await triage(runtime, [already_done, *await pending_requests(runtime)])
+    return outcomes, await everything_stored(runtime)
+
+
+async def everything_stored(runtime: Runtime) -> dict[str, Any]:
+    """What triage stored, each tip named by its place in the order the tips came in."""
+    async with runtime.sessions() as session:
+        tips = (await session.scalars(select(Tip).order_by(col(Tip.received_at)))).all()
+        decisions = (await session.scalars(select(TriageDecision))).all()
+        links = (await session.scalars(select(DuplicateLink))).all()
+        cases = (await session.scalars(select(Case))).all()
+        pending = await session.scalars(
+            select(OutboxEntry).where(col(OutboxEntry.completed_at).is_(None))
+        )
+        pending_jobs = len(pending.all())
+        inbound = await decisions_module.inbound_messages_of(
+            session=session, tip_ids=[tip.id for tip in tips]
+        )
+    n = {tip.id: position for position, tip in enumerate(tips)}
+    # Message ids differ from run to run: a digest is compared with its tip's messages.
+    digests = {tip_id: decisions_module.input_digest(found) for tip_id, found in inbound.items()}
+    return {
+        "statuses": [tip.status for tip in tips],
+        "decisions": sorted(
+            (
+                n[d.tip_id],
+                d.category,
+                d.substances,
+                d.priority,
+                d.flags,
+                d.antenna,
+                d.place,
+                d.rules,
+                d.confident,
+                d.rules_version,
+                d.input_digest == digests[d.tip_id],
+            )
+            for d in decisions
+        ),
+        "links": sorted((n[link.tip_id], n[link.other_tip_id], link.kind) for link in links),
+        "cases": sorted(
+            (n[c.tip_id], c.antenna_code, c.status, c.routed_by, _deadline_after(c)) for c in cases
+        ),
+        "pending_jobs": pending_jobs,
+    }
+
+
+def _deadline_after(case: Case) -> timedelta | None:
+    return None if case.ack_deadline is None else case.ack_deadline - case.created_at
+
+
+async def test_a_batch_decides_as_one_tip_at_a_time_in_order(
+    process: Process, runtime: Runtime, database_url: str
+) -> None:
+    alone, stored_alone = await scenario(process, one_by_one)
+    await databases.empty_database(database_url)
+    async with transaction(runtime.sessions) as session:
+        await seed_antennas(session=session)
+
+    together, stored_together = await scenario(process, triage_together)
+
+    assert together == alone
+    assert alone[0] == "unchanged"
+    assert alone.count("unchanged") == 2
+    assert "skipped" in alone
+    assert {"routed", "held"} <= set(alone)
+    assert stored_together == stored_alone
+    # Repeats of a tip decided before the batch, and of tips decided earlier in the batch.
+    assert {(1, 0), (2, 0), (3, 1)} <= {link[:2] for link in stored_together["links"]}
+    assert stored_together["pending_jobs"] == 0
+
+
+async def test_a_tip_that_fails_its_batch_fails_only_its_own_job(
+    process: Process, runtime: Runtime
+) -> None:
+    for n in range(3):
+        await send(process, f"yamba bɛ feere Kalaban Coura bi su ({n})", sender=f"+2237020000{n}")
+    requests = await pending_requests(runtime)
+    async with transaction(runtime.sessions) as session:
+        # A text that cannot be opened (as with a lost key) makes the whole batch fail.
+        await session.execute(
+            update(Message)
+            .where(col(Message.tip_id) == uuid.UUID(requests[1].tip_id))
+            .values(body_ciphertext=b"not a sealed blob")
+        )
+    batcher = triage_batcher(runtime)
+
+    outcomes = await asyncio.gather(
+        *(batcher.submit(request) for request in requests), return_exceptions=True
+    )
+
+    assert outcomes[0] == outcomes[2] == "routed"
+    assert isinstance(outcomes[1], DecryptionError)
+    # The failed job's entry stays for the relay; the others completed with their decisions.
+    assert [r.job_key for r in await pending_requests(runtime)] == [requests[1].job_key]
+    stored = await everything_stored(runtime)
+    assert [d[0] for d in stored["decisions"]] == [0, 2]
+
+
+async def crowded_place(process: Process, triage: Triage, history: int) -> dict[str, Any]:
+    """Five chicha tips at one place, then ``history`` yamba tips there, fifty-five decisions of
+    one number's tip elsewhere, and a chicha tip re-decided with tramadol too; then thirty new
+    chicha tips at the place, triaged by ``triage``. Each tip reads at most 200 rows, newest first:
+    behind enough yamba rows and earlier tips of the batch, the old chicha tips are out of
+    reach, and the re-decided one no longer matches."""
+    runtime = process.runtime
+    place = "à Sabalibougou"
+    for n in range(5):
+        await send(process, f"chicha {place} ({n})", sender=f"+2237030{n:04d}")
+    for n in range(history):
+        await send(process, f"sacs de yamba {place} ({n})", sender=f"+2237031{n:04d}")
+    for n in range(55):  # one conversation decided again at each message: 55 decisions
+        await send(process, f"yamba à Kayes ({n})", sender="+22370320000")
+        await triage_together(runtime, await pending_requests(runtime))
+    await send(process, f"chicha {place}", sender="+22370330000")
+    await triage_together(runtime, await pending_requests(runtime))
+    await send(process, "et aussi du tramadol", sender="+22370330000")
+    await triage_together(runtime, await pending_requests(runtime))
+    for n in range(30):
+        await send(process, f"chicha {place} ({n}) !", sender=f"+2237034{n:04d}")
+    await triage(runtime, await pending_requests(runtime))
+    # A new conversation of that number: its 55 earlier decisions are all candidates.
+    await send(process, "yamba à Kayes encore", sender="+22370320000", channel="whatsapp")
+    await triage(runtime, await pending_requests(runtime))
+    return await everything_stored(runtime)
+
+
+@pytest.mark.parametrize("history", [60, 180])
+async def test_a_crowded_place_links_as_one_tip_at_a_time(
+    process: Process, runtime: Runtime, database_url: str, history: int
+) -> None:
+    alone = await crowded_place(process, one_by_one, history)
+    await databases.empty_database(database_url)
+    async with transaction(runtime.sessions) as session:
+        await seed_antennas(session=session)
+
+    together = await crowded_place(process, triage_together, history)
+
+    assert together["links"] == alone["links"]
+    assert together == alone

@@ -1,0 +1,104 @@
+"""Group commit: webhooks arriving together are stored in one transaction, with the outcome of
+storing them one by one (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import httpx
+from sqlalchemy import select
+from sqlmodel import col
+
+from service.core.group_commit import GroupCommit
+from service.models import Message, OutboxEntry, Reporter, Tip
+from service.settings import Settings
+from tests.support.inspect import count_rows, fetch_all
+from tests.support.twilio import signature, sms_form
+
+PATH = "/channels/sms/twilio"
+
+
+async def post(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    return await client.post(PATH, data=form, headers={"X-Twilio-Signature": signature(PATH, form)})
+
+
+def events(logs: io.StringIO, start: int) -> list[str]:
+    return [json.loads(line)["event"] for line in logs.getvalue()[start:].splitlines()]
+
+
+async def test_a_burst_is_stored_in_batches_with_one_tip_per_conversation(
+    client: httpx.AsyncClient, settings: Settings, captured_logs: io.StringIO
+) -> None:
+    # 40 numbers; every fourth number writes twice, and every fifth message is retried at once.
+    forms = [
+        sms_form(sender=f"+2237{n:07d}", body=f"yamba vendu à Kati, lot {n}") for n in range(40)
+    ]
+    forms += [sms_form(sender=f"+2237{n:07d}", body=f"suite du lot {n}") for n in range(0, 40, 4)]
+    deliveries = forms + forms[::5]
+    start = captured_logs.tell()
+
+    answers = await asyncio.gather(*(post(client, form) for form in deliveries))
+
+    assert {answer.status_code for answer in answers} == {200}
+    logged = events(captured_logs, start)
+    assert "group_commit_failed" not in logged
+    assert "intake_race_retried" not in logged
+    by_sid: dict[str, str] = {}
+    for form, answer in zip(deliveries, answers, strict=True):
+        assert by_sid.setdefault(form["MessageSid"], answer.text) == answer.text
+    url = settings.resolved_database_url
+    assert await count_rows(url, "reporters") == 40
+    assert await count_rows(url, "tips") == 40
+    assert await count_rows(url, "messages") == 50
+    assert await count_rows(url, "outbox") == 50
+    tips = {tip.reporter_id for tip in await fetch_all(url, select(Tip))}
+    assert tips == {reporter.id for reporter in await fetch_all(url, select(Reporter))}
+    reference_of = {form["From"]: by_sid[form["MessageSid"]] for form in forms[:40]}
+    for form in forms[40:]:
+        # The second text joined the first one's tip: same reference in the answer.
+        assert reference_of[form["From"]].split("Référence ")[1][:13] in by_sid[form["MessageSid"]]
+
+
+async def test_a_known_number_joins_its_open_tip_through_a_batch(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    first = sms_form(sender="+22370000001", body="chanvre caché au garage de Kalaban Coura")
+    answer = await post(client, first)
+    follow_ups = [
+        sms_form(sender="+22370000001", body=f"précision {n}: plaque AB {n} MD") for n in range(5)
+    ]
+    others = [sms_form(sender=f"+2237100000{n}", body=f"tramadol à Fana {n}") for n in range(5)]
+
+    answers = await asyncio.gather(*(post(client, form) for form in follow_ups + others))
+
+    reference = answer.text.split("Référence ")[1][:13]
+    assert all(reference in later.text for later in answers[:5])
+    assert not any(reference in later.text for later in answers[5:])
+    url = settings.resolved_database_url
+    [tip] = await fetch_all(url, select(Tip).where(col(Tip.reference) == reference))
+    messages = await fetch_all(url, select(Message).where(col(Message.tip_id) == tip.id))
+    assert len(messages) == 6
+    assert tip.last_message_at == max(message.created_at for message in messages)
+    keys = {entry.job_key for entry in await fetch_all(url, select(OutboxEntry))}
+    assert {f"triage_tip:{tip.id}:{message.id}" for message in messages} <= keys
+
+
+async def test_a_failed_batch_leaves_each_caller_to_store_alone() -> None:
+    written: list[list[int]] = []
+
+    async def write(batch: list[int]) -> list[str]:
+        written.append(list(batch))
+        if 3 in batch:
+            raise RuntimeError("a bad item sinks the batch")
+        return [f"stored {item}" for item in batch]
+
+    group: GroupCommit[int, str] = GroupCommit(write, max_batch=4)  # type: ignore[arg-type]
+
+    results = await asyncio.gather(*(group.submit(item) for item in range(10)))
+
+    # Submitted together, written together, four at most at a time; only the failed batch's
+    # callers are told to store alone.
+    assert written == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert results == [None] * 4 + [f"stored {n}" for n in range(4, 10)]
