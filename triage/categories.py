@@ -12,6 +12,11 @@ NOT_DRUG = ("hors_competence", "non_exploitable")
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
 _REAL_REPORT_FLAGS = ("armes", "terrorisme")
 _LONE_WORDS = 2
+# Without a drug named, goods moved in bulk, carried or hidden are still a real report: smuggled
+# or hidden goods are hors compétence whatever the goods are (triage.md).
+_GOODS_RULES = frozenset(
+    {"cat.trafic.bulk", "cat.trafic.transport", "cat.trafic.courier", "cat.trafic.hold"}
+)
 
 
 def is_drug_matter(fired: Sequence[Fired]) -> bool:
@@ -22,24 +27,36 @@ def is_drug_matter(fired: Sequence[Fired]) -> bool:
 
 
 def choose_category(
-    text: NormalisedText, fired: Sequence[Fired], *, located: bool
+    text: NormalisedText,
+    fired: Sequence[Fired],
+    *,
+    located: bool,
+    flags: frozenset[str] = frozenset(),
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did."""
     if is_drug_matter(fired):
-        return _drug_category(text, fired, located=located)
+        return _drug_category(text, fired, located=located, flags=flags)
     values = {h.rule.value for h in fired if h.rule.effect in ("category", "flag")}
     if "hors_competence" in values:
         return "hors_competence", None
     if values & set(_REAL_REPORT_FLAGS):
         return "hors_competence", "cat.hors_competence.not_drug"
+    if any(_moves_goods(h) for h in fired):
+        return "hors_competence", "cat.hors_competence.goods"
     if "non_exploitable" in values:
         return "non_exploitable", None
     return "non_exploitable", "cat.non_exploitable.nothing"
 
 
+def _moves_goods(hit: Fired) -> bool:
+    return hit.rule.id in _GOODS_RULES or (hit.rule.effect, hit.rule.value) == ("cue", "hidden")
+
+
 def _drug_category(
-    text: NormalisedText, fired: Sequence[Fired], *, located: bool
+    text: NormalisedText, fired: Sequence[Fired], *, located: bool, flags: frozenset[str]
 ) -> tuple[str, str | None]:
+    if _statement(fired, flags):
+        return "non_exploitable", "cat.non_exploitable.statement"
     activities = {h.rule.value for h in fired if h.rule.effect == "category"}
     for category in ACTIVITY_PRECEDENCE:
         if category in activities:
@@ -52,12 +69,21 @@ def _drug_category(
     return "vente", "cat.vente.available"
 
 
+def _statement(fired: Sequence[Fired], flags: frozenset[str]) -> bool:
+    """A press statement, an opinion or a question about the service names drugs without
+    reporting anything: unless a concrete report or an imminent event is in it too."""
+    cues = {h.rule.value for h in fired if h.rule.effect == "cue"}
+    return "statement" in cues and "report" not in cues and "imminent" not in flags
+
+
 def _is_question(text: NormalisedText, fired: Sequence[Fired]) -> bool:
     return "?" in text.source or any(h.rule.id == "cat.non_exploitable.question" for h in fired)
 
 
 def explains(category: str, hit: Fired) -> bool:
     """Non-drug cues are only read when no drug is named; otherwise they explain nothing."""
+    if hit.rule.effect == "cue" and hit.rule.value in ("statement", "report"):
+        return category == "non_exploitable"
     return (
         hit.rule.effect != "category"
         or hit.rule.value not in NOT_DRUG

@@ -53,8 +53,10 @@ def decide(
     chosen = where or form
     place = ruleset.gazetteer.places[chosen.place] if chosen else None
     located = place is not None
-    category, default_rule = choose_category(reading.text, reading.fired, located=located)
     flags = _flags(reading)
+    category, default_rule = choose_category(
+        reading.text, reading.fired, located=located, flags=flags
+    )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = prioritise(ruleset.priority, category, flags, located=located)
     hits = _explanation(reading, category, default_rule)

@@ -14,6 +14,10 @@ from triage.ruleset import Ruleset
 _NEGATION_WINDOW = 2
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
+# "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
+# after the agent.
+_NOT_BEFORE_WINDOW = 6
+_MIN_TYPO = 4
 _NEGATABLE = ("category", "flag")
 # A drug said to be absent: "pas de drogue ici", "aucune drogue", "sans yamba". Not "il ne fume
 # pas le yamba, il le vend", where the verb is denied and the drug still named.
@@ -43,11 +47,27 @@ def fire(
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
         and not (place_words and _overlaps(m.first, m.last, place_words))
     ]
+    hits += _misspelt_drugs(text, matches, ruleset, place_words)
     hits = _longest_per_group(hits)
     drugs = [h.first for h in hits if _names_drug(h.rule)]
     negations = _negations(text, ruleset)
     hits = [h for h in hits if not _cancelled(text, h, negations) and _drug_follows(text, h, drugs)]
     return sorted(_conditions_hold(hits), key=lambda h: (h.first, h.order))
+
+
+def _misspelt_drugs(
+    text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
+) -> list[Fired]:
+    """Words no phrase holds that are a letter or two from a drug's name ("canabiss")."""
+    covered = {index for m in matches for index in range(m.first, m.last + 1)}
+    found = []
+    for index, word in enumerate(text.norms):
+        if len(word) < _MIN_TYPO or index in covered or index in place_words or not word.isalpha():
+            continue
+        rule = ruleset.drug_typos.find(word)
+        if rule is not None:
+            found.append(Fired(ruleset.rules[rule], index, index, rule))
+    return found
 
 
 def _overlaps(first: int, last: int, words: set[int]) -> bool:
@@ -99,14 +119,50 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
 
 
 def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
-    not_after = hit.rule.not_after
-    if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
+    if _out_of_context(text, hit) and not (
+        hit.rule.kept_by and _in_clause(text, hit.first, hit.rule.kept_by)
+    ):
         return True
     if _names_drug(hit.rule):
         return _said_absent(text, hit.first)
     if hit.rule.effect not in _NEGATABLE:
         return False
     return hit.first in negations.after_negation or hit.last in negations.before_negation
+
+
+def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
+    """The words around say the rule's words mean something else: "près de la gendarmerie",
+    "un ancien gendarme", "la douane a saisi"."""
+    not_after, not_before = hit.rule.not_after, hit.rule.not_before
+    if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
+        return True
+    return bool(not_before) and any(
+        _phrase_at(text, start, not_before)
+        for start in range(hit.last + 1, min(hit.last + 1 + _NOT_BEFORE_WINDOW, len(text.norms)))
+        if BREAK not in text.norms[hit.last + 1 : start + 1]
+    )
+
+
+def _phrase_at(text: NormalisedText, start: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    norms = text.norms
+    return any(norms[start : start + len(phrase)] == phrase for phrase in phrases)
+
+
+def _in_clause(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether one of the phrases is in the clause of word ``index``: its sentence, cut at
+    commas ("Merci aux FAMa pour le travail, que Dieu vous protège")."""
+    norms = text.norms
+    start = index
+    while start > 0 and norms[start - 1] != BREAK and not _comma_before(text, start):
+        start -= 1
+    end = index + 1
+    while end < len(norms) and norms[end] != BREAK and not _comma_before(text, end):
+        end += 1
+    return any(_phrase_at(text, position, phrases) for position in range(start, end))
+
+
+def _comma_before(text: NormalisedText, index: int) -> bool:
+    return "," in text.source[text.spans[index - 1][1] : text.spans[index][0]]
 
 
 def _said_absent(text: NormalisedText, first: int) -> bool:

@@ -59,6 +59,13 @@ class Gazetteer:
     places: tuple[Place, ...]
     variants: tuple[Variant, ...]
     common_words: frozenset[str]
+    # Places of other countries ("Lomé", "Tamale", "Nioro du Rip"): their words name no place
+    # in Mali, even where a Malian name is spelt alike.
+    abroad: tuple[str, ...] = ()
+
+    @property
+    def abroad_words(self) -> frozenset[str]:
+        return frozenset(word for phrase in self.abroad for word in phrase.split(" "))
 
     def lookup(self, phrase: str) -> int | None:
         """The place a normalised phrase names exactly, if any."""
@@ -102,7 +109,7 @@ def _forms(phrase: str) -> list[str]:
 def read_gazetteer(reader: NodeReader) -> Gazetteer:
     top = reader.mapping(
         reader.root,
-        allowed={"antennas", "city", "airport", "regions", "bamako", "common_words"},
+        allowed={"antennas", "city", "airport", "regions", "bamako", "common_words", "abroad"},
         required=frozenset({"antennas", "city", "airport", "regions", "bamako"}),
     )
     antennas, coverage = _antennas(reader, top["antennas"])
@@ -118,7 +125,19 @@ def read_gazetteer(reader: NodeReader) -> Gazetteer:
         places=tuple(builder.places),
         variants=tuple(builder.variants),
         common_words=frozenset(phrase_of(reader, text, node) for text, node in words),
+        abroad=_abroad(builder, top.get("abroad")),
     )
+
+
+def _abroad(builder: _Builder, node: yaml.Node | None) -> tuple[str, ...]:
+    reader = builder.reader
+    names = []
+    for text, at in _list(reader, node):
+        phrase = phrase_of(reader, text, at)
+        if phrase in builder.owner:
+            raise reader.error(at, f"'{text}' already names {builder.owner[phrase]} in Mali")
+        names.append(phrase)
+    return tuple(dict.fromkeys(names))
 
 
 def _antennas(reader: NodeReader, node: yaml.Node) -> tuple[dict[str, Antenna], dict[str, str]]:

@@ -12,6 +12,7 @@ from triage.normalise import NormalisedText
 
 RULE = "rule"
 PLACE = "place"
+ABROAD = "abroad"  # a place of another country: it claims its words, it names nothing in Mali
 
 
 @dataclass(frozen=True, slots=True)

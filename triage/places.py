@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
-from triage.matcher import PLACE, Match
-from triage.normalise import NormalisedText
+from triage.matcher import ABROAD, PLACE, Match
+from triage.normalise import BREAK, NormalisedText
 from triage.ruleset import Ruleset
 
 _ROUTE_CUES = ("destination_before", "origin_before", "route_to")
+# "Missira, à Kita", "Hamdallaye de Mopti", "Tiélé, dans la région de Ségou": the words that may
+# stand between a name and the town or region that says where it is.
+_QUALIFYING_GAP = frozenset(
+    {"a", "au", "de", "d", "du", "dans", "en", "la", "le", "l", "region", "cercle", "commune",
+     "ville", "prefecture", "quartier"}
+)  # fmt: skip
+_ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture"})
+_MAX_QUALIFYING_GAP = 4
+_MIN_SECOND_WORD = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +48,17 @@ def locate(
     if len(mentions) < 2:
         return mentions  # one place is the scene whatever its role
     mentions.sort(key=lambda m: m.first)
-    return _mark_destinations(text, _drop_yielding(text, mentions, ruleset), ruleset)
+    kept = _drop_qualified(text, _drop_yielding(text, mentions, ruleset), ruleset)
+    return _mark_destinations(text, kept, ruleset)
 
 
 def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
     """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
-    names no place."""
+    names no place; nor do the words of a place abroad ("venant de Tamale", "Nioro du Rip")."""
     return {
         index
         for m in matches
-        if m.entry.kind != PLACE and m.last > m.first
+        if (m.entry.kind == ABROAD or (m.entry.kind != PLACE and m.last > m.first))
         for index in range(m.first, m.last + 1)
     }
 
@@ -128,9 +139,17 @@ def _typo_at(
     text: NormalisedText, index: int, claimed: set[int], ruleset: Ruleset, *, trusted: bool
 ) -> Mention | None:
     norms = text.norms
+    if norms[index] in norms[index - 1 : index] + norms[index + 1 : index + 2]:
+        return None  # "Founou-Founou": a word said twice is no place
     candidates = [(index, norms[index])]
     after = index + 1
-    if after < len(norms) and after not in claimed and norms[after].isalpha():
+    if (
+        after < len(norms)
+        and after not in claimed
+        and norms[after].isalpha()
+        # "maïs à", "coin a": a name's second word is a word of its own, not "à" or "de".
+        and len(norms[after]) >= _MIN_SECOND_WORD
+    ):
         # Two words first: "Kalaban Koira" is one name.
         candidates.insert(0, (after, norms[index] + norms[after]))
     for last, spelling in candidates:
@@ -159,6 +178,46 @@ def _drop_yielding(
             continue  # "l'aéroport de Gao" is Gao
         kept.append(mention)
     return kept
+
+
+def _drop_qualified(
+    text: NormalisedText, mentions: list[Mention], ruleset: Ruleset
+) -> list[Mention]:
+    """A name qualified by the town or region after it is the place there: "Missira, à Kita"
+    is in Kita, not Bamako's Missira; "Légal Ségou, à Kayes" is in Kayes."""
+    places = ruleset.gazetteer.places
+    dropped: set[int] = set()
+    for name, town in pairwise(mentions):
+        here = places[name.place]
+        if places[town.place].kind != "locality" or not _qualifies(
+            text, name, town, bamako=here.kind == "bamako"
+        ):
+            continue
+        if here.kind == "bamako" or (
+            here.kind == "locality" and here.antenna != places[town.place].antenna
+        ):
+            dropped.add(id(name))
+    return [m for m in mentions if id(m) not in dropped]
+
+
+def _qualifies(text: NormalisedText, name: Mention, town: Mention, *, bamako: bool) -> bool:
+    gap = text.norms[name.last + 1 : town.first]
+    if len(gap) > _MAX_QUALIFYING_GAP or BREAK in gap or not set(gap) <= _QUALIFYING_GAP:
+        return False
+    between = text.source[text.spans[name.last][1] : text.spans[town.first][0]]
+    return (
+        "," in between
+        or "(" in between
+        or bool(set(gap) & _ADMINISTRATIVE)
+        or (
+            bamako
+            and gap in (("de",), ("du",), ("d",))
+            and not ends_before(text, name.first, _ORIGIN, frozenset())
+        )
+    )
+
+
+_ORIGIN: frozenset[tuple[str, ...]] = frozenset({("de",), ("du",), ("d",), ("depuis",)})
 
 
 def _other_airport(

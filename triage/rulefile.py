@@ -8,12 +8,32 @@ from dataclasses import dataclass
 import yaml
 
 from triage.normalise import BREAK, tokenise
-from triage.vocabulary import CATEGORIES, CUES, FLAGS, LOCATED, PRIORITIES, SUBSTANCES
+from triage.vocabulary import (
+    CATEGORIES,
+    COMPUTED_RULES,
+    CUES,
+    FLAGS,
+    LOCATED,
+    PRIORITIES,
+    SUBSTANCES,
+)
 from triage.yamlnodes import NodeReader
 
 _RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _EFFECTS = {"substance": SUBSTANCES, "category": CATEGORIES, "flag": FLAGS, "cue": CUES}
-_RULE_KEYS = {"id", "words", "note", "needs", "unless", "not_after", "drug_after", *_EFFECTS}
+_RULE_KEYS = {
+    "id",
+    "words",
+    "explanation",
+    "note",
+    "needs",
+    "unless",
+    "not_after",
+    "not_before",
+    "kept_by",
+    "drug_after",
+    *_EFFECTS,
+}
 CUE_LISTS = (
     "negation_before",
     "negation_after",
@@ -40,6 +60,13 @@ class Rule:
     unless: tuple[str, ...] = ()
     not_after: frozenset[str] = frozenset()
     drug_after: int = 0
+    # Phrases that cancel the rule when they follow it closely in its sentence ("la douane
+    # a saisi": the customs seized, they are not implicated).
+    not_before: tuple[tuple[str, ...], ...] = ()
+    # Phrases that keep the rule firing in their sentence despite not_after / not_before
+    # ("le poste de police protège les dealers").
+    kept_by: tuple[tuple[str, ...], ...] = ()
+    explanation: str = ""
     # Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir").
     group: str = ""
 
@@ -50,7 +77,7 @@ class Rule:
 
 def group_of(effect: str, value: str) -> str:
     if effect == "cue":
-        return "drug" if value == "drug" else "time"
+        return value if value in ("drug", "statement", "report", "hidden") else "time"
     if effect == "flag":
         return "time" if value == "imminent" else f"flag:{value}"
     return effect
@@ -60,6 +87,7 @@ def group_of(effect: str, value: str) -> str:
 class PriorityRule:
     id: str
     priority: str
+    explanation: str
     all_of: frozenset[str]
     any_of: frozenset[str]
     categories: frozenset[str]
@@ -79,6 +107,10 @@ class RuleBook:
     rules: tuple[Rule, ...]
     cues: dict[str, frozenset[tuple[str, ...]]]
     priority: tuple[PriorityRule, ...]
+    # Sentences for the rule ids the engine computes (place.*, route.*, flag.imminent.date...).
+    explanations: dict[str, str]
+    # Ordinary words a letter or two from a drug name, never read as its misspelling.
+    ordinary_words: frozenset[str]
 
 
 def phrase_of(reader: NodeReader, text: str, node: yaml.Node) -> str:
@@ -94,20 +126,45 @@ def phrase_of(reader: NodeReader, text: str, node: yaml.Node) -> str:
 def read_rules(reader: NodeReader) -> RuleBook:
     top = reader.mapping(
         reader.root,
-        allowed={"rules", "cues", "priority"},
-        required=frozenset({"rules", "cues", "priority"}),
+        allowed={"rules", "cues", "priority", "explanations", "ordinary_words"},
+        required=frozenset({"rules", "cues", "priority", "explanations"}),
     )
     rules = [_rule(reader, node) for node in reader.sequence(top["rules"], non_empty="no rules")]
     _check_ids(reader, rules, reader.sequence(top["rules"]))
+    ordinary = top.get("ordinary_words")
     return RuleBook(
         rules=tuple(rules),
         cues=_cues(reader, top["cues"]),
         priority=_priority(reader, top["priority"]),
+        explanations=_explanations(reader, top["explanations"]),
+        ordinary_words=frozenset(_phrases(reader, ordinary)),
     )
 
 
+def _explanations(reader: NodeReader, node: yaml.Node) -> dict[str, str]:
+    """Every computed rule id has its sentence; an unknown id is a typo."""
+    sentences = {}
+    for rule_id, key_node, value in reader.keyed(node):
+        if rule_id not in COMPUTED_RULES:
+            raise reader.error(key_node, f"'{rule_id}' is not a rule the engine computes")
+        sentences[rule_id] = _sentence(reader, value)
+    missing = [rule_id for rule_id in COMPUTED_RULES if rule_id not in sentences]
+    if missing:
+        raise reader.error(node, f"explanations has no sentence for {', '.join(missing)}")
+    return sentences
+
+
+def _sentence(reader: NodeReader, node: yaml.Node) -> str:
+    text = reader.string(node).strip()
+    if not text:
+        raise reader.error(node, "an explanation is an empty sentence")
+    return text
+
+
 def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
-    entries = reader.mapping(node, allowed=_RULE_KEYS, required=frozenset({"id", "words"}))
+    entries = reader.mapping(
+        node, allowed=_RULE_KEYS, required=frozenset({"id", "words", "explanation"})
+    )
     rule_id = reader.string(entries["id"])
     if not _RULE_ID.match(rule_id):
         raise reader.error(entries["id"], f"rule id '{rule_id}' must look like family.name")
@@ -124,7 +181,14 @@ def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
         not_after=frozenset(_phrases(reader, entries.get("not_after"))),
         drug_after=_drug_after(reader, entries.get("drug_after")),
         group=group_of(effect, value),
+        not_before=_word_tuples(reader, entries.get("not_before")),
+        kept_by=_word_tuples(reader, entries.get("kept_by")),
+        explanation=_sentence(reader, entries["explanation"]),
     )
+
+
+def _word_tuples(reader: NodeReader, node: yaml.Node | None) -> tuple[tuple[str, ...], ...]:
+    return tuple(dict.fromkeys(tuple(p.split(" ")) for p in _phrases(reader, node)))
 
 
 def _effect(reader: NodeReader, node: yaml.Node, entries: dict[str, yaml.Node]) -> tuple[str, str]:
@@ -195,8 +259,8 @@ def _priority(reader: NodeReader, node: yaml.Node) -> tuple[PriorityRule, ...]:
 def _priority_rule(reader: NodeReader, node: yaml.Node) -> PriorityRule:
     entries = reader.mapping(
         node,
-        allowed={"id", "priority", "when", "note"},
-        required=frozenset({"id", "priority", "when"}),
+        allowed={"id", "priority", "when", "note", "explanation"},
+        required=frozenset({"id", "priority", "when", "explanation"}),
     )
     priority = reader.string(entries["priority"])
     if priority not in PRIORITIES:
@@ -208,6 +272,7 @@ def _priority_rule(reader: NodeReader, node: yaml.Node) -> PriorityRule:
     return PriorityRule(
         id=reader.string(entries["id"]),
         priority=priority,
+        explanation=_sentence(reader, entries["explanation"]),
         all_of=_closed(reader, when.get("all"), facts, "fact"),
         any_of=_closed(reader, when.get("any"), facts, "fact"),
         categories=_closed(reader, when.get("category"), set(CATEGORIES), "category"),

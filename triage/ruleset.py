@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 
 from triage.errors import RulesError
-from triage.fuzzy import FuzzyIndex
+from triage.fuzzy import DrugTypos, FuzzyIndex
 from triage.gazetteer import Gazetteer, read_gazetteer
-from triage.matcher import PLACE, RULE, Entry, PhraseMatcher
+from triage.matcher import ABROAD, PLACE, RULE, Entry, PhraseMatcher
 from triage.rulefile import PriorityRule, Rule, RuleBook, read_rules
 from triage.yamlnodes import NodeReader
 
@@ -35,6 +35,21 @@ class Ruleset:
     gazetteer: Gazetteer
     matcher: PhraseMatcher = field(repr=False)
     fuzzy: FuzzyIndex = field(repr=False)
+    drug_typos: DrugTypos = field(repr=False)
+    explanations: dict[str, str] = field(repr=False)
+
+    def explain(self, rule_id: str) -> str:
+        """The French sentence an officer reads for a rule id of ``Decision.rules`` (a keyword
+        rule, a priority rule or a rule the engine computes); any other id gets a plain one."""
+        sentence = self.explanations.get(rule_id)
+        if sentence is not None:
+            return sentence
+        family = rule_id.rsplit(".", 1)[0]
+        while "." in family:
+            if f"{family}.*" in self.explanations:
+                return self.explanations[f"{family}.*"]
+            family = family.rsplit(".", 1)[0]
+        return f"Règle {rule_id} (sans explication dans cette version des règles)"
 
 
 def default_paths() -> tuple[Path, Path]:
@@ -74,6 +89,8 @@ def build_ruleset(
     """Compile from bytes already read, so the version is the hash of exactly what was parsed."""
     book = read_rules(NodeReader(rules_path, rules_bytes))
     gazetteer = read_gazetteer(NodeReader(gazetteer_path, gazetteer_bytes))
+    rule_words = _rule_words(book)
+    known = rule_words | book.ordinary_words | gazetteer.common_words | _place_words(gazetteer)
     return Ruleset(
         version=content_hash(rules_bytes, gazetteer_bytes),
         rules=book.rules,
@@ -81,7 +98,34 @@ def build_ruleset(
         priority=book.priority,
         gazetteer=gazetteer,
         matcher=_compile(book, gazetteer),
-        fuzzy=FuzzyIndex(gazetteer, _rule_words(book)),
+        fuzzy=FuzzyIndex(gazetteer, rule_words),
+        drug_typos=DrugTypos(_drug_names(book), known),
+        explanations=_all_explanations(book),
+    )
+
+
+def _all_explanations(book: RuleBook) -> dict[str, str]:
+    sentences = dict(book.explanations)
+    sentences.update((rule.id, rule.explanation) for rule in book.rules)
+    sentences.update((rule.id, rule.explanation) for rule in book.priority)
+    return sentences
+
+
+def _drug_names(book: RuleBook) -> list[tuple[str, int]]:
+    """One-word names of substances: a misspelt one still names the substance."""
+    return [
+        (phrase, index)
+        for index, rule in enumerate(book.rules)
+        if rule.effect == "substance" and not rule.conditional
+        for phrase in rule.phrases
+        if " " not in phrase
+    ]
+
+
+def _place_words(gazetteer: Gazetteer) -> frozenset[str]:
+    return (
+        frozenset(word for variant in gazetteer.variants for word in variant.phrase.split(" "))
+        | gazetteer.abroad_words
     )
 
 
@@ -92,6 +136,8 @@ def _compile(book: RuleBook, gazetteer: Gazetteer) -> PhraseMatcher:
             phrases[phrase].append(Entry(RULE, index, phrase.count(" ") + 1))
     for index, variant in enumerate(gazetteer.variants):
         phrases[variant.phrase].append(Entry(PLACE, index, variant.phrase.count(" ") + 1))
+    for index, phrase in enumerate(gazetteer.abroad):
+        phrases[phrase].append(Entry(ABROAD, index, phrase.count(" ") + 1))
     return PhraseMatcher(phrases)
 
 

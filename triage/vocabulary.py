@@ -26,8 +26,37 @@ SUBSTANCES = (
 )
 FLAGS = ("imminent", "armes", "agent_public", "mineurs", "terrorisme", "frontiere")
 PRIORITIES = ("P1", "P2", "P3", "P4")
-# Helper cues: they never decide anything alone, they qualify other words.
-CUES = ("drug", "habit", "past", "time")
+# Helper cues: they never decide anything alone, they qualify other words. "statement" marks a
+# text that is not a report (a press statement, an opinion, a question about the service),
+# "report" a concrete report despite such words, "hidden" goods concealed in a load.
+CUES = ("drug", "habit", "past", "time", "statement", "report", "hidden")
 # Facts a priority rule may test besides the flags.
 LOCATED = "located"
 DG = "DG"
+
+# Rule ids the engine computes (no words in the rules file); the rules file gives each a sentence.
+COMPUTED_RULES = (
+    "flag.imminent.weekday",
+    "flag.imminent.date",
+    "flag.imminent.clock",
+    "flag.imminent.relative",
+    "flag.mineurs.age",
+    "flag.frontiere.border_post",
+    "cat.vente.available",
+    "cat.non_exploitable.nothing",
+    "cat.non_exploitable.question_only",
+    "cat.non_exploitable.lone_word",
+    "cat.non_exploitable.statement",
+    "cat.hors_competence.not_drug",
+    "cat.hors_competence.goods",
+    "place.text",
+    "place.fuzzy",
+    "place.form",
+    "route.dg.not_actionable",
+    "route.dg.need_to_know",
+    "route.dg.unlocated",
+    "route.dg.bamako_city",
+    "route.airport",
+    "route.place",
+    "route.fallback",
+)
