@@ -10,14 +10,12 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from channels.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, translate
+from channels.templating import environment
 from channels.web.attempts import FollowUpAttempts
 from channels.web.places import PlaceGroup
 from channels.web.tokens import FORM_COOKIE, PageTokens, new_browser_nonce
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Styles from this site only, no script at all, forms post only here, never framed.
@@ -56,38 +54,6 @@ def web_config(request: Request) -> WebConfig:
     return config
 
 
-def labels(key: str) -> list[tuple[str, str]]:
-    """(language, text) for French, then each other language whose catalogue has the key."""
-    found = [(DEFAULT_LANGUAGE, translate(key))]
-    for language in LANGUAGES:
-        text = catalogue(language).get(key)
-        if language != DEFAULT_LANGUAGE and text:
-            found.append((language, text))
-    return found
-
-
-def _bamako_time(value: datetime) -> str:
-    """Mali keeps UTC all year: UTC is the citizen's wall-clock time."""
-    return value.astimezone(UTC).strftime("%d/%m/%Y %H:%M")
-
-
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.globals["labels"] = labels
-    environment.globals["t"] = translate
-    environment.filters["when"] = _bamako_time
-    return environment
-
-
-_environment_instance = _environment()
-
-
 @dataclass
 class Browser:
     """The browser's form nonce (from its cookie, or new and to be set with this response)."""
@@ -115,7 +81,7 @@ def render(
     browser: Browser,
     status_code: int = 200,
 ) -> HTMLResponse:
-    html = _environment_instance.get_template(template).render(context)
+    html = environment.get_template(template).render(context)
     response = HTMLResponse(html, status_code=status_code, headers=_SECURITY_HEADERS)
     if browser.is_new:
         response.set_cookie(

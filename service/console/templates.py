@@ -8,15 +8,13 @@ class in ``console.css`` (SVG presentation attributes such as ``fill`` are fine)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from channels.i18n import DEFAULT_LANGUAGE, translate
+from channels.templating import add_template_directory, environment
 from service.access.auth import staff_of
 from service.access.csrf import attach_csrf_cookie, csrf_token
 from service.console.navigation import navigation_for
@@ -25,40 +23,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _when(value: datetime | None) -> str:
-    """Bamako keeps UTC all year, so UTC is the officers' wall-clock time."""
-    if value is None:
-        return "—"
-    return value.astimezone(UTC).strftime("%d/%m/%Y %H:%M")
-
-
-def _t(key: str, **values: object) -> str:
-    return translate(key, DEFAULT_LANGUAGE, **values)
-
-
-def _t_or(key: str, fallback: str) -> str:
-    """A label from the catalogue, or ``fallback`` when it has none (e.g. a new audit action)."""
-    try:
-        return translate(key)
-    except KeyError:
-        return fallback
-
-
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "svg"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.globals["t"] = _t
-    environment.globals["t_or"] = _t_or
-    environment.filters["when"] = _when
-    return environment
-
-
-environment = _environment()
+add_template_directory(TEMPLATES_DIR)
 
 
 def render(
