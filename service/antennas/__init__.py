@@ -1,0 +1,2 @@
+"""The OCS antennas: the defaults seeded from the routing reference, and their administration.
+"""

@@ -1,0 +1,2 @@
+"""Retention: a reporter's number, then each tip's content, destroyed after fixed periods.
+"""
