@@ -77,7 +77,7 @@ class Rule:
 
 def group_of(effect: str, value: str) -> str:
     if effect == "cue":
-        return value if value in ("drug", "statement", "report", "hidden") else "time"
+        return value if value in ("drug", "statement", "report", "hidden", "moving") else "time"
     if effect == "flag":
         return "time" if value == "imminent" else f"flag:{value}"
     return effect

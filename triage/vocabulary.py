@@ -28,8 +28,9 @@ FLAGS = ("imminent", "armes", "agent_public", "mineurs", "terrorisme", "frontier
 PRIORITIES = ("P1", "P2", "P3", "P4")
 # Helper cues: they never decide anything alone, they qualify other words. "statement" marks a
 # text that is not a report (a press statement, an opinion, a question about the service),
-# "report" a concrete report despite such words, "hidden" goods concealed in a load.
-CUES = ("drug", "habit", "past", "time", "statement", "report", "hidden")
+# "report" a concrete report despite such words, "hidden" goods concealed in a load, "moving" a
+# vehicle on its way.
+CUES = ("drug", "habit", "past", "time", "statement", "report", "hidden", "moving")
 # Facts a priority rule may test besides the flags.
 LOCATED = "located"
 DG = "DG"

@@ -1,0 +1,272 @@
+"""Tips written the way real ones are (issue 14): each kind of language the engine once missed,
+in sentences of our own, not copied from the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.triage.conftest import Triage
+
+# ---------------------------------------------------------- 1. drugs the lists do not spell
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("mon cousin vend du canabiss derrière l'école de Korofina", "cannabis"),
+        ("ils fument la marijuanna au bord du fleuve à Sotuba", "cannabis"),
+        ("un gars vend la cocainne dans un bar de l'ACI 2000", "cocaine"),
+        ("le crak se vend à 1000 f derrière le marché de Bozola", "cocaine"),
+        ("la pharmacie du coin à Sabalibougou vend le tramadoll sans ordonnance", "tramadol"),
+        ("des comprimés de diazepan circulent au lycée de Sogoniko", "psychotropes"),
+        ("un boutiquier de Kati écoule du rivotrile en cachette", "psychotropes"),
+    ],
+)
+def test_a_drug_name_a_letter_or_two_off_still_names_the_drug(
+    triage: Triage, text: str, substance: str
+) -> None:
+    decision = triage(text)
+    assert substance in decision.substances
+    assert decision.category not in ("non_exploitable", "hors_competence")
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("ils vendent du kusch en sachets à Lafiabougou", "cannabis"),
+        ("le skunch arrive par car à Kadiolo", "cannabis"),
+        ("un revendeur de Tramadoking passe chaque jour à Daoudabougou", "tramadol"),
+        (
+            "un magasin à Niaréla garde des produits pharmaceutiques contrefaits",
+            "medicaments_contrefaits",
+        ),
+        ("elle vend des produits pharmaceutiques prohibés à Missira", "medicaments_contrefaits"),
+        ("ils revendent des comprimés falsifiés au marché de Fana", "medicaments_contrefaits"),
+    ],
+)
+def test_street_brand_and_statutory_names_name_the_drug(
+    triage: Triage, text: str, substance: str
+) -> None:
+    assert substance in triage(text).substances
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il garde 30 plaquettes d'un produit bizarre sous son lit à Daoudabougou",
+        "une dame vend un truc appelé zombie en petits sachets aux jeunes de Magnambougou",
+        "un motocycliste cache 40 briques dans ses valises à Kolokani",
+    ],
+)
+def test_an_unknown_product_handled_like_a_drug_is_a_drug_matter(triage: Triage, text: str) -> None:
+    decision = triage(text)
+    assert decision.category in ("trafic", "vente")
+    assert decision.substances == ()
+    assert decision.antenna != "DG"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le rendez-vous est au point G demain, merci",
+        "on se voit en juin à Ségou",
+        "ils gardent les moutons derrière la maison à Kati",
+    ],
+)
+def test_ordinary_words_near_a_drug_name_name_no_drug(triage: Triage, text: str) -> None:
+    decision = triage(text)
+    assert decision.substances == ()
+    assert decision.category == "non_exploitable"
+
+
+# ---------------------------------------------------------- 2. loads as the press describes them
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il y a 12 plaquettes de yamba chez un tailleur de Bolibana",
+        "ils ont des briquettes de résine dans une maison de Sénou",
+        "20 paquets de chanvre sont dans une boutique de Hamdallaye",
+        "la voiture grise a des kilos de kush dans le coffre, elle est à Faladié",
+        "le car de Sikasso a de la résine dans la soute",
+        "un taxi vient de Kolondiéba avec du yamba pour Bougouni",
+        "une passagère du car de Kayes a de la coke dans sa valise",
+    ],
+)
+def test_packaging_units_holds_hiding_clauses_and_couriers_are_loads(
+    triage: Triage, text: str
+) -> None:
+    assert triage(text).category == "trafic"
+
+
+# ---------------------------------------------------------- 3. words read with their neighbours
+
+
+def test_a_travellers_bag_is_not_a_bulk_sack(triage: Triage) -> None:
+    decision = triage("il a un sac de voyage avec un peu d'herbe pour fumer, il est à Kati")
+    assert decision.category == "consommation"
+
+
+def test_supplying_ones_customers_is_selling(triage: Triage) -> None:
+    assert triage("le gars de Faladié approvisionne ses clients en kush").category == "vente"
+
+
+def test_the_transport_business_is_not_a_load(triage: Triage) -> None:
+    text = "il fait le transport de sable entre Kati et Bamako et vend la beuh aux maçons"
+    assert triage(text).category == "vente"
+
+
+def test_a_building_named_as_an_address_is_not_wealth(triage: Triage) -> None:
+    text = "le dealer habite dans un immeuble de Hamdallaye et vend le crack"
+    assert triage(text).category == "vente"
+
+
+# ---------------------------------------------------------- 4. officials named, not implicated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le camion de yamba passe le poste de douane de Zégoua chaque nuit",
+        "après le barrage de police de Sénou les motos chargées de tramadol tournent à gauche",
+        "une patrouille de gendarmerie a vu des sacs de chanvre dans une ferme à Kati",
+        "la douane de Koury a saisi un car de résine mais le réseau continue",
+        "les douanes fouillent les cars à Hèrèmakono mais la résine passe dans les soutes",
+        "un camion militaire abandonné cache des cartons de tramadol à Bourem",
+        "un ancien gendarme vend de la coke à Sabalibougou",
+        "le chef de village de Zangasso cultive le cannabis",
+    ],
+)
+def test_an_official_on_the_route_as_witness_or_seizer_implicates_nobody(
+    triage: Triage, text: str
+) -> None:
+    decision = triage(text)
+    assert "agent_public" not in decision.flags
+    assert decision.antenna != "DG"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "les policiers du poste de Niamakoro protègent le ghetto contre de l'argent",
+        "au barrage de Kati les gendarmes laissent passer les camions de yamba",
+        "les gendarmes de Diboli ont saisi la drogue puis l'ont revendue",
+        "des militaires vendent du tramadol au marché de Sévaré",
+    ],
+)
+def test_an_official_who_protects_is_paid_or_takes_part_is_implicated(
+    triage: Triage, text: str
+) -> None:
+    decision = triage(text)
+    assert "agent_public" in decision.flags
+    assert decision.antenna == "DG"
+
+
+# ---------------------------------------------------------- 5. places
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "antenna"),
+    [
+        ("50 briques de chanvre à l'autogare de Sikasso", "Sikasso", "SIK"),
+        ("un gars vend du tramadol à l'autogare de Bamako", "Bamako", "DG"),
+        ("à la gare routière de Kati il y a 20 kg de yamba", "Kati", "KKR"),
+    ],
+)
+def test_a_bus_station_is_not_the_airport(
+    triage: Triage, text: str, place: str, antenna: str
+) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (place, antenna)
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("à Missira, à Kita, une femme vend du yamba", "Kita"),
+        ("au quartier Hamdallaye de Mopti des jeunes vendent du tramadol", "Mopti"),
+        ("à Tiélé, dans la région de Ségou, un magasin stocke du chanvre", "Ségou"),
+        ("à Légal Ségou, à Kayes, un homme vend du kush", "Kayes"),
+    ],
+)
+def test_a_name_qualified_by_a_town_is_the_place_there(
+    triage: Triage, text: str, place: str
+) -> None:
+    assert triage(text).place == place
+
+
+def test_a_route_from_a_quartier_to_a_town_is_not_a_qualification(triage: Triage) -> None:
+    assert triage("de Missira à Kita le camion transporte du yamba").place == "Missira"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("le camion vient de Tamale au Ghana avec du chanvre, il décharge à Ségou", "Ségou"),
+        ("les faux médicaments viennent de Sokoto, le dépôt est à Koutiala", "Koutiala"),
+        ("parti de Kumasi avec du yamba, il arrive à Koury ce soir", "Koury"),
+    ],
+)
+def test_a_city_abroad_is_not_a_malian_place(triage: Triage, text: str, place: str) -> None:
+    assert triage(text).place == place
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "à Sékoro un homme stocke des cartons de tramadol",
+        "une citerne livre des cartons de faux médicaments à Banancoro",
+        "opération Founou-Founou : le commissaire arrête les dealers",
+    ],
+)
+def test_an_unlisted_village_or_word_is_not_snapped_to_a_listed_place(
+    triage: Triage, text: str
+) -> None:
+    assert triage(text).place is None
+
+
+@pytest.mark.parametrize(
+    ("typo", "place"),
+    [("Bancasse", "Bankass"), ("Marcalla", "Markala"), ("Ombory", "Hombori"), ("Nyonno", "Niono")],
+)
+def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
+    triage: Triage, typo: str, place: str
+) -> None:
+    assert triage(f"un dealer vend du yamba à {typo}").place == place
+
+
+# ---------------------------------------------------------- 6. nothing to act on / not a drug
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Communiqué : l'OCS a saisi 2 tonnes de cannabis à Sikasso, 20 personnes interpellées",
+        "La drogue détruit notre jeunesse, l'État doit agir contre ce fléau",
+        "Bravo au maire qui a interdit la chicha, il faut faire pareil partout",
+        "Est-ce que je peux signaler un dealer sans donner mon nom ?",
+    ],
+)
+def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
+    decision = triage(text)
+    assert decision.category == "non_exploitable"
+    assert (decision.priority, decision.antenna) == ("P4", "DG")
+
+
+def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> None:
+    text = "Il faut agir : il y a un gars qui vend du yamba devant la mosquée de Bagadadji"
+    assert triage(text).category == "vente"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un camion cache des balles de tissus sous des sacs de ciment à Kayes",
+        "un passager a des lingots d'or dans ses bagages à l'aéroport",
+        "des pirogues déchargent des cartons de poulets congelés à Koulikoro",
+        "au poste de Bougouni les policiers exigent 2000 f à chaque passager",
+    ],
+)
+def test_smuggled_goods_cash_and_extortion_are_hors_competence(triage: Triage, text: str) -> None:
+    assert triage(text).category == "hors_competence"
