@@ -124,20 +124,23 @@ def _form_place(field: str | None, ruleset: Ruleset) -> Mention | None:
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:
     evidence = [
-        _Evidence(h.first, h.order, h.rule.id, h.last)
-        for h in reading.fired
-        if explains(category, h)
+        (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
     ]
-    evidence += reading.computed
-    evidence.sort(key=lambda e: (e.first, e.order))
+    evidence += [(e.first, e.order, e.rule, e.last) for e in reading.computed]
+    evidence.sort(key=_position)
+    source, spans = reading.text.source, reading.text.spans
     words: dict[str, list[str]] = {}
-    for item in evidence:
-        quoted = words.setdefault(item.rule, [])
-        written = reading.text.words(item.first, item.last)
+    for first, _order, rule, last in evidence:
+        quoted = words.setdefault(rule, [])
+        written = source[spans[first][0] : spans[last][1]]
         if written not in quoted:
             quoted.append(written)
     hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
     return hits + ([RuleHit(default_rule, ())] if default_rule else [])
+
+
+def _position(item: tuple[int, int, str, int]) -> tuple[int, int]:
+    return item[0], item[1]
 
 
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from triage.cues import words_before
 from triage.matcher import RULE, Match
@@ -26,9 +28,8 @@ _ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
 _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
 
 
-@dataclass(frozen=True, slots=True)
-class Fired:
-    """One rule firing on the words first..last of the tip."""
+class Fired(NamedTuple):
+    """One rule firing on the words first..last of the tip (a named tuple: tips create many)."""
 
     rule: Rule
     first: int
@@ -59,13 +60,18 @@ def _misspelt_drugs(
     text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
     """Words no phrase holds that are a letter or two from a drug's name ("canabiss")."""
-    covered = {index for m in matches for index in range(m.first, m.last + 1)}
+    find = ruleset.drug_typos.find
     found = []
+    covered: set[int] | None = None
     for index, word in enumerate(text.norms):
-        if len(word) < _MIN_TYPO or index in covered or index in place_words or not word.isalpha():
+        if len(word) < _MIN_TYPO:
             continue
-        rule = ruleset.drug_typos.find(word)
-        if rule is not None:
+        rule = find(word)  # cached per word: most words are answered by one dict look-up
+        if rule is None or not word.isalpha():
+            continue
+        if covered is None:
+            covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
+        if index not in covered:
             found.append(Fired(ruleset.rules[rule], index, index, rule))
     return found
 
@@ -81,12 +87,24 @@ def _names_drug(rule: Rule) -> bool:
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
+    if not _any_overlap(hits):
+        return hits
     groups: dict[str, list[Fired]] = {}
     for hit in sorted(hits, key=lambda h: h.first - h.last):
         kept = groups.setdefault(hit.rule.group, [])
         if not any(_inside(hit, longer) for longer in kept):
             kept.append(hit)
     return [hit for kept in groups.values() for hit in kept]
+
+
+def _any_overlap(hits: list[Fired]) -> bool:
+    taken: set[int] = set()
+    for hit in hits:
+        for index in range(hit.first, hit.last + 1):
+            if index in taken:
+                return True
+            taken.add(index)
+    return False
 
 
 def _inside(hit: Fired, longer: Fired) -> bool:
@@ -136,11 +154,21 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
     not_after, not_before = hit.rule.not_after, hit.rule.not_before
     if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
         return True
-    return bool(not_before) and any(
-        _phrase_at(text, start, not_before)
-        for start in range(hit.last + 1, min(hit.last + 1 + _NOT_BEFORE_WINDOW, len(text.norms)))
-        if BREAK not in text.norms[hit.last + 1 : start + 1]
-    )
+    if not not_before:
+        return False
+    norms, firsts = text.norms, _first_words(not_before)
+    for start in range(hit.last + 1, min(hit.last + 1 + _NOT_BEFORE_WINDOW, len(norms))):
+        word = norms[start]
+        if word == BREAK:
+            return False
+        if word in firsts and _phrase_at(text, start, not_before):
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
+def _first_words(phrases: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    return frozenset(phrase[0] for phrase in phrases)
 
 
 def _phrase_at(text: NormalisedText, start: int, phrases: tuple[tuple[str, ...], ...]) -> bool:

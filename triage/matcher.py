@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -24,11 +24,22 @@ class Entry:
     length: int  # in words
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
+    """A phrase found at the words first..last (a named tuple: tips create many)."""
+
     first: int  # index of the first word
     last: int  # index of the last word
     entry: Entry
+
+
+def _word_starts(norms: Sequence[str]) -> dict[int, int]:
+    """The offset in ``NormalisedText.joined`` of the space before each word -> the word."""
+    starts = {}
+    offset = 0
+    for index, word in enumerate(norms):
+        starts[offset] = index
+        offset += len(word) + 1
+    return starts
 
 
 class PhraseMatcher:
@@ -49,9 +60,12 @@ class PhraseMatcher:
             return []
         joined = text.joined
         matches: list[Match] = []
+        starts: dict[int, int] | None = None
         for end, (length, entries) in self._automaton.iter(joined):
-            # Word k is preceded by k + 1 spaces; the key's first word starts after its space.
-            first = joined.count(" ", 0, end - length + 2) - 1
+            if starts is None:
+                starts = _word_starts(text.norms)
+            # The key " phrase " starts with the space before its first word.
+            first = starts[end - length + 1]
             matches.extend(Match(first, first + entry.length - 1, entry) for entry in entries)
         return matches
 

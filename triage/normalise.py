@@ -132,6 +132,9 @@ _BEFORE: dict[tuple[str, str], str] = {
 }
 
 
+_CONTEXT_FIRST = frozenset(first for first, _ in _BEFORE)
+
+
 @dataclass(frozen=True, slots=True)
 class NormalisedText:
     """The words of a tip, normalised, each with the span of the tip's text it came from."""
@@ -198,17 +201,23 @@ def _fold_special(kind: str, raw: str) -> tuple[str, ...]:
 def tokenise(text: str) -> NormalisedText:
     """Split a tip into normalised words and sentence breaks, keeping each word's span."""
     # Dates and clock times with a separator ("10/01", "23:30") need the full pattern.
-    pattern = _TOKEN if _SEPARATED_DIGITS.search(text) else _PLAIN
-    matches = list(pattern.finditer(text))
-    pieces = [_fold_match(match) for match in matches]
+    separated = _SEPARATED_DIGITS.search(text)
+    matches = list((_TOKEN if separated else _PLAIN).finditer(text))
+    raws = [match.group() for match in matches]
+    if separated:
+        pieces = [_fold_match(match) for match in matches]
+    else:  # plain words and breaks only: one cached look-up per written word
+        pieces = [_fold_plain(raw) for raw in raws]
     if all(len(piece) == 1 for piece in pieces):  # the usual case: one word per written word
         norms = [piece[0] for piece in pieces]
         spans = [match.span() for match in matches]
-        caps = [match.group()[0].isupper() for match in matches]
+        caps = [raw[0].isupper() for raw in raws]
     else:
         norms, spans, caps = _flatten(matches, pieces)
-    _drop_repeated_breaks(norms, spans, caps)
-    _apply_context(norms)
+    if BREAK in norms:
+        _drop_repeated_breaks(norms, spans, caps)
+    if not _CONTEXT_FIRST.isdisjoint(norms):
+        _apply_context(norms)
     return NormalisedText(
         source=text,
         norms=tuple(norms),
@@ -216,6 +225,11 @@ def tokenise(text: str) -> NormalisedText:
         capitalised=tuple(caps),
         all_caps=text.upper() == text and text.lower() != text,
     )
+
+
+@lru_cache(maxsize=65536)
+def _fold_plain(raw: str) -> tuple[str, ...]:
+    return (BREAK,) if not raw[0].isalnum() else fold_word(raw)
 
 
 def _fold_match(match: re.Match[str]) -> tuple[str, ...]:

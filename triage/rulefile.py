@@ -67,6 +67,11 @@ class Rule:
     # ("le poste de police protège les dealers").
     kept_by: tuple[tuple[str, ...], ...] = ()
     explanation: str = ""
+
+    @property
+    def names_drug(self) -> bool:
+        return self.effect == "substance" or (self.effect, self.value) == ("cue", "drug")
+
     # Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir").
     group: str = ""
 
