@@ -18,7 +18,7 @@ from triage.decision import Decision, TipText
 from triage.engine import decide
 from triage.errors import RulesError
 from triage.jsonl import parse_tip
-from triage.ruleset import Ruleset
+from triage.ruleset import Ruleset, default_paths, load_ruleset
 
 # The five fields of a decision the office measures; "all fields right" is over these.
 FIELDS = ("antenna", "category", "priority", "substances", "flags")
@@ -181,3 +181,19 @@ def format_comparison(comparison: RulesComparison) -> str:
     lines += [f"fixed:  {tip}" for tip in comparison.fixed]
     lines += [f"broken: {tip}" for tip in comparison.broken]
     return "\n".join(lines)
+
+
+def check_rules(
+    rules_path: Path | None = None,
+    gazetteer_path: Path | None = None,
+    *,
+    corpus: Path | None = None,
+    in_force: Ruleset | None = None,
+) -> RulesComparison:
+    """``tipline rules check``: read the real-world corpus with an edited rules file and/or
+    gazetteer (None: the packaged one) and with the rules in force (None: the packaged files).
+    Raises RulesError when an edited file or the corpus is invalid."""
+    default_rules, default_gazetteer = default_paths()
+    edited = load_ruleset(rules_path or default_rules, gazetteer_path or default_gazetteer)
+    tips = load_corpus(corpus or packaged_corpus())
+    return compare(tips, in_force or load_ruleset(), edited)

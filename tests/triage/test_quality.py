@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from triage import Ruleset, TipText, load_ruleset
+from triage import RulesError, Ruleset, TipText, load_ruleset
 from triage.quality import (
     FIELDS,
     LabelledTip,
+    check_rules,
     compare,
     format_comparison,
     format_report,
@@ -83,3 +84,13 @@ def test_a_corpus_line_without_an_expected_decision_is_refused(tmp_path: Path) -
     corpus.write_text('{"text": "yamba", "received_at": "2026-01-09T20:15:00"}\n')
     with pytest.raises(Exception, match="expected"):
         load_corpus(corpus)
+
+
+def test_rules_check_compares_an_edited_file_with_the_rules_in_force(tmp_path: Path) -> None:
+    edited = Path(shutil.copy(RULES, tmp_path / "rules.yaml"))
+    unchanged = check_rules(edited)
+    assert unchanged.broken == unchanged.fixed == ()
+    assert unchanged.after.all_right_share == unchanged.before.all_right_share
+    edited.write_text("rules: []\n", encoding="utf-8")
+    with pytest.raises(RulesError):
+        check_rules(edited)
