@@ -9,6 +9,8 @@ from triage.normalise import BREAK, NormalisedText
 from triage.vocabulary import ACTIVITY_PRECEDENCE
 
 NOT_DRUG = ("hors_competence", "non_exploitable")
+# Drugs from a place abroad ("la drogue du Ghana") are imported: trafic (triage.md).
+IMPORTED = "cat.trafic.from_abroad"
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
 _REAL_REPORT_FLAGS = ("armes", "terrorisme")
 _LONE_WORDS = 2
@@ -32,10 +34,11 @@ def choose_category(
     *,
     located: bool,
     flags: frozenset[str] = frozenset(),
+    imported: bool = False,
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did."""
     if is_drug_matter(fired):
-        return _drug_category(text, fired, located=located, flags=flags)
+        return _drug_category(text, fired, located=located, flags=flags, imported=imported)
     values = {h.rule.value for h in fired if h.rule.effect in ("category", "flag")}
     if "hors_competence" in values:
         return "hors_competence", None
@@ -53,11 +56,18 @@ def _moves_goods(hit: Fired) -> bool:
 
 
 def _drug_category(
-    text: NormalisedText, fired: Sequence[Fired], *, located: bool, flags: frozenset[str]
+    text: NormalisedText,
+    fired: Sequence[Fired],
+    *,
+    located: bool,
+    flags: frozenset[str],
+    imported: bool,
 ) -> tuple[str, str | None]:
     if _statement(fired, flags):
         return "non_exploitable", "cat.non_exploitable.statement"
     activities = {h.rule.value for h in fired if h.rule.effect == "category"}
+    if imported and not activities:
+        return "trafic", IMPORTED  # drugs from abroad with no other activity stated
     for category in ACTIVITY_PRECEDENCE:
         if category in activities:
             return category, None

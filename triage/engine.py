@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from triage.categories import choose_category, explains
-from triage.cues import clause_ids
+from triage.categories import IMPORTED, choose_category, explains
+from triage.cues import clause_ids, ends_before
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, fire
 from triage.flags import flag_values, minor_age
+from triage.matcher import ABROAD, Match
 from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
 from triage.priority import prioritise
@@ -40,6 +41,7 @@ class _Reading:
     fired: list[Fired]
     mentions: list[Mention]
     computed: list[_Evidence]
+    imported: Match | None  # a place abroad named as where something comes from
 
 
 def decide(
@@ -55,11 +57,18 @@ def decide(
     located = place is not None
     flags = _flags(reading)
     category, default_rule = choose_category(
-        reading.text, reading.fired, located=located, flags=flags
+        reading.text,
+        reading.fired,
+        located=located,
+        flags=flags,
+        imported=reading.imported is not None,
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = prioritise(ruleset.priority, category, flags, located=located)
     hits = _explanation(reading, category, default_rule)
+    if default_rule == IMPORTED and reading.imported is not None:
+        words = reading.text.words(reading.imported.first, reading.imported.last)
+        hits[-1] = RuleHit(IMPORTED, (words,))
     hits += _place_hit(reading.text, where, tip.place if form else None)
     hits += [RuleHit(rule, ()) for rule in (*route_rules, priority_rule)]
     return Decision(
@@ -95,7 +104,16 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
-    return _Reading(text, fired, mentions, computed)
+    return _Reading(text, fired, mentions, computed, _from_abroad(text, matches, ruleset))
+
+
+def _from_abroad(text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset) -> Match | None:
+    """A place abroad named as an origin ("la drogue du Ghana", "venant de Lomé")."""
+    origin, skip = ruleset.cues["origin_before"], ruleset.cues["skip_before_place"]
+    for match in matches:
+        if match.entry.kind == ABROAD and ends_before(text, match.first, origin, skip):
+            return match
+    return None
 
 
 def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired]) -> set[int]:

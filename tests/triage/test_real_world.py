@@ -270,3 +270,42 @@ def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> Non
 )
 def test_smuggled_goods_cash_and_extortion_are_hors_competence(triage: Triage, text: str) -> None:
     assert triage(text).category == "hors_competence"
+
+
+# ---------------------------------------------------------- more of the same kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("les maçons de Sirakoro prennent le tramadol avant le travail", "consommation"),
+        ("les bergers de Nara prennent le tramadol pour travailler au champ", "consommation"),
+        ("à Kayes les boutiquiers se fournissent en gros en tramadol au marché", "trafic"),
+        ("les caches de la drogue du Ghana sont dans des fermes près de Siby", "trafic"),
+        ("il vend le yamba qui vient du Ghana derrière le marché de Kita", "vente"),
+        ("l'appartement 3 de l'immeuble Kanu à Badalabougou sert à vendre la coke", "vente"),
+    ],
+)
+def test_taking_wholesale_imports_and_addresses_read_with_their_neighbours(
+    triage: Triage, text: str, category: str
+) -> None:
+    assert triage(text).category == category
+
+
+def test_a_fake_agent_implicates_no_agent(triage: Triage) -> None:
+    decision = triage("un faux gendarme avec une arme transporte du chanvre vers Koutiala")
+    assert "agent_public" not in decision.flags
+    assert decision.antenna == "SIK"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un préfet a 100 millions sur son compte, c'est de l'argent sale",
+        "les policiers de Kati prennent 1000 f par passager",
+    ],
+)
+def test_laundering_and_charges_without_a_drug_are_hors_competence(
+    triage: Triage, text: str
+) -> None:
+    assert triage(text).category == "hors_competence"
