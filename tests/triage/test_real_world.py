@@ -309,3 +309,18 @@ def test_laundering_and_charges_without_a_drug_are_hors_competence(
     triage: Triage, text: str
 ) -> None:
     assert triage(text).category == "hors_competence"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("des gamins sniffent de la colle derrière le fumoir de Niaréla", "consommation"),
+        ("les orpailleurs de Sadiola prennent deux comprimés de tramadol le matin", "consommation"),
+        ("à Sogonafing les jeunes fument le panneau solaire", "consommation"),
+        ("une passeuse prend l'avion pour Paris ce soir avec deux valises", "trafic"),
+    ],
+)
+def test_landmarks_takers_street_names_and_couriers(
+    triage: Triage, text: str, category: str
+) -> None:
+    assert triage(text).category == category
