@@ -162,6 +162,11 @@ def check_file(path: Path) -> str:
     return content_hash(data)
 
 
+def is_gazetteer(path: Path) -> bool:
+    """Whether ``path`` is a gazetteer (``antennas:``) rather than a rules file."""
+    return "antennas" in _top_keys(NodeReader(path, read_bytes(path)))
+
+
 def _top_keys(reader: NodeReader) -> set[str]:
     if not isinstance(reader.root, yaml.MappingNode):
         raise reader.error(reader.root, "expected a mapping at the top of the file")

@@ -88,16 +88,28 @@ def triage(
 def rules_check(
     path: Annotated[Path | None, typer.Argument(help="Fichier à vérifier.")] = None,
 ) -> None:
-    """Validate a rules or gazetteer file and print its version."""
+    """Validate a rules or gazetteer file, then read the real-world corpus with it and with the
+    rules in force: the accuracy change per field, and the tips it fixes or breaks."""
     from triage import RulesError, load_ruleset
-    from triage.ruleset import check_file
+    from triage.quality import check_rules, format_comparison
+    from triage.ruleset import check_file, is_gazetteer
 
+    settings = Settings()
     try:
         version = check_file(path) if path is not None else load_ruleset().version
+        in_force = load_ruleset(settings.rules_path, settings.gazetteer_path)
+        edited_gazetteer = path is not None and is_gazetteer(path)
+        comparison = check_rules(
+            settings.rules_path if edited_gazetteer else path,
+            path if edited_gazetteer else settings.gazetteer_path,
+            in_force=in_force,
+        )
     except RulesError as error:
         typer.echo(f"ERREUR : {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"OK {version}")
+    typer.echo("Lecture du corpus réel, règles en vigueur → fichier vérifié :")
+    typer.echo(format_comparison(comparison))
 
 
 def _print_first_start(settings: Settings, keyring_created: bool, has_admin: bool) -> None:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.support.inspect import count_rows
+from triage.ruleset import default_paths
 
 
 def tipline(
@@ -156,6 +157,28 @@ def test_rules_check_prints_the_version_and_fails_on_a_broken_file(
     assert good.stdout.startswith("OK ")
     assert bad.returncode != 0
     assert "rules.yaml:3:" in bad.stderr  # the file and the line of the problem
+
+
+def test_rules_check_shows_what_an_edit_changes_on_the_real_world_corpus(
+    fresh_env: dict[str, str], tmp_path: Path
+) -> None:
+    rules, _ = default_paths()
+    edited = tmp_path / "rules.yaml"
+    # An administrator drops the commonest street name of cannabis.
+    edited.write_text(
+        rules.read_text(encoding="utf-8").replace("words: [yamba, yambas,", "words: ["),
+        encoding="utf-8",
+    )
+
+    unchanged = tipline("rules", "check", str(rules), env=fresh_env)
+    worse = tipline("rules", "check", str(edited), env=fresh_env)
+
+    assert unchanged.returncode == worse.returncode == 0
+    assert "+0.000" in unchanged.stdout
+    assert "broken:" not in unchanged.stdout
+    substances = next(line for line in worse.stdout.splitlines() if line.startswith("substances"))
+    assert float(substances.split()[-1]) < 0
+    assert "broken:" in worse.stdout
 
 
 def test_production_refuses_placeholder_secrets(fresh_env: dict[str, str]) -> None:
