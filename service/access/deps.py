@@ -20,6 +20,7 @@ from service.models import Case, StaffUser, Tip
 from service.models.types import utcnow
 from service.runtime import Runtime
 from service.settings import Settings
+from triage import Ruleset
 
 Officer = Annotated[StaffUser, Depends(require_roles(*OFFICERS))]
 CaseReader = Annotated[StaffUser, Depends(require_roles(*CASE_READERS))]
@@ -38,6 +39,11 @@ def rules_version(request: Request) -> str:
     return str(runtime_of_request(request).rules.current().version)
 
 
+def rules_in_force(request: Request) -> Ruleset:
+    """The triage rules this process applies now (hot-reloaded)."""
+    return runtime_of_request(request).rules.current()
+
+
 def keyring(request: Request) -> Keyring:
     return runtime_of_request(request).keyring
 
@@ -53,6 +59,7 @@ def now() -> datetime:
 
 
 Keys = Annotated[Keyring, Depends(keyring)]
+Rules = Annotated[Ruleset, Depends(rules_in_force)]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 AppSettings = Annotated[Settings, Depends(settings)]
 Now = Annotated[datetime, Depends(now)]

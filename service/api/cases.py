@@ -12,6 +12,7 @@ from service.access.deps import (
     Keys,
     Now,
     ReadableCase,
+    Rules,
     WorkableCase,
     queue_after_commit,
 )
@@ -49,9 +50,14 @@ async def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic)
 async def case(
-    case: ReadableCase, session: DbSession, keys: Keys, staff: CaseReader, now: Now
+    case: ReadableCase,
+    session: DbSession,
+    keys: Keys,
+    rules: Rules,
+    staff: CaseReader,
+    now: Now,
 ) -> CaseDetailPublic:
-    detail = await case_detail(session=session, keyring=keys, case=case, viewer=staff)
+    detail = await case_detail(session=session, keyring=keys, rules=rules, case=case, viewer=staff)
     return _detail_public(detail, now)
 
 

@@ -19,15 +19,15 @@ from service.api.schemas import (
 )
 from service.casework.cases import CaseRow
 from service.casework.effective import EffectiveTriage
+from service.casework.explanations import ExplainedHit
 from service.casework.notes import NoteView
 from service.casework.queue import QueueItem
 from service.casework.sources import SourceRecord
 from service.casework.tip_view import ConversationLine, RelatedTip, TipDetail
 from service.models import Case, CaseOutcome, Tip
-from triage import RuleHit
 
 
-def triage_public(triage: EffectiveTriage, hits: list[RuleHit]) -> TriagePublic:
+def triage_public(triage: EffectiveTriage, hits: list[ExplainedHit]) -> TriagePublic:
     decision = triage.decision
     return TriagePublic(
         category=triage.category,
@@ -39,7 +39,10 @@ def triage_public(triage: EffectiveTriage, hits: list[RuleHit]) -> TriagePublic:
         rules=list(decision.rules) if decision else [],
         rules_version=decision.rules_version if decision else None,
         confident=decision.confident if decision else None,
-        hits=[RuleHitPublic(rule=hit.rule, words=list(hit.words)) for hit in hits],
+        hits=[
+            RuleHitPublic(rule=hit.rule, explanation=hit.explanation, words=list(hit.words))
+            for hit in hits
+        ],
         corrected=sorted(triage.corrected),
     )
 

@@ -17,6 +17,7 @@ _PUBLIC = ConfigDict(extra="forbid")
 class RuleHitPublic(BaseModel):
     model_config = _PUBLIC
     rule: str
+    explanation: str  # the rules file's French sentence for the rule
     words: list[str]
 
 

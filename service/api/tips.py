@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from service.access.csrf import csrf_protect
-from service.access.deps import AppSettings, Keys, Now, Officer, OfficerTip, queue_after_commit
+from service.access.deps import (
+    AppSettings,
+    Keys,
+    Now,
+    Officer,
+    OfficerTip,
+    Rules,
+    queue_after_commit,
+)
 from service.access.session import DbSession
 from service.api.presenters import (
     case_public,
@@ -62,9 +70,14 @@ async def queue(
 
 @router.get("/tips/{tip_id}", response_model=TipDetailPublic)
 async def tip(
-    tip: OfficerTip, session: DbSession, keys: Keys, officer: Officer, now: Now
+    tip: OfficerTip,
+    session: DbSession,
+    keys: Keys,
+    rules: Rules,
+    officer: Officer,
+    now: Now,
 ) -> TipDetailPublic:
-    detail = await tip_detail(session=session, keyring=keys, tip=tip, viewer=officer)
+    detail = await tip_detail(session=session, keyring=keys, rules=rules, tip=tip, viewer=officer)
     return tip_detail_public(detail, now)
 
 

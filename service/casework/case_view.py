@@ -11,12 +11,13 @@ from crypto import Keyring
 from service.casework.access import case_target
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.effective import EffectiveTriage, effective_triage
+from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.tip_view import ConversationLine, conversation
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits
 from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
-from triage import RuleHit
+from triage import Ruleset
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class CaseDetail:
     case: Case
     tip: Tip
     triage: EffectiveTriage
-    hits: list[RuleHit]
+    hits: list[ExplainedHit]
     conversation: list[ConversationLine]
     pseudonym: str | None
     grade: str | None
@@ -33,7 +34,7 @@ class CaseDetail:
 
 
 async def case_detail(
-    *, session: AsyncSession, keyring: Keyring, case: Case, viewer: StaffUser
+    *, session: AsyncSession, keyring: Keyring, rules: Ruleset, case: Case, viewer: StaffUser
 ) -> CaseDetail:
     tip = await session.get(Tip, case.tip_id)
     assert tip is not None  # cases.tip_id is a foreign key
@@ -43,7 +44,9 @@ async def case_detail(
         case=case,
         tip=tip,
         triage=triage,
-        hits=decision_hits(keyring, triage.decision) if triage.decision else [],
+        hits=(
+            explain_hits(decision_hits(keyring, triage.decision), rules) if triage.decision else []
+        ),
         conversation=await conversation(session=session, keyring=keyring, tips=[tip]),
         pseudonym=reporter.pseudonym if reporter else None,
         grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),

@@ -15,6 +15,7 @@ from service.casework.access import tip_target
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.claims import claimants
 from service.casework.effective import EffectiveTriage, corrections_of, overlay
+from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
 from service.casework.sources import SourceRecord, source_record
@@ -29,7 +30,7 @@ from service.models import (
     Tip,
     TipClosure,
 )
-from triage import RuleHit
+from triage import Ruleset
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class CaseSummary:
 class TipDetail:
     tip: Tip
     triage: EffectiveTriage
-    hits: list[RuleHit]
+    hits: list[ExplainedHit]
     corrections: list[tuple[str, str]]  # (field, value) in order, for the record
     conversation: list[ConversationLine]
     duplicates: list[RelatedTip]
@@ -75,7 +76,7 @@ class TipDetail:
 
 
 async def tip_detail(
-    *, session: AsyncSession, keyring: Keyring, tip: Tip, viewer: StaffUser
+    *, session: AsyncSession, keyring: Keyring, rules: Ruleset, tip: Tip, viewer: StaffUser
 ) -> TipDetail:
     """Reading a tip's content is recorded in the audit trail, whoever reads it."""
     decision = await latest_decision(session=session, tip_id=tip.id)
@@ -85,7 +86,7 @@ async def tip_detail(
     detail = TipDetail(
         tip=tip,
         triage=overlay(decision, corrections),
-        hits=decision_hits(keyring, decision) if decision else [],
+        hits=explain_hits(decision_hits(keyring, decision), rules) if decision else [],
         corrections=[
             (name, value)
             for correction in corrections

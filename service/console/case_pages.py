@@ -18,6 +18,7 @@ from service.access.deps import (
     Keys,
     Now,
     ReadableCase,
+    Rules,
     WorkableCase,
     queue_after_commit,
 )
@@ -66,10 +67,11 @@ async def case_page(
     case: ReadableCase,
     session: DbSession,
     keys: Keys,
+    rules: Rules,
     staff: CaseReader,
     now: Now,
 ) -> Response:
-    detail = await case_detail(session=session, keyring=keys, case=case, viewer=staff)
+    detail = await case_detail(session=session, keyring=keys, rules=rules, case=case, viewer=staff)
     deadline = case.ack_deadline
     context = {
         "detail": detail,

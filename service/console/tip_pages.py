@@ -12,7 +12,15 @@ from fastapi import BackgroundTasks, Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from service.access.deps import AppSettings, Keys, Now, Officer, OfficerTip, queue_after_commit
+from service.access.deps import (
+    AppSettings,
+    Keys,
+    Now,
+    Officer,
+    OfficerTip,
+    Rules,
+    queue_after_commit,
+)
 from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
 from service.casework.access import get_tip
@@ -39,9 +47,14 @@ def _page(tip_id: uuid.UUID) -> str:
 
 @router.get("/signalements/{tip_id}")
 async def tip_page(
-    request: Request, tip: OfficerTip, session: DbSession, keys: Keys, officer: Officer
+    request: Request,
+    tip: OfficerTip,
+    session: DbSession,
+    keys: Keys,
+    rules: Rules,
+    officer: Officer,
 ) -> Response:
-    detail = await tip_detail(session=session, keyring=keys, tip=tip, viewer=officer)
+    detail = await tip_detail(session=session, keyring=keys, rules=rules, tip=tip, viewer=officer)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
     context = {
         "detail": detail,

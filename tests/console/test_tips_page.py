@@ -18,6 +18,7 @@ from service.settings import Settings
 from tests.support.casework import new_sender, received_tip, routed_case, send_sms, tip_of
 from tests.support.console import create_staff, session_client
 from tests.support.inspect import fetch_all
+from triage import load_ruleset
 
 DESIGN_TIP = "yamba ka feere Kalaban coura ce soir"
 
@@ -43,6 +44,7 @@ async def test_the_tip_page_shows_the_conversation_the_rules_and_words_and_the_p
 
     async with session_client(app, settings, officer) as http:
         page = await http.get(f"/console/signalements/{tip.id}")
+        api = (await http.get(f"/api/v1/tips/{tip.id}")).json()
 
     assert page.status_code == 200
     text = html.unescape(page.text)
@@ -51,9 +53,16 @@ async def test_the_tip_page_shows_the_conversation_the_rules_and_words_and_the_p
     assert reporter.pseudonym in text
     hits = await _hits(settings, tip)
     assert hits, "the design's example fires at least one rule"
+    rules = load_ruleset()
     for rule, words in hits:
-        assert rule in text
+        # The officer reads the rules file's sentence, not the rule's id.
+        assert rules.explain(rule) in text
+        assert f">{rule}<" not in text
         assert all(f"<mark>{word}</mark>" in text for word in words)
+    explained = [
+        (hit["rule"], hit["explanation"], tuple(hit["words"])) for hit in api["triage"]["hits"]
+    ]
+    assert explained == [(rule, rules.explain(rule), words) for rule, words in hits]
     assert sender.removeprefix("+")[-8:] not in text
 
 
