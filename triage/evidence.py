@@ -18,7 +18,9 @@ _NEGATION_WINDOW = 2
 _NOT_AFTER_WINDOW = 3
 # "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
 # after the agent.
-_NOT_BEFORE_WINDOW = 6
+_NOT_BEFORE_WINDOW = 8
+# A contrast ends the words that may cancel: "la police a saisi ... mais les gendarmes protègent".
+_CLAUSE_ENDS = frozenset({BREAK, "mais", "but"})
 _MIN_TYPO = 4
 _NEGATABLE = ("category", "flag")
 # A drug said to be absent: "pas de drogue ici", "aucune drogue", "sans yamba". Not "il ne fume
@@ -159,7 +161,7 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
     norms, firsts = text.norms, _first_words(not_before)
     for start in range(hit.last + 1, min(hit.last + 1 + _NOT_BEFORE_WINDOW, len(norms))):
         word = norms[start]
-        if word == BREAK:
+        if word in _CLAUSE_ENDS:
             return False
         if word in firsts and _phrase_at(text, start, not_before):
             return True

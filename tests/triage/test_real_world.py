@@ -324,3 +324,20 @@ def test_landmarks_takers_street_names_and_couriers(
     triage: Triage, text: str, category: str
 ) -> None:
     assert triage(text).category == category
+
+
+def test_agents_who_refuse_a_bribe_are_not_implicated(triage: Triage) -> None:
+    text = "il a voulu donner un million aux gendarmes de Fana pour partir avec le yamba, refusé"
+    assert "agent_public" not in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("des paquets d'un produit appelé afoura sont vendus au marché de Kita", "trafic"),
+        ("un commerçant amène du chanvre de Bobo à la foire de Koutiala", "trafic"),
+        ("les laveurs de voitures de Bozola prennent leur dose avant le travail", "consommation"),
+    ],
+)
+def test_packets_bringing_and_doses(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
