@@ -19,7 +19,14 @@ from triage.matcher import ABROAD, PLACE, RULE, Entry, PhraseMatcher
 from triage.rulefile import PriorityRule, Rule, RuleBook, read_rules
 from triage.yamlnodes import NodeReader
 
-__all__ = ["RulesError", "Ruleset", "check_file", "default_paths", "load_ruleset"]
+__all__ = [
+    "RulesError",
+    "Ruleset",
+    "check_file",
+    "default_paths",
+    "is_gazetteer",
+    "load_ruleset",
+]
 
 _DATA = Path(__file__).parent / "data"
 

@@ -21,7 +21,7 @@ from triage.quality import (
     measure,
     packaged_corpus,
 )
-from triage.ruleset import default_paths
+from triage.ruleset import default_paths, is_gazetteer
 
 FLOOR = 0.95
 RULES, GAZETTEER = default_paths()
@@ -94,3 +94,19 @@ def test_rules_check_compares_an_edited_file_with_the_rules_in_force(tmp_path: P
     edited.write_text("rules: []\n", encoding="utf-8")
     with pytest.raises(RulesError):
         check_rules(edited)
+
+
+def test_a_gazetteer_is_told_from_a_rules_file() -> None:
+    assert is_gazetteer(GAZETTEER)
+    assert not is_gazetteer(RULES)
+
+
+def test_rules_check_reads_an_edited_gazetteer_with_the_rules_in_force(tmp_path: Path) -> None:
+    gazetteer = Path(shutil.copy(GAZETTEER, tmp_path / "gazetteer.yaml"))
+    text = gazetteer.read_text(encoding="utf-8")
+    # The Sikasso antenna closed with no hand-over: its tips would go to the DG.
+    closed = "operational: false, regions: [Sikasso"
+    gazetteer.write_text(text.replace("operational: true, regions: [Sikasso", closed))
+    comparison = check_rules(None, gazetteer)
+    assert comparison.broken
+    assert comparison.after.accuracy("antenna") < comparison.before.accuracy("antenna")
