@@ -10,7 +10,7 @@ from typing import NamedTuple
 from triage.cues import words_before
 from triage.matcher import RULE, Match
 from triage.normalise import BREAK, NormalisedText
-from triage.rulefile import Rule, matches_name
+from triage.rulefile import Rule
 from triage.ruleset import Ruleset
 
 _NEGATION_WINDOW = 2
@@ -89,24 +89,15 @@ def _names_drug(rule: Rule) -> bool:
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
-    if not _any_overlap(hits):
+    # Containment is transitive: a hit inside any longer hit of its group is dropped.
+    longer = [hit for hit in hits if hit.last > hit.first]
+    if not longer:
         return hits
-    groups: dict[str, list[Fired]] = {}
-    for hit in sorted(hits, key=lambda h: h.first - h.last):
-        kept = groups.setdefault(hit.rule.group, [])
-        if not any(_inside(hit, longer) for longer in kept):
-            kept.append(hit)
-    return [hit for kept in groups.values() for hit in kept]
-
-
-def _any_overlap(hits: list[Fired]) -> bool:
-    taken: set[int] = set()
-    for hit in hits:
-        for index in range(hit.first, hit.last + 1):
-            if index in taken:
-                return True
-            taken.add(index)
-    return False
+    return [
+        hit
+        for hit in hits
+        if not any(other.rule.group == hit.rule.group and _inside(hit, other) for other in longer)
+    ]
 
 
 def _inside(hit: Fired, longer: Fired) -> bool:
@@ -124,18 +115,26 @@ class _Negations:
 
 
 def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
-    before, after = ruleset.cues["negation_before"], ruleset.cues["negation_after"]
+    before = _single_words(ruleset.cues["negation_before"])
+    after = _single_words(ruleset.cues["negation_after"])
     norms = text.norms
     found = _Negations(set(), set())
+    if before.isdisjoint(norms) and after.isdisjoint(norms):
+        return found
     for index, word in enumerate(norms):
-        if (word,) in before:
+        if word in before:
             for following in range(index + 1, min(index + 1 + _NEGATION_WINDOW, len(norms))):
                 if norms[following] == BREAK:
                     break
                 found.after_negation.add(following)
-        if (word,) in after:
+        if word in after:
             found.before_negation.add(index - 1)
     return found
+
+
+@lru_cache(maxsize=64)
+def _single_words(phrases: frozenset[tuple[str, ...]]) -> frozenset[str]:
+    return frozenset(phrase[0] for phrase in phrases if len(phrase) == 1)
 
 
 def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
@@ -154,7 +153,12 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
     """The words around say the rule's words mean something else: "près de la gendarmerie",
     "un ancien gendarme", "la douane a saisi"."""
     not_after, not_before = hit.rule.not_after, hit.rule.not_before
-    if not_after and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW)):
+    if (
+        not_after
+        # Most hits have none of these words nearby: one set test rules them out.
+        and not not_after.isdisjoint(text.norms[max(hit.first - _NOT_AFTER_WINDOW, 0) : hit.first])
+        and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW))
+    ):
         return True
     if not not_before:
         return False
@@ -209,13 +213,26 @@ def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> boo
     )
 
 
+@lru_cache(maxsize=1024)
+def _compiled_names(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Names of rules as a set of ids and the prefixes of the ``family.*`` names."""
+    exact = frozenset(name for name in names if not name.endswith(".*"))
+    families = tuple(name[:-1] for name in names if name.endswith(".*"))
+    return exact, families
+
+
 def _conditions_hold(hits: list[Fired]) -> list[Fired]:
     """``needs`` and ``unless`` look at the rules that fired without conditions of their own,
     so the outcome never depends on the order of the rules in the file."""
+    if not any(h.rule.conditional for h in hits):
+        return hits
     base = {h.rule.id for h in hits if not h.rule.conditional}
 
     def named(names: tuple[str, ...]) -> bool:
-        return any(matches_name(name, rule_id) for name in names for rule_id in base)
+        exact, families = _compiled_names(names)
+        return not exact.isdisjoint(base) or any(
+            rule_id.startswith(family) for family in families for rule_id in base
+        )
 
     return [
         h
