@@ -25,8 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as select_
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -93,13 +91,6 @@ def is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnEl
     """``column`` among a ``list_param``."""
     element: ColumnElement[Any] = column  # ``col(Model.field)`` is typed Mapped, not a column
     return element == any_(values) if postgresql else element.in_(values)
-
-
-def dialect_insert(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT is spelled by each dialect's own ``insert``."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert
-    return sqlite_insert
 
 
 def on_postgresql(session: AsyncSession) -> bool:

@@ -25,8 +25,8 @@ class GroupCommit(Generic[Item, Result]):
     """Hands batches of submitted items to ``write``, one batch at a time.
 
     ``write`` returns one result per item, in order. When it raises, every item of the batch is
-    answered ``None``: the caller stores its own item alone, with the single path's retries and
-    fallbacks (one bad item must not sink the others).
+    answered ``None``: the caller stores its own item alone, as a batch of one with its own
+    retries and fallbacks (one bad item must not sink the others).
     """
 
     def __init__(

@@ -1,24 +1,28 @@
-"""Files that come with a message: stored with it in intake's transaction, fetched by a job.
+"""Files that come with a message: their rows, written with it by intake's batch, and the jobs
+that fetch them.
 
 Twilio-held files (MMS/WhatsApp media, call recordings) get a pending row and one download job
-per message; a web upload arrives already cleaned and is sealed at once.
+per message and source; a web upload arrives already cleaned and is sealed at once.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from channels.ports import IncomingAttachment
 from crypto import Keyring, Purpose, seal
-from service.background.outbox import add_job
+from service.background.outbox import BulkJob
+from service.core.db import among
 from service.core.job_names import JobName
-from service.models import Attachment, AttachmentSource, AttachmentStatus, Message, OutboxEntry
-from service.models.types import utcnow
+from service.models import Attachment, AttachmentSource, AttachmentStatus
+
+ATTACHMENTS = cast(Table, getattr(Attachment, "__table__"))  # noqa: B009 - SQLModel hides it
 
 # The job that downloads a message's files from Twilio, by source.
 _FETCH_JOBS = {
@@ -31,89 +35,71 @@ def attachment_context(attachment_id: uuid.UUID) -> str:
     return f"attachment:{attachment_id}"
 
 
-def add_attachments(
-    *,
-    session: AsyncSession,
+async def stored_sids(session: AsyncSession, sids: Collection[str]) -> set[str]:
+    """Those of these Twilio file ids already stored (a provider retry of their message)."""
+    if not sids:
+        return set()
+    found = await session.scalars(
+        select(ATTACHMENTS.c.provider_sid).where(among(session, ATTACHMENTS.c.provider_sid, sids))
+    )
+    return set(found)
+
+
+def attachment_rows(
     keyring: Keyring,
+    *,
     tip_id: uuid.UUID,
     message_id: uuid.UUID,
     attachments: Sequence[IncomingAttachment],
-) -> list[OutboxEntry]:
-    """Rows for the files of a new message, and the jobs that fetch those still at Twilio."""
-    rows = [_row(keyring, tip_id, message_id, incoming) for incoming in attachments]
-    session.add_all(rows)
-    return _fetch_jobs(session=session, message_id=message_id, rows=rows)
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The rows of a message's files, every row with the same columns (one insert for all)."""
+    return [_row(keyring, tip_id, message_id, incoming, now) for incoming in attachments]
 
 
-async def add_missing_attachments(
-    *,
-    session: AsyncSession,
-    keyring: Keyring,
-    provider_id: str,
-    attachments: Sequence[IncomingAttachment],
-) -> list[OutboxEntry]:
-    """On a provider retry, the files not stored yet (a recording callback after the call's)."""
-    message = (
-        await session.scalars(select(Message).where(col(Message.provider_id) == provider_id))
-    ).first()
-    if message is None:
-        return []
-    sids = [incoming.provider_sid for incoming in attachments if incoming.provider_sid]
-    known = set(
-        (
-            await session.scalars(
-                select(col(Attachment.provider_sid)).where(col(Attachment.provider_sid).in_(sids))
-            )
-        ).all()
-    )
-    missing = [item for item in attachments if item.provider_sid and item.provider_sid not in known]
-    return add_attachments(
-        session=session,
-        keyring=keyring,
-        tip_id=message.tip_id,
-        message_id=message.id,
-        attachments=missing,
-    )
+def fetch_jobs(message_id: uuid.UUID, rows: Sequence[dict[str, Any]]) -> list[BulkJob]:
+    """One job per message and source; refused media is still erased at Twilio by it."""
+    jobs = []
+    for source in sorted({row["source"] for row in rows if row["provider_sid"]}):
+        first = next(row for row in rows if row["source"] == source and row["provider_sid"])
+        name = _FETCH_JOBS[source]
+        # Keyed by the first new file, so a later callback adding more files queues again.
+        jobs.append(BulkJob(name, [str(message_id)], f"{name}:{message_id}:{first['id']}"))
+    return jobs
 
 
 def _row(
-    keyring: Keyring, tip_id: uuid.UUID, message_id: uuid.UUID, incoming: IncomingAttachment
-) -> Attachment:
-    row = Attachment(
-        id=uuid.uuid4(),
-        tip_id=tip_id,
-        message_id=message_id,
-        source=AttachmentSource(incoming.source),
-        provider_sid=incoming.provider_sid,
-        content_type=incoming.content_type[:100],
-    )
+    keyring: Keyring,
+    tip_id: uuid.UUID,
+    message_id: uuid.UUID,
+    incoming: IncomingAttachment,
+    now: datetime,
+) -> dict[str, Any]:
+    attachment_id = uuid.uuid4()
+    row: dict[str, Any] = {
+        "id": attachment_id,
+        "tip_id": tip_id,
+        "message_id": message_id,
+        "source": AttachmentSource(incoming.source),
+        "provider_sid": incoming.provider_sid,
+        "content_type": incoming.content_type[:100],
+        "status": AttachmentStatus.PENDING,
+        "refusal": None,
+        "size_bytes": None,
+        "content_ciphertext": None,
+        "created_at": now,
+        "stored_at": None,
+    }
     if incoming.refusal is not None:
-        row.status = AttachmentStatus.REFUSED
-        row.refusal = incoming.refusal
+        row |= {"status": AttachmentStatus.REFUSED, "refusal": incoming.refusal}
     elif incoming.content is not None:
-        row.content_ciphertext = seal(
-            keyring, Purpose.CONTENT, incoming.content, context=attachment_context(row.id)
+        content = seal(
+            keyring, Purpose.CONTENT, incoming.content, context=attachment_context(attachment_id)
         )
-        row.size_bytes = len(incoming.content)
-        row.status = AttachmentStatus.STORED
-        row.stored_at = utcnow()
+        row |= {
+            "status": AttachmentStatus.STORED,
+            "content_ciphertext": content,
+            "size_bytes": len(incoming.content),
+            "stored_at": now,
+        }
     return row
-
-
-def _fetch_jobs(
-    *, session: AsyncSession, message_id: uuid.UUID, rows: Sequence[Attachment]
-) -> list[OutboxEntry]:
-    """One job per message and source; refused media is still erased at Twilio by it."""
-    jobs = []
-    for source in sorted({row.source for row in rows if row.provider_sid}):
-        first = next(row for row in rows if row.source == source and row.provider_sid)
-        jobs.append(
-            add_job(
-                session=session,
-                job_name=_FETCH_JOBS[source],
-                args=[str(message_id)],
-                # Keyed by the first new file, so a later callback adding more files queues again.
-                job_key=f"{_FETCH_JOBS[source]}:{message_id}:{first.id}",
-            )
-        )
-    return jobs

@@ -1,11 +1,14 @@
-"""Storing a batch of plain texts in one transaction with set-based statements (group commit).
+"""Storing messages: every message intake receives is stored here, with others that arrived at
+the same time (group commit) or alone as a batch of one, in the caller's transaction.
 
-The outcome is the one storing the messages one by one, in order, would give (see
-``service.intake.service.store_message``): a provider retry gets the receipt first given, a
-known number within the conversation window joins its open tip, and two messages of one new
-number in the same batch make one tip. Whatever the batch size, it costs six statements:
-replays, the reporters' upsert, their open conversations, then the tips, messages and outbox
-entries inserted.
+The outcome is the one storing the messages one by one, in order, would give: a provider retry
+gets the receipt first given and adds the files its first delivery lacked; a known number within
+the conversation window joins its open tip, and two messages of one new number in the same batch
+make one tip; a web follow-up joins the tip it names; a spooled message starts a tip under the
+reference its reporter was given. Whatever the batch size, each step is one fixed statement,
+skipped when it has nothing to do: the reads (replays and their stored files, the reporters'
+upsert, their open conversations, the followed-up tips), then the writes (tips, the joined tips'
+last message time, messages, operator entries, files, outbox entries).
 
 SQLAlchemy Core throughout: at a few hundred webhooks a second the ORM's unit of work was the
 largest cost of intake (bench/README.md).
@@ -19,35 +22,45 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.ports import IncomingMessage, IntakeReceipt
-from crypto import (
-    Keyring,
-    Purpose,
-    blind_index,
-    new_pseudonym,
-    new_reference,
-    normalise_phone,
-    seal_text,
-)
+from channels.errors import NotFound
+from channels.ports import IncomingAttachment, IncomingMessage, IntakeReceipt
+from crypto import Keyring, Purpose, new_reference, seal_text
 from service.background.outbox import BulkJob
-from service.core.db import among, arrays_of, insert_rows, on_postgresql, unnested
+from service.core.db import among, insert_rows
 from service.core.job_names import JobName
-from service.models import Direction, Message, OutboxEntry, Reporter, Tip, TipStatus
+from service.intake.attachments import ATTACHMENTS, attachment_rows, fetch_jobs, stored_sids
+from service.models import (
+    Channel,
+    Direction,
+    Message,
+    OperatorEntry,
+    OutboxEntry,
+    Tip,
+    TipStatus,
+)
 from service.models.types import utcnow
+from service.reporters.identity import find_or_add_reporters
 
 _TIPS = cast(Table, getattr(Tip, "__table__"))  # noqa: B009 - SQLModel types hide __table__
 _MESSAGES = cast(Table, getattr(Message, "__table__"))  # noqa: B009
-_REPORTERS = cast(Table, getattr(Reporter, "__table__"))  # noqa: B009
+_OPERATOR_ENTRIES = cast(Table, getattr(OperatorEntry, "__table__"))  # noqa: B009
 _OUTBOX = cast(Table, getattr(OutboxEntry, "__table__"))  # noqa: B009
 
 # Channels whose reporters split one account over several texts: their triage waits for the
 # bundling window (see service.decisions.bundling).
 BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A message as ``IntakeService.receive`` hands it over to be stored."""
+
+    message: IncomingMessage
+    receipt_code_hash: str | None = None  # Argon2id, hashed before the transaction
+    reference: str | None = None  # a spooled message: the reference its reporter was given
 
 
 @dataclass(frozen=True)
@@ -57,26 +70,31 @@ class StoredMessage:
 
 
 @dataclass
-class _Conversation:
+class _Tip:
     tip_id: uuid.UUID
     reference: str
     channel: str
     last_message_at: datetime
 
 
-def batchable(message: IncomingMessage, keyring: Keyring) -> bool:
-    """A plain text from a phone number. While index keys rotate, a number may sit under an old
-    key and needs the single path's look-up first."""
-    return (
-        message.sender is not None
-        and message.provider_id is not None
-        and not message.attachments
-        and message.follow_up_of is None
-        and message.receipt_code is None
-        and message.entered_by is None
-        and message.place is None
-        and len(keyring.keys(Purpose.INDEX)) == 1
-    )
+@dataclass(frozen=True)
+class _Delivered:
+    """A message already stored under a provider id: what a retry of it answers and adds to."""
+
+    receipt: IntakeReceipt
+    tip_id: uuid.UUID
+    message_id: uuid.UUID
+
+
+@dataclass
+class _Found:
+    """What the database holds for a batch, read before any row is added."""
+
+    replays: dict[str, _Delivered]
+    stored_sids: set[str]
+    reporters: dict[str, tuple[uuid.UUID, bool]]
+    conversations: dict[tuple[uuid.UUID, str], _Tip]
+    followed: dict[str, _Tip]
 
 
 def triage_job(
@@ -97,105 +115,94 @@ async def store_batch(
     *,
     session: AsyncSession,
     keyring: Keyring,
-    messages: Sequence[IncomingMessage],
+    submissions: Sequence[Submission],
     window: timedelta,
     bundle_window: timedelta,
 ) -> list[StoredMessage]:
-    """Store ``batchable`` messages in the caller's transaction; one result per message."""
+    """Store the messages in the caller's transaction; one result per message, in order.
+    A follow-up of a reference no tip has raises ``NotFound``."""
+    found = await _read(session, keyring, [one.message for one in submissions], window)
+    plan = _Plan(found, keyring=keyring, window=window, bundle_window=bundle_window)
+    receipts = [plan.add(i, submission) for i, submission in enumerate(submissions)]
+    await plan.write(session)
+    return [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)]
+
+
+async def _read(
+    session: AsyncSession, keyring: Keyring, messages: list[IncomingMessage], window: timedelta
+) -> _Found:
     replays = await _replays(session, [m.provider_id for m in messages if m.provider_id])
-    reporters = await _upsert_reporters(session, keyring, [m.sender for m in messages if m.sender])
+    senders = {m.sender for m in _first_deliveries(messages, replays) if m.sender}
+    reporters = await find_or_add_reporters(session=session, keyring=keyring, senders=senders)
     known = [reporter_id for reporter_id, new in reporters.values() if not new]
     since = min(m.received_at for m in messages) - window
-    plan = _Plan(
-        conversations=await _open_conversations(session, known, since),
-        window=window,
-        bundle_window=bundle_window,
-        keyring=keyring,
+    conversations = await _open_conversations(session, known, since)
+    references = {m.follow_up_of for m in messages if m.follow_up_of is not None}
+    followed = await _followed_up_tips(session, references)
+    # One object per tip, so joining it as a follow-up moves its conversation on too.
+    by_id = {tip.tip_id: tip for tip in conversations.values()}
+    return _Found(
+        replays=replays,
+        stored_sids=await stored_sids(session, _retried_sids(messages, replays)),
+        reporters=reporters,
+        conversations=conversations,
+        followed={ref: by_id.get(tip.tip_id, tip) for ref, tip in followed.items()},
     )
-    results = [plan.add(i, message, replays, reporters) for i, message in enumerate(messages)]
-    await plan.write(session)
-    return [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(results)]
 
 
-async def _replays(session: AsyncSession, provider_ids: list[str]) -> dict[str, IntakeReceipt]:
-    """The receipts first given for provider ids already stored (a provider's retry)."""
+def _first_deliveries(
+    messages: list[IncomingMessage], replays: dict[str, _Delivered]
+) -> list[IncomingMessage]:
+    """The messages the batch stores: neither a retry of a stored one nor of one before it."""
+    seen: set[str | None] = set(replays)
+    first = []
+    for message in messages:
+        if message.provider_id not in seen:
+            first.append(message)
+        if message.provider_id is not None:
+            seen.add(message.provider_id)
+    return first
+
+
+def _retried_sids(messages: list[IncomingMessage], replays: dict[str, _Delivered]) -> set[str]:
+    return {
+        item.provider_sid
+        for message in messages
+        if message.provider_id in replays
+        for item in message.attachments
+        if item.provider_sid
+    }
+
+
+async def _replays(session: AsyncSession, provider_ids: list[str]) -> dict[str, _Delivered]:
+    """The messages already stored under these provider ids (a provider's retry)."""
+    if not provider_ids:
+        return {}
     rows = await session.execute(
         select(
             _MESSAGES.c.provider_id,
             _TIPS.c.reference,
             _MESSAGES.c.created_at,
             _TIPS.c.received_at,
+            _TIPS.c.id,
+            _MESSAGES.c.id,
         )
         .join(_TIPS, _TIPS.c.id == _MESSAGES.c.tip_id)
         .where(among(session, _MESSAGES.c.provider_id, provider_ids))
     )
     return {
-        provider_id: IntakeReceipt(
-            reference=reference, new_tip=sent_at == tip_received_at, replayed=True
+        provider_id: _Delivered(
+            IntakeReceipt(reference=reference, new_tip=sent_at == tip_received_at, replayed=True),
+            tip_id,
+            message_id,
         )
-        for provider_id, reference, sent_at, tip_received_at in rows
+        for provider_id, reference, sent_at, tip_received_at, tip_id, message_id in rows
     }
-
-
-async def _upsert_reporters(
-    session: AsyncSession, keyring: Keyring, senders: list[str]
-) -> dict[str, tuple[uuid.UUID, bool]]:
-    """Each sender's reporter id and whether it is new, keyed by raw sender, in one upsert."""
-    index_of = {sender: blind_index(keyring, normalise_phone(sender)) for sender in senders}
-    rows: dict[str, dict[str, Any]] = {}
-    for sender, index in index_of.items():
-        if index not in rows:
-            reporter_id = uuid.uuid4()
-            identity = seal_text(
-                keyring,
-                Purpose.IDENTITY,
-                normalise_phone(sender),
-                context=f"reporter:{reporter_id}",
-            )
-            rows[index] = {
-                "id": reporter_id,
-                "blind_index": index,
-                "identity_ciphertext": identity,
-                "pseudonym": new_pseudonym(),
-                "created_at": utcnow(),
-            }
-    # In blind-index order, so two batches upserting the same numbers lock them in one order.
-    ordered = [rows[index] for index in sorted(rows)]
-    if on_postgresql(session):
-        found = await session.execute(
-            _REPORTERS_UPSERT, arrays_of(_REPORTERS, ordered, _REPORTER_COLUMNS)
-        )
-    else:
-        found = await session.execute(_reporters_upsert(sqlite_insert(_REPORTERS).values(ordered)))
-    stored = {index: reporter_id for reporter_id, index in found}
-    return {
-        sender: (stored[index], stored[index] == rows[index]["id"])
-        for sender, index in index_of.items()
-    }
-
-
-def _reporters_upsert(upsert: Any) -> Insert:
-    # A no-op update on conflict, so RETURNING gives the existing row's id too.
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
-    )
-    return cast(Insert, upsert.returning(_REPORTERS.c.id, _REPORTERS.c.blind_index))
-
-
-_REPORTER_COLUMNS = ("id", "blind_index", "identity_ciphertext", "pseudonym", "created_at")
-# One statement for any number of reporters (see service.core.db.unnested), in the order given.
-_NEW_REPORTERS = unnested(_REPORTERS, _REPORTER_COLUMNS)
-_REPORTERS_UPSERT = _reporters_upsert(
-    postgresql_insert(_REPORTERS).from_select(
-        _REPORTER_COLUMNS,
-        _NEW_REPORTERS.order_by(_NEW_REPORTERS.selected_columns.blind_index),
-    )
-)
 
 
 async def _open_conversations(
     session: AsyncSession, reporter_ids: list[uuid.UUID], since: datetime
-) -> dict[tuple[uuid.UUID, str], _Conversation]:
+) -> dict[tuple[uuid.UUID, str], _Tip]:
     """Each known reporter's latest open tip per channel written to since ``since``."""
     if not reporter_ids:
         return {}
@@ -212,66 +219,67 @@ async def _open_conversations(
         .where(_TIPS.c.last_message_at >= since)
         .order_by(_TIPS.c.last_message_at.desc())
     )
-    latest: dict[tuple[uuid.UUID, str], _Conversation] = {}
+    latest: dict[tuple[uuid.UUID, str], _Tip] = {}
     for reporter_id, channel, tip_id, reference, last_message_at in rows:
-        latest.setdefault(
-            (reporter_id, channel), _Conversation(tip_id, reference, channel, last_message_at)
-        )
+        latest.setdefault((reporter_id, channel), _Tip(tip_id, reference, channel, last_message_at))
     return latest
+
+
+async def _followed_up_tips(session: AsyncSession, references: set[str]) -> dict[str, _Tip]:
+    """The tips web follow-ups name, by reference (whatever their status)."""
+    if not references:
+        return {}
+    rows = await session.execute(
+        select(_TIPS.c.reference, _TIPS.c.id, _TIPS.c.channel, _TIPS.c.last_message_at).where(
+            among(session, _TIPS.c.reference, references)
+        )
+    )
+    return {
+        reference: _Tip(tip_id, reference, channel, last_message_at)
+        for reference, tip_id, channel, last_message_at in rows
+    }
 
 
 class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
     def __init__(
-        self,
-        *,
-        conversations: dict[tuple[uuid.UUID, str], _Conversation],
-        window: timedelta,
-        bundle_window: timedelta,
-        keyring: Keyring,
+        self, found: _Found, *, keyring: Keyring, window: timedelta, bundle_window: timedelta
     ) -> None:
-        self._conversations = conversations
+        self._found = found
+        self._keyring = keyring
         self._window = window
         self._bundle_window = bundle_window
-        self._keyring = keyring
-        self._first_receipts: dict[str, IntakeReceipt] = {}
+        self._now = utcnow()
+        self._delivered = dict(found.replays)
         self._joined: dict[uuid.UUID, datetime] = {}
+        self._jobs: dict[int, list[BulkJob]] = {}
         self.tips: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
-        self.jobs: list[tuple[int, dict[str, Any]]] = []
-        self._entries: dict[str, BulkJob] = {}
+        self.operator_entries: list[dict[str, Any]] = []
+        self.attachments: list[dict[str, Any]] = []
 
-    def add(
-        self,
-        position: int,
-        message: IncomingMessage,
-        replays: dict[str, IntakeReceipt],
-        reporters: dict[str, tuple[uuid.UUID, bool]],
-    ) -> IntakeReceipt:
-        assert message.provider_id is not None
-        assert message.sender is not None
-        replay = replays.get(message.provider_id) or self._first_receipts.get(message.provider_id)
-        if replay is not None:  # a retry, stored earlier or earlier in this very batch
-            return IntakeReceipt(reference=replay.reference, new_tip=replay.new_tip, replayed=True)
-        reporter_id, _ = reporters[message.sender]
-        conversation = self._conversation(reporter_id, message)
-        new_tip = conversation is None
-        if conversation is None:
-            conversation = self._add_tip(reporter_id, message)
-        else:
-            conversation.last_message_at = message.received_at
-            self._joined[conversation.tip_id] = message.received_at
-        self._add_message(position, conversation, message)
-        receipt = IntakeReceipt(reference=conversation.reference, new_tip=new_tip, replayed=False)
-        self._first_receipts[message.provider_id] = receipt
-        return receipt
+    def add(self, position: int, submission: Submission) -> IntakeReceipt:
+        message = submission.message
+        delivered = self._delivered_before(message)
+        if delivered is not None:  # a retry, stored earlier or earlier in this very batch
+            self._add_missing_files(position, delivered, message)
+            return delivered.receipt
+        tip, new_tip = self._tip_for(submission)
+        message_id = self._add_message(position, tip, message)
+        if message.provider_id is not None:
+            first = IntakeReceipt(reference=tip.reference, new_tip=new_tip, replayed=True)
+            self._delivered[message.provider_id] = _Delivered(first, tip.tip_id, message_id)
+        code = message.receipt_code if new_tip and submission.receipt_code_hash else None
+        return IntakeReceipt(
+            reference=tip.reference, new_tip=new_tip, replayed=False, receipt_code=code
+        )
 
     def jobs_of(self, position: int) -> list[BulkJob]:
-        return [self._entries[row["job_key"]] for index, row in self.jobs if index == position]
+        return self._jobs.get(position, [])
 
     async def write(self, session: AsyncSession) -> None:
-        """Tips before their messages (foreign keys), then the outbox entries."""
+        """Tips before their messages, messages before what points to them (foreign keys)."""
         await insert_rows(session, _TIPS, self.tips)
         if self._joined:
             await session.execute(
@@ -281,33 +289,78 @@ class _Plan:
                 [{"joined_tip": tip, "joined_at": at} for tip, at in self._joined.items()],
             )
         await insert_rows(session, _MESSAGES, self.messages)
-        await insert_rows(session, _OUTBOX, [row for _, row in self.jobs])
+        await insert_rows(session, _OPERATOR_ENTRIES, self.operator_entries)
+        await insert_rows(session, ATTACHMENTS, self.attachments)
+        await insert_rows(session, _OUTBOX, self._outbox_rows())
 
-    def _conversation(
-        self, reporter_id: uuid.UUID, message: IncomingMessage
-    ) -> _Conversation | None:
-        found = self._conversations.get((reporter_id, message.channel))
+    def _delivered_before(self, message: IncomingMessage) -> _Delivered | None:
+        if message.provider_id is None:
+            return None
+        return self._delivered.get(message.provider_id)
+
+    def _tip_for(self, submission: Submission) -> tuple[_Tip, bool]:
+        """The tip the message joins, or a new one (and True)."""
+        message = submission.message
+        reporter_id = self._reporter_of(message)
+        tip = None
+        if message.follow_up_of is not None:
+            tip = self._followed_up(message.follow_up_of)
+        elif submission.reference is None:
+            tip = self._conversation(reporter_id, message)
+        if tip is None:
+            return self._add_tip(reporter_id, submission), True
+        tip.last_message_at = message.received_at
+        self._joined[tip.tip_id] = message.received_at
+        return tip, False
+
+    def _reporter_of(self, message: IncomingMessage) -> uuid.UUID | None:
+        if message.sender is None:
+            return None
+        reporter_id, _ = self._found.reporters[message.sender]
+        return reporter_id
+
+    def _followed_up(self, reference: str) -> _Tip:
+        tip = self._found.followed.get(reference)
+        if tip is None:
+            raise NotFound()
+        return tip
+
+    def _conversation(self, reporter_id: uuid.UUID | None, message: IncomingMessage) -> _Tip | None:
+        if reporter_id is None:
+            return None
+        found = self._found.conversations.get((reporter_id, message.channel))
         if found is None or found.last_message_at < message.received_at - self._window:
             return None
         return found
 
-    def _add_tip(self, reporter_id: uuid.UUID, message: IncomingMessage) -> _Conversation:
-        tip = _Conversation(uuid.uuid4(), new_reference(), message.channel, message.received_at)
+    def _add_tip(self, reporter_id: uuid.UUID | None, submission: Submission) -> _Tip:
+        message = submission.message
+        reference = submission.reference or new_reference()
+        tip = _Tip(uuid.uuid4(), reference, Channel(message.channel), message.received_at)
         self.tips.append(
             {
                 "id": tip.tip_id,
                 "reference": tip.reference,
-                "channel": message.channel,
+                "channel": tip.channel,
                 "status": TipStatus.RECEIVED,
                 "reporter_id": reporter_id,
+                "receipt_code_hash": submission.receipt_code_hash,
+                "place_hint_ciphertext": self._sealed_place(tip.tip_id, message.place),
                 "received_at": message.received_at,
                 "last_message_at": message.received_at,
             }
         )
-        self._conversations[(reporter_id, message.channel)] = tip
+        if reporter_id is not None:
+            self._found.conversations[(reporter_id, message.channel)] = tip
+        self._found.followed[tip.reference] = tip
         return tip
 
-    def _add_message(self, position: int, tip: _Conversation, message: IncomingMessage) -> None:
+    def _sealed_place(self, tip_id: uuid.UUID, place: str | None) -> bytes | None:
+        if not place:
+            return None
+        return seal_text(self._keyring, Purpose.CONTENT, place, context=f"place:{tip_id}")
+
+    def _add_message(self, position: int, tip: _Tip, message: IncomingMessage) -> uuid.UUID:
         message_id = uuid.uuid4()
         body = seal_text(
             self._keyring, Purpose.CONTENT, message.body, context=f"message:{message_id}"
@@ -328,6 +381,60 @@ class _Plan:
             message_id=message_id,
             bundle_window=self._bundle_window,
         )
-        row = {"job_name": name, "job_args": args, "job_key": key, "created_at": utcnow()}
-        self.jobs.append((position, row))
-        self._entries[key] = BulkJob(job_name=name, job_args=args, job_key=key)
+        self._queue(position, [BulkJob(job_name=name, job_args=args, job_key=key)])
+        if message.entered_by is not None:
+            self.operator_entries.append(
+                {
+                    "message_id": message_id,
+                    "staff_user_id": message.entered_by,
+                    "created_at": self._now,
+                }
+            )
+        self._add_files(position, tip.tip_id, message_id, message.attachments)
+        return message_id
+
+    def _add_missing_files(
+        self, position: int, delivered: _Delivered, message: IncomingMessage
+    ) -> None:
+        """A retry's files not stored yet (a recording callback after the call's)."""
+        stored = self._found.stored_sids
+        missing = [
+            item
+            for item in message.attachments
+            if item.provider_sid and item.provider_sid not in stored
+        ]
+        self._add_files(position, delivered.tip_id, delivered.message_id, missing)
+
+    def _add_files(
+        self,
+        position: int,
+        tip_id: uuid.UUID,
+        message_id: uuid.UUID,
+        attachments: Sequence[IncomingAttachment],
+    ) -> None:
+        rows = attachment_rows(
+            self._keyring,
+            tip_id=tip_id,
+            message_id=message_id,
+            attachments=attachments,
+            now=self._now,
+        )
+        self.attachments += rows
+        self._found.stored_sids.update(row["provider_sid"] for row in rows if row["provider_sid"])
+        self._queue(position, fetch_jobs(message_id, rows))
+
+    def _queue(self, position: int, jobs: list[BulkJob]) -> None:
+        if jobs:
+            self._jobs.setdefault(position, []).extend(jobs)
+
+    def _outbox_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "job_name": job.job_name,
+                "job_args": job.job_args,
+                "job_key": job.job_key,
+                "created_at": self._now,
+            }
+            for jobs in self._jobs.values()
+            for job in jobs
+        ]

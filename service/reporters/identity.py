@@ -4,9 +4,13 @@ crypto-shredding (the ciphertext goes, the pseudonym stays for the record)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import (
@@ -18,9 +22,11 @@ from crypto import (
     normalise_phone,
     seal_text,
 )
-from service.core.db import dialect_insert
+from service.core.db import among, arrays_of, on_postgresql, unnested
 from service.models import Reporter
 from service.models.types import utcnow
+
+_REPORTERS = cast(Table, getattr(Reporter, "__table__"))  # noqa: B009 - SQLModel hides it
 
 
 async def find_reporter(*, session: AsyncSession, keyring: Keyring, sender: str) -> Reporter | None:
@@ -38,34 +44,86 @@ def destroy_identity(reporter: Reporter, *, opted_out: bool, now: datetime | Non
         reporter.opted_out_at = now
 
 
-async def find_or_add_reporter(
-    *, session: AsyncSession, keyring: Keyring, sender: str
-) -> tuple[Reporter, bool]:
-    """The reporter for this number, and whether it is new — in one statement (an upsert)."""
-    phone = normalise_phone(sender)
+async def find_or_add_reporters(
+    *, session: AsyncSession, keyring: Keyring, senders: Collection[str]
+) -> dict[str, tuple[uuid.UUID, bool]]:
+    """Each sender's reporter id and whether it is new, keyed by raw sender, in one upsert.
+    While index keys rotate, a number may sit under an old key: one look-up first finds it."""
+    known: dict[str, uuid.UUID] = {}
     if len(keyring.keys(Purpose.INDEX)) > 1:
-        # While index keys rotate, an old reporter may sit under another key: look first.
-        known = await find_reporter(session=session, keyring=keyring, sender=sender)
-        if known is not None:
-            return known, False
+        known = await _found_under_any_key(session, keyring, senders)
+    found = {sender: (reporter_id, False) for sender, reporter_id in known.items()}
+    return found | await _upsert_reporters(session, keyring, set(senders) - set(known))
+
+
+async def _found_under_any_key(
+    session: AsyncSession, keyring: Keyring, senders: Collection[str]
+) -> dict[str, uuid.UUID]:
+    indexes_of = {sender: blind_indexes(keyring, normalise_phone(sender)) for sender in senders}
+    every_index = [index for indexes in indexes_of.values() for index in indexes]
+    rows = await session.execute(
+        select(_REPORTERS.c.blind_index, _REPORTERS.c.id).where(
+            among(session, _REPORTERS.c.blind_index, every_index)
+        )
+    )
+    stored: dict[str, uuid.UUID] = dict(rows.all())
+    found = {
+        sender: next((stored[index] for index in indexes if index in stored), None)
+        for sender, indexes in indexes_of.items()
+    }
+    return {sender: reporter_id for sender, reporter_id in found.items() if reporter_id}
+
+
+async def _upsert_reporters(
+    session: AsyncSession, keyring: Keyring, senders: Collection[str]
+) -> dict[str, tuple[uuid.UUID, bool]]:
+    if not senders:
+        return {}
+    index_of = {sender: blind_index(keyring, normalise_phone(sender)) for sender in senders}
+    rows = {index: _new_reporter(keyring, sender, index) for sender, index in index_of.items()}
+    # In blind-index order, so two batches upserting the same numbers lock them in one order.
+    ordered = [rows[index] for index in sorted(rows)]
+    if on_postgresql(session):
+        found = await session.execute(
+            _REPORTERS_UPSERT, arrays_of(_REPORTERS, ordered, _REPORTER_COLUMNS)
+        )
+    else:
+        found = await session.execute(_reporters_upsert(sqlite_insert(_REPORTERS).values(ordered)))
+    stored = {index: reporter_id for reporter_id, index in found}
+    return {
+        sender: (stored[index], stored[index] == rows[index]["id"])
+        for sender, index in index_of.items()
+    }
+
+
+def _new_reporter(keyring: Keyring, sender: str, index: str) -> dict[str, Any]:
     reporter_id = uuid.uuid4()
-    values = {
+    phone = normalise_phone(sender)
+    return {
         "id": reporter_id,
-        "blind_index": blind_index(keyring, phone),
+        "blind_index": index,
         "identity_ciphertext": seal_text(
             keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter_id}"
         ),
         "pseudonym": new_pseudonym(),
         "created_at": utcnow(),
     }
-    upsert = dialect_insert(session)(Reporter).values(values)
-    # A no-op update on conflict, so RETURNING gives the existing row untouched.
+
+
+def _reporters_upsert(upsert: Any) -> Insert:
+    # A no-op update on conflict, so RETURNING gives the existing row's id too.
     upsert = upsert.on_conflict_do_update(
         index_elements=["blind_index"], set_={"blind_index": upsert.excluded.blind_index}
     )
-    reporter = (
-        await session.scalars(
-            upsert.returning(Reporter), execution_options={"populate_existing": True}
-        )
-    ).one()
-    return reporter, reporter.id == reporter_id
+    return cast(Insert, upsert.returning(_REPORTERS.c.id, _REPORTERS.c.blind_index))
+
+
+_REPORTER_COLUMNS = ("id", "blind_index", "identity_ciphertext", "pseudonym", "created_at")
+# One statement for any number of reporters (see service.core.db.unnested), in the order given.
+_NEW_REPORTERS = unnested(_REPORTERS, _REPORTER_COLUMNS)
+_REPORTERS_UPSERT = _reporters_upsert(
+    postgresql_insert(_REPORTERS).from_select(
+        _REPORTER_COLUMNS,
+        _NEW_REPORTERS.order_by(_NEW_REPORTERS.selected_columns.blind_index),
+    )
+)

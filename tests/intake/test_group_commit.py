@@ -1,5 +1,5 @@
-"""Group commit: webhooks arriving together are stored in one transaction, with the outcome of
-storing them one by one (SQLite and PostgreSQL)."""
+"""Group commit: webhooks arriving together go through intake's one storing path in one
+transaction, with the outcome of storing them one by one (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
