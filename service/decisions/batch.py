@@ -1,9 +1,11 @@
-"""Triage of many tips in one transaction: the worker's hot path.
+"""Triage of tips in one transaction: the only way a tip is decided.
 
-The result is what ``service.decisions.jobs`` gives one tip at a time, in the batch's order: the
-same outcomes, decisions, duplicate links (a tip decided earlier in the batch is a candidate for
-a later one), cases and outbox completions. The cost is a dozen set-based statements per batch
-instead of a dozen per tip, and plain rows instead of ORM objects.
+The worker decides the triage jobs running at once together (``service.decisions.jobs``); one
+tip alone, as when a failed batch is run again tip by tip, is a batch of one. What a batch holds
+changes nothing: its outcomes, decisions, duplicate links (a tip decided earlier in the batch is
+a candidate for a later one), cases and outbox completions are those of its tips in batches of
+one, in its order. The cost is a dozen set-based statements per batch, whatever its size, and
+plain rows instead of ORM objects.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ def _decide_all(
             outcomes.append("unchanged")
             continue
         batch.decided.append(_decide_one(keyring, ruleset, tip, messages, digest, statuses))
-        # A second job for the tip in this batch finds this decision, as it would one by one.
+        # A second job for the tip in this batch finds this decision, as in a batch of its own.
         batch.stored.add((tip_id, ruleset.version, digest))
         outcomes.append(tip_id)
     return outcomes
@@ -257,7 +259,8 @@ async def _antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus
 async def _link_duplicates(
     *, session: AsyncSession, keyring: Keyring, batch: _Batch, now: datetime
 ) -> None:
-    """``decisions.link_duplicates`` for every decided tip, in order, with a few queries."""
+    """Link each decided tip, in order, to similar open tips of the last 30 days (officers
+    decide what to merge), with a few queries for the whole batch."""
     if not batch.decided:
         return
     since = now - decisions.DUPLICATE_WINDOW
@@ -336,8 +339,8 @@ class _CandidateRows:
                 put(self._by_place.setdefault(row.place, []), row)
 
     def newest_first(self, decided: _Decided) -> Iterator[DecidedTip]:
-        """What ``decisions._recent_open_candidates`` reads for the tip, before its limit:
-        decisions of tips with its reporter or its place, the newest first."""
+        """What the duplicate search reads for the tip (``decisions.pick_candidates`` stops at
+        200): decisions of tips with its reporter or its place, the newest first."""
         reporter_id, place = decided.tip.reporter_id, decided.decision.place
         mine = self._by_reporter.get(reporter_id, []) if reporter_id is not None else []
         here = self._by_place.get(place, []) if place is not None else []
@@ -435,7 +438,7 @@ async def _recent_decided(
     A tip reads at most 200 rows, so where its place has few enough rows for the 200 never to be
     reached, a row at the place counts only if it could match: the newest decision of its tip
     there (an older one is passed over), with the substances of a tip of the batch. Elsewhere
-    every row is read, as the one-by-one search does."""
+    every row is read."""
     reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
     places = {d.decision.place for d in batch.decided if d.decision.place is not None}
     if not reporters and not places:

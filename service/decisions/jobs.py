@@ -1,8 +1,9 @@
 """``triage_tip``: decide, store the decision, route a confident one. Idempotent per input.
 
 The jobs running at once in a worker are decided together, in one transaction per batch
-(``service.decisions.batch``); that transaction also marks their outbox entries complete. A batch
-that fails is run again here one tip per transaction.
+(``service.decisions.batch``, the only way a tip is decided); that transaction also marks their
+outbox entries complete. A batch that fails is run again one tip per transaction, each tip a
+batch of one, so that one bad tip fails only its own job.
 
 ``triage_bundled`` triages an SMS/WhatsApp tip once the reporter has stopped typing.
 
@@ -28,23 +29,19 @@ import structlog
 from arq.worker import Retry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.background.backends import InProcessQueue
-from service.background.outbox import complete_job, mark_completed
+from service.background.outbox import complete_job
 from service.core.batching import MicroBatcher
 from service.core.db import transaction
 from service.core.job_names import JobName
 from service.core.metrics import JOB_DURATION
 from service.core.outage import database_unreachable
-from service.decisions import store as decisions
 from service.decisions.batch import TriageRequest, triage_batch
-from service.decisions.routing import may_route_automatically, route_tip
-from service.models import Message, Tip, TipStatus
+from service.models import Message, Tip
 from service.models.types import utcnow
 from service.runtime import Runtime, runtime_of
-from triage import Decision, TipText, decide
 
 log = structlog.get_logger(__name__)
 
@@ -107,78 +104,14 @@ async def triage_together(runtime: Runtime, requests: Sequence[TriageRequest]) -
 
 
 async def triage_alone(runtime: Runtime, request: TriageRequest) -> str:
-    """One tip in its own transaction, with its outbox entry."""
+    """One tip as a batch of one, in its own transaction, with its outbox entry."""
     try:
-        return await _triage_once(runtime, request)
+        [outcome] = await triage_together(runtime, [request])
     except IntegrityError:
         # Two jobs for one tip raced (SQLite has no row locks); the loser finds the
         # winner's decision on a second pass and changes nothing.
-        return await _triage_once(runtime, request)
-
-
-async def _triage_once(runtime: Runtime, request: TriageRequest) -> str:
-    async with transaction(runtime.sessions) as session:
-        outcome = await _triage_locked(runtime, session=session, tip_id=request.tip_id)
-        if request.job_key:
-            await mark_completed(session=session, job_key=request.job_key)
-        return outcome
-
-
-async def _triage_locked(runtime: Runtime, *, session: AsyncSession, tip_id: str) -> str:
-    tip = (
-        await session.scalars(select(Tip).where(col(Tip.id) == uuid.UUID(tip_id)).with_for_update())
-    ).first()
-    if tip is None or tip.status == TipStatus.CLOSED:
-        return "skipped"
-    return await _triage(runtime, session=session, tip=tip)
-
-
-async def _triage(runtime: Runtime, *, session: AsyncSession, tip: Tip) -> str:
-    ruleset = runtime.rules.current()
-    messages = await decisions.inbound_messages(session=session, tip_id=tip.id)
-    digest = decisions.input_digest(messages)
-    if await decisions.existing_decision(
-        session=session, tip_id=tip.id, rules_version=ruleset.version, digest=digest
-    ):
-        return "unchanged"
-    text = decisions.tip_text(runtime.keyring, messages)
-    decision = decide(
-        TipText(
-            text=text,
-            received_at=messages[-1].created_at,
-            channel=tip.channel,
-            place=decisions.place_hint(runtime.keyring, tip),
-        ),
-        ruleset,
-        antenna_status=await decisions.antenna_statuses(session=session),
-    )
-    decisions.add_decision(
-        session=session, keyring=runtime.keyring, tip=tip, decision=decision, digest=digest
-    )
-    now = utcnow()
-    await decisions.link_duplicates(
-        session=session, keyring=runtime.keyring, tip=tip, text=text, decision=decision, now=now
-    )
-    return await _route_or_hold(runtime, session=session, tip=tip, decision=decision)
-
-
-async def _route_or_hold(
-    runtime: Runtime, *, session: AsyncSession, tip: Tip, decision: Decision
-) -> str:
-    """Only a tip no human has handled yet is routed by the rules."""
-    if tip.status != TipStatus.RECEIVED:
-        return "decided"
-    if may_route_automatically(decision):
-        await route_tip(
-            session=session,
-            tip=tip,
-            antenna_code=decision.antenna,
-            ack_minutes=runtime.settings.ack_deadline_minutes(decision.priority),
-            now=utcnow(),
-        )
-        return "routed"
-    tip.status = TipStatus.AWAITING_OFFICER
-    return "held"
+        [outcome] = await triage_together(runtime, [request])
+    return outcome
 
 
 BUNDLE_MAX_TRIES = 5

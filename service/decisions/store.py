@@ -1,4 +1,5 @@
-"""Reading a tip's text for triage, and storing what triage decided."""
+"""Reading a tip's text for triage, the decided tips the duplicate search compares it with,
+and a decision's row: its values as triage stores them, and what the officers' screens read."""
 
 from __future__ import annotations
 
@@ -12,24 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
 from service.core.db import among
-from service.models import (
-    Antenna,
-    Direction,
-    DuplicateKind,
-    DuplicateLink,
-    Message,
-    Tip,
-    TipStatus,
-    TriageDecision,
-)
-from triage import AntennaStatus, Decision, RuleHit
-from triage.duplicates import DuplicateCandidate, find_duplicates
+from service.models import Direction, Message, Tip, TriageDecision
+from triage import Decision, RuleHit
+from triage.duplicates import DuplicateCandidate
 
 DUPLICATE_WINDOW = timedelta(days=30)
 # A busy quartier can have hundreds of open tips in a month: only the most recent are compared,
@@ -53,7 +45,7 @@ _Sealed = TypeVar("_Sealed", bound=SealedText)
 
 @dataclass(frozen=True)
 class SealedMessage:
-    """An inbound message read as a plain row (the batch path builds no ORM objects)."""
+    """An inbound message read as a plain row (triage builds no ORM objects)."""
 
     id: uuid.UUID
     tip_id: uuid.UUID
@@ -100,15 +92,6 @@ def _substances(stored: str) -> tuple[str, ...]:
     return tuple(json.loads(stored))
 
 
-async def inbound_messages(*, session: AsyncSession, tip_id: uuid.UUID) -> Sequence[Message]:
-    found = await session.scalars(
-        select(Message)
-        .where(col(Message.tip_id) == tip_id, col(Message.direction) == Direction.INBOUND)
-        .order_by(col(Message.created_at))
-    )
-    return found.all()
-
-
 async def inbound_messages_of(
     *, session: AsyncSession, tip_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[SealedMessage]]:
@@ -145,33 +128,9 @@ def tip_text(keyring: Keyring, messages: Sequence[SealedText]) -> str:
     )
 
 
-def place_hint(keyring: Keyring, tip: Tip) -> str | None:
-    if tip.place_hint_ciphertext is None:
-        return None
-    return open_place_hint(keyring, tip.id, tip.place_hint_ciphertext)
-
-
 def open_place_hint(keyring: Keyring, tip_id: uuid.UUID, blob: bytes) -> str:
     """The web form's place field, decrypted in memory only."""
     return open_text(keyring, Purpose.CONTENT, blob, context=f"place:{tip_id}")
-
-
-async def antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus]:
-    antennas = (await session.scalars(select(Antenna))).all()
-    return {a.code: AntennaStatus(operational=a.operational, fallback=a.fallback) for a in antennas}
-
-
-async def existing_decision(
-    *, session: AsyncSession, tip_id: uuid.UUID, rules_version: str, digest: str
-) -> TriageDecision | None:
-    found = await session.scalars(
-        select(TriageDecision).where(
-            col(TriageDecision.tip_id) == tip_id,
-            col(TriageDecision.rules_version) == rules_version,
-            col(TriageDecision.input_digest) == digest,
-        )
-    )
-    return found.first()
 
 
 async def latest_decision(*, session: AsyncSession, tip_id: uuid.UUID) -> TriageDecision | None:
@@ -182,29 +141,6 @@ async def latest_decision(*, session: AsyncSession, tip_id: uuid.UUID) -> Triage
         .limit(1)
     )
     return found.first()
-
-
-def add_decision(
-    *, session: AsyncSession, keyring: Keyring, tip: Tip, decision: Decision, digest: str
-) -> TriageDecision:
-    decision_id = uuid.uuid4()
-    stored = TriageDecision(
-        id=decision_id,
-        tip_id=tip.id,
-        rules_version=decision.rules_version,
-        input_digest=digest,
-        category=decision.category,
-        substances=list(decision.substances),
-        priority=decision.priority,
-        flags=list(decision.flags),
-        antenna=decision.antenna,
-        place=decision.place,
-        rules=list(decision.rules),
-        hits_ciphertext=sealed_hits(keyring, decision, decision_id),
-        confident=decision.confident,
-    )
-    session.add(stored)
-    return stored
 
 
 def sealed_hits(keyring: Keyring, decision: Decision, decision_id: uuid.UUID) -> bytes:
@@ -223,7 +159,7 @@ def decision_values(
     digest: str,
     decided_at: datetime,
 ) -> dict[str, Any]:
-    """A triage_decisions row as ``add_decision`` stores it, for a set-based insert."""
+    """A triage_decisions row, for a set-based insert."""
     decision_id = uuid.uuid4()
     return {
         "id": decision_id,
@@ -249,73 +185,6 @@ def decision_hits(keyring: Keyring, stored: TriageDecision) -> list[RuleHit]:
         keyring, Purpose.CONTENT, stored.hits_ciphertext, context=f"decision:{stored.id}"
     )
     return [RuleHit(rule=hit["rule"], words=tuple(hit["words"])) for hit in json.loads(text)]
-
-
-async def link_duplicates(
-    *,
-    session: AsyncSession,
-    keyring: Keyring,
-    tip: Tip,
-    text: str,
-    decision: Decision,
-    now: datetime,
-) -> list[DuplicateLink]:
-    """Link the tip to similar open tips of the last 30 days; officers decide what to merge."""
-    candidates = await _recent_open_candidates(
-        session=session, keyring=keyring, tip=tip, decision=decision, now=now
-    )
-    new = DuplicateCandidate(
-        tip_id=str(tip.id),
-        text=text,
-        source=str(tip.reporter_id) if tip.reporter_id else None,
-        substances=decision.substances,
-        place=decision.place,
-        received_at=tip.received_at,
-    )
-    known = set(
-        (
-            await session.scalars(
-                select(col(DuplicateLink.other_tip_id)).where(col(DuplicateLink.tip_id) == tip.id)
-            )
-        ).all()
-    )
-    links = [
-        DuplicateLink(tip_id=tip.id, other_tip_id=uuid.UUID(other), kind=DuplicateKind(kind))
-        for other, kind in find_duplicates(new, candidates)
-        if uuid.UUID(other) not in known
-    ]
-    session.add_all(links)
-    return links
-
-
-async def _recent_open_candidates(
-    *, session: AsyncSession, keyring: Keyring, tip: Tip, decision: Decision, now: datetime
-) -> list[DuplicateCandidate]:
-    """Only tips that could match (same source, or same place and substances) are decrypted."""
-    could_match = []
-    if tip.reporter_id is not None:
-        could_match.append(col(Tip.reporter_id) == tip.reporter_id)
-    if decision.place is not None:
-        could_match.append(col(TriageDecision.place) == decision.place)
-    if not could_match:
-        return []
-    rows = await session.execute(
-        select(*DECIDED_COLUMNS)
-        .join(Tip, col(TriageDecision.tip_id) == col(Tip.id))
-        .where(col(Tip.id) != tip.id, col(Tip.status) != TipStatus.CLOSED)
-        .where(col(Tip.received_at) >= now - DUPLICATE_WINDOW)
-        .where(or_(*could_match))
-        .order_by(col(TriageDecision.created_at).desc())
-        .limit(CANDIDATE_ROWS)
-    )
-    matching = pick_candidates(
-        [decided_tip(row) for row in rows],
-        tip_id=tip.id,
-        reporter_id=tip.reporter_id,
-        decision=decision,
-    )
-    texts = await texts_of(session=session, keyring=keyring, tip_ids=[m.tip_id for m in matching])
-    return [duplicate_candidate(m, texts.get(m.tip_id, "")) for m in matching]
 
 
 def pick_candidates(

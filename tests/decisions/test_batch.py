@@ -1,5 +1,6 @@
-"""Triage in batches: the same decisions, links, cases and outbox completions as one tip
-at a time, in order; one bad tip fails only its own job."""
+"""Triage in batches: what a batch holds changes nothing, its decisions, links, cases and outbox
+completions are those of its tips in batches of one, in order; one bad tip fails only its own
+job."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def runtime(process: Process) -> Runtime:
 
 
 async def one_by_one(runtime: Runtime, requests: Sequence[TriageRequest]) -> list[str]:
+    """Each tip in a batch of one, as a failed batch's tips are run again."""
     return [await triage_alone(runtime, request) for request in requests]
 
 
@@ -244,3 +246,24 @@ async def test_a_crowded_place_links_as_one_tip_at_a_time(
 
     assert together["links"] == alone["links"]
     assert together == alone
+    first_new = 7 + history
+    linked = [
+        {other for tip, other, _ in alone["links"] if tip == first_new + k} for k in range(30)
+    ]
+    assert linked == new_chicha_links(history)
+
+
+def new_chicha_links(history: int) -> list[set[int]]:
+    """What each of ``crowded_place``'s thirty new chicha tips links to, spelled out: the first 25
+    chicha tips among the 200 newest rows at the place. Newest first, those are the new tips
+    before it, the re-decided tip's two decisions, the yamba tips, then the five old chicha tips.
+    Tips are numbered as ``everything_stored`` does."""
+    first_new = 7 + history
+    no_match = None  # the re-decided tip (now with tramadol too) and the yamba tips
+    expected = []
+    for k in range(30):
+        newest_first: list[int | None] = [first_new + j for j in reversed(range(k))]
+        newest_first += [no_match] * (2 + history) + [4, 3, 2, 1, 0]
+        chicha = [tip for tip in newest_first[:200] if tip is not no_match]
+        expected.append(set(chicha[:25]))
+    return expected
