@@ -16,10 +16,11 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from crypto import load_keyring
+from crypto.live import LiveKeyring
 from service.background.backends import ArqQueue, InProcessQueue, JobQueue
 from service.background.outbox import OutboxDispatcher, track_written_jobs
 from service.casework.jobs import watch_deadlines
+from service.core.audit import sealed_sessions_info
 from service.core.db import create_engine, create_sessionmaker
 from service.core.rules import RulesHolder
 from service.core.twilio import TwilioClient
@@ -48,7 +49,9 @@ class Process:
 async def open_process(settings: Settings) -> Process:
     track_written_jobs()
     engine = create_engine(settings.resolved_database_url)
-    sessions = create_sessionmaker(engine)
+    # Follows the file: ``tipline keys rotate`` and an edit reach this process without a restart.
+    keyring = LiveKeyring(settings.resolved_keyring_path)
+    sessions = create_sessionmaker(engine, info=sealed_sessions_info(keyring, settings.data_dir))
     ctx: dict[str, Any] = {}
     queue: JobQueue
     if settings.redis_url:
@@ -56,7 +59,6 @@ async def open_process(settings: Settings) -> Process:
     else:
         queue = InProcessQueue(queued_functions(), ctx)
     dispatcher = OutboxDispatcher(sessions=sessions, queue=queue)
-    keyring = load_keyring(settings.resolved_keyring_path)
     spool = IntakeSpool(settings.data_dir / "spool", keyring)
     runtime = Runtime(
         settings=settings,
