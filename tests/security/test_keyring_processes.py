@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from crypto import Purpose, key_id_of, load_keyring, save_keyring
 from service.models import Message, Role
@@ -45,7 +46,7 @@ async def _send(server: ServerProcess, sender: str, body: str) -> None:
 
 
 async def _content_key_ids(settings: Settings) -> list[str]:
-    statement = select(Message.body_ciphertext).order_by(Message.created_at)  # type: ignore[arg-type]
+    statement = select(col(Message.body_ciphertext)).order_by(col(Message.created_at))
     rows = await fetch_rows(settings.resolved_database_url, statement)
     return [key_id_of(row[0]) for row in rows]
 
