@@ -16,10 +16,12 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from crypto import Keyring, Purpose, derived_key
 from crypto.live import LiveKeyring
 from service.background.backends import ArqQueue, InProcessQueue, JobQueue
 from service.background.outbox import OutboxDispatcher, track_written_jobs
 from service.casework.jobs import watch_deadlines
+from service.core.attempts import RedisAttemptStore
 from service.core.audit import sealed_sessions_info
 from service.core.db import create_engine, create_sessionmaker
 from service.core.rules import RulesHolder
@@ -71,6 +73,10 @@ async def open_process(settings: Settings) -> Process:
         twilio=open_twilio_client(settings),
     )
     runtime.closers.append(_closing(spool))
+    if settings.redis_url:
+        attempts = RedisAttemptStore(settings.redis_url, secret=_attempt_key(keyring))
+        runtime.attempts = attempts
+        runtime.closers.append(attempts.close)
     intake = IntakeService(
         sessions=sessions,
         keyring=keyring,
@@ -101,6 +107,12 @@ def open_twilio_client(settings: Settings) -> TwilioClient | None:
         whatsapp_from=settings.twilio_whatsapp_from,
         api_base_url=settings.twilio_api_base_url,
     )
+
+
+def _attempt_key(keyring: Keyring) -> Callable[[], bytes]:
+    """The key hashing attempt counters' names in Redis: derived from the keyring, so the same in
+    every process, one-way, and never the address or reference it stands for."""
+    return lambda: derived_key(keyring, Purpose.INDEX, b"tipline attempt counters v1")
 
 
 def _closing(spool: IntakeSpool) -> Callable[[], Awaitable[None]]:
