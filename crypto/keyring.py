@@ -110,6 +110,20 @@ class Keyring:
         active[purpose] = new_key.key_id
         return Keyring((new_key, *self._all_keys()), active)
 
+    def with_new_key(self, purpose: Purpose) -> tuple[Keyring, Key]:
+        """A new keyring holding one more, not yet active, key for ``purpose`` (the first step
+        of a rotation under running processes: they learn the key before anything uses it)."""
+        new_key = _new_key(purpose, self._all_keys())
+        active = {p: key.key_id for p, key in self._active.items()}
+        return Keyring((new_key, *self._all_keys()), active), new_key
+
+    def activated(self, purpose: Purpose, key_id: str) -> Keyring:
+        """A new keyring where the key ``key_id``, already held, is the active one."""
+        self.get(purpose, key_id)
+        active = {p: key.key_id for p, key in self._active.items()}
+        active[purpose] = key_id
+        return Keyring(self._all_keys(), active)
+
     def without(self, purpose: Purpose, key_id: str) -> Keyring:
         """A new keyring without a retired key, once nothing is sealed under it any more."""
         doomed = self.get(purpose, key_id)

@@ -77,6 +77,12 @@ class LiveKeyring(Keyring):
     def without(self, purpose: Purpose, key_id: str) -> Keyring:
         return self.current().without(purpose, key_id)
 
+    def with_new_key(self, purpose: Purpose) -> tuple[Keyring, Key]:
+        return self.current().with_new_key(purpose)
+
+    def activated(self, purpose: Purpose, key_id: str) -> Keyring:
+        return self.current().activated(purpose, key_id)
+
     def to_json(self) -> str:
         return self.current().to_json()
 
