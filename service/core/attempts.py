@@ -35,12 +35,9 @@ class RedisAttemptStore:
 
     async def uncount(self, key: str) -> None:
         name = self._name(key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.decr(name)
-            pipe.pttl(name)
-            remaining, _ttl = await pipe.execute()
-        if int(remaining) < 0:
-            await self._redis.incr(name)
+        if int(await self._redis.decr(name)) < 0:
+            # The counter had expired: DECR made a new one, without expiry. Drop it.
+            await self._redis.delete(name)
 
     async def forget(self, key: str) -> None:
         await self._redis.delete(self._name(key))
