@@ -67,6 +67,11 @@ async def ensure_keyring(settings: Settings) -> bool:
             load_keyring(path)
         except KeyringError as error:
             raise KeyringRefused(f"Trousseau de clés illisible ({path}) : {error}") from None
+        except OSError as error:  # a new kind of key to add, but the file is read-only
+            raise KeyringRefused(
+                f"Trousseau de clés à compléter mais non modifiable ({path}) : {error.strerror}. "
+                "Lancez une fois `tipline migrate` avec le trousseau en écriture."
+            ) from None
         return False
     holding = await data_without_keyring(settings)
     if holding:
