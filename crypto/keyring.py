@@ -1,9 +1,9 @@
 """The keyring: the secret keys of the reporter-identity vault, and their file on disk.
 
-Each purpose (identity, content, index) has its own keys, so that a leak or a rotation of one never
-touches the others. A purpose holds several keys: exactly one is active (used to seal new data and
-to compute new blind indexes); the others are retired but kept, so data sealed before a rotation
-still opens until the rotation job has re-sealed it.
+Each purpose (identity, content, index, audit) has its own keys, so that a leak or a rotation of
+one never touches the others. A purpose holds several keys: exactly one is active (used to seal
+new data and to compute new blind indexes); the others are retired but kept, so data sealed
+before a rotation still opens until the rotation job has re-sealed it.
 
 The keyring file is JSON, readable by its owner only::
 
@@ -41,9 +41,13 @@ _UNSAFE_MODE_BITS = stat.S_IRWXG | stat.S_IRWXO
 
 
 class Purpose(StrEnum):
+    """The kinds of key. Every other part of the keyring (generation, the file, rotation) goes
+    over this list, so a new kind of key is one line here."""
+
     IDENTITY = "identity"
     CONTENT = "content"
     INDEX = "index"
+    AUDIT = "audit"  # keys the audit trail's chain (HMAC): a database writer cannot re-chain it
 
 
 @dataclass(frozen=True)
@@ -84,17 +88,20 @@ class Keyring:
             self._keys[purpose] = (chosen[0], *(key for key in own if key is not chosen[0]))
 
     def active(self, purpose: Purpose) -> Key:
-        return self._active[purpose]
+        try:
+            return self._active[purpose]
+        except KeyError:
+            raise KeyringError(f"the keyring holds no {purpose} key") from None
 
     def get(self, purpose: Purpose, key_id: str) -> Key:
-        for key in self._keys[purpose]:
+        for key in self._keys.get(purpose, ()):
             if key.key_id == key_id:
                 return key
         raise UnknownKeyError(f"no {purpose} key with id {key_id!r} in the keyring")
 
     def keys(self, purpose: Purpose) -> tuple[Key, ...]:
         """All keys of a purpose, the active one first, then retired ones newest first."""
-        return self._keys[purpose]
+        return self._keys.get(purpose, ())
 
     def rotated(self, purpose: Purpose) -> Keyring:
         """A new keyring where a fresh random key is active; the old keys stay for decryption."""
@@ -102,6 +109,20 @@ class Keyring:
         active = {p: key.key_id for p, key in self._active.items()}
         active[purpose] = new_key.key_id
         return Keyring((new_key, *self._all_keys()), active)
+
+    def with_new_key(self, purpose: Purpose) -> tuple[Keyring, Key]:
+        """A new keyring holding one more, not yet active, key for ``purpose`` (the first step
+        of a rotation under running processes: they learn the key before anything uses it)."""
+        new_key = _new_key(purpose, self._all_keys())
+        active = {p: key.key_id for p, key in self._active.items()}
+        return Keyring((new_key, *self._all_keys()), active), new_key
+
+    def activated(self, purpose: Purpose, key_id: str) -> Keyring:
+        """A new keyring where the key ``key_id``, already held, is the active one."""
+        self.get(purpose, key_id)
+        active = {p: key.key_id for p, key in self._active.items()}
+        active[purpose] = key_id
+        return Keyring(self._all_keys(), active)
 
     def without(self, purpose: Purpose, key_id: str) -> Keyring:
         """A new keyring without a retired key, once nothing is sealed under it any more."""
@@ -137,7 +158,7 @@ class Keyring:
         return cls(keys, {key.purpose: key.key_id for key in keys})
 
     def _all_keys(self) -> tuple[Key, ...]:
-        return tuple(key for purpose in Purpose for key in self._keys[purpose])
+        return tuple(key for purpose in Purpose for key in self._keys.get(purpose, ()))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Keyring):
@@ -224,6 +245,37 @@ def _active_from_dict(raw: Any) -> dict[Purpose, str]:
         purposes = ", ".join(Purpose)
         raise KeyringError(f"keyring field 'active' must map each of {purposes} to a key id")
     return {Purpose(purpose): key_id for purpose, key_id in raw.items()}
+
+
+def complete_keyring_file(path: Path) -> tuple[Purpose, ...]:
+    """Add a fresh active key for each purpose the file does not know yet (a keyring written
+    before that kind of key existed); the purposes added. Only ever adds: every key in the file
+    stays, so a process still reading the old file misses nothing it uses."""
+    try:
+        document = json.loads(_read_private_file(path).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise KeyringError(f"keyring file {path} is not valid JSON text") from None
+    if not isinstance(document, dict) or not isinstance(document.get("active"), dict):
+        return ()  # malformed: the strict load that follows says why
+    active = document["active"]
+    missing = tuple(purpose for purpose in Purpose if str(purpose) not in active)
+    if not missing or not isinstance(document.get("keys"), list):
+        return ()
+    known = [_key_from_dict(raw, index) for index, raw in enumerate(document["keys"])]
+    for purpose in missing:
+        key = _new_key(purpose, known)
+        known.append(key)
+        document["keys"].append(_key_to_dict(key))
+        active[str(purpose)] = key.key_id
+    _keyring_from_document(document)  # the completed document must be a valid keyring
+    temporary = _write_private_temporary(path, json.dumps(document, indent=2) + "\n")
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+    return missing
 
 
 def load_keyring(path: Path) -> Keyring:

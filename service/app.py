@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         app.state.intake = process.intake
         app.state.spool = process.spool
         attach_channel_services(app, process.runtime)
+        app.state.client_throttle = ClientThrottle(store=process.runtime.attempts)
         if freeze_gc:
             # What start-up built (rules, gazetteer automaton, mappers, routes) lives as long as
             # the process: kept out of the cyclic collector, whose full passes over it stalled

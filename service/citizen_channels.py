@@ -59,7 +59,10 @@ def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
                 per_reference=settings.followup_max_failures_per_reference,
                 per_client=settings.followup_max_failures_per_client,
                 failure_delay_seconds=settings.followup_failure_delay_seconds,
-            )
+                reference_delay_seconds=settings.followup_reference_delay_seconds,
+                reference_max_delay_seconds=settings.followup_reference_max_delay_seconds,
+            ),
+            store=runtime.attempts,
         ),
         places=load_places(ROUTING_REFERENCE),
         secure_cookies=settings.public_base_url.startswith("https://"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from channels.rate_limit import AttemptStore, MemoryAttemptStore
 from crypto import Keyring
 from service.background.backends import JobQueue
 from service.background.outbox import OutboxDispatcher
@@ -37,6 +38,8 @@ class Runtime:
     # a chief's alert — take a slot: a burst of them cannot drain the pool (service.core.db)
     # that the worker's hundreds of concurrent jobs share.
     twilio_send_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(10))
+    # Sign-in and follow-up attempt counters: in Redis when configured, shared by every process.
+    attempts: AttemptStore = field(default_factory=MemoryAttemptStore)
     # What the domains attached to this process (the triage batcher, the spool): closed after
     # the queue, so that no job can hand them more work.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

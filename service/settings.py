@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     followup_max_failures_per_reference: int = 5
     followup_max_failures_per_client: int = 20
     followup_failure_delay_seconds: float = 1.0
+    # Past the per-reference limit: one attempt per delay (doubling up to the maximum), never a
+    # lock, so whoever knows a reference cannot keep its owner out for long.
+    followup_reference_delay_seconds: float = 30.0
+    followup_reference_max_delay_seconds: float = 300.0
     followup_access_minutes: int = 30
     # Green number: French by text-to-speech; Bambara prompts are recorded audio files.
     hotline_voice: str = "Polly.Lea"

@@ -16,10 +16,13 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from crypto import load_keyring
+from crypto import Keyring, Purpose, derived_key
+from crypto.live import LiveKeyring
 from service.background.backends import ArqQueue, InProcessQueue, JobQueue
 from service.background.outbox import OutboxDispatcher, track_written_jobs
 from service.casework.jobs import watch_deadlines
+from service.core.attempts import RedisAttemptStore
+from service.core.audit import sealed_sessions_info
 from service.core.db import create_engine, create_sessionmaker
 from service.core.rules import RulesHolder
 from service.core.twilio import TwilioClient
@@ -48,7 +51,9 @@ class Process:
 async def open_process(settings: Settings) -> Process:
     track_written_jobs()
     engine = create_engine(settings.resolved_database_url)
-    sessions = create_sessionmaker(engine)
+    # Follows the file: ``tipline keys rotate`` and an edit reach this process without a restart.
+    keyring = LiveKeyring(settings.resolved_keyring_path)
+    sessions = create_sessionmaker(engine, info=sealed_sessions_info(keyring, settings.data_dir))
     ctx: dict[str, Any] = {}
     queue: JobQueue
     if settings.redis_url:
@@ -56,7 +61,6 @@ async def open_process(settings: Settings) -> Process:
     else:
         queue = InProcessQueue(queued_functions(), ctx)
     dispatcher = OutboxDispatcher(sessions=sessions, queue=queue)
-    keyring = load_keyring(settings.resolved_keyring_path)
     spool = IntakeSpool(settings.data_dir / "spool", keyring)
     runtime = Runtime(
         settings=settings,
@@ -69,6 +73,10 @@ async def open_process(settings: Settings) -> Process:
         twilio=open_twilio_client(settings),
     )
     runtime.closers.append(_closing(spool))
+    if settings.redis_url:
+        attempts = RedisAttemptStore(settings.redis_url, secret=_attempt_key(keyring))
+        runtime.attempts = attempts
+        runtime.closers.append(attempts.close)
     intake = IntakeService(
         sessions=sessions,
         keyring=keyring,
@@ -99,6 +107,12 @@ def open_twilio_client(settings: Settings) -> TwilioClient | None:
         whatsapp_from=settings.twilio_whatsapp_from,
         api_base_url=settings.twilio_api_base_url,
     )
+
+
+def _attempt_key(keyring: Keyring) -> Callable[[], bytes]:
+    """The key hashing attempt counters' names in Redis: derived from the keyring, so the same in
+    every process, one-way, and never the address or reference it stands for."""
+    return lambda: derived_key(keyring, Purpose.INDEX, b"tipline attempt counters v1")
 
 
 def _closing(spool: IntakeSpool) -> Callable[[], Awaitable[None]]:

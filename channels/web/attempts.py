@@ -1,19 +1,20 @@
-"""Wrong receipt codes are slowed down and limited, per reference and per client.
+"""Receipt-code attempts on ``/suivi``: limited per client first, slowed down per reference.
 
-Counted in this process's memory only. The client address is never stored or logged: it is
-reduced at once to an HMAC under a key drawn at start-up, so not even memory holds it. The
-reference is counted as typed (normalised when it can be), known or not, so that a limit
-reached tells nothing about whether a reference exists.
+Each attempt is counted before the code is checked, in one atomic step of an ``AttemptStore``
+(Redis when configured, so every API process counts together; this process's memory otherwise),
+and checked only if the counts allow it. A client past its limit is refused for the window. A
+reference past its limit is not locked: one attempt goes through per delay, the delay short and
+growing (capped), so a third party who knows a reference cannot keep its owner out for long,
+and a guesser gets one try per delay. The address and the reference are never stored: the store
+keeps a keyed hash. The reference is counted as typed (normalised when it can be), known or not,
+so that a limit reached tells nothing about whether a reference exists.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
+
+from channels.rate_limit import AttemptStore, MemoryAttemptStore, claim_attempt
 
 
 @dataclass(frozen=True)
@@ -21,56 +22,65 @@ class AttemptPolicy:
     window_seconds: float
     per_reference: int
     per_client: int
-    failure_delay_seconds: float  # the first delay; it doubles up to 8 times that
+    failure_delay_seconds: float  # the first delay before a wrong code's answer; doubles up to 8x
+    reference_delay_seconds: float = 30.0  # past ``per_reference``: one attempt per this, doubling
+    reference_max_delay_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    allowed: bool
+    counted: int = 0  # how many attempts the reference or the client has made in the window
 
 
 class FollowUpAttempts:
-    def __init__(self, policy: AttemptPolicy, *, max_keys: int = 50_000) -> None:
+    def __init__(self, policy: AttemptPolicy, *, store: AttemptStore | None = None) -> None:
         self._policy = policy
-        self._key = secrets.token_bytes(32)
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-        self._max_keys = max_keys
+        self._store: AttemptStore = store or MemoryAttemptStore(max_keys=50_000)
 
-    def blocked(self, *, reference: str, client: str | None) -> bool:
-        now = time.monotonic()
-        return self._count(self._reference_key(reference), now) >= self._policy.per_reference or (
-            client is not None
-            and self._count(self._client_key(client), now) >= self._policy.per_client
-        )
-
-    def record_failure(self, *, reference: str, client: str | None) -> float:
-        """Count a wrong code; the delay (seconds) to wait before answering."""
-        now = time.monotonic()
-        counts = [self._add(self._reference_key(reference), now)]
+    async def claim(self, *, reference: str, client: str | None) -> Attempt:
+        """Count an attempt, per client first; ``allowed`` when its code may be checked."""
+        policy = self._policy
+        by_client = 0
         if client is not None:
-            counts.append(self._add(self._client_key(client), now))
-        return self._policy.failure_delay_seconds * min(1 << (max(counts) - 1), 8)
+            claim = await claim_attempt(
+                self._store,
+                _client_key(client),
+                free=policy.per_client,
+                window=policy.window_seconds,
+                # Past its limit a client is refused for the rest of the window.
+                delay_for=lambda _count: policy.window_seconds,
+            )
+            if claim.wait is not None:
+                return Attempt(allowed=False)
+            by_client = claim.counted
+        claim = await claim_attempt(
+            self._store,
+            _reference_key(reference),
+            free=policy.per_reference,
+            window=policy.window_seconds,
+            delay_for=self._reference_delay,
+        )
+        return Attempt(allowed=claim.wait is None, counted=max(claim.counted, by_client))
 
-    def record_success(self, *, reference: str) -> None:
-        self._failures.pop(self._reference_key(reference), None)
+    def failure_delay(self, attempt: Attempt) -> float:
+        """Seconds to wait before answering a wrong code: growing with the attempts."""
+        return self._policy.failure_delay_seconds * min(1 << max(attempt.counted - 1, 0), 8)
 
-    def _count(self, key: str, now: float) -> int:
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0
-        while failures and failures[0] <= now - self._policy.window_seconds:
-            failures.popleft()
-        return len(failures)
+    async def record_success(self, *, reference: str, client: str | None) -> None:
+        await self._store.forget(_reference_key(reference))
+        if client is not None:
+            await self._store.uncount(_client_key(client))
 
-    def _add(self, key: str, now: float) -> int:
-        self._count(key, now)
-        failures = self._failures.pop(key, None) or deque()
-        failures.append(now)
-        self._failures[key] = failures  # most recent last: the oldest keys go first when full
-        while len(self._failures) > self._max_keys:
-            self._failures.popitem(last=False)
-        return len(failures)
+    def _reference_delay(self, counted: int) -> float:
+        policy = self._policy
+        delay = policy.reference_delay_seconds * 2 ** min(counted - policy.per_reference, 20)
+        return float(min(delay, policy.reference_max_delay_seconds))
 
-    def _reference_key(self, reference: str) -> str:
-        return "r" + self._digest(reference)
 
-    def _client_key(self, client: str) -> str:
-        return "c" + self._digest(client)
+def _reference_key(reference: str) -> str:
+    return "followup-reference:" + reference
 
-    def _digest(self, value: str) -> str:
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+
+def _client_key(client: str) -> str:
+    return "followup-client:" + client

@@ -1,7 +1,8 @@
 """``/suivi``: with reference + receipt code, a citizen reads officers' questions and answers them.
 
 A wrong code, a malformed reference and an unknown reference get exactly the same answer, after
-the same Argon2 work and the same growing delay; past the limit every attempt is refused alike.
+the same Argon2 work and the same growing delay; past the limits (per client, then per reference:
+see ``channels.web.attempts``) every attempt is refused alike.
 """
 
 from __future__ import annotations
@@ -52,15 +53,16 @@ async def open_mailbox(request: Request, config: Config, mailboxes: Mailboxes) -
     counted_as = normalise_reference(typed) or typed.upper()
     # The address is only ever a key in memory (hashed there); never stored, never logged.
     client = request.client.host if request.client else None
-    if config.attempts.blocked(reference=counted_as, client=client):
+    attempt = await config.attempts.claim(reference=counted_as, client=client)
+    if not attempt.allowed:
         problem = "web.follow.blocked"
         return _login_page(request, config, browser, problem=problem, status_code=429)
     mailbox = await mailboxes.open(reference=typed, receipt_code=text_field(form, "code"))
     if mailbox is None:
-        await asyncio.sleep(config.attempts.record_failure(reference=counted_as, client=client))
+        await asyncio.sleep(config.attempts.failure_delay(attempt))
         problem = "web.follow.wrong"
         return _login_page(request, config, browser, problem=problem, status_code=403)
-    config.attempts.record_success(reference=counted_as)
+    await config.attempts.record_success(reference=counted_as, client=client)
     return _mailbox_page(request, config, browser, mailbox)
 
 

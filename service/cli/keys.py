@@ -1,4 +1,5 @@
-"""``tipline keys rotate``: a new active key; stored identities re-encrypted under it."""
+"""``tipline keys rotate``: every kind of key rotated on the live system (see
+``service.reporters.keys``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ app = typer.Typer(help="Clés de chiffrement.", no_args_is_help=True)
 
 @app.command("rotate")
 def rotate() -> None:
-    """Add new active identity and content keys and re-encrypt stored identities."""
+    """Rotate every kind of key in short batches; run again to resume one cut short."""
     from service.reporters.keys import rotate_keys
 
-    resealed = asyncio.run(rotate_keys(Settings()))
-    typer.echo(f"Nouvelle clé active. Identités rechiffrées : {resealed}.")
+    report = asyncio.run(rotate_keys(Settings()))
+    typer.echo(
+        f"Nouvelles clés actives. Valeurs rechiffrées : {report.resealed}, "
+        f"index recalculés : {report.reindexed}."
+    )
+    if not report.retired:
+        typer.echo("Anciennes clés gardées : le spool contient encore des fichiers.")

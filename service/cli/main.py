@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from service.cli import audit, keys, users
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.bootstrap import BootstrapReport
 
 app = typer.Typer(help="Tipline — ligne anonyme de l'OCS.", no_args_is_help=True)
 rules_app = typer.Typer(help="Règles et gazetier de tri.", no_args_is_help=True)
@@ -29,12 +32,12 @@ def serve(
     import uvicorn
 
     from service.app import create_app
-    from service.bootstrap import bootstrap, is_embedded_database
+    from service.bootstrap import is_embedded_database
     from service.core.logging import configure_logging
 
     settings = Settings()
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    report = asyncio.run(bootstrap(settings, migrate=is_embedded_database(settings)))
+    report = _bootstrapped(settings, migrate=is_embedded_database(settings))
     _print_first_start(settings, report.keyring_created, report.has_admin)
     uvicorn.run(
         create_app(settings, freeze_gc=True),
@@ -48,22 +51,37 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the arq worker (needs TIPLINE_REDIS_URL)."""
+    from crypto import KeyringError, load_keyring
     from service.worker import run
 
     settings = Settings()
     if not settings.redis_url:
         typer.echo("TIPLINE_REDIS_URL est requis pour le worker.", err=True)
         raise typer.Exit(2)
+    try:
+        load_keyring(settings.resolved_keyring_path)
+    except KeyringError as error:
+        typer.echo(f"ERREUR : trousseau de clés inutilisable : {error}", err=True)
+        raise typer.Exit(2) from None
     run(settings)
 
 
 @app.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) and seed the default antennas."""
-    from service.bootstrap import bootstrap
-
-    asyncio.run(bootstrap(Settings(), migrate=True))
+    _bootstrapped(Settings(), migrate=True)
     typer.echo("Schéma à jour.")
+
+
+def _bootstrapped(settings: Settings, *, migrate: bool) -> BootstrapReport:
+    """First-start work; a refused keyring ends the command with its reason, exit code 2."""
+    from service.bootstrap import KeyringRefused, bootstrap
+
+    try:
+        return asyncio.run(bootstrap(settings, migrate=migrate))
+    except KeyringRefused as refusal:
+        typer.echo(f"ERREUR : {refusal}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -16,7 +16,8 @@ from service.access.session import DbSession
 from service.console.templates import render
 from service.core.audit import record_audit
 from service.models import SessionStage, StaffSession, StaffUser
-from service.staff import passwords
+from service.models.types import utcnow
+from service.staff import lockout, passwords
 
 router = APIRouter(
     prefix="/console",
@@ -63,6 +64,11 @@ async def change_password(
     if user is None or live is None:
         return RedirectResponse(SIGN_IN_PATH, status_code=303)
     forced = live.stage != SessionStage.ACTIVE
+    if not forced:
+        # The current password is a password guess like any other: counted first, then checked.
+        refusal = await _claim_current_password(request, session, user, current_password)
+        if refusal is not None:
+            return refusal
     problem = await _problem(user, forced, current_password, new_password, confirmation)
     if problem is not None:
         context = {"forced": forced, "error_key": problem}
@@ -80,6 +86,27 @@ async def change_password(
     )
     await record_audit(session=session, actor=user, action="password_changed")
     return RedirectResponse("/console?mot_de_passe=change", status_code=303)
+
+
+async def _claim_current_password(
+    request: Request, session: DbSession, user: StaffUser, current: str
+) -> Response | None:
+    """None when ``current`` is right (its attempt taken back); else the page refusing it."""
+    policy = lockout.LockoutPolicy.from_settings(request.app.state.settings)
+    wait = await lockout.claim_account(session=session, user=user, policy=policy, now=utcnow())
+    if wait is not None:
+        seconds = max(1, int(wait.total_seconds()) + 1)
+        context = {"forced": False, "error_key": "console.sign_in.account_wait"}
+        return render(
+            request, "console/password.html", context | {"wait_seconds": seconds}, status_code=429
+        )
+    if not await passwords.verify_password(user.password_hash, current):
+        details = {"reason": "current_password", "failures": str(user.failed_sign_ins)}
+        await record_audit(session=session, actor=user, action="sign_in_failed", details=details)
+        context = {"forced": False, "error_key": "console.password.current_wrong"}
+        return render(request, "console/password.html", context, status_code=422)
+    await lockout.release_account(session=session, user=user)
+    return None
 
 
 async def _problem(

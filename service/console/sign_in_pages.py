@@ -21,6 +21,7 @@ from service.staff import passwords, sessions, totp
 from service.staff.sign_in import (
     Refusal,
     check_password,
+    claim_second_factor,
     complete_second_factor,
     count_second_factor_failure,
     first_stage,
@@ -110,6 +111,8 @@ async def submit_code(
     if user is None or user.totp_secret_ciphertext is None:
         await session.delete(live)
         return _redirect(SIGN_IN_PATH)
+    if refusal := await claim_second_factor(request, session=session, user=user, row=live):
+        return _refused(request, "console/sign_in_code.html", refusal)
     runtime: Runtime = request.app.state.runtime
     secret = totp.open_secret(
         runtime.keyring, user.totp_secret_ciphertext, context=totp.totp_context(user.id)
@@ -152,6 +155,8 @@ async def submit_enrolment(
     secret = _pending_secret(request, live)
     if user is None or secret is None:
         return _redirect(SIGN_IN_PATH if user is None else ENROL_PATH)
+    if refusal := await claim_second_factor(request, session=session, user=user, row=live):
+        return _refused(request, "console/sign_in.html", refusal, username="")
     if not await _accept_code(session=session, user=user, secret=secret, code=code):
         refusal = await count_second_factor_failure(request, session=session, user=user, row=live)
         context = _enrolment_context(user, secret)

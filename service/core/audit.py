@@ -1,7 +1,15 @@
-"""The audit trail: who did what, when — append-only and hash-chained.
+"""The audit trail: who did what, when — append-only, chained under a key, anchored outside.
 
-Each entry's hash covers the previous entry's hash and every field of its own, so editing,
-removing or reordering a stored entry breaks the chain from that point (``verify_chain``).
+Each entry's hash is an HMAC (the keyring's audit key) over the previous entry's hash and every
+field of its own, so editing, removing or reordering a stored entry breaks the chain from that
+point, and someone who can write the database but not read the keyring cannot re-chain it. The
+head is checkpointed outside the database after each commit: a line appended to the anchor file
+beside the spool and a log line, each with its sequence number and hash, so that entries cut from
+the end (which leave a valid, shorter chain) are found too (``verify_trail``).
+
+Entries written before the chain was keyed carry a plain SHA-256; they verify as such only before
+the first keyed entry, so nothing after the switch can be forged without the key.
+
 Appends are serialised: an advisory lock on PostgreSQL, the primary key on ``sequence``
 everywhere (a concurrent append that read the same tail fails instead of forking the chain).
 
@@ -11,18 +19,28 @@ Details are short labels and identifiers: never a phone number, never message te
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import structlog
 from pydantic import BaseModel
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from crypto import Keyring, Purpose
 from service.models import AuditEntry, StaffUser
 from service.models.types import utcnow
+
+log = structlog.get_logger(__name__)
 
 GENESIS_HASH = "0" * 64
 MAX_DETAIL_LENGTH = 200
@@ -33,6 +51,33 @@ _CHAIN_LOCK_ID = 0x7417_A0D1
 _PHONE_LIKE = re.compile(r"\+?\d(?:[ .]?\d){7,}")
 _VERIFY_BATCH = 1000
 PER_PAGE = 50
+# Where a session finds the audit key and the anchor (see ``audit_session_info``).
+_SEAL_INFO = "tipline.audit_seal"
+_PENDING_INFO = "tipline.audit_pending"
+
+
+@dataclass(frozen=True)
+class AuditSeal:
+    """How one process keys and anchors the chain: its keyring (a ``LiveKeyring`` in a running
+    process, so a reloaded keyring is used at once) and the anchor file, if any."""
+
+    keyring: Keyring
+    anchor: Path | None
+
+
+def audit_session_info(seal: AuditSeal) -> dict[str, Any]:
+    """The ``info`` of a session factory whose sessions append keyed, anchored entries."""
+    return {_SEAL_INFO: seal}
+
+
+def anchor_path(data_dir: Path) -> Path:
+    """Beside the spool, in the data directory: outside the database a dump or a writer holds."""
+    return data_dir / "audit-anchor.jsonl"
+
+
+def sealed_sessions_info(keyring: Keyring, data_dir: Path) -> dict[str, Any]:
+    """``audit_session_info`` for a process of the service: its keyring, its data directory."""
+    return audit_session_info(AuditSeal(keyring=keyring, anchor=anchor_path(data_dir)))
 
 
 class AuditDetailsRefused(ValueError):
@@ -65,30 +110,144 @@ async def record_audit(
         previous_hash=tail.entry_hash if tail else GENESIS_HASH,
         entry_hash="",
     )
-    entry.entry_hash = entry_digest(entry)
+    seal: AuditSeal | None = session.info.get(_SEAL_INFO)
+    if seal is None:
+        # Only tests and tools that build a bare session get here; every process's session
+        # factory carries the seal, and a plain entry after a keyed one fails verification.
+        entry.entry_hash = entry_digest(entry)
+    else:
+        entry.entry_hash = keyed_digest(seal.keyring.active(Purpose.AUDIT).secret, entry)
     session.add(entry)
     await session.flush()
+    if seal is not None:
+        _checkpoint_after_commit(session, seal, entry)
     return entry
 
 
-async def verify_chain(*, session: AsyncSession) -> int | None:
-    """None when the chain is intact, else the sequence number of the first broken link."""
-    expected_sequence, previous_hash = 1, GENESIS_HASH
+def _checkpoint_after_commit(session: AsyncSession, seal: AuditSeal, entry: AuditEntry) -> None:
+    """The head is anchored once committed: an anchor for a rolled-back entry would be a lie."""
+    sync_session = session.sync_session
+    if _PENDING_INFO not in sync_session.info:
+        event.listen(sync_session, "after_commit", _write_checkpoint)
+        event.listen(sync_session, "after_rollback", _forget_checkpoint)
+    sync_session.info[_PENDING_INFO] = (seal, entry.sequence, entry.entry_hash)
+
+
+def _forget_checkpoint(sync_session: Session) -> None:
+    sync_session.info[_PENDING_INFO] = None
+
+
+def _write_checkpoint(sync_session: Session) -> None:
+    pending = sync_session.info.get(_PENDING_INFO)
+    if pending is None:
+        return
+    sync_session.info[_PENDING_INFO] = None
+    seal, sequence, entry_hash = pending
+    log.info("audit_checkpoint", sequence=sequence, entry_hash=entry_hash)
+    if seal.anchor is not None:
+        append_checkpoint(seal.anchor, sequence, entry_hash)
+
+
+def append_checkpoint(path: Path, sequence: int, entry_hash: str) -> None:
+    """One short line, appended (O_APPEND: lines from several processes never interleave)."""
+    line = json.dumps({"sequence": sequence, "hash": entry_hash, "at": utcnow().isoformat()})
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (line + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_checkpoints(path: Path) -> dict[int, str]:
+    """Sequence → hash of every checkpoint in the anchor file (none when there is no file)."""
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    except FileNotFoundError:
+        return {}
+    checkpoints: dict[int, str] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+            checkpoints[int(record["sequence"])] = str(record["hash"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by a crash mid-write anchors nothing
+    return checkpoints
+
+
+@dataclass(frozen=True)
+class TrailReport:
+    """The result of a verification: ``broken_at`` is None when the trail is intact."""
+
+    total: int
+    broken_at: int | None = None
+    reason: str | None = None  # "link" (rewritten, removed or reordered) or "cut" (end removed)
+    anchored: int = 0  # the highest sequence the anchor vouches for
+
+
+async def verify_trail(
+    *, session: AsyncSession, keyring: Keyring | None, anchor: Path | None
+) -> TrailReport:
+    """Check every link (keyed, or plain before the first keyed entry) and every checkpoint."""
+    keys = tuple(key.secret for key in keyring.keys(Purpose.AUDIT)) if keyring else ()
+    checkpoints = read_checkpoints(anchor) if anchor is not None else {}
+    walk = _ChainWalk(keys, checkpoints)
     while True:
         batch = (
             await session.scalars(
                 select(AuditEntry)
-                .where(col(AuditEntry.sequence) >= expected_sequence)
+                .where(col(AuditEntry.sequence) >= walk.expected_sequence)
                 .order_by(col(AuditEntry.sequence))
                 .limit(_VERIFY_BATCH)
             )
         ).all()
         for entry in batch:
-            if not _links(entry, expected_sequence, previous_hash):
-                return expected_sequence if entry.sequence != expected_sequence else entry.sequence
-            expected_sequence, previous_hash = entry.sequence + 1, entry.entry_hash
+            broken = walk.step(entry)
+            if broken is not None:
+                return TrailReport(walk.total, broken, "link", walk.anchored_head)
         if len(batch) < _VERIFY_BATCH:
-            return None
+            break
+    if walk.anchored_head >= walk.expected_sequence:
+        return TrailReport(walk.total, walk.expected_sequence, "cut", walk.anchored_head)
+    return TrailReport(walk.total, None, None, walk.anchored_head)
+
+
+class _ChainWalk:
+    def __init__(self, keys: tuple[bytes, ...], checkpoints: dict[int, str]) -> None:
+        self._keys = keys
+        self._checkpoints = checkpoints
+        self.anchored_head = max(checkpoints, default=0)
+        self.expected_sequence = 1
+        self._previous_hash = GENESIS_HASH
+        self._keyed_seen = False
+        self.total = 0
+
+    def step(self, entry: AuditEntry) -> int | None:
+        """None when ``entry`` links; else the sequence number of the broken link."""
+        if entry.sequence != self.expected_sequence:
+            return self.expected_sequence
+        if entry.previous_hash != self._previous_hash or not self._sealed(entry):
+            return entry.sequence
+        anchored = self._checkpoints.get(entry.sequence)
+        if anchored is not None and not hmac.compare_digest(anchored, entry.entry_hash):
+            return entry.sequence
+        self.expected_sequence, self._previous_hash = entry.sequence + 1, entry.entry_hash
+        self.total += 1
+        return None
+
+    def _sealed(self, entry: AuditEntry) -> bool:
+        for secret in self._keys:
+            if hmac.compare_digest(keyed_digest(secret, entry), entry.entry_hash):
+                self._keyed_seen = True
+                return True
+        return not self._keyed_seen and hmac.compare_digest(entry_digest(entry), entry.entry_hash)
+
+
+async def verify_chain(
+    *, session: AsyncSession, keyring: Keyring | None = None, anchor: Path | None = None
+) -> int | None:
+    """None when the chain is intact, else the sequence number of the first broken link."""
+    return (await verify_trail(session=session, keyring=keyring, anchor=anchor)).broken_at
 
 
 async def count_entries(*, session: AsyncSession) -> int:
@@ -112,6 +271,15 @@ def details_of(entry: AuditEntry) -> dict[str, str]:
 
 
 def entry_digest(entry: AuditEntry) -> str:
+    """The plain SHA-256 of entries written before the chain was keyed."""
+    return hashlib.sha256(_canonical_entry(entry)).hexdigest()
+
+
+def keyed_digest(secret: bytes, entry: AuditEntry) -> str:
+    return hmac.new(secret, _canonical_entry(entry), hashlib.sha256).hexdigest()
+
+
+def _canonical_entry(entry: AuditEntry) -> bytes:
     fields = {
         "sequence": entry.sequence,
         "previous_hash": entry.previous_hash,
@@ -124,15 +292,7 @@ def entry_digest(entry: AuditEntry) -> str:
         "details": entry.details_json,
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _links(entry: AuditEntry, expected_sequence: int, previous_hash: str) -> bool:
-    return (
-        entry.sequence == expected_sequence
-        and entry.previous_hash == previous_hash
-        and entry.entry_hash == entry_digest(entry)
-    )
+    return canonical.encode("utf-8")
 
 
 def _canonical_details(details: Mapping[str, str]) -> str:

@@ -1,45 +1,289 @@
-"""Key rotation without downtime: new writes use the new key, stored identities are resealed.
+"""Key rotation on a live system: every kind of key, in short batches, resumable.
 
-Old keys stay in the keyring so content sealed under them still opens; running processes pick up
-the new keyring file when they next read an unknown key id (see ``crypto``'s key ids).
+``tipline keys rotate`` goes through four steps, each written down in a state file beside the
+keyring so that a rotation cut short (a crash, a kill) resumes where it stopped when run again:
+
+1. **add**: a new key per kind is written to the keyring file, not yet active. Running processes
+   reload the file within seconds (``crypto.live``) and so can open what the new keys will seal.
+2. **activate**: once every process had time to learn them, the new keys become active: new
+   writes use them. The old keys stay, so nothing a process sealed a moment ago is unreadable.
+3. **re-seal**: every stored ciphertext (identities, alert numbers, texts, notes, decisions,
+   attachments, TOTP secrets) is re-sealed under the new key and every blind index recomputed,
+   in keyset batches of ``batch_size`` rows, each batch its own short transaction: intake keeps
+   answering throughout, and a row already under the new key is skipped.
+4. **retire**: the old identity, content and index keys leave the file once nothing is sealed
+   under them (and no spool file still waits: spooled records are sealed under the keys of their
+   day). Old audit keys stay: they are what verifies the older part of the audit trail.
+
+Which columns each kind of key protects is the table ``SEALED_COLUMNS`` below, and which kinds
+exist is ``crypto.Purpose``: a new kind of key is a line there and, if it seals columns, here.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from crypto import Purpose, load_keyring, reseal, save_keyring
-from service.core.db import create_engine, create_sessionmaker, transaction
-from service.models import Reporter
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto import (
+    Keyring,
+    Purpose,
+    blind_index,
+    load_keyring,
+    normalise_phone,
+    open_text,
+    reseal,
+    save_keyring,
+)
+from service.core.audit import record_audit, sealed_sessions_info
+from service.core.db import SessionMaker, create_engine, create_sessionmaker, transaction
+from service.models import (
+    Attachment,
+    InternalNote,
+    Message,
+    Reporter,
+    StaffAlertPhone,
+    StaffUser,
+    Tip,
+    TriageDecision,
+)
 from service.settings import Settings
 
+# Running processes look at the keyring file every two seconds (``crypto.live``): wait well past
+# that between writing a key and relying on every process knowing it.
+SETTLE_SECONDS = 6.0
+# Old keys kept after a rotation: what they verify is meant to stay verifiable.
+_KEPT_AFTER_ROTATION = frozenset({Purpose.AUDIT})
 
-async def rotate_keys(settings: Settings) -> int:
+
+@dataclass(frozen=True)
+class SealedColumn:
+    """A column sealed under ``purpose``; ``context`` gives a row's associated data from its
+    primary key."""
+
+    table: Table
+    key: str  # the primary-key column (keyset pagination)
+    column: str
+    purpose: Purpose
+    context: Callable[[Any], str]
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _labelled(label: str) -> Callable[[Any], str]:
+    return lambda key: f"{label}:{key}"
+
+
+SEALED_COLUMNS: tuple[SealedColumn, ...] = (
+    SealedColumn(
+        _table(Reporter), "id", "identity_ciphertext", Purpose.IDENTITY, _labelled("reporter")
+    ),
+    SealedColumn(
+        _table(StaffAlertPhone),
+        "staff_id",
+        "phone_ciphertext",
+        Purpose.IDENTITY,
+        _labelled("staff_phone"),
+    ),
+    SealedColumn(_table(Message), "id", "body_ciphertext", Purpose.CONTENT, _labelled("message")),
+    SealedColumn(_table(Tip), "id", "place_hint_ciphertext", Purpose.CONTENT, _labelled("place")),
+    SealedColumn(
+        _table(TriageDecision), "id", "hits_ciphertext", Purpose.CONTENT, _labelled("decision")
+    ),
+    SealedColumn(_table(InternalNote), "id", "body_ciphertext", Purpose.CONTENT, _labelled("note")),
+    SealedColumn(
+        _table(Attachment), "id", "content_ciphertext", Purpose.CONTENT, _labelled("attachment")
+    ),
+    SealedColumn(
+        _table(StaffUser), "id", "totp_secret_ciphertext", Purpose.CONTENT, _labelled("totp")
+    ),
+)
+
+
+@dataclass
+class RotationReport:
+    resealed: int = 0
+    reindexed: int = 0
+    retired: bool = False
+
+
+async def rotate_keys(
+    settings: Settings,
+    *,
+    batch_size: int = 200,
+    settle_seconds: float = SETTLE_SECONDS,
+    stop_after_batches: int | None = None,
+) -> RotationReport:
+    """Rotate every kind of key (see the module docstring); resumes a rotation cut short.
+
+    ``stop_after_batches`` stops after that many re-seal batches, as a crash would (tests)."""
     path = settings.resolved_keyring_path
-    keyring = load_keyring(path).rotated(Purpose.IDENTITY).rotated(Purpose.CONTENT)
-    save_keyring(path, keyring)
+    state_path = path.with_name(path.name + ".rotation")
+    state = _read_state(state_path)
+    if state is not None and not _holds(load_keyring(path), state["new"]):
+        state = None  # cut short before the new keys reached the file: start again
+    if state is None:
+        keyring = load_keyring(path)
+        new_ids: dict[str, str] = {}
+        for purpose in Purpose:
+            keyring, key = keyring.with_new_key(purpose)
+            new_ids[str(purpose)] = key.key_id
+        old_ids = {str(p): load_keyring(path).active(p).key_id for p in Purpose}
+        state = {"step": "added", "new": new_ids, "old": old_ids}
+        _write_state(state_path, state)  # before the keyring: a resume knows which keys are new
+        save_keyring(path, keyring)
+        await asyncio.sleep(settle_seconds)
+    if state["step"] == "added":
+        keyring = load_keyring(path)
+        for purpose in Purpose:
+            keyring = keyring.activated(purpose, state["new"][str(purpose)])
+        save_keyring(path, keyring)
+        state["step"] = "active"
+        _write_state(state_path, state)
+        await asyncio.sleep(settle_seconds)
+    report = RotationReport()
     engine = create_engine(settings.resolved_database_url)
-    resealed = 0
     try:
-        sessions = create_sessionmaker(engine)
+        keyring = load_keyring(path)
+        sessions = create_sessionmaker(
+            engine, info=sealed_sessions_info(keyring, settings.data_dir)
+        )
+        finished = await _reseal_all(sessions, keyring, report, batch_size, stop_after_batches)
+        if not finished:
+            return report
+        report.retired = _retire(settings, path, state)
         async with transaction(sessions) as session:
-            reporters = (
-                await session.scalars(
-                    select(Reporter).where(col(Reporter.identity_ciphertext).is_not(None))
-                )
-            ).all()
-            for reporter in reporters:
-                assert reporter.identity_ciphertext is not None
-                fresh = reseal(
-                    keyring,
-                    Purpose.IDENTITY,
-                    reporter.identity_ciphertext,
-                    context=f"reporter:{reporter.id}",
-                )
-                if fresh is not None:
-                    reporter.identity_ciphertext = fresh
-                    resealed += 1
+            details = {"resealed": str(report.resealed), "reindexed": str(report.reindexed)}
+            await record_audit(session=session, actor=None, action="keys_rotated", details=details)
     finally:
         await engine.dispose()
-    return resealed
+    state_path.unlink(missing_ok=True)
+    return report
+
+
+async def _reseal_all(
+    sessions: SessionMaker,
+    keyring: Keyring,
+    report: RotationReport,
+    batch_size: int,
+    stop_after_batches: int | None,
+) -> bool:
+    batches = 0
+    for sealed in SEALED_COLUMNS:
+        after: Any = None
+        while True:
+            if stop_after_batches is not None and batches >= stop_after_batches:
+                return False
+            async with transaction(sessions) as session:
+                after, count = await _reseal_batch(session, keyring, sealed, after, batch_size)
+            report.resealed += count
+            batches += 1
+            if after is None:
+                break
+    after = None
+    while True:
+        if stop_after_batches is not None and batches >= stop_after_batches:
+            return False
+        async with transaction(sessions) as session:
+            after, count = await _reindex_batch(session, keyring, after, batch_size)
+        report.reindexed += count
+        batches += 1
+        if after is None:
+            return True
+
+
+async def _reseal_batch(
+    session: AsyncSession, keyring: Keyring, sealed: SealedColumn, after: Any, size: int
+) -> tuple[Any, int]:
+    """One batch after key ``after``: (the last key, or None at the end; rows re-sealed)."""
+    table, key, column = sealed.table, sealed.table.c[sealed.key], sealed.table.c[sealed.column]
+    statement = select(key, column).where(column.is_not(None)).order_by(key).limit(size)
+    if after is not None:
+        statement = statement.where(key > after)
+    # FOR UPDATE on PostgreSQL: a row changed meanwhile (a note edited) waits, never lost.
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    rows = (await session.execute(statement)).all()
+    count = 0
+    for row in rows:
+        fresh = reseal(keyring, sealed.purpose, row[1], context=sealed.context(row[0]))
+        if fresh is not None:
+            await session.execute(update(table).where(key == row[0]).values({column: fresh}))
+            count += 1
+    return (rows[-1][0] if len(rows) == size else None), count
+
+
+async def _reindex_batch(
+    session: AsyncSession, keyring: Keyring, after: uuid.UUID | None, size: int
+) -> tuple[uuid.UUID | None, int]:
+    """Blind indexes recomputed under the active index key, from the numbers still held."""
+    table = _table(Reporter)
+    statement = (
+        select(table.c.id, table.c.blind_index, table.c.identity_ciphertext)
+        .where(table.c.identity_ciphertext.is_not(None))
+        .order_by(table.c.id)
+        .limit(size)
+    )
+    if after is not None:
+        statement = statement.where(table.c.id > after)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    rows = (await session.execute(statement)).all()
+    count = 0
+    for reporter_id, index, sealed in rows:
+        phone = open_text(keyring, Purpose.IDENTITY, sealed, context=f"reporter:{reporter_id}")
+        fresh = blind_index(keyring, normalise_phone(phone))
+        if fresh != index:
+            await session.execute(
+                update(table).where(table.c.id == reporter_id).values(blind_index=fresh)
+            )
+            count += 1
+    return (rows[-1][0] if len(rows) == size else None), count
+
+
+def _retire(settings: Settings, path: Path, state: dict[str, Any]) -> bool:
+    spool = settings.data_dir / "spool"
+    if spool.is_dir() and any(spool.iterdir()):
+        return False  # spooled records still need the old keys; the next rotation retires them
+    keyring = load_keyring(path)
+    for purpose in Purpose:
+        if purpose in _KEPT_AFTER_ROTATION:
+            continue
+        for key in keyring.keys(purpose):
+            if key.key_id != keyring.active(purpose).key_id:
+                keyring = keyring.without(purpose, key.key_id)
+    save_keyring(path, keyring)
+    return True
+
+
+def _holds(keyring: Keyring, key_ids: dict[str, str]) -> bool:
+    return all(
+        any(key.key_id == key_id for key in keyring.keys(Purpose(purpose)))
+        for purpose, key_id in key_ids.items()
+    )
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return state
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    """Key ids only (never a secret); replaced atomically."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state))
+    os.replace(temporary, path)

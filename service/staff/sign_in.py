@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from channels.rate_limit import AttemptStore
 from service.core.audit import record_audit
 from service.models import SessionStage, StaffSession, StaffUser
 from service.models.types import utcnow
@@ -44,8 +45,13 @@ def lockout_policy(request: Request) -> LockoutPolicy:
     return LockoutPolicy.from_settings(request.app.state.settings)
 
 
-def client_refusal(request: Request, now: datetime) -> Refusal | None:
-    wait = client_throttle(request).wait_left(client_address(request), now)
+def attempt_store(request: Request) -> AttemptStore:
+    store: AttemptStore = request.app.state.runtime.attempts
+    return store
+
+
+async def claim_client(request: Request) -> Refusal | None:
+    wait = await client_throttle(request).claim(client_address(request))
     return Refusal("console.sign_in.client_wait", 429, wait) if wait else None
 
 
@@ -57,34 +63,49 @@ def account_refusal(user: StaffUser, now: datetime) -> Refusal | None:
 async def check_password(
     request: Request, *, session: AsyncSession, username: str, password: str
 ) -> StaffUser | Refusal:
-    """The account when the password is right; a refusal (recorded and counted) otherwise."""
-    now = utcnow()
-    refusal = client_refusal(request, now)
+    """The account when the password is right; a refusal (recorded and counted) otherwise.
+
+    The attempt is counted first (client, then account) and the password checked only when the
+    counts allow it; a right password takes its attempt back."""
+    refusal = await claim_client(request)
     if refusal:
         return refusal
     user = (
         await session.scalars(select(StaffUser).where(col(StaffUser.username) == username.strip()))
     ).first()
-    if user is not None and (refusal := account_refusal(user, now)):
+    if refusal := await _claim_account(request, session=session, user=user, username=username):
         await record_audit(session=session, actor=user, action="sign_in_refused_locked")
         return refusal
     valid = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not valid or user.disabled:
-        await _count_failure(request, session=session, user=user, reason=_reason(user, valid))
+        await _record_failure(session=session, user=user, reason=_reason(user, valid))
         return Refusal("console.sign_in.invalid", 401)
+    await client_throttle(request).release(client_address(request))
+    await lockout.release_account(session=session, user=user)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
         session.add(user)
     return user
 
 
+async def claim_second_factor(
+    request: Request, *, session: AsyncSession, user: StaffUser, row: StaffSession
+) -> Refusal | None:
+    """Count a code attempt before it is checked; a locked account's half-done sign-in ends."""
+    wait = await lockout.claim_account(
+        session=session, user=user, policy=lockout_policy(request), now=utcnow()
+    )
+    if wait is None:
+        return None
+    await session.delete(row)  # locked: the half-done sign-in starts over later
+    return Refusal("console.sign_in.account_wait", 429, wait)
+
+
 async def count_second_factor_failure(
     request: Request, *, session: AsyncSession, user: StaffUser, row: StaffSession
 ) -> Refusal:
-    await _count_failure(request, session=session, user=user, reason="totp")
-    if lockout.wait_left(user, utcnow()):
-        await session.delete(row)  # locked: the half-done sign-in starts over later
-        return Refusal("console.sign_in.account_wait", 429, lockout.wait_left(user, utcnow()))
+    """A wrong code (already counted by ``claim_second_factor``) is recorded."""
+    await _record_failure(session=session, user=user, reason="totp")
     return Refusal("console.sign_in.bad_code", 401)
 
 
@@ -105,14 +126,19 @@ def first_stage(user: StaffUser) -> SessionStage:
     return SessionStage.TOTP if user.totp_secret_ciphertext else SessionStage.ENROL
 
 
-async def _count_failure(
-    request: Request, *, session: AsyncSession, user: StaffUser | None, reason: str
-) -> None:
-    now = utcnow()
-    client_throttle(request).register_failure(client_address(request), now)
-    if user is not None:
-        lockout.register_failure(user, lockout_policy(request), now)
-        session.add(user)
+async def _claim_account(
+    request: Request, *, session: AsyncSession, user: StaffUser | None, username: str
+) -> Refusal | None:
+    policy = lockout_policy(request)
+    if user is None:
+        wait = await lockout.claim_unknown_account(attempt_store(request), username, policy)
+    else:
+        wait = await lockout.claim_account(session=session, user=user, policy=policy, now=utcnow())
+    # The same answer whether the account exists or not.
+    return Refusal("console.sign_in.account_wait", 429, wait) if wait else None
+
+
+async def _record_failure(*, session: AsyncSession, user: StaffUser | None, reason: str) -> None:
     # The typed username is not recorded for unknown accounts: it may be a mistyped password.
     await record_audit(
         session=session,

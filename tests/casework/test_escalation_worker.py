@@ -45,8 +45,9 @@ def worker_test_settings(
     )
 
 
-def test_the_worker_runs_the_escalation_every_minute() -> None:
-    settings = make_settings(Path("/tmp"), "sqlite+aiosqlite:///unused.db", redis_url="redis://x")
+def test_the_worker_runs_the_escalation_every_minute(tmp_path: Path) -> None:
+    # Its own directory: a keyring left in a shared /tmp by another version must not matter.
+    settings = make_settings(tmp_path, "sqlite+aiosqlite:///unused.db", redis_url="redis://x")
     crons = {job.name: job for job in worker_settings(settings)["cron_jobs"]}
     assert crons["cron:escalate_overdue_cases"].second == {5}
     assert crons["cron:escalate_overdue_cases"].minute is None  # every minute

@@ -1,0 +1,124 @@
+"""``tipline keys rotate`` on a live service: every kind of key, intake answering throughout,
+and a rotation cut short resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from crypto import Purpose, key_id_of, load_keyring
+from service.models import Message, Reporter, Role
+from service.reporters.keys import rotate_keys
+from service.settings import Settings
+from tests.reliability.harness import Delivery, ServerProcess, environment_of, fetch_rows, post
+from tests.support.console import create_staff
+from tests.support.twilio import sms_form
+
+
+@pytest.fixture
+async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    process = ServerProcess(settings, logs)
+    await process.ready()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def _send(client: httpx.AsyncClient, sender: str, body: str) -> int | None:
+    delivery = Delivery(sms_form(sender=sender, body=body))
+    await post(client, delivery)
+    return delivery.status
+
+
+def _tipline(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *arguments],
+        env=os.environ | environment_of(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+async def _message_keys(settings: Settings) -> set[str]:
+    rows = await fetch_rows(settings.resolved_database_url, select(col(Message.body_ciphertext)))
+    return {key_id_of(row[0]) for row in rows}
+
+
+async def _reporters(settings: Settings) -> list[tuple[bytes | None]]:
+    statement = select(col(Reporter.identity_ciphertext))
+    return [(row[0],) for row in await fetch_rows(settings.resolved_database_url, statement)]
+
+
+async def test_rotation_replaces_every_kind_of_key_while_intake_answers(
+    settings: Settings, server: ServerProcess
+) -> None:
+    await create_staff(settings, role=Role.ADMIN)
+    before = load_keyring(settings.resolved_keyring_path)
+    statuses: list[int | None] = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        statuses.append(await _send(client, "+22376200001", "yamba vendu au marché de Medina"))
+        rotation = asyncio.create_task(asyncio.to_thread(_tipline, settings, "keys", "rotate"))
+        number = 0
+        while not rotation.done():
+            number += 1
+            statuses.append(await _send(client, f"+2237630{number:04d}", "livraison ce soir"))
+            await asyncio.sleep(0.2)
+        result = await rotation
+        # The first number again: its blind index, recomputed, still finds its reporter.
+        statuses.append(await _send(client, "+22376200001", "encore un détail"))
+
+    assert result.returncode == 0, result.stderr
+    assert set(statuses) == {200}
+    after = load_keyring(settings.resolved_keyring_path)
+    for purpose in Purpose:
+        assert after.active(purpose).key_id != before.active(purpose).key_id
+    for purpose in (Purpose.IDENTITY, Purpose.CONTENT, Purpose.INDEX):
+        assert [key.key_id for key in after.keys(purpose)] == [after.active(purpose).key_id]
+    assert before.active(Purpose.AUDIT).key_id in {k.key_id for k in after.keys(Purpose.AUDIT)}
+    assert await _message_keys(settings) == {after.active(Purpose.CONTENT).key_id}
+    identities = await _reporters(settings)
+    assert len(identities) == number + 1  # the returning number made no second reporter
+    assert {key_id_of(sealed) for (sealed,) in identities if sealed} == {
+        after.active(Purpose.IDENTITY).key_id
+    }
+    verified = _tipline(settings, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+
+
+async def test_a_rotation_cut_short_resumes_and_finishes(
+    settings: Settings, server: ServerProcess
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        for number in range(6):
+            assert await _send(client, f"+2237640{number:04d}", "yamba à Banconi") == 200
+
+    first = await rotate_keys(settings, batch_size=2, settle_seconds=0, stop_after_batches=6)
+    keyring = load_keyring(settings.resolved_keyring_path)
+    mixed = await _message_keys(settings)
+    resumed = await rotate_keys(settings, batch_size=2, settle_seconds=0)
+
+    assert first.resealed > 0
+    assert len(mixed) == 2  # cut half-way: old and new keys side by side, both held
+    assert keyring.active(Purpose.CONTENT).key_id in mixed
+    assert resumed.retired
+    final = load_keyring(settings.resolved_keyring_path)
+    assert final.active(Purpose.CONTENT).key_id == keyring.active(Purpose.CONTENT).key_id
+    assert await _message_keys(settings) == {final.active(Purpose.CONTENT).key_id}
+    count = await fetch_rows(
+        settings.resolved_database_url, select(func.count()).select_from(Message)
+    )
+    assert count[0][0] == 6
