@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = None
     # First delay before a temporary Twilio failure is retried; it doubles on each try.
     twilio_retry_seconds: float = 30.0
+    # Twilio's log is purged of the account's messages and calls older than this (every five
+    # minutes), whatever intake's own deletes missed.
+    twilio_purge_after_minutes: float = 10.0
     # Reliability. How often the API process replays its intake spool (what it kept
     # on disk while the database was down).
     spool_replay_seconds: float = 5.0

@@ -93,6 +93,15 @@ def triage_job(
     return JobName.TRIAGE_TIP, [str(tip_id)], f"{JobName.TRIAGE_TIP}:{tip_id}:{message_id}"
 
 
+def erase_job(*, message_id: uuid.UUID) -> tuple[str, list[str], str]:
+    """(job name, args, job key) deleting a plain text at Twilio once it is stored."""
+    return (
+        JobName.ERASE_MESSAGE,
+        [str(message_id)],
+        f"{JobName.ERASE_MESSAGE}:{message_id}",
+    )
+
+
 async def store_batch(
     *,
     session: AsyncSession,
@@ -322,12 +331,14 @@ class _Plan:
                 "created_at": message.received_at,
             }
         )
-        name, args, key = triage_job(
+        triage = triage_job(
             channel=tip.channel,
             tip_id=tip.tip_id,
             message_id=message_id,
             bundle_window=self._bundle_window,
         )
-        row = {"job_name": name, "job_args": args, "job_key": key, "created_at": utcnow()}
-        self.jobs.append((position, row))
-        self._entries[key] = BulkJob(job_name=name, job_args=args, job_key=key)
+        # Batched messages are plain texts with a provider id: each is erased at Twilio too.
+        for name, args, key in (triage, erase_job(message_id=message_id)):
+            row = {"job_name": name, "job_args": args, "job_key": key, "created_at": utcnow()}
+            self.jobs.append((position, row))
+            self._entries[key] = BulkJob(job_name=name, job_args=args, job_key=key)

@@ -33,7 +33,14 @@ from service.core.group_commit import GroupCommit
 from service.core.metrics import TIPS_RECEIVED
 from service.core.outage import database_unreachable
 from service.intake.attachments import add_attachments, add_missing_attachments
-from service.intake.batch import StoredMessage, batchable, store_batch, triage_job
+from service.intake.batch import (
+    BUNDLED_CHANNELS,
+    StoredMessage,
+    batchable,
+    erase_job,
+    store_batch,
+    triage_job,
+)
 from service.intake.spool import IntakeSpool, spoolable
 from service.models import (
     Channel,
@@ -221,6 +228,9 @@ async def store_message(
     inbound = _add_inbound(session=session, keyring=keyring, tip=tip, message=message)
     tip.last_message_at = message.received_at
     jobs = [_add_triage_job(session=session, tip=tip, inbound=inbound, window=bundle_window)]
+    if _plain_text_at_twilio(message):
+        name, args, key = erase_job(message_id=inbound.id)
+        jobs.append(add_job(session=session, job_name=name, args=args, job_key=key))
     if message.attachments or message.entered_by:
         await session.flush()  # the message row first: attachments and entries point to it
         jobs += _add_message_extras(
@@ -232,6 +242,16 @@ async def store_message(
         reference=tip.reference, new_tip=new_tip, replayed=False, receipt_code=code
     )
     return _Stored(receipt, jobs)
+
+
+def _plain_text_at_twilio(message: IncomingMessage) -> bool:
+    """An SMS or WhatsApp message without media: nothing else will delete it at Twilio (the
+    media job deletes a message with files, the recording job a call)."""
+    return (
+        message.provider_id is not None
+        and message.channel in BUNDLED_CHANNELS
+        and not any(attachment.provider_sid for attachment in message.attachments)
+    )
 
 
 def _add_triage_job(
