@@ -37,7 +37,7 @@ from service.console import (
     voicemail_pages,
 )
 from service.console.error_pages import install_console_error_pages
-from service.console.headers import ConsoleSecurityHeaders
+from service.console.headers import ConsoleSecurityHeaders, StrictTransportSecurity
 from service.core.errors import install_error_handlers
 from service.core.limits import BodySizeLimit
 from service.core.logging import RequestLog
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.twilio_webhook_config = TwilioWebhookConfig(
         auth_token=token,
         public_base_url=settings.public_base_url,
+        account_sid=settings.twilio_account_sid,
     )
     app.state.sms_sender_limiter = SlidingWindowLimiter(
         limit=settings.sms_rate_limit, window_seconds=settings.sms_rate_window_seconds
@@ -112,9 +113,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.client_throttle = ClientThrottle()
     install_error_handlers(app)
     install_console_error_pages(app)  # after the generic handlers: console pages render HTML
-    app.add_middleware(
-        ConsoleSecurityHeaders, https=settings.public_base_url.startswith("https://")
-    )
+    app.add_middleware(ConsoleSecurityHeaders)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_middleware(RequestLog)
     app.add_middleware(
@@ -122,6 +121,9 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         max_bytes=settings.max_webhook_bytes,
         path_limits=channel_body_limits(settings),
     )
+    if settings.public_base_url.startswith("https://"):
+        # Outermost, so refusals by the layers above (413, 403…) carry it too.
+        app.add_middleware(StrictTransportSecurity)
     install_channels(app, settings)  # the citizen pages' static files and configuration
     for router in ROUTERS:
         app.include_router(router)
