@@ -1,2 +1,1 @@
-"""The OCS antennas: the defaults seeded from the routing reference, and their administration.
-"""
+"""The OCS antennas: the defaults seeded from the routing reference, and their administration."""

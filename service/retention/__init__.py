@@ -1,2 +1,1 @@
-"""Retention: a reporter's number, then each tip's content, destroyed after fixed periods.
-"""
+"""Retention: a reporter's number, then each tip's content, destroyed after fixed periods."""

@@ -1,2 +1,1 @@
-"""Green-number voicemails as the hotline operators see them, and the transcripts they type.
-"""
+"""Green-number voicemails as the hotline operators see them, and the transcripts they type."""
