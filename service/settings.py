@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     # off. The API serves its metrics at /metrics.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9108
+    # In production the API serves its metrics here, never on its public port; 0 turns it off.
+    api_metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = 9107
+
+    @property
+    def in_production(self) -> bool:
+        return self.env == "production"
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
