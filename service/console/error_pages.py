@@ -33,8 +33,9 @@ def install_console_error_pages(app: FastAPI) -> None:
         previous: Handler = app.exception_handlers[error_class]
         app.add_exception_handler(error_class, _in_console_only(page, previous))
     # Undecryptable content, invalid characters: the JSON handler decides, the console shows it.
-    for error_class in (DecryptionError, UnicodeError, SQLAlchemyError):
-        app.add_exception_handler(error_class, _as_page(app.exception_handlers[error_class]))
+    shown: tuple[type[Exception], ...] = (DecryptionError, UnicodeError, SQLAlchemyError)
+    for shown_class in shown:
+        app.add_exception_handler(shown_class, _as_page(app.exception_handlers[shown_class]))
 
 
 def _in_console(request: Request) -> bool:
