@@ -2,6 +2,8 @@
 
 The signature is computed by Twilio over the URL it called, so it is checked against the public
 base URL plus the raw path and query, never ``request.url`` (wrong behind a reverse proxy).
+The form's ``AccountSid`` must be the configured account's: a request signed with our token but
+naming another account is not Twilio calling about ours.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 class TwilioWebhookConfig:
     auth_token: str | None
     public_base_url: str
+    account_sid: str | None = None
 
 
 async def twilio_webhook_config(request: Request) -> TwilioWebhookConfig:
@@ -49,6 +52,8 @@ async def signed_twilio_form(
     signature = request.headers.get("X-Twilio-Signature", "")
     url = _public_url(config.public_base_url, request)
     if not signature or not RequestValidator(config.auth_token).validate(url, form, signature):
+        raise BadSignature()
+    if config.account_sid is not None and form.get("AccountSid") != config.account_sid:
         raise BadSignature()
     return form
 

@@ -3,6 +3,7 @@ routers (the JSON API's own in ``service.api.router``)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,9 @@ from channels.sms import status
 from channels.sms.webhook import router as sms_router
 from channels.twilio_webhook import TwilioWebhookConfig
 from channels.web import followup, form
+from service.api import description
 from service.api.router import router as api_router
+from service.background.process import serve_metrics
 from service.citizen_channels import (
     attach_channel_services,
     channel_body_limits,
@@ -37,10 +40,11 @@ from service.console import (
     voicemail_pages,
 )
 from service.console.error_pages import install_console_error_pages
-from service.console.headers import ConsoleSecurityHeaders
+from service.console.headers import ConsoleSecurityHeaders, StrictTransportSecurity
 from service.core.errors import install_error_handlers
 from service.core.limits import BodySizeLimit
 from service.core.logging import RequestLog
+from service.health import keep_queue_depth, metrics_router
 from service.health import router as health_router
 from service.settings import Settings
 from service.staff.lockout import ClientThrottle
@@ -87,6 +91,11 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         app.state.spool = process.spool
         attach_channel_services(app, process.runtime)
         app.state.client_throttle = ClientThrottle(store=process.runtime.attempts)
+        if settings.in_production:
+            serve_metrics(settings.api_metrics_port, settings.api_metrics_host, process="api")
+            process.runtime.background.append(
+                asyncio.create_task(keep_queue_depth(process.runtime))
+            )
         if freeze_gc:
             # What start-up built (rules, gazetteer automaton, mappers, routes) lives as long as
             # the process: kept out of the cyclic collector, whose full passes over it stalled
@@ -98,7 +107,16 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         finally:
             await process.close()
 
-    app = FastAPI(title="Tipline — OCS", version="0.1.0", lifespan=lifespan)
+    # In production the API's description is for signed-in staff (service.api.description).
+    public = not settings.in_production
+    app = FastAPI(
+        title="Tipline — OCS",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if public else None,
+        docs_url="/docs" if public else None,
+        redoc_url="/redoc" if public else None,
+    )
     app.state.settings = settings
     token = None
     if settings.twilio_configured and settings.twilio_auth_token is not None:
@@ -106,6 +124,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.twilio_webhook_config = TwilioWebhookConfig(
         auth_token=token,
         public_base_url=settings.public_base_url,
+        account_sid=settings.twilio_account_sid,
     )
     app.state.sms_sender_limiter = SlidingWindowLimiter(
         limit=settings.sms_rate_limit, window_seconds=settings.sms_rate_window_seconds
@@ -113,9 +132,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.client_throttle = ClientThrottle()
     install_error_handlers(app)
     install_console_error_pages(app)  # after the generic handlers: console pages render HTML
-    app.add_middleware(
-        ConsoleSecurityHeaders, https=settings.public_base_url.startswith("https://")
-    )
+    app.add_middleware(ConsoleSecurityHeaders)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_middleware(RequestLog)
     app.add_middleware(
@@ -123,7 +140,11 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
         max_bytes=settings.max_webhook_bytes,
         path_limits=channel_body_limits(settings),
     )
+    if settings.public_base_url.startswith("https://"):
+        # Outermost, so refusals by the layers above (413, 403…) carry it too.
+        app.add_middleware(StrictTransportSecurity)
     install_channels(app, settings)  # the citizen pages' static files and configuration
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(description.router if settings.in_production else metrics_router)
     return app

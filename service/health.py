@@ -1,7 +1,15 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/metrics`` is served on the API's own port in development only. In production the API process
+serves its metrics on an internal listener (``TIPLINE_API_METRICS_HOST``/``_PORT``), like the
+worker: request timings and queue depth are no one else's business.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
+import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,7 +21,12 @@ from service.core.metrics import QUEUE_DEPTH
 from service.models import OutboxEntry
 from service.runtime import Runtime
 
+log = structlog.get_logger(__name__)
+
 router = APIRouter(tags=["health"])
+metrics_router = APIRouter(tags=["health"])
+# How often the internal listener's queue depth is brought up to date.
+QUEUE_DEPTH_SECONDS = 15.0
 
 
 @router.get("/healthz")
@@ -32,11 +45,18 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", include_in_schema=False)
+@metrics_router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     QUEUE_DEPTH.set(await _pending_jobs(runtime))
     return Response(content=generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def keep_queue_depth(runtime: Runtime) -> None:
+    """For the internal listener, which reads the registry without asking the database."""
+    while True:
+        QUEUE_DEPTH.set(await _pending_jobs(runtime))
+        await asyncio.sleep(QUEUE_DEPTH_SECONDS)
 
 
 async def _pending_jobs(runtime: Runtime) -> int:

@@ -22,8 +22,10 @@ from service.casework.jobs import (
 from service.core.job_names import JobName
 from service.decisions.jobs import BUNDLE_MAX_TRIES, triage_bundled, triage_tip
 from service.intake.jobs import (
+    ERASE_MESSAGE_MAX_TRIES,
     FETCH_MEDIA_MAX_TRIES,
     FETCH_RECORDING_MAX_TRIES,
+    erase_message,
     fetch_media,
     fetch_recording,
 )
@@ -34,6 +36,7 @@ from service.reporters.jobs import (
     send_reply,
 )
 from service.retention.jobs import apply_retention
+from service.retention.twilio_purge import PURGE_SCHEDULE, purge_twilio
 from service.runtime import runtime_of
 
 
@@ -81,6 +84,11 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.FETCH_RECORDING: JobSpec(
         fetch_recording, timeout=300, max_tries=FETCH_RECORDING_MAX_TRIES, completes_outbox=True
     ),
+    JobName.ERASE_MESSAGE: JobSpec(
+        erase_message, max_tries=ERASE_MESSAGE_MAX_TRIES, completes_outbox=True
+    ),
+    # What a lost webhook or a delete given up left at Twilio, found by listing the account.
+    JobName.PURGE_TWILIO: JobSpec(purge_twilio, timeout=300, cron=PURGE_SCHEDULE, queued=False),
     # A chief's alert retries through Twilio outages; the periodic sweeps just run again:
     # escalation every minute, cases the rules routed announced to chiefs twice a minute.
     JobName.ALERT_ANTENNA_CHIEFS: JobSpec(

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = None
     # First delay before a temporary Twilio failure is retried; it doubles on each try.
     twilio_retry_seconds: float = 30.0
+    # Twilio's log is purged of the account's messages and calls older than this (every five
+    # minutes), whatever intake's own deletes missed.
+    twilio_purge_after_minutes: float = 10.0
     # Reliability. How often the API process replays its intake spool (what it kept
     # on disk while the database was down).
     spool_replay_seconds: float = 5.0
@@ -94,6 +97,13 @@ class Settings(BaseSettings):
     # off. The API serves its metrics at /metrics.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9108
+    # In production the API serves its metrics here, never on its public port; 0 turns it off.
+    api_metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = 9107
+
+    @property
+    def in_production(self) -> bool:
+        return self.env == "production"
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -30,6 +30,7 @@ from service.intake.service import IntakeService
 from service.intake.spool import IntakeSpool
 from service.jobs import queued_functions
 from service.retention.jobs import retain_forever
+from service.retention.twilio_purge import purge_forever
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -92,6 +93,7 @@ async def open_process(settings: Settings) -> Process:
         runtime.background.append(asyncio.create_task(_relay_forever(runtime)))
         runtime.background.append(asyncio.create_task(retain_forever(ctx)))
         runtime.background.append(asyncio.create_task(watch_deadlines(ctx)))
+        runtime.background.append(asyncio.create_task(purge_forever(ctx)))
     return Process(runtime=runtime, intake=intake, spool=spool)
 
 

@@ -86,6 +86,10 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
         "twilio_from": "+22380000000",
+        # Nothing leaves the machine: tests that talk to Twilio start the fake and say where.
+        "twilio_api_base_url": "http://127.0.0.1:9",
+        # ...and a Twilio job that cannot reach it gives up in a blink, not after an hour.
+        "twilio_retry_seconds": 0.01,
         # Triage at once; the bundling tests set their own window.
         "sms_bundle_seconds": 0,
     }

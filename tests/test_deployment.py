@@ -118,6 +118,27 @@ def test_the_proxy_balances_over_every_api_replica(services: dict[str, dict[str,
     assert not re.search(r"^\s*log\b", caddyfile, re.MULTILINE)
 
 
+def test_the_proxy_forwards_no_metrics_and_no_api_description() -> None:
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    matcher = re.search(r"@(\w+) path_regexp \w+ (\S+)", caddyfile)
+    assert matcher is not None
+    name, pattern = matcher.groups()
+    assert re.search(rf"^\s*respond @{name} 404$", caddyfile, re.MULTILINE)
+    assert caddyfile.index(f"respond @{name}") < caddyfile.index("reverse_proxy")
+    hidden = ["/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"]
+    hidden += ["/METRICS", "//metrics", "/Docs", "/openapi.JSON", "/metrics/"]
+    assert all(re.search(pattern, path) for path in hidden)
+    served = ["/", "/suivi", "/healthz", "/api/v1/me", "/console/connexion", "/docsx"]
+    assert not any(re.search(pattern, path) for path in served)
+
+
+def test_the_api_serves_its_metrics_inside_the_network_only(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert services["api"]["environment"]["TIPLINE_API_METRICS_HOST"] == "0.0.0.0"
+    assert "ports" not in services["api"]
+
+
 def test_the_worker_health_check_reads_its_metrics_port(
     services: dict[str, dict[str, Any]],
 ) -> None:

@@ -42,11 +42,12 @@ def run_once(worker: Worker, close_lost: CloseLost) -> bool:
     return True
 
 
-def serve_metrics(port: int | None, host: str) -> None:
-    """The worker's metrics (job durations, tips routed, escalations) on their own port."""
+def serve_metrics(port: int | None, host: str, *, process: str = "worker") -> None:
+    """The process's metrics (a worker's job durations, tips routed, escalations; an API's
+    requests and queue depth) on their own port, away from the public one."""
     if not port:
         return
     try:
         start_http_server(port, addr=host)
-    except OSError as error:  # a second worker on the same host: its metrics are not served
-        log.warning("worker_metrics_not_served", error=str(error))
+    except OSError as error:  # a second process on the same host: its metrics are not served
+        log.warning(f"{process}_metrics_not_served", error=str(error))

@@ -7,15 +7,18 @@ them rather than replace them.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from channels.errors import MalformedRequest, TiplineError
+from crypto import DecryptionError
 from service.access.auth import SIGN_IN_PATH, NotSignedIn, is_api_request
 from service.console.templates import render
 from service.core.errors import error_response
@@ -29,6 +32,10 @@ def install_console_error_pages(app: FastAPI) -> None:
     for error_class, page in ((TiplineError, _tipline_page), (RequestValidationError, _form_page)):
         previous: Handler = app.exception_handlers[error_class]
         app.add_exception_handler(error_class, _in_console_only(page, previous))
+    # Undecryptable content, invalid characters: the JSON handler decides, the console shows it.
+    shown: tuple[type[Exception], ...] = (DecryptionError, UnicodeError, SQLAlchemyError)
+    for shown_class in shown:
+        app.add_exception_handler(shown_class, _as_page(app.exception_handlers[shown_class]))
 
 
 def _in_console(request: Request) -> bool:
@@ -40,6 +47,18 @@ def _in_console_only(page: Handler, previous: Handler) -> Handler:
     async def handle(request: Request, error: Any) -> Response:
         answer = (page if _in_console(request) else previous)(request, error)
         return await answer if inspect.isawaitable(answer) else answer
+
+    return handle
+
+
+def _as_page(previous: Handler) -> Handler:
+    async def handle(request: Request, error: Any) -> Response:
+        answer = previous(request, error)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if not _in_console(request) or not 400 <= response.status_code < 500:
+            return response
+        message = json.loads(bytes(response.body))["message"]
+        return _error_page(request, response.status_code, message)
 
     return handle
 

@@ -1,4 +1,5 @@
-"""Security headers on every console and API response, redirects and errors included."""
+"""Security headers on every console and API response, redirects and errors included; HSTS on
+every response of the service when it is served over https."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 _PROTECTED_PREFIXES = ("/console", "/api/v1")
+# A year, subdomains included: after one visit a browser never tries plain http again, so a
+# network in the middle cannot strip TLS from the citizen's form or the console.
+HSTS = "max-age=31536000; includeSubDomains"
 _STATIC_PREFIX = "/console/static/"
 
 
@@ -29,9 +33,8 @@ def _protected(path: str) -> bool:
 
 
 class ConsoleSecurityHeaders:
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
-        self._https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _protected(scope["path"]):
@@ -55,5 +58,22 @@ class ConsoleSecurityHeaders:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         # Pages show tips; no copy may linger in a shared computer's cache. The stylesheet may.
         headers["Cache-Control"] = "private, max-age=300" if static else "no-store"
-        if self._https:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+
+class StrictTransportSecurity:
+    """HSTS on every response (citizen pages, webhooks, errors, health) when served over https."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Strict-Transport-Security"] = HSTS
+            await send(message)
+
+        await self._app(scope, receive, send_with_hsts)

@@ -10,6 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.errors import MalformedRequest, TiplineError
+from channels.i18n import translate
+from crypto import DecryptionError
 from service.core.outage import database_unreachable
 
 log = structlog.get_logger(__name__)
@@ -26,6 +28,28 @@ class ServiceUnavailable(TiplineError):
     message = "Service momentanément indisponible. Réessayez dans un instant."
 
 
+class InvalidCharacters(TiplineError):
+    """A NUL character or text that is not valid Unicode: PostgreSQL refuses to store or compare
+    it, and nothing a person types contains it."""
+
+    status_code = 400
+    code = "invalid_characters"
+    message = translate("errors.invalid_characters")
+
+
+class UnreadableContent(TiplineError):
+    """A ciphertext no key of the keyring opens (a key removed too early, a damaged row): said
+    plainly rather than a server error, and the row is left as it is."""
+
+    status_code = 409
+    code = "unreadable_content"
+    message = translate("errors.unreadable_content")
+
+
+# PostgreSQL's "invalid byte sequence" and "character not in repertoire" / "untranslatable".
+_CHARACTER_SQLSTATES = frozenset({"22021", "22P05"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TiplineError, _render_tipline_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _render_validation_error)  # type: ignore[arg-type]
@@ -35,6 +59,9 @@ def install_error_handlers(app: FastAPI) -> None:
     # A database or disk error that nothing handled: a 503 in JSON, never a traceback page.
     app.add_exception_handler(SQLAlchemyError, _render_storage_error)
     app.add_exception_handler(OSError, _render_storage_error)
+    # A lone surrogate (JSON's "\\ud800") fails in the driver's encoder before PostgreSQL.
+    app.add_exception_handler(UnicodeError, _render_invalid_characters)
+    app.add_exception_handler(DecryptionError, _render_unreadable)
 
 
 def error_response(status_code: int, code: str, message: str) -> JSONResponse:
@@ -62,7 +89,38 @@ async def _render_unavailable(_request: Request, error: ServiceUnavailable) -> J
     return _unavailable(error.code, error.message)
 
 
+async def _render_invalid_characters(_request: Request, _error: Exception) -> JSONResponse:
+    return _render_error(InvalidCharacters())
+
+
+async def _render_unreadable(_request: Request, error: Exception) -> JSONResponse:
+    # The type only: the message names the key id, which is nobody's business outside.
+    log.error("ciphertext_unreadable", error=type(error).__name__)
+    return _render_error(UnreadableContent())
+
+
+def _render_error(error: TiplineError) -> JSONResponse:
+    return error_response(error.status_code, error.code, error.message)
+
+
+def invalid_characters(error: BaseException) -> bool:
+    """Whether PostgreSQL (or its driver) refused a value for its characters, not an outage."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UnicodeError):
+            return True
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if state in _CHARACTER_SQLSTATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
 async def _render_storage_error(_request: Request, error: Exception) -> JSONResponse:
+    if invalid_characters(error):
+        return _render_error(InvalidCharacters())
     # Only the type is logged: a driver's message may quote a key value from the row.
     if database_unreachable(error):
         log.warning("storage_unavailable", error=type(error).__name__)

@@ -1,7 +1,8 @@
 """Structured logs (JSON) with request ids and no personal data.
 
 Nothing logs a phone number or message text on purpose; ``_scrub`` is the second line of defence:
-any run of 8+ digits (a phone number, with or without +223) is masked before a line is written.
+anything shaped like a phone number is masked before a line is written — and only that, so request
+ids, job ids, addresses and URLs stay readable for whoever follows a request through the logs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _PROVIDER_WEBHOOKS = "/channels/"
 _ARQ_JOB_LINES = ("%6.2fs → ", "%6.2fs ← ")
-_PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
+# A phone number stands alone: never inside a word, a hex id, a UUID, a dotted address, a URL or a
+# path. Its shapes: +223 76 12 34 56 (or 00223…, or %2B223… URL-encoded), eight to fifteen bare
+# digits, or pairs of digits separated like 76 12 34 56 / 76-12-34-56 / 76.12.34.56.
+_PHONE_LIKE = re.compile(
+    r"""
+    (?:
+        (?<![\w+])(?:\+|%2[Bb]|00)\d(?:[ .-]?\d){7,14}
+      | (?<![\w.:/+%-])\d{8,15}
+      | (?<![\w.:/+%-])\d{2}(?:([ .-])\d{2})(?:\1\d{2}){2,5}
+    )
+    (?![\w+%]|[.:/-]\w)
+    """,
+    re.VERBOSE,
+)
 
 
 def configure_logging(

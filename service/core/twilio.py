@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,25 @@ class TwilioError(Exception):
         self.status = status
         self.code = code
         self.temporary = temporary
+
+
+# What Twilio can delete: a message or call no longer on its way (Twilio refuses the others).
+_FINISHED_MESSAGES = frozenset(
+    {"received", "sent", "delivered", "undelivered", "failed", "read", "canceled"}
+)
+_FINISHED_CALLS = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# One reconciliation pass reads at most this many records per list: the rest waits for the next.
+_LIST_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """A message or call Twilio still holds: its SID, when it was made, and whether it is over."""
+
+    sid: str
+    created_at: datetime | None
+    finished: bool
+    has_files: bool
 
 
 class DownloadTooLarge(Exception):
@@ -142,6 +162,52 @@ class TwilioClient:
     async def delete_call(self, call_sid: str) -> None:
         await self._delete(self._client.calls(call_sid))
 
+    async def account_numbers(self) -> list[str]:
+        """The phone numbers the account owns (SMS, WhatsApp and voice arrive on them)."""
+        with _translated_errors():
+            numbers = await self._client.incoming_phone_numbers.list_async(limit=_LIST_LIMIT)
+        return [str(number.phone_number) for number in numbers if number.phone_number]
+
+    async def messages_of(self, number: str) -> list[HeldRecord]:
+        """Messages Twilio holds to or from ``number`` (a ``whatsapp:`` address too)."""
+        found: dict[str, HeldRecord] = {}
+        for direction in ({"to": number}, {"from_": number}):
+            with _translated_errors():
+                page = await self._client.messages.list_async(**direction, limit=_LIST_LIMIT)
+            for message in page:
+                found[str(message.sid)] = HeldRecord(
+                    sid=str(message.sid),
+                    created_at=_datetime_or_none(message.date_created),
+                    finished=str(message.status) in _FINISHED_MESSAGES,
+                    has_files=str(message.num_media or "0") not in ("", "0"),
+                )
+        return list(found.values())
+
+    async def calls_of(self, number: str) -> list[HeldRecord]:
+        """Calls Twilio holds to or from ``number``."""
+        found: dict[str, HeldRecord] = {}
+        for direction in ({"to": number}, {"from_": number}):
+            with _translated_errors():
+                page = await self._client.calls.list_async(**direction, limit=_LIST_LIMIT)
+            for call in page:
+                found[str(call.sid)] = HeldRecord(
+                    sid=str(call.sid),
+                    created_at=_datetime_or_none(call.date_created),
+                    finished=str(call.status) in _FINISHED_CALLS,
+                    has_files=True,  # the call log does not say: its recordings are listed
+                )
+        return list(found.values())
+
+    async def media_of(self, message_sid: str) -> list[str]:
+        with _translated_errors():
+            media = await self._client.messages(message_sid).media.list_async(limit=_LIST_LIMIT)
+        return [str(item.sid) for item in media]
+
+    async def recordings_of(self, call_sid: str) -> list[str]:
+        with _translated_errors():
+            found = await self._client.recordings.list_async(call_sid=call_sid, limit=_LIST_LIMIT)
+        return [str(item.sid) for item in found]
+
     async def _delete(self, resource: Any) -> None:
         """Deleting what is already gone is success: jobs that delete are retried."""
         try:
@@ -204,6 +270,10 @@ def _translated_errors() -> Iterator[None]:
         ) from None
     except (TimeoutError, aiohttp.ClientError) as error:
         raise TwilioError(status=None, code=None, temporary=True) from error
+
+
+def _datetime_or_none(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
 
 
 def _whatsapp_sender(sms_from: str | None) -> str | None:

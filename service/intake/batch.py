@@ -111,6 +111,25 @@ def triage_job(
     return JobName.TRIAGE_TIP, [str(tip_id)], f"{JobName.TRIAGE_TIP}:{tip_id}:{message_id}"
 
 
+def plain_text_at_twilio(message: IncomingMessage) -> bool:
+    """An SMS or WhatsApp message without media: nothing else will delete it at Twilio (the
+    media job deletes a message with files, the recording job a call)."""
+    return (
+        message.provider_id is not None
+        and message.channel in BUNDLED_CHANNELS
+        and not any(attachment.provider_sid for attachment in message.attachments)
+    )
+
+
+def erase_job(*, message_id: uuid.UUID) -> tuple[str, list[str], str]:
+    """(job name, args, job key) deleting a plain text at Twilio once it is stored."""
+    return (
+        JobName.ERASE_MESSAGE,
+        [str(message_id)],
+        f"{JobName.ERASE_MESSAGE}:{message_id}",
+    )
+
+
 async def store_batch(
     *,
     session: AsyncSession,
@@ -375,13 +394,17 @@ class _Plan:
                 "created_at": message.received_at,
             }
         )
-        name, args, key = triage_job(
-            channel=tip.channel,
-            tip_id=tip.tip_id,
-            message_id=message_id,
-            bundle_window=self._bundle_window,
-        )
-        self._queue(position, [BulkJob(job_name=name, job_args=args, job_key=key)])
+        jobs = [
+            triage_job(
+                channel=tip.channel,
+                tip_id=tip.tip_id,
+                message_id=message_id,
+                bundle_window=self._bundle_window,
+            )
+        ]
+        if plain_text_at_twilio(message):
+            jobs.append(erase_job(message_id=message_id))
+        self._queue(position, [BulkJob(job_name=n, job_args=a, job_key=k) for n, a, k in jobs])
         if message.entered_by is not None:
             self.operator_entries.append(
                 {

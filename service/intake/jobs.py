@@ -1,5 +1,5 @@
-"""The files a reporter sent, brought home from Twilio and erased there: ``fetch_media`` and
-``fetch_recording`` run one skeleton.
+"""The files a reporter sent, brought home from Twilio and erased there: ``fetch_media``,
+``fetch_recording`` and ``erase_message`` run one skeleton.
 
 ``fetch_media``: photos and voice notes sent by MMS or WhatsApp. Each file is downloaded with the
 account credentials (never past the size limit), a photo is re-encoded without its metadata (GPS,
@@ -11,6 +11,9 @@ number, text) is deleted at Twilio.
 it, sealed like message text and deleted at Twilio; then the call itself is deleted from
 Twilio's log (it holds the caller's number). A call still in progress cannot be deleted yet:
 tried again.
+
+``erase_message``: a plain SMS or WhatsApp message (no media), deleted at Twilio once stored:
+Twilio's log holds the sender's number and the text for as long as nobody deletes them.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ log = structlog.get_logger(__name__)
 
 FETCH_MEDIA_MAX_TRIES = 6
 FETCH_RECORDING_MAX_TRIES = 8
+ERASE_MESSAGE_MAX_TRIES = FETCH_MEDIA_MAX_TRIES
 _PROCESSING = frozenset({"processing", "in-progress", "paused"})
 
 
@@ -80,6 +84,10 @@ async def fetch_media(ctx: dict[str, Any], message_id: str) -> str:
 
 async def fetch_recording(ctx: dict[str, Any], message_id: str) -> str:
     return await _bring_home(ctx, message_id, _RECORDING)
+
+
+async def erase_message(ctx: dict[str, Any], message_id: str) -> str:
+    return await _bring_home(ctx, message_id, _PLAIN)
 
 
 async def _bring_home(ctx: dict[str, Any], message_id: str, kind: _FileKind) -> str:
@@ -230,4 +238,17 @@ _RECORDING = _FileKind(
     download=_download_recording,
     delete_file=_delete_recording,
     delete_parent=_delete_call,
+)
+
+
+# ---------------------------------------------------------------- plain texts
+
+# A plain message is a media message with no file: the skeleton finds none and deletes it.
+_PLAIN = _FileKind(
+    noun="message",
+    source=AttachmentSource.TWILIO_MEDIA,
+    max_tries=ERASE_MESSAGE_MAX_TRIES,
+    download=_download_media,
+    delete_file=_delete_media,
+    delete_parent=_delete_message,
 )

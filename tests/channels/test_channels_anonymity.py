@@ -31,6 +31,7 @@ from tests.support.channel_fixtures import (
 from tests.support.fake_twilio import FakeTwilio, new_sid
 from tests.support.redis import redis_test_url, run_burst_worker
 from tests.support.sweep import database_text, found, redis_text
+from tests.support.twilio import ACCOUNT_SID
 
 TEXTER = "+22375001122"  # the sender used by mms_form
 CALLER = "+22379887766"  # the caller used by recorded_form
@@ -98,7 +99,12 @@ async def test_nothing_sent_through_the_new_channels_is_readable_anywhere(
     await run_burst_worker(settings)
     [reply] = fake_twilio.sent  # the web reporter's question waits in their mailbox
     async with running_app(settings) as application, citizen_client(application) as client:
-        status = {"MessageSid": reply.sid, "MessageStatus": "delivered", "To": TEXTER}
+        status = {
+            "AccountSid": ACCOUNT_SID,
+            "MessageSid": reply.sid,
+            "MessageStatus": "delivered",
+            "To": TEXTER,
+        }
         await post_signed(client, "/channels/sms/twilio/status", status)
     await run_burst_worker(settings)
 

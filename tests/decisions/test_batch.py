@@ -60,6 +60,10 @@ async def one_by_one(runtime: Runtime, requests: Sequence[TriageRequest]) -> lis
     return [await triage_alone(runtime, request) for request in requests]
 
 
+# Texts also queue their deletion at Twilio: only the triage entries are this module's business.
+TRIAGE_ENTRY = col(OutboxEntry.job_name).in_(("triage_tip", "triage_bundled"))
+
+
 async def send(process: Process, body: str, *, sender: str | None, channel: str = "sms") -> str:
     message = IncomingMessage(
         channel=channel,
@@ -77,6 +81,7 @@ async def pending_requests(runtime: Runtime) -> list[TriageRequest]:
         rows = await session.execute(
             select(col(OutboxEntry.job_args), col(OutboxEntry.job_key))
             .where(col(OutboxEntry.completed_at).is_(None))
+            .where(TRIAGE_ENTRY)
             .order_by(col(OutboxEntry.id))
         )
         return [TriageRequest(tip_id=args[0], job_key=key) for args, key in rows]
@@ -91,7 +96,7 @@ async def scenario(process: Process, triage: Triage) -> tuple[list[str], dict[st
     await send(process, same, sender=a)
     await one_by_one(runtime, await pending_requests(runtime))
     async with runtime.sessions() as session:
-        job = (await session.scalars(select(OutboxEntry))).one()
+        job = (await session.scalars(select(OutboxEntry).where(TRIAGE_ENTRY))).one()
     already_done = TriageRequest(tip_id=job.job_args[0], job_key=job.job_key)
     await send(process, same + " !", sender=b)
     await send(process, same, sender=a, channel="whatsapp")
@@ -118,7 +123,7 @@ async def everything_stored(runtime: Runtime) -> dict[str, Any]:
         links = (await session.scalars(select(DuplicateLink))).all()
         cases = (await session.scalars(select(Case))).all()
         pending = await session.scalars(
-            select(OutboxEntry).where(col(OutboxEntry.completed_at).is_(None))
+            select(OutboxEntry).where(col(OutboxEntry.completed_at).is_(None), TRIAGE_ENTRY)
         )
         pending_jobs = len(pending.all())
         inbound = await decisions_module.inbound_messages_of(

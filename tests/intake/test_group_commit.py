@@ -52,7 +52,10 @@ async def test_a_burst_is_stored_in_batches_with_one_tip_per_conversation(
     assert await count_rows(url, "reporters") == 40
     assert await count_rows(url, "tips") == 40
     assert await count_rows(url, "messages") == 50
-    assert await count_rows(url, "outbox") == 50
+    # Each message: its triage, and its deletion at Twilio.
+    assert await count_rows(url, "outbox") == 100
+    jobs = [entry.job_name for entry in await fetch_all(url, select(OutboxEntry))]
+    assert jobs.count("erase_message") == 50
     tips = {tip.reporter_id for tip in await fetch_all(url, select(Tip))}
     assert tips == {reporter.id for reporter in await fetch_all(url, select(Reporter))}
     reference_of = {form["From"]: by_sid[form["MessageSid"]] for form in forms[:40]}

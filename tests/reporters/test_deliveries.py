@@ -65,7 +65,7 @@ async def test_delivered_is_recorded_and_the_reply_erased_at_twilio(
     assert REPORTER not in response.text
     reply = await message_by_id(runtime_of_app(channel_app), reply_id)
     assert reply.delivery_status == "delivered"
-    assert fake_twilio.deleted == [f"Messages/{sid}"]
+    assert fake_twilio.deleted.count(f"Messages/{sid}") == 1
 
 
 async def test_a_late_sent_callback_does_not_undo_delivered(
@@ -80,7 +80,7 @@ async def test_a_late_sent_callback_does_not_undo_delivered(
 
     reply = await message_by_id(runtime_of_app(channel_app), reply_id)
     assert reply.delivery_status == "delivered"
-    assert fake_twilio.deleted == [f"Messages/{sid}"]  # erased once
+    assert fake_twilio.deleted.count(f"Messages/{sid}") == 1  # erased once
 
 
 async def test_failed_with_error_21610_opts_the_reporter_out(
