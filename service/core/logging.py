@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _PROVIDER_WEBHOOKS = "/channels/"
 _ARQ_JOB_LINES = ("%6.2fs → ", "%6.2fs ← ")
 # A phone number stands alone: never inside a word, a hex id, a UUID, a dotted address, a URL or a
-# path. Its shapes: +223 76 12 34 56 (or 00223…, or %2B223… URL-encoded), eight to fifteen bare
+# path. Its shapes: +223 and 8 digits (or 00223…, or %2B223… URL-encoded), eight to fifteen bare
 # digits, or pairs of digits separated like 76 12 34 56 / 76-12-34-56 / 76.12.34.56.
 _PHONE_LIKE = re.compile(
     r"""
