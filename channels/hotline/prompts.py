@@ -1,8 +1,10 @@
 """What the caller hears: TwiML for the menu, the recording, and the reference read out slowly.
 
 French is spoken by Twilio's text-to-speech in a French voice. Bambara has no such voice: its
-prompts are recorded audio files (``TIPLINE_HOTLINE_BM_*_AUDIO_URL``); a prompt without a file
-falls back to the French text, so a caller always hears something.
+prompts are recorded audio files (``TIPLINE_HOTLINE_BM_*_AUDIO_URL``). The menu offers Bambara
+only when every prompt a Bambara caller must understand is recorded: offering it and then
+speaking French would mislead the very callers it is for. The offer to hear the reference again
+falls back to French speech when its file is missing (the digits are read in French anyway).
 """
 
 from __future__ import annotations
@@ -35,11 +37,23 @@ class HotlineConfig:
     public_base_url: str
     voice: str = "Polly.Lea"
     record_max_seconds: int = 180
-    # Prompt name ("menu", "record", "reference", "goodbye") → recorded Bambara audio URL.
+    # Prompt name ("menu", "record", "reference", "repeat", "goodbye") → recorded Bambara audio.
     bambara_audio: Mapping[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.public_base_url.rstrip("/") + path
+
+    @property
+    def missing_bambara_prompts(self) -> tuple[str, ...]:
+        return tuple(name for name in BAMBARA_PROMPTS if not self.bambara_audio.get(name))
+
+    @property
+    def offers_bambara(self) -> bool:
+        return not self.missing_bambara_prompts
+
+
+# Without any one of these recorded, a Bambara caller would be left with French instructions.
+BAMBARA_PROMPTS = ("menu", "record", "reference", "goodbye")
 
 
 def menu(config: HotlineConfig) -> VoiceResponse:
@@ -47,7 +61,8 @@ def menu(config: HotlineConfig) -> VoiceResponse:
     gather = Gather(num_digits=1, action=config.url(f"{VOICE_PATH}/language"), method="POST")
     _say(gather, config, "hotline.welcome")
     _say(gather, config, "hotline.menu_fr")
-    _prompt(gather, config, BAMBARA, "menu", "hotline.menu_bm")
+    if config.offers_bambara:
+        _prompt(gather, config, BAMBARA, "menu", "hotline.menu_bm")
     response.append(gather)
     # No key pressed: French, rather than losing the caller in a loop.
     response.redirect(config.url(f"{VOICE_PATH}/language"), method="POST")
@@ -113,7 +128,7 @@ def reference_read_out(
         action=config.url(f"{REFERENCE_PATH}?lang={language}&recording={recording}"),
         method="POST",
     )
-    _say(gather, config, "hotline.repeat", digit=REPEAT_DIGIT)
+    _prompt(gather, config, language, "repeat", "hotline.repeat", digit=REPEAT_DIGIT)
     response.append(gather)
     return goodbye(config, language, response)
 

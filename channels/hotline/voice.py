@@ -62,7 +62,8 @@ async def incoming_call(_form: TwilioForm, config: Config) -> Response:
 @router.post(f"{VOICE_PATH}/language", response_class=Response)
 async def language_chosen(form: TwilioForm, config: Config) -> Response:
     digits = form.get("Digits", "")
-    if digits not in ("", "1", "2"):
+    offered = ("", "1", "2") if config.offers_bambara else ("", "1")
+    if digits not in offered:
         return twiml(str(menu(config)))
     return twiml(str(record(config, BAMBARA if digits == "2" else FRENCH)))
 

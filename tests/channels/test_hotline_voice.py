@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -77,9 +79,32 @@ async def test_a_call_hears_the_menu_in_french_with_a_french_voice(
     assert 'numDigits="1"' in xml
     assert '<Say language="fr-FR" voice="Polly.Lea">Office central des stupéfiants' in xml
     assert "Pour le français, tapez 1." in xml
-    # No Bambara audio configured: its prompt falls back to French speech.
-    assert "Pour le bambara, tapez 2." in xml
+    # No Bambara prompts recorded: Bambara is not offered (least of all in French words).
+    assert "bambara" not in xml.lower()
     assert "<Play>" not in xml
+
+
+async def test_without_its_recorded_prompts_bambara_is_neither_offered_nor_taken(
+    tmp_path: Path, database_url: str, captured_logs: io.StringIO
+) -> None:
+    partly = {"hotline_bm_menu_audio_url": "https://media.ocs.example/bm/menu.mp3"}
+    settings = make_settings(tmp_path, database_url, **partly)
+    async with running_app(settings) as application, citizen_client(application) as client:
+        menu = await post_signed(client, VOICE, call_form(new_sid("CA")))
+        two = await post_signed(client, f"{VOICE}/language", call_form(new_sid("CA"), Digits="2"))
+
+    assert "<Play>" not in menu.text
+    assert "bambara" not in menu.text.lower()
+    assert "<Record " not in two.text  # the menu again, not a French recording sold as Bambara
+    assert "Pour le français, tapez 1." in two.text
+    warnings = [
+        json.loads(line)
+        for line in captured_logs.getvalue().splitlines()
+        if "hotline_bambara_not_offered" in line
+    ]
+    assert warnings
+    assert warnings[-1]["level"] == "warning"
+    assert warnings[-1]["missing_prompts"] == ["record", "reference", "goodbye"]
 
 
 async def test_bambara_prompts_are_the_configured_audio_files(
@@ -92,6 +117,8 @@ async def test_bambara_prompts_are_the_configured_audio_files(
         database_url,
         hotline_bm_menu_audio_url=menu_audio,
         hotline_bm_record_audio_url=record_audio,
+        hotline_bm_reference_audio_url="https://media.ocs.example/bm/reference.mp3",
+        hotline_bm_goodbye_audio_url="https://media.ocs.example/bm/goodbye.mp3",
         hotline_record_max_seconds=120,
     )
     async with running_app(settings) as application, citizen_client(application) as client:
