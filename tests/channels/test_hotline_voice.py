@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from crypto import Purpose, open_text
-from service.models import Attachment, Message, Reporter, Tip
+from service.models import Attachment, Message, Reporter, Role, Tip
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.app import running_app
 from tests.support.channel_fixtures import citizen_client, post_signed, runtime_of_app
+from tests.support.console import create_staff, session_client
 from tests.support.fake_twilio import FakeTwilio, new_sid
 from tests.support.inspect import count_rows
 from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, signature, sms_form
@@ -284,3 +285,32 @@ async def test_an_unsigned_voice_webhook_is_403_and_stores_nothing(
     assert signed_for_another_path.status_code == 403
     assert await count_rows(twilio_settings.resolved_database_url, "tips") == 0
     assert await count_rows(twilio_settings.resolved_database_url, "reporters") == 0
+
+
+async def test_a_call_from_a_withheld_number_offers_no_question_form(
+    channel_app: FastAPI, channel_client: httpx.AsyncClient, twilio_settings: Settings
+) -> None:
+    await post_signed(
+        channel_client,
+        f"{VOICE}/recorded?lang=fr",
+        recorded_form(new_sid("CA"), new_sid("RE"), caller="anonymous"),
+    )
+    await post_signed(
+        channel_client,
+        f"{VOICE}/recorded?lang=fr",
+        recorded_form(new_sid("CA"), new_sid("RE"), caller="+22376554433"),
+    )
+    officer = await create_staff(twilio_settings, role=Role.DUTY_OFFICER)
+    async with runtime_of_app(channel_app).sessions() as session:
+        tips = (await session.scalars(select(Tip))).all()
+    [withheld] = [tip for tip in tips if tip.reporter_id is None]
+    [known] = [tip for tip in tips if tip.reporter_id is not None]
+
+    async with session_client(channel_app, twilio_settings, officer) as http:
+        withheld_page = await http.get(f"/console/signalements/{withheld.id}")
+        known_page = await http.get(f"/console/signalements/{known.id}")
+
+    assert 'id="reporter-unreachable"' in withheld_page.text
+    assert f'action="/console/signalements/{withheld.id}/question"' not in withheld_page.text
+    assert 'id="reporter-unreachable"' not in known_page.text
+    assert f'action="/console/signalements/{known.id}/question"' in known_page.text
