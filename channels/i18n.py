@@ -12,12 +12,12 @@ from pathlib import Path
 
 DEFAULT_LANGUAGE = "fr"
 LANGUAGES = ("fr", "en", "bm")
-_LOCALES = Path(__file__).parent / "locales"
+LOCALES_DIR = Path(__file__).parent / "locales"
 
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    path = _LOCALES / f"{language}.json"
+    path = LOCALES_DIR / f"{language}.json"
     if language not in LANGUAGES or not path.exists():
         return {}
     loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -26,6 +27,7 @@ from service.runtime import Runtime
 from service.settings import Settings
 
 WEB_FORM_PATH = "/"
+log = structlog.get_logger(__name__)
 
 
 def channel_body_limits(settings: Settings) -> dict[str, int]:
@@ -34,12 +36,16 @@ def channel_body_limits(settings: Settings) -> dict[str, int]:
 
 
 def install_channels(app: FastAPI, settings: Settings) -> None:
-    app.state.hotline_config = HotlineConfig(
+    hotline = HotlineConfig(
         public_base_url=settings.public_base_url,
         voice=settings.hotline_voice,
         record_max_seconds=settings.hotline_record_max_seconds,
         bambara_audio=_bambara_audio(settings),
     )
+    if not hotline.offers_bambara:
+        # Said at every start: a green number without Bambara is a choice someone must make.
+        log.warning("hotline_bambara_not_offered", missing_prompts=hotline.missing_bambara_prompts)
+    app.state.hotline_config = hotline
     app.mount("/static/citoyen", StaticFiles(directory=STATIC_DIR), name="citizen-static")
 
 
@@ -82,6 +88,7 @@ def _bambara_audio(settings: Settings) -> dict[str, str]:
         "menu": settings.hotline_bm_menu_audio_url,
         "record": settings.hotline_bm_record_audio_url,
         "reference": settings.hotline_bm_reference_audio_url,
+        "repeat": settings.hotline_bm_repeat_audio_url,
         "goodbye": settings.hotline_bm_goodbye_audio_url,
     }
     return {name: url for name, url in prompts.items() if url}

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     hotline_bm_menu_audio_url: str | None = None
     hotline_bm_record_audio_url: str | None = None
     hotline_bm_reference_audio_url: str | None = None
+    hotline_bm_repeat_audio_url: str | None = None
     hotline_bm_goodbye_audio_url: str | None = None
     # WhatsApp replies come from this sender (default: "whatsapp:" + TIPLINE_TWILIO_FROM).
     twilio_whatsapp_from: str | None = None

@@ -133,11 +133,35 @@ def _flags(reading: _Reading) -> frozenset[str]:
 
 
 def _form_place(field: str | None, ruleset: Ruleset) -> Mention | None:
-    """The web form's place field, used only when the text itself names no place."""
-    if not field or not field.strip():
+    """The place field (web form, operator's entry), used only when the text names no place.
+
+    The forms put the place picked from the list first, the free detail after, comma-separated.
+    The first part that names a place routes, read alone so that a generic name ("Grand Marché,
+    Bamako") does not yield to a town the detail names; a later part refines it only within the
+    city of Bamako ("Bamako" and a quartier). So "Kayes, route de Ségou" stays a Kayes tip.
+    """
+    parts = [_places_in(part, ruleset) for part in (field or "").split(",")]
+    named = [mentions for mentions in parts if mentions]
+    if not named:
         return None
-    text = tokenise(field)
-    return scene(locate(text, ruleset.matcher.scan(text), ruleset, trusted=True))
+    chosen = scene(named[0])
+    assert chosen is not None  # named[0] is not empty
+    places = ruleset.gazetteer.places
+    if places[chosen.place].kind != "city":
+        return chosen
+    within = (m for mentions in named[1:] for m in mentions if places[m.place].kind in _IN_THE_CITY)
+    return next(within, chosen)
+
+
+_IN_THE_CITY = frozenset({"bamako", "airport"})
+
+
+def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
+    if not part.strip():
+        return []
+    text = tokenise(part)
+    found = locate(text, ruleset.matcher.scan(text), ruleset, trusted=True)
+    return sorted(found, key=lambda mention: mention.first)
 
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:

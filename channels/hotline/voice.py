@@ -10,6 +10,7 @@ sender: encrypted and blind-indexed by intake, never logged.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,8 +20,11 @@ from channels.hotline.prompts import (
     BAMBARA,
     FRENCH,
     RECORDING_PATH,
+    REFERENCE_PATH,
+    REPEAT_DIGIT,
     VOICE_PATH,
     HotlineConfig,
+    goodbye,
     menu,
     nothing_recorded,
     record,
@@ -31,6 +35,8 @@ from channels.senders import phone_sender
 from channels.twilio_webhook import intake_port, required, signed_twilio_form
 
 router = APIRouter(tags=["channels"])
+
+_RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 
 # What carriers and Twilio put in From when the caller hides their number.
 _WITHHELD = frozenset(
@@ -56,7 +62,8 @@ async def incoming_call(_form: TwilioForm, config: Config) -> Response:
 @router.post(f"{VOICE_PATH}/language", response_class=Response)
 async def language_chosen(form: TwilioForm, config: Config) -> Response:
     digits = form.get("Digits", "")
-    if digits not in ("", "1", "2"):
+    offered = ("", "1", "2") if config.offers_bambara else ("", "1")
+    if digits not in offered:
         return twiml(str(menu(config)))
     return twiml(str(record(config, BAMBARA if digits == "2" else FRENCH)))
 
@@ -70,7 +77,28 @@ async def message_recorded(
     if not form.get("RecordingSid") or form.get("RecordingDuration", "0") in ("", "0"):
         return twiml(str(nothing_recorded(config, language)))
     receipt = await intake.receive(_recorded_call(form, call_sid, sender=caller_id(form)))
-    return twiml(str(reference_read_out(config, language, receipt.reference)))
+    read_out = reference_read_out(
+        config, language, receipt.reference, recording=form["RecordingSid"]
+    )
+    return twiml(str(read_out))
+
+
+@router.post(REFERENCE_PATH, response_class=Response)
+async def reference_again(
+    form: TwilioForm, config: Config, intake: Intake, lang: str = FRENCH, recording: str = ""
+) -> Response:
+    """« Pour réécouter, tapez 1 »: the same call again through intake, which answers a retried
+    CallSid with the reference its tip is stored under, so nothing is kept between requests."""
+    (call_sid,) = required(form, "CallSid")
+    language = BAMBARA if lang == BAMBARA else FRENCH
+    if form.get("Digits") != REPEAT_DIGIT or not _RECORDING_SID.fullmatch(recording):
+        return twiml(str(goodbye(config, language)))
+    recorded = _recorded_call(form | {"RecordingSid": recording}, call_sid, sender=caller_id(form))
+    receipt = await intake.receive(recorded)
+    read_out = reference_read_out(
+        config, language, receipt.reference, recording=recording, again=True
+    )
+    return twiml(str(read_out))
 
 
 @router.post(RECORDING_PATH, status_code=204, response_class=Response)

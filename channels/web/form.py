@@ -114,7 +114,8 @@ def _validated(form: FormData, config: WebConfig) -> tuple[Report | None, list[s
     if when:
         # Written into the text in French, where triage reads words like "en ce moment".
         story = f"{story}\n\n{translate('web.when.prefix')} {translate(WHEN_CHOICES[when]).lower()}"
-    place = ", ".join(part for part in (detail, chosen) if part) or None
+    # The place picked from the list first: it routes; the detail only refines it (triage).
+    place = ", ".join(part for part in (chosen, detail) if part) or None
     return Report(body=story, place=place), []
 
 

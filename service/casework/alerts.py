@@ -116,7 +116,10 @@ async def unacknowledged_counts(*, session: AsyncSession, antenna_code: str) -> 
     return len(cases), urgent
 
 
-def alert_text(count: int, urgent: int) -> str:
+def alert_text(count: int, urgent: int, late: int = 0) -> str:
+    """One GSM-7 segment. Escalations say so first: a late case is not one more new tip."""
+    if late:
+        return translate("console.alert.sms_late", late=late, count=count, urgent=urgent)
     if count == 1:
         return translate("console.alert.sms_one", count=count, urgent=urgent)
     key = "console.alert.sms" if urgent > 1 else "console.alert.sms_few_urgent"
@@ -137,7 +140,8 @@ async def deliver_alert(
     count, urgent = await unacknowledged_counts(session=session, antenna_code=alert.antenna_code)
     sent = 0
     if count:
-        body = alert_text(count, urgent)
+        late = sum(1 for each in pending if each.reason == AlertReason.ESCALATED)
+        body = alert_text(count, urgent, late)
         for number in await chief_numbers(
             session=session, keyring=keyring, antenna_code=alert.antenna_code
         ):

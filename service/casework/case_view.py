@@ -13,6 +13,7 @@ from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.effective import EffectiveTriage, effective_triage
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
+from service.casework.questions import reporter_reachable
 from service.casework.tip_view import ConversationLine, conversation
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits
@@ -31,6 +32,7 @@ class CaseDetail:
     grade: str | None
     escalated: bool
     outcomes: list[CaseOutcome]
+    reachable: bool  # a question can reach the source
 
 
 async def case_detail(
@@ -52,6 +54,7 @@ async def case_detail(
         grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),
         escalated=case.id in await escalated_case_ids(session=session, cases=[case]),
         outcomes=(await outcomes_of(session=session, case_ids=[case.id])).get(case.id, []),
+        reachable=await reporter_reachable(session=session, tip=tip),
     )
     await record_audit(
         session=session, actor=viewer, action="case.viewed", target=case_target(case)

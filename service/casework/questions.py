@@ -9,8 +9,20 @@ from service.casework.access import ensure_open, tip_target
 from service.casework.errors import ReporterUnreachable
 from service.casework.text import clean_text
 from service.core.audit import record_audit
-from service.models import Message, Reporter, StaffUser, Tip
+from service.models import Channel, Message, Reporter, StaffUser, Tip
 from service.reporters.replies import queue_reply
+
+
+async def reporter_reachable(*, session: AsyncSession, tip: Tip) -> bool:
+    """Whether a question can reach the source: web reporters read it at their follow-up page;
+    others need a number still held (a withheld caller ID or an operator's entry has none, STOP
+    and retention destroy it)."""
+    if tip.channel == Channel.WEB:
+        return True
+    if tip.reporter_id is None:
+        return False
+    reporter = await session.get(Reporter, tip.reporter_id)
+    return reporter is not None and reporter.identity_ciphertext is not None
 
 
 async def ask_reporter(
@@ -19,10 +31,8 @@ async def ask_reporter(
     """Web reporters read it at their follow-up page; phone reporters get it by SMS."""
     text = clean_text(body)
     ensure_open(tip)
-    if tip.reporter_id is not None:
-        reporter = await session.get(Reporter, tip.reporter_id)
-        if reporter is None or reporter.identity_ciphertext is None:
-            raise ReporterUnreachable()
+    if not await reporter_reachable(session=session, tip=tip):
+        raise ReporterUnreachable()
     message = queue_reply(session=session, keyring=keyring, tip=tip, body=text)
     await record_audit(
         session=session,

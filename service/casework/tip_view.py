@@ -18,6 +18,7 @@ from service.casework.effective import EffectiveTriage, corrections_of, overlay
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
+from service.casework.questions import reporter_reachable
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits, latest_decision
@@ -26,6 +27,7 @@ from service.models import (
     CaseOutcome,
     DuplicateLink,
     Message,
+    OperatorEntry,
     StaffUser,
     Tip,
     TipClosure,
@@ -40,6 +42,7 @@ class ConversationLine:
     created_at: datetime
     text: str
     delivery_status: str | None
+    entered_by: str | None = None  # the operator who typed a caller's words: staff, not source
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class TipDetail:
     notes: list[NoteView]
     claimed_by: str | None
     case: CaseSummary | None
+    reachable: bool  # a question can reach the source
 
 
 async def tip_detail(
@@ -103,6 +107,7 @@ async def tip_detail(
         notes=await notes_of(session=session, keyring=keyring, tip_id=tip.id),
         claimed_by=(await claimants(session=session, tip_ids=[tip.id])).get(tip.id),
         case=await case_summary(session=session, tip=tip),
+        reachable=await reporter_reachable(session=session, tip=tip),
     )
     await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
     return detail
@@ -112,8 +117,12 @@ async def conversation(
     *, session: AsyncSession, keyring: Keyring, tips: list[Tip]
 ) -> list[ConversationLine]:
     references = {tip.id: tip.reference for tip in tips}
-    messages = await session.scalars(
-        select(Message).where(col(Message.tip_id).in_(references)).order_by(col(Message.created_at))
+    rows = await session.execute(
+        select(Message, col(StaffUser.username))
+        .where(col(Message.tip_id).in_(references))
+        .outerjoin(OperatorEntry, col(OperatorEntry.message_id) == col(Message.id))
+        .outerjoin(StaffUser, col(StaffUser.id) == col(OperatorEntry.staff_user_id))
+        .order_by(col(Message.created_at))
     )
     return [
         ConversationLine(
@@ -124,8 +133,9 @@ async def conversation(
                 keyring, Purpose.CONTENT, message.body_ciphertext, context=f"message:{message.id}"
             ),
             delivery_status=message.delivery_status,
+            entered_by=operator,
         )
-        for message in messages.all()
+        for message, operator in rows.tuples().all()
     ]
 
 

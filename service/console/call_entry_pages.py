@@ -78,7 +78,8 @@ async def enter_tip(
     receipt = await enter_operator_tip(
         intake=intake_of(request),
         text=text,
-        place=", ".join(part for part in (place_detail.strip(), place) if part) or None,
+        # The place picked from the list first: it routes; the detail only refines it (triage).
+        place=", ".join(part for part in (place, place_detail.strip()) if part) or None,
         operator_id=operator.id,
         entry_id=entry_id,
     )

@@ -23,6 +23,7 @@ from service.console.casework_pages import console_router, see_other
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import NO_STORE, render
 from service.core.audit import record_audit
+from service.core.byte_ranges import ranged_response
 from service.models import Message
 from service.voicemails.service import (
     Voicemail,
@@ -78,10 +79,20 @@ async def voicemail_page(
 
 @router.get("/standard/enregistrements/{message_id}/audio")
 async def voicemail_audio_file(
-    call: OperatorCall, session: DbSession, keys: Keys, _operator: HotlineOperator
+    request: Request,
+    call: OperatorCall,
+    session: DbSession,
+    keys: Keys,
+    _operator: HotlineOperator,
 ) -> Response:
+    # Answers range requests: without them the player cannot seek back in a long message.
     audio, content_type = await voicemail_audio(session=session, keyring=keys, call=call)
-    return Response(audio, media_type=content_type, headers=NO_STORE)
+    return ranged_response(
+        audio,
+        media_type=content_type,
+        range_header=request.headers.get("range"),
+        headers=NO_STORE,
+    )
 
 
 @router.post("/standard/enregistrements/{message_id}/transcription")

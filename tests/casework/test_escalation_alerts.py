@@ -122,9 +122,10 @@ async def test_escalation_alerts_the_chief_again(
     assert await escalate_overdue_cases(ctx) == 1
     await settle(alert_app)
 
+    # The second says the case is late: not one more new tip.
     assert [m.body for m in fake_twilio.sent] == [
         "OCS : 1 nouveau signalement, dont 1 prioritaire.",
-        "OCS : 1 nouveau signalement, dont 1 prioritaire.",
+        "OCS : RETARD. Dossiers en retard : 1. Non accusés : 1, prioritaires : 1.",
     ]
 
 

@@ -85,5 +85,5 @@ async def test_a_burst_worker_escalates_a_late_case_and_alerts_the_chief(
     assert (str(escalation.case_id), escalation.deadline) == (case["id"], deadline)
     assert [(m.to, m.body) for m in fake_twilio.sent] == [
         (CHIEF_PHONE, "OCS : 1 nouveau signalement, dont 1 prioritaire."),
-        (CHIEF_PHONE, "OCS : 1 nouveau signalement, dont 1 prioritaire."),
+        (CHIEF_PHONE, "OCS : RETARD. Dossiers en retard : 1. Non accusés : 1, prioritaires : 1."),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -10,11 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from crypto import Purpose, open_text
-from service.models import Attachment, Message, Reporter, Tip
+from service.models import Attachment, Message, Reporter, Role, Tip
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.app import running_app
 from tests.support.channel_fixtures import citizen_client, post_signed, runtime_of_app
+from tests.support.console import create_staff, session_client
 from tests.support.fake_twilio import FakeTwilio, new_sid
 from tests.support.inspect import count_rows
 from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, signature, sms_form
@@ -77,9 +80,32 @@ async def test_a_call_hears_the_menu_in_french_with_a_french_voice(
     assert 'numDigits="1"' in xml
     assert '<Say language="fr-FR" voice="Polly.Lea">Office central des stupéfiants' in xml
     assert "Pour le français, tapez 1." in xml
-    # No Bambara audio configured: its prompt falls back to French speech.
-    assert "Pour le bambara, tapez 2." in xml
+    # No Bambara prompts recorded: Bambara is not offered (least of all in French words).
+    assert "bambara" not in xml.lower()
     assert "<Play>" not in xml
+
+
+async def test_without_its_recorded_prompts_bambara_is_neither_offered_nor_taken(
+    tmp_path: Path, database_url: str, captured_logs: io.StringIO
+) -> None:
+    partly = {"hotline_bm_menu_audio_url": "https://media.ocs.example/bm/menu.mp3"}
+    settings = make_settings(tmp_path, database_url, **partly)
+    async with running_app(settings) as application, citizen_client(application) as client:
+        menu = await post_signed(client, VOICE, call_form(new_sid("CA")))
+        two = await post_signed(client, f"{VOICE}/language", call_form(new_sid("CA"), Digits="2"))
+
+    assert "<Play>" not in menu.text
+    assert "bambara" not in menu.text.lower()
+    assert "<Record " not in two.text  # the menu again, not a French recording sold as Bambara
+    assert "Pour le français, tapez 1." in two.text
+    warnings = [
+        json.loads(line)
+        for line in captured_logs.getvalue().splitlines()
+        if "hotline_bambara_not_offered" in line
+    ]
+    assert warnings
+    assert warnings[-1]["level"] == "warning"
+    assert warnings[-1]["missing_prompts"] == ["record", "reference", "goodbye"]
 
 
 async def test_bambara_prompts_are_the_configured_audio_files(
@@ -92,6 +118,8 @@ async def test_bambara_prompts_are_the_configured_audio_files(
         database_url,
         hotline_bm_menu_audio_url=menu_audio,
         hotline_bm_record_audio_url=record_audio,
+        hotline_bm_reference_audio_url="https://media.ocs.example/bm/reference.mp3",
+        hotline_bm_goodbye_audio_url="https://media.ocs.example/bm/goodbye.mp3",
         hotline_record_max_seconds=120,
     )
     async with running_app(settings) as application, citizen_client(application) as client:
@@ -257,3 +285,32 @@ async def test_an_unsigned_voice_webhook_is_403_and_stores_nothing(
     assert signed_for_another_path.status_code == 403
     assert await count_rows(twilio_settings.resolved_database_url, "tips") == 0
     assert await count_rows(twilio_settings.resolved_database_url, "reporters") == 0
+
+
+async def test_a_call_from_a_withheld_number_offers_no_question_form(
+    channel_app: FastAPI, channel_client: httpx.AsyncClient, twilio_settings: Settings
+) -> None:
+    await post_signed(
+        channel_client,
+        f"{VOICE}/recorded?lang=fr",
+        recorded_form(new_sid("CA"), new_sid("RE"), caller="anonymous"),
+    )
+    await post_signed(
+        channel_client,
+        f"{VOICE}/recorded?lang=fr",
+        recorded_form(new_sid("CA"), new_sid("RE"), caller="+22376554433"),
+    )
+    officer = await create_staff(twilio_settings, role=Role.DUTY_OFFICER)
+    async with runtime_of_app(channel_app).sessions() as session:
+        tips = (await session.scalars(select(Tip))).all()
+    [withheld] = [tip for tip in tips if tip.reporter_id is None]
+    [known] = [tip for tip in tips if tip.reporter_id is not None]
+
+    async with session_client(channel_app, twilio_settings, officer) as http:
+        withheld_page = await http.get(f"/console/signalements/{withheld.id}")
+        known_page = await http.get(f"/console/signalements/{known.id}")
+
+    assert 'id="reporter-unreachable"' in withheld_page.text
+    assert f'action="/console/signalements/{withheld.id}/question"' not in withheld_page.text
+    assert 'id="reporter-unreachable"' not in known_page.text
+    assert f'action="/console/signalements/{known.id}/question"' in known_page.text

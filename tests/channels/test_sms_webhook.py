@@ -35,8 +35,8 @@ async def test_a_signed_sms_creates_one_tip_and_answers_its_reference(
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
-    assert "<Response><Message>OCS : signalement reçu" in response.text
-    assert "anonymat est garanti" in response.text
+    assert "<Response><Message>OCS : signalement enregistré" in response.text
+    assert "Anonymat garanti" in response.text
     assert "répondez simplement à ce numéro" in response.text
     tips = await count_rows(settings.resolved_database_url, "tips")
     assert tips == 1
@@ -125,7 +125,7 @@ async def test_a_second_sms_from_the_same_number_joins_the_same_tip(
 
     reference = first.text.split("Référence ")[1][:13]
     assert f"complément ajouté au signalement {reference}" in second.text
-    assert "signalement reçu" in other.text
+    assert "signalement enregistré" in other.text
     assert reference not in other.text
     assert await count_rows(settings.resolved_database_url, "tips") == 2
     assert await count_rows(settings.resolved_database_url, "reporters") == 2

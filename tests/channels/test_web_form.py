@@ -12,9 +12,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from crypto import Purpose, open_sealed, open_text, verify_receipt_code
-from service.models import Attachment, Message, Tip
+from service.models import Attachment, Message, Tip, TriageDecision
 from service.settings import Settings
-from tests.support.channel_fixtures import CLIENT_ADDRESS, runtime_of_app
+from tests.support.channel_fixtures import CLIENT_ADDRESS, runtime_of_app, settle
 from tests.support.inspect import count_rows, raw_rows_text
 
 STORY = "Un homme vend du cannabis derrière la station Total de Faladié chaque soir."
@@ -111,7 +111,7 @@ async def test_a_report_files_one_tip_and_shows_reference_and_code_once(
     place = open_text(
         runtime.keyring, Purpose.CONTENT, tip.place_hint_ciphertext, context=f"place:{tip.id}"
     )
-    assert place == "station Total, Faladié, Bamako"
+    assert place == "Faladié, Bamako, station Total"
     body = open_text(
         runtime.keyring, Purpose.CONTENT, message.body_ciphertext, context=f"message:{message.id}"
     )
@@ -120,6 +120,25 @@ async def test_a_report_files_one_tip_and_shows_reference_and_code_once(
     # Words only the citizen wrote (triage may store a substance or a gazetteer place name).
     for secret in (code, code.replace("-", ""), "station Total", "derrière", CLIENT_ADDRESS):
         assert secret not in dump
+
+
+async def test_the_place_picked_from_the_list_routes_whatever_town_the_detail_names(
+    channel_app: FastAPI, channel_client: httpx.AsyncClient
+) -> None:
+    token = token_of((await channel_client.get("/")).text)
+
+    await submit(
+        channel_client,
+        token,
+        story="Un homme vend du yamba chaque soir devant sa boutique.",
+        lieu="Grand Marché, Bamako",
+        lieu_precis="les camions de la route de Ségou",
+    )
+    await settle(channel_app)
+
+    async with runtime_of_app(channel_app).sessions() as session:
+        decision = (await session.scalars(select(TriageDecision))).one()
+    assert (decision.place, decision.antenna) == ("Grand Marché", "BKO-RG")
 
 
 async def test_a_form_without_its_token_is_403_and_stores_nothing(

@@ -20,7 +20,16 @@ from service.access.csrf import CSRF_HEADER
 from service.antennas.defaults import seed_antennas
 from service.console.navigation import navigation_for
 from service.core.db import create_engine, create_sessionmaker, transaction
-from service.models import AuditEntry, Channel, OperatorEntry, Role, Tip, TipStatus
+from service.models import (
+    AuditEntry,
+    Channel,
+    Message,
+    OperatorEntry,
+    Role,
+    Tip,
+    TipStatus,
+    TriageDecision,
+)
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support import databases
@@ -63,6 +72,48 @@ async def _entry_id(http: httpx.AsyncClient) -> str:
 
 async def _operator(settings: Settings) -> StaffAccount:
     return await create_staff(settings, role=Role.OPERATOR)
+
+
+async def test_the_place_picked_by_the_operator_routes_whatever_town_the_detail_names(
+    app: FastAPI, settings: Settings
+) -> None:
+    operator = await _operator(settings)
+    async with session_client(app, settings, operator) as http:
+        form = {
+            "text": "L'appelant dit qu'un homme vend du yamba chaque soir devant sa boutique.",
+            "place": "Bamako",
+            "place_detail": "à Sikasso, ils disent",
+            "entry_id": await _entry_id(http),
+        }
+        await http.post(ENTRY, data=form)
+    await settle(app)
+
+    [decision] = await fetch_all(settings.resolved_database_url, select(TriageDecision))
+    assert (decision.place, decision.antenna) == ("Bamako", "DG")
+
+
+async def test_an_entered_call_names_its_operator_and_offers_no_question_to_the_caller(
+    app: FastAPI, settings: Settings
+) -> None:
+    operator = await _operator(settings)
+    officer = await create_staff(settings, role=Role.DUTY_OFFICER)
+    async with session_client(app, settings, operator) as http:
+        form = {"text": TEXT, "place": "Niono, Ségou", "entry_id": await _entry_id(http)}
+        await http.post(ENTRY, data=form)
+    await settle(app)
+    url = settings.resolved_database_url
+    [tip] = await fetch_all(url, select(Tip))
+
+    async with session_client(app, settings, officer) as http:
+        page = await http.get(f"/console/signalements/{tip.id}")
+        refused = await http.post(f"/api/v1/tips/{tip.id}/questions", json={"text": "Où ?"})
+
+    assert page.status_code == 200
+    assert f"saisi par {operator.username}" in page.text
+    assert 'id="reporter-unreachable"' in page.text
+    assert f'action="/console/signalements/{tip.id}/question"' not in page.text
+    assert (refused.status_code, refused.json()["error"]) == (409, "reporter_unreachable")
+    assert len(await fetch_all(url, select(Message))) == 1  # no question queued
 
 
 async def test_an_operator_enters_a_call_once_and_is_shown_the_reference_to_read_out(

@@ -211,6 +211,31 @@ def test_the_text_wins_over_the_form_place_field(triage: Triage) -> None:
     assert (decision.place, decision.antenna) == ("San", "SAN")
 
 
+@pytest.mark.parametrize(
+    ("field", "place", "antenna"),
+    [
+        # The place picked from the list comes first; a detail naming another town is ignored.
+        ("Kayes, route de Ségou", "Kayes", "KAY"),
+        ("Bafoulabé, Kayes, vers la gare de Sikasso", "Bafoulabé", "KAY"),
+        ("Banconi, Bamako, près du marché de Médina Coura", "Banconi", None),
+        # "Bamako" alone is refined by a quartier (or the airport) named in the detail.
+        ("Bamako, Kalaban Coura derrière le terrain", "Kalaban Coura", None),
+        ("Bamako, à l'aéroport", "aéroport de Bamako-Sénou", None),
+        ("Bamako, vers Kati", "Bamako", None),
+        # A generic name picked from the list does not yield to the town in the detail.
+        ("Grand Marché, Bamako, route de Ségou", "Grand Marché", "BKO-RG"),
+        ("Zone industrielle, Bamako, près de Gao", "Zone industrielle", "BKO-RG"),
+    ],
+)
+def test_the_place_picked_from_the_list_wins_over_the_free_detail(
+    triage: Triage, field: str, place: str, antenna: str | None
+) -> None:
+    decision = triage("on vend du yamba ici", place=field)
+    assert decision.place == place
+    if antenna is not None:
+        assert decision.antenna == antenna
+
+
 def test_a_short_name_in_the_form_field_needs_no_cue(triage: Triage) -> None:
     assert triage("on vend du yamba ici", place="Gao").antenna == "GAO"
     assert triage("on vend du yamba ici", place="Sikkasso").place == "Sikasso"

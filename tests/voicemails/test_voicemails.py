@@ -130,3 +130,34 @@ async def test_a_transcript_reruns_triage_leaves_the_list_and_saving_again_repla
     transcribed = [entry for entry in audit if entry.action == "tip.transcribed"]
     assert [entry.target for entry in transcribed] == [f"tip:{reference}"] * 2
     assert all("yamba" not in entry.details_json for entry in audit)
+
+
+async def test_the_audio_answers_range_requests_so_the_player_can_seek(
+    channel_app: FastAPI,
+    channel_client: httpx.AsyncClient,
+    fake_twilio: FakeTwilio,
+    twilio_settings: Settings,
+) -> None:
+    await call_and_record(channel_client, fake_twilio.add_recording(VOICEMAIL))
+    await settle(channel_app)
+    [call] = await _calls(runtime_of_app(channel_app))
+    operator = await create_staff(twilio_settings, role=Role.OPERATOR)
+    audio = f"{LIST}/{call.id}/audio"
+
+    async with session_client(channel_app, twilio_settings, operator) as http:
+        first = await http.get(audio, headers={"Range": "bytes=0-"})
+        back = await http.get(audio, headers={"Range": "bytes=5000-5999"})
+        tail = await http.get(audio, headers={"Range": "bytes=-100"})
+        beyond = await http.get(audio, headers={"Range": f"bytes={len(VOICEMAIL)}-"})
+
+    size = len(VOICEMAIL)
+    assert (first.status_code, first.content) == (206, VOICEMAIL)
+    assert first.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+    assert (back.status_code, back.content) == (206, VOICEMAIL[5000:6000])
+    assert back.headers["content-range"] == f"bytes 5000-5999/{size}"
+    assert (tail.status_code, tail.content) == (206, VOICEMAIL[-100:])
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{size}"
+    for answer in (first, back, tail, beyond):
+        assert answer.headers["accept-ranges"] == "bytes"
+        assert answer.headers["cache-control"] == "no-store"
