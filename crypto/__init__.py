@@ -5,6 +5,7 @@ A pure library: no HTTP, no database, nothing from the rest of the project.
 
 from crypto.blind_index import blind_index, blind_indexes, normalise_phone
 from crypto.codes import (
+    new_one_time_password,
     new_pseudonym,
     new_receipt_code,
     new_reference,
@@ -56,6 +57,7 @@ __all__ = [
     "key_id_of",
     "load_keyring",
     "load_or_create_keyring",
+    "new_one_time_password",
     "new_pseudonym",
     "new_receipt_code",
     "new_reference",

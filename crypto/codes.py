@@ -88,6 +88,13 @@ def normalise_receipt_code(text: str) -> str | None:
     return _format_receipt(body)
 
 
+def new_one_time_password() -> str:
+    """A staff account's first password, read out or copied by hand: "7K4M-Q2XH-9PWD-3TFA",
+    16 characters of the alphabet without 0/O, 1/I/L or U (about 78 bits)."""
+    chars = _random_chars(16)
+    return "-".join(chars[start : start + 4] for start in range(0, 16, 4))
+
+
 def new_pseudonym() -> str:
     """A fresh source pseudonym such as "SRC-7Q4KXM"."""
     return f"{PSEUDONYM_PREFIX}-{_random_chars(_PSEUDONYM_LENGTH)}"

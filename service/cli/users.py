@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Annotated
 
 import typer
@@ -11,22 +10,25 @@ import typer
 from service.settings import Settings
 
 app = typer.Typer(help="Comptes du personnel.", no_args_is_help=True)
+# Spelled out here rather than imported from the models: ``--help`` stays instant.
+_ROLES = ("admin", "supervisor", "duty_officer", "operator", "antenna_chief", "auditor")
 
 
 @app.command("create")
 def create(
     username: Annotated[str, typer.Option(help="Identifiant.")],
-    role: Annotated[str, typer.Option(help="Rôle.")],
+    role: Annotated[str, typer.Option(help=f"Rôle : {', '.join(_ROLES)}.")],
     antenna: Annotated[str | None, typer.Option(help="Code d'antenne (chef d'antenne).")] = None,
 ) -> None:
     """Create a staff account and print its one-time password."""
     from service.models import Role
     from service.staff.accounts import StaffError, create_staff_user
+    from service.staff.passwords import one_time_password
 
     if role not in {r.value for r in Role}:
         typer.echo(f"Rôle inconnu : {role}. Rôles : {', '.join(r.value for r in Role)}.", err=True)
         raise typer.Exit(2)
-    password = secrets.token_urlsafe(12)
+    password = one_time_password()
     try:
         asyncio.run(
             create_staff_user(

@@ -7,6 +7,7 @@ import secrets
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from crypto import new_one_time_password
 from service.staff.accounts import password_hasher
 
 MIN_LENGTH = 12
@@ -28,7 +29,8 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def one_time_password() -> str:
-    return secrets.token_urlsafe(12)
+    """Read out or copied by hand to a new officer: no 0/O or 1/l to confuse."""
+    return new_one_time_password()
 
 
 def password_problem(new: str, confirmation: str, *, username: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.models import Role
 from tests.support.inspect import count_rows
 from triage.ruleset import default_paths
 
@@ -114,9 +116,20 @@ def test_users_create_prints_a_one_time_password_and_refuses_bad_roles(
 
     assert created.returncode == 0
     assert "Mot de passe à usage unique" in created.stdout
+    password = created.stdout.split("Mot de passe à usage unique : ")[1].split()[0]
+    assert re.fullmatch(r"[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){3}", password)
     assert chief.returncode == 0
     assert unknown_role.returncode == 2
     assert chief_without_antenna.returncode == 2
+
+
+def test_users_create_help_lists_every_role(fresh_env: dict[str, str]) -> None:
+    shown = tipline("users", "create", "--help", env=fresh_env)
+
+    assert shown.returncode == 0
+    flat = " ".join(shown.stdout.replace("│", " ").split())
+    for role in Role:
+        assert role.value in flat
 
 
 def test_triage_command_reads_json_lines_and_flags_invalid_lines(fresh_env: dict[str, str]) -> None:
