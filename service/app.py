@@ -24,6 +24,7 @@ from service.citizen_channels import (
     attach_channel_services,
     channel_body_limits,
     install_channels,
+    install_citizen_error_pages,
 )
 from service.console import (
     STATIC_DIR,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     app.state.client_throttle = ClientThrottle()
     install_error_handlers(app)
     install_console_error_pages(app)  # after the generic handlers: console pages render HTML
+    install_citizen_error_pages(app)  # and citizens' browsers get French pages
     app.add_middleware(ConsoleSecurityHeaders)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_middleware(RequestLog)

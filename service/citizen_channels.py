@@ -8,19 +8,29 @@ the lifespan, once the runtime (database, keyring) is open.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from channels.errors import TiplineError
 from channels.hotline.prompts import HotlineConfig
 from channels.web.attempts import AttemptPolicy, FollowUpAttempts
+from channels.web.errors import citizen_error_page, for_a_citizen
 from channels.web.pages import STATIC_DIR, WebConfig
 from channels.web.places import load_places
 from channels.web.tokens import PageTokens
-from crypto import Keyring, Purpose, derived_key
+from crypto import DecryptionError, Keyring, Purpose, derived_key
 from service.antennas.defaults import ROUTING_REFERENCE
+from service.core.errors import ServiceUnavailable
 from service.reporters.deliveries import DeliveryService
 from service.reporters.mailbox import WebMailbox
 from service.runtime import Runtime
@@ -28,6 +38,7 @@ from service.settings import Settings
 
 WEB_FORM_PATH = "/"
 log = structlog.get_logger(__name__)
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def channel_body_limits(settings: Settings) -> dict[str, int]:
@@ -47,6 +58,43 @@ def install_channels(app: FastAPI, settings: Settings) -> None:
         log.warning("hotline_bambara_not_offered", missing_prompts=hotline.missing_bambara_prompts)
     app.state.hotline_config = hotline
     app.mount("/static/citoyen", StaticFiles(directory=STATIC_DIR), name="citizen-static")
+
+
+def install_citizen_error_pages(app: FastAPI) -> None:
+    """Run after the JSON handlers (``service.core.errors``) and the console's: they still decide
+    the status and log; a citizen's browser is shown the French page instead of their body."""
+    for error_class in _ERRORS_A_CITIZEN_MAY_MEET:
+        app.add_exception_handler(
+            error_class, _as_citizen_page(app.exception_handlers[error_class])
+        )
+
+
+_ERRORS_A_CITIZEN_MAY_MEET: tuple[type[Exception], ...] = (
+    TiplineError,
+    RequestValidationError,
+    StarletteHTTPException,
+    ServiceUnavailable,
+    SQLAlchemyError,
+    OSError,
+    UnicodeError,
+    DecryptionError,
+)
+
+
+def _as_citizen_page(previous: Handler) -> Handler:
+    async def handle(request: Request, error: Any) -> Response:
+        answer = previous(request, error)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if response.status_code < 400 or not for_a_citizen(request):
+            return response
+        kept = (
+            {"Retry-After": response.headers["retry-after"]}
+            if "retry-after" in response.headers
+            else {}
+        )
+        return citizen_error_page(request, response.status_code, kept)
+
+    return handle
 
 
 def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
