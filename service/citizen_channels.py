@@ -46,7 +46,9 @@ def install_channels(app: FastAPI, settings: Settings) -> None:
 def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
     app.state.mailbox = WebMailbox(sessions=runtime.sessions, keyring=runtime.keyring)
-    app.state.deliveries = DeliveryService(sessions=runtime.sessions, dispatcher=runtime.dispatcher)
+    app.state.deliveries = DeliveryService(
+        sessions=runtime.sessions, keyring=runtime.keyring, dispatcher=runtime.dispatcher
+    )
     app.state.web_config = WebConfig(
         tokens=PageTokens(
             key=page_token_key(runtime.keyring),
