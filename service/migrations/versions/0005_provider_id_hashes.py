@@ -66,6 +66,7 @@ _outbox = sa.table(
 
 
 def upgrade() -> None:
+    _foreign_keys_checked(on=False)
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("provider_id_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("provider_id_sealed", sa.LargeBinary(), nullable=True))
@@ -84,9 +85,20 @@ def upgrade() -> None:
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_column("provider_sid")
         batch_op.create_unique_constraint("uq_attachments_provider_id_hash", ["provider_id_hash"])
+    _foreign_keys_checked(on=True)
+
+
+def _foreign_keys_checked(*, on: bool) -> None:
+    """SQLite copies a table to alter it (batch mode): dropping the old one would break the
+    foreign keys pointing at it, so they are not enforced meanwhile (then checked again)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        # The plain ids must not linger in the file's free pages once their rows are rewritten.
+        op.execute("PRAGMA secure_delete=ON")
 
 
 def downgrade() -> None:
+    _foreign_keys_checked(on=False)
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_constraint("uq_attachments_provider_id_hash", type_="unique")
         batch_op.add_column(sa.Column("provider_sid", sa.String(length=64), nullable=True))
@@ -115,6 +127,7 @@ def downgrade() -> None:
         batch_op.drop_column("transcript_of")
         batch_op.drop_column("provider_id_sealed")
         batch_op.drop_column("provider_id_hash")
+    _foreign_keys_checked(on=True)
 
 
 def _convert(bind: sa.Connection) -> None:
