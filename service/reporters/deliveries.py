@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from crypto import Keyring, provider_id_hashes
 from service.background.outbox import OutboxDispatcher, add_job
-from service.core.db import SessionMaker, transaction
+from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.job_names import JobName
 from service.models import Direction, Message, OutboxEntry, Reporter, Tip
 from service.reporters.identity import destroy_identity
@@ -59,6 +59,8 @@ class DeliveryService:
                 status=status,
                 error_code=error_code,
             )
+        if error_code == OPTED_OUT_ERROR:
+            await forget_on_disk(self._sessions)
         await self._dispatcher.dispatch(jobs)
 
 

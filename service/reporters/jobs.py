@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from crypto import Purpose, open_text, provider_id_hash
-from service.core.db import transaction
+from service.core.db import forget_on_disk, transaction
 from service.core.provider_ids import message_context, open_provider_id, seal_provider_id
 from service.core.twilio import TwilioError
 from service.models import Channel, Direction, Message, Reporter, Tip
@@ -59,6 +59,8 @@ async def send_reply(ctx: dict[str, Any], message_id: str) -> str:
         assert tip is not None
         reporter = await session.get(Reporter, tip.reporter_id) if tip.reporter_id else None
         outcome = await _deliver(runtime, ctx, reply=reply, tip=tip, reporter=reporter)
+    if outcome == "opted_out":
+        await forget_on_disk(runtime.sessions)
     log.info("reply_handled", outcome=outcome)
     return outcome
 
