@@ -5,18 +5,30 @@ The number, if it comes back, is a new source."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
+from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import col
 
-from crypto import DecryptionError, Keyring, Purpose, open_text
+from crypto import (
+    DecryptionError,
+    Keyring,
+    Purpose,
+    blind_index,
+    load_or_create_keyring,
+    open_text,
+)
 from service.core.db import transaction
+from service.core.migrate import alembic_config, upgrade_to_head
 from service.models import Reporter, StaffAlertPhone, Tip, TipStatus
 from service.models.types import utcnow
 from service.retention.jobs import run_retention
@@ -29,7 +41,7 @@ from tests.support.channel_fixtures import (
     settle,
 )
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.inspect import fetch_all
+from tests.support.inspect import execute, fetch_all
 from tests.support.sweep import database_text
 from tests.support.twilio import sms_form
 
@@ -162,3 +174,38 @@ async def test_after_the_retention_pass_no_key_of_the_keyring_finds_the_number(
     assert totals.identities_destroyed == 1
     await _assert_destroyed(runtime)
     await _assert_a_new_source_when_it_returns(runtime, channel_client)
+
+
+async def test_identities_destroyed_before_the_upgrade_lose_their_blind_index(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    keyring_path = tmp_path / "keyring.json"
+    keyring, _ = load_or_create_keyring(keyring_path)
+    await asyncio.to_thread(command.upgrade, alembic_config(url, keyring_path), "0005")
+    old_index = blind_index(keyring, NUMBER)
+    destroyed, kept = uuid.uuid4(), uuid.uuid4()  # a number destroyed before 0006, and one live
+    kept_index = blind_index(keyring, "+22370000001")
+    reporter = {"created_at": utcnow(), "identity_ciphertext": None, "identity_destroyed_at": None}
+    await execute(
+        url,
+        insert(Reporter).values(
+            [
+                reporter
+                | {
+                    "id": destroyed,
+                    "blind_index": old_index,
+                    "pseudonym": "SRC-AAAAAA",
+                    "identity_destroyed_at": utcnow(),
+                },
+                reporter | {"id": kept, "blind_index": kept_index, "pseudonym": "SRC-BBBBBB"},
+            ]
+        ),
+    )
+
+    await asyncio.to_thread(upgrade_to_head, url, keyring_path)
+
+    rows = {r.id: r for r in await fetch_all(url, select(Reporter))}
+    assert rows[destroyed].blind_index != old_index
+    assert rows[kept].blind_index == kept_index  # a live identity keeps its index
+    assert brute_forced(keyring, await database_text(url)) == []
