@@ -30,6 +30,7 @@ from crypto.keyring import (
     load_or_create_keyring,
     save_keyring,
 )
+from crypto.provider_ids import provider_id_hash, provider_id_hashes
 from crypto.receipts import (
     configure_for_production,
     configure_for_tests,
@@ -66,6 +67,8 @@ __all__ = [
     "normalise_reference",
     "open_sealed",
     "open_text",
+    "provider_id_hash",
+    "provider_id_hashes",
     "receipt_hash_needs_update",
     "reseal",
     "save_keyring",

@@ -1,9 +1,9 @@
 """The keyring: the secret keys of the reporter-identity vault, and their file on disk.
 
-Each purpose (identity, content, index, audit) has its own keys, so that a leak or a rotation of
-one never touches the others. A purpose holds several keys: exactly one is active (used to seal
-new data and to compute new blind indexes); the others are retired but kept, so data sealed
-before a rotation still opens until the rotation job has re-sealed it.
+Each purpose (identity, content, index, audit, provider id) has its own keys, so that a leak or
+a rotation of one never touches the others. A purpose holds several keys: exactly one is active
+(used to seal new data and to compute new blind indexes); the others are retired but kept, so
+data sealed before a rotation still opens until the rotation job has re-sealed it.
 
 The keyring file is JSON, readable by its owner only::
 
@@ -48,6 +48,9 @@ class Purpose(StrEnum):
     CONTENT = "content"
     INDEX = "index"
     AUDIT = "audit"  # keys the audit trail's chain (HMAC): a database writer cannot re-chain it
+    # Keys the hash of Twilio's ids (MessageSid, CallSid…): a dump cannot be matched to Twilio's
+    # records, which hold the number.
+    PROVIDER_ID = "provider_id"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ async def bootstrap(settings: Settings, *, migrate: bool) -> BootstrapReport:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     keyring_created = await ensure_keyring(settings)
     if migrate:
-        await upgrade_to_head_async(settings.resolved_database_url)
+        await upgrade_to_head_async(settings.resolved_database_url, settings.resolved_keyring_path)
     engine = create_engine(settings.resolved_database_url)
     try:
         async with transaction(create_sessionmaker(engine)) as session:

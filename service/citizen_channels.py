@@ -100,7 +100,9 @@ def _as_citizen_page(previous: Handler) -> Handler:
 def attach_channel_services(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
     app.state.mailbox = WebMailbox(sessions=runtime.sessions, keyring=runtime.keyring)
-    app.state.deliveries = DeliveryService(sessions=runtime.sessions, dispatcher=runtime.dispatcher)
+    app.state.deliveries = DeliveryService(
+        sessions=runtime.sessions, keyring=runtime.keyring, dispatcher=runtime.dispatcher
+    )
     app.state.web_config = WebConfig(
         tokens=PageTokens(
             key=page_token_key(runtime.keyring),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    text,
 )
 from sqlalchemy import select as select_
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -55,12 +56,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # What is destroyed (a number's ciphertext and blind index, a tip's text) is overwritten in
+    # the file, not left in a free page for someone who copies the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def create_sessionmaker(engine: AsyncEngine, *, info: dict[str, Any] | None = None) -> SessionMaker:
     """``info`` is handed to every session (e.g. how the audit trail is keyed and anchored)."""
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+async def forget_on_disk(sessions: SessionMaker) -> None:
+    """After a commit that destroyed something, on SQLite: the write-ahead log still holds the
+    pages as they were before, until it is checkpointed and truncated. PostgreSQL keeps dead
+    rows until VACUUM, which a dump never reads; its files are the operator's (README)."""
+    async with sessions() as session:
+        if not on_postgresql(session):
+            await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 @asynccontextmanager

@@ -16,10 +16,12 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.ports import IncomingAttachment
-from crypto import Keyring, Purpose, seal
+from crypto import Keyring, Purpose, provider_id_hash, provider_id_hashes, seal
 from service.background.outbox import BulkJob
 from service.core.db import among
 from service.core.job_names import JobName
+from service.core.provider_ids import attachment_context as provider_context
+from service.core.provider_ids import seal_provider_id
 from service.models import Attachment, AttachmentSource, AttachmentStatus
 
 ATTACHMENTS = cast(Table, getattr(Attachment, "__table__"))  # noqa: B009 - SQLModel hides it
@@ -35,14 +37,18 @@ def attachment_context(attachment_id: uuid.UUID) -> str:
     return f"attachment:{attachment_id}"
 
 
-async def stored_sids(session: AsyncSession, sids: Collection[str]) -> set[str]:
-    """Those of these Twilio file ids already stored (a provider retry of their message)."""
+async def stored_sids(session: AsyncSession, keyring: Keyring, sids: Collection[str]) -> set[str]:
+    """Those of these Twilio file ids already stored (a provider retry of their message), found
+    by their hash under every provider-id key."""
     if not sids:
         return set()
+    sid_of = {hashed: sid for sid in sids for hashed in provider_id_hashes(keyring, sid)}
     found = await session.scalars(
-        select(ATTACHMENTS.c.provider_sid).where(among(session, ATTACHMENTS.c.provider_sid, sids))
+        select(ATTACHMENTS.c.provider_id_hash).where(
+            among(session, ATTACHMENTS.c.provider_id_hash, list(sid_of))
+        )
     )
-    return set(found)
+    return {sid_of[hashed] for hashed in found}
 
 
 def attachment_rows(
@@ -60,8 +66,8 @@ def attachment_rows(
 def fetch_jobs(message_id: uuid.UUID, rows: Sequence[dict[str, Any]]) -> list[BulkJob]:
     """One job per message and source; refused media is still erased at Twilio by it."""
     jobs = []
-    for source in sorted({row["source"] for row in rows if row["provider_sid"]}):
-        first = next(row for row in rows if row["source"] == source and row["provider_sid"])
+    for source in sorted({row["source"] for row in rows if row["provider_id_hash"]}):
+        first = next(row for row in rows if row["source"] == source and row["provider_id_hash"])
         name = _FETCH_JOBS[source]
         # Keyed by the first new file, so a later callback adding more files queues again.
         jobs.append(BulkJob(name, [str(message_id)], f"{name}:{message_id}:{first['id']}"))
@@ -81,7 +87,8 @@ def _row(
         "tip_id": tip_id,
         "message_id": message_id,
         "source": AttachmentSource(incoming.source),
-        "provider_sid": incoming.provider_sid,
+        "provider_id_hash": None,
+        "provider_id_sealed": None,
         "content_type": incoming.content_type[:100],
         "status": AttachmentStatus.PENDING,
         "refusal": None,
@@ -90,6 +97,13 @@ def _row(
         "created_at": now,
         "stored_at": None,
     }
+    if incoming.provider_sid is not None:
+        row |= {
+            "provider_id_hash": provider_id_hash(keyring, incoming.provider_sid),
+            "provider_id_sealed": seal_provider_id(
+                keyring, incoming.provider_sid, context=provider_context(attachment_id)
+            ),
+        }
     if incoming.refusal is not None:
         row |= {"status": AttachmentStatus.REFUSED, "refusal": incoming.refusal}
     elif incoming.content is not None:

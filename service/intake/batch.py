@@ -27,10 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
 from channels.ports import IncomingAttachment, IncomingMessage, IntakeReceipt
-from crypto import Keyring, Purpose, new_reference, seal_text
+from crypto import (
+    Keyring,
+    Purpose,
+    new_reference,
+    provider_id_hash,
+    provider_id_hashes,
+    seal_text,
+)
 from service.background.outbox import BulkJob
 from service.core.db import among, insert_rows
 from service.core.job_names import JobName
+from service.core.provider_ids import message_context, seal_provider_id
 from service.intake.attachments import ATTACHMENTS, attachment_rows, fetch_jobs, stored_sids
 from service.models import (
     Channel,
@@ -121,6 +129,14 @@ def plain_text_at_twilio(message: IncomingMessage) -> bool:
     )
 
 
+def held_at_twilio(message: IncomingMessage) -> bool:
+    """Twilio keeps a copy (and the number) that a job will delete: the message's own id is
+    kept sealed until then."""
+    return plain_text_at_twilio(message) or any(
+        attachment.provider_sid for attachment in message.attachments
+    )
+
+
 def erase_job(*, message_id: uuid.UUID) -> tuple[str, list[str], str]:
     """(job name, args, job key) deleting a plain text at Twilio once it is stored."""
     return (
@@ -150,7 +166,7 @@ async def store_batch(
 async def _read(
     session: AsyncSession, keyring: Keyring, messages: list[IncomingMessage], window: timedelta
 ) -> _Found:
-    replays = await _replays(session, [m.provider_id for m in messages if m.provider_id])
+    replays = await _replays(session, keyring, {m.provider_id for m in messages if m.provider_id})
     senders = {m.sender for m in _first_deliveries(messages, replays) if m.sender}
     reporters = await find_or_add_reporters(session=session, keyring=keyring, senders=senders)
     known = [reporter_id for reporter_id, new in reporters.values() if not new]
@@ -162,7 +178,7 @@ async def _read(
     by_id = {tip.tip_id: tip for tip in conversations.values()}
     return _Found(
         replays=replays,
-        stored_sids=await stored_sids(session, _retried_sids(messages, replays)),
+        stored_sids=await stored_sids(session, keyring, _retried_sids(messages, replays)),
         reporters=reporters,
         conversations=conversations,
         followed={ref: by_id.get(tip.tip_id, tip) for ref, tip in followed.items()},
@@ -193,13 +209,21 @@ def _retried_sids(messages: list[IncomingMessage], replays: dict[str, _Delivered
     }
 
 
-async def _replays(session: AsyncSession, provider_ids: list[str]) -> dict[str, _Delivered]:
-    """The messages already stored under these provider ids (a provider's retry)."""
+async def _replays(
+    session: AsyncSession, keyring: Keyring, provider_ids: set[str]
+) -> dict[str, _Delivered]:
+    """The messages already stored under these provider ids (a provider's retry), found by
+    their hash under every provider-id key (one may be stored under a key being rotated)."""
     if not provider_ids:
         return {}
+    id_of = {
+        hashed: provider_id
+        for provider_id in provider_ids
+        for hashed in provider_id_hashes(keyring, provider_id)
+    }
     rows = await session.execute(
         select(
-            _MESSAGES.c.provider_id,
+            _MESSAGES.c.provider_id_hash,
             _TIPS.c.reference,
             _MESSAGES.c.created_at,
             _TIPS.c.received_at,
@@ -207,15 +231,15 @@ async def _replays(session: AsyncSession, provider_ids: list[str]) -> dict[str, 
             _MESSAGES.c.id,
         )
         .join(_TIPS, _TIPS.c.id == _MESSAGES.c.tip_id)
-        .where(among(session, _MESSAGES.c.provider_id, provider_ids))
+        .where(among(session, _MESSAGES.c.provider_id_hash, list(id_of)))
     )
     return {
-        provider_id: _Delivered(
+        id_of[hashed]: _Delivered(
             IntakeReceipt(reference=reference, new_tip=sent_at == tip_received_at, replayed=True),
             tip_id,
             message_id,
         )
-        for provider_id, reference, sent_at, tip_received_at, tip_id, message_id in rows
+        for hashed, reference, sent_at, tip_received_at, tip_id, message_id in rows
     }
 
 
@@ -389,7 +413,9 @@ class _Plan:
                 "id": message_id,
                 "tip_id": tip.tip_id,
                 "direction": Direction.INBOUND,
-                "provider_id": message.provider_id,
+                "provider_id_hash": self._hashed(message.provider_id),
+                "provider_id_sealed": self._sealed_provider_id(message_id, message),
+                "transcript_of": None,
                 "body_ciphertext": body,
                 "created_at": message.received_at,
             }
@@ -415,6 +441,16 @@ class _Plan:
             )
         self._add_files(position, tip.tip_id, message_id, message.attachments)
         return message_id
+
+    def _hashed(self, provider_id: str | None) -> str | None:
+        return None if provider_id is None else provider_id_hash(self._keyring, provider_id)
+
+    def _sealed_provider_id(self, message_id: uuid.UUID, message: IncomingMessage) -> bytes | None:
+        if message.provider_id is None or not held_at_twilio(message):
+            return None
+        return seal_provider_id(
+            self._keyring, message.provider_id, context=message_context(message_id)
+        )
 
     def _add_missing_files(
         self, position: int, delivered: _Delivered, message: IncomingMessage
@@ -443,7 +479,9 @@ class _Plan:
             now=self._now,
         )
         self.attachments += rows
-        self._found.stored_sids.update(row["provider_sid"] for row in rows if row["provider_sid"])
+        self._found.stored_sids.update(
+            item.provider_sid for item in attachments if item.provider_sid
+        )
         self._queue(position, fetch_jobs(message_id, rows))
 
     def _queue(self, position: int, jobs: list[BulkJob]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from arq.worker import Retry
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from channels.i18n import translate
@@ -21,7 +21,14 @@ from service.core.db import transaction
 from service.core.job_names import JobName
 from service.core.twilio import TwilioError
 from service.intake.attachments import attachment_context
-from service.models import Attachment, AttachmentSource, AttachmentStatus, OutboxEntry, Tip
+from service.models import (
+    Attachment,
+    AttachmentSource,
+    AttachmentStatus,
+    Message,
+    OutboxEntry,
+    Tip,
+)
 from service.models.types import utcnow
 from service.reporters.jobs import retry_delay
 from service.reporters.replies import queue_reply
@@ -99,6 +106,15 @@ async def mark_erased(runtime: Runtime, attachment_id: uuid.UUID) -> None:
         attachment = await session.get(Attachment, attachment_id, with_for_update=True)
         if attachment is not None and attachment.provider_erased_at is None:
             attachment.provider_erased_at = utcnow()
+            attachment.provider_id_sealed = None  # Twilio's copy is gone: so goes its id
+
+
+async def forget_provider_id(runtime: Runtime, message_id: uuid.UUID) -> None:
+    """The message or call is deleted at Twilio: its id leads nowhere now, keep only the hash."""
+    async with transaction(runtime.sessions) as session:
+        await session.execute(
+            update(Message).where(col(Message.id) == message_id).values(provider_id_sealed=None)
+        )
 
 
 async def _pending(session: Any, attachment_id: uuid.UUID) -> Attachment | None:

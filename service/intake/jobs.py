@@ -14,6 +14,9 @@ tried again.
 
 ``erase_message``: a plain SMS or WhatsApp message (no media), deleted at Twilio once stored:
 Twilio's log holds the sender's number and the text for as long as nobody deletes them.
+
+Twilio's ids are stored sealed (``service.core.provider_ids``) and opened here, in memory, only
+to be handed to Twilio; each is set to NULL once what it names is deleted there.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from channels.media import (
     kind_of,
     media_type,
 )
+from service.core.provider_ids import attachment_context as provider_context
+from service.core.provider_ids import message_context, open_provider_id
 from service.core.twilio import DownloadTooLarge, TwilioClient, TwilioError
 from service.intake import files as twilio_files
 from service.models import Attachment, AttachmentSource, AttachmentStatus, Message
@@ -65,6 +70,15 @@ class _Context:
     def job_try(self) -> int:
         return int(self.ctx.get("job_try", 1))
 
+    def sid_of(self, attachment: Attachment) -> str:
+        sid = open_provider_id(
+            self.runtime.keyring,
+            attachment.provider_id_sealed,
+            context=provider_context(attachment.id),
+        )
+        assert sid is not None  # only files still at Twilio are collected
+        return sid
+
 
 @dataclass(frozen=True)
 class _FileKind:
@@ -75,7 +89,7 @@ class _FileKind:
     max_tries: int
     download: Callable[[_Context, Attachment], Awaitable[None]]
     delete_file: Callable[[_Context, Attachment], Awaitable[None]]
-    delete_parent: Callable[[_Context], Awaitable[None]]
+    delete_parent: Callable[[_Context], Awaitable[bool]]  # True once deleted at Twilio
 
 
 async def fetch_media(ctx: dict[str, Any], message_id: str) -> str:
@@ -96,19 +110,24 @@ async def _bring_home(ctx: dict[str, Any], message_id: str, kind: _FileKind) -> 
         return "twilio_not_configured"
     async with runtime.sessions() as session:
         message = await session.get(Message, uuid.UUID(message_id))
-    if message is None or message.provider_id is None:
+    if message is None:
         return "skipped"
-    run = _Context(ctx=ctx, runtime=runtime, twilio=runtime.twilio, parent_sid=message.provider_id)
+    parent_sid = open_provider_id(
+        runtime.keyring, message.provider_id_sealed, context=message_context(message.id)
+    )
+    if parent_sid is None:  # already deleted at Twilio (a second run of the job)
+        return "skipped"
+    run = _Context(ctx=ctx, runtime=runtime, twilio=runtime.twilio, parent_sid=parent_sid)
     files = await twilio_files.attachments_at_twilio(runtime, message.id, kind.source)
     for attachment in files:
         await _collect(run, kind, attachment)
-    await kind.delete_parent(run)
+    if await kind.delete_parent(run):
+        await twilio_files.forget_provider_id(runtime, message.id)
     log.info(f"{kind.noun}_fetched", files=len(files))
     return "done"
 
 
 async def _collect(run: _Context, kind: _FileKind, attachment: Attachment) -> None:
-    assert attachment.provider_sid is not None
     if attachment.status == AttachmentStatus.PENDING:
         await kind.download(run, attachment)
     try:
@@ -124,10 +143,9 @@ async def _collect(run: _Context, kind: _FileKind, attachment: Attachment) -> No
 
 
 async def _download_media(run: _Context, attachment: Attachment) -> None:
-    assert attachment.provider_sid is not None
     try:
         download = await run.twilio.download_media(
-            run.parent_sid, attachment.provider_sid, max_bytes=run.runtime.settings.media_max_bytes
+            run.parent_sid, run.sid_of(attachment), max_bytes=run.runtime.settings.media_max_bytes
         )
     except DownloadTooLarge:
         await _refuse(run.runtime, attachment, REFUSED_SIZE)
@@ -162,16 +180,17 @@ async def _refuse(runtime: Runtime, attachment: Attachment, reason: str) -> None
 
 
 async def _delete_media(run: _Context, attachment: Attachment) -> None:
-    assert attachment.provider_sid is not None
-    await run.twilio.delete_media(run.parent_sid, attachment.provider_sid)
+    await run.twilio.delete_media(run.parent_sid, run.sid_of(attachment))
 
 
-async def _delete_message(run: _Context) -> None:
+async def _delete_message(run: _Context) -> bool:
     try:
         await run.twilio.delete_message(run.parent_sid)
     except TwilioError as error:
         twilio_files.retry_or_give_up(run.runtime, run.ctx, error, max_tries=FETCH_MEDIA_MAX_TRIES)
         log.warning("message_kept_at_twilio", status=error.status, code=error.code)
+        return False  # the periodic purge deletes it later
+    return True
 
 
 _MEDIA = _FileKind(
@@ -188,16 +207,16 @@ _MEDIA = _FileKind(
 
 
 async def _download_recording(run: _Context, recording: Attachment) -> None:
-    assert recording.provider_sid is not None
+    recording_sid = run.sid_of(recording)
     try:
-        state = await run.twilio.recording_status(recording.provider_sid)
+        state = await run.twilio.recording_status(recording_sid)
         if state in _PROCESSING and run.job_try < FETCH_RECORDING_MAX_TRIES:
             raise Retry(defer=retry_delay(run.runtime, run.job_try))
         if state != "completed":
             await _fail(run.runtime, recording, state)
             return
         download = await run.twilio.download_recording(
-            recording.provider_sid, max_bytes=run.runtime.settings.media_max_bytes
+            recording_sid, max_bytes=run.runtime.settings.media_max_bytes
         )
     except DownloadTooLarge:
         await _fail(run.runtime, recording, "too_large")
@@ -217,11 +236,10 @@ async def _fail(runtime: Runtime, recording: Attachment, reason: str) -> None:
 
 
 async def _delete_recording(run: _Context, recording: Attachment) -> None:
-    assert recording.provider_sid is not None
-    await run.twilio.delete_recording(recording.provider_sid)
+    await run.twilio.delete_recording(run.sid_of(recording))
 
 
-async def _delete_call(run: _Context) -> None:
+async def _delete_call(run: _Context) -> bool:
     try:
         await run.twilio.delete_call(run.parent_sid)
     except TwilioError as error:
@@ -229,6 +247,8 @@ async def _delete_call(run: _Context) -> None:
         if run.job_try < FETCH_RECORDING_MAX_TRIES:
             raise Retry(defer=retry_delay(run.runtime, run.job_try)) from None
         log.warning("call_kept_at_twilio", status=error.status, code=error.code)
+        return False
+    return True
 
 
 _RECORDING = _FileKind(

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from channels.ports import IncomingMessage, IntakeReceipt
 from crypto import Keyring, hash_receipt_code
 from service.background.outbox import OutboxDispatcher
-from service.core.db import SessionMaker, transaction
+from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.group_commit import GroupCommit
 from service.core.metrics import TIPS_RECEIVED
 from service.core.outage import database_unreachable
@@ -93,6 +93,8 @@ class IntakeService:
                 raise
             await self._spool.keep_opt_out(sender=sender)
             return
+        if reporter is not None:
+            await forget_on_disk(self._sessions)
         log.info("reporter_opted_out", known=reporter is not None)
 
     async def _store(self, submission: Submission) -> IntakeReceipt:

@@ -34,8 +34,11 @@ class Attachment(SQLModel, table=True):
     tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
     message_id: uuid.UUID = Field(foreign_key="messages.id", index=True)
     source: AttachmentSource = Field(sa_type=String(24))
-    # MediaSid (ME…) or RecordingSid (RE…): what the job downloads and then deletes at Twilio.
-    provider_sid: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    # MediaSid (ME…) or RecordingSid (RE…) as a keyed hash (crypto.provider_ids): a retry of
+    # the message adds no second row. The id itself is sealed (identity key, bound to this row)
+    # until the job has downloaded the file and deleted it at Twilio, then set to NULL.
+    provider_id_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    provider_id_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     content_type: str = Field(sa_type=String(100))
     status: AttachmentStatus = Field(default=AttachmentStatus.PENDING, sa_type=String(16))
     refusal: str | None = Field(default=None, sa_type=String(32))

@@ -68,8 +68,17 @@ class Message(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
     direction: Direction = Field(sa_type=String(8))
-    # The provider id (MessageSid, CallSid) is unique: a retry cannot add a second row.
-    provider_id: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    # The provider's id (MessageSid, CallSid, the web form's id) only as a keyed hash
+    # (crypto.provider_ids): unique, so a retry cannot add a second row, and a status callback
+    # finds its reply; nothing in a dump can be matched to Twilio's records.
+    provider_id_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    # The id itself, sealed with an identity key bound to this row, only while Twilio still
+    # holds the message or call: the jobs need it to delete it there, then set it to NULL.
+    provider_id_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # An operator's transcript: the call (message) whose recording it transcribes.
+    transcript_of: uuid.UUID | None = Field(
+        default=None, foreign_key="messages.id", sa_column_kwargs={"unique": True}
+    )
     body_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivery_status: str | None = Field(default=None, sa_type=String(16))

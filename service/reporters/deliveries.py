@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crypto import Keyring, provider_id_hashes
 from service.background.outbox import OutboxDispatcher, add_job
-from service.core.db import SessionMaker, transaction
+from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.job_names import JobName
 from service.models import Direction, Message, OutboxEntry, Reporter, Tip
 from service.reporters.identity import destroy_identity
@@ -40,8 +41,11 @@ OPTED_OUT_ERROR = "21610"
 
 
 class DeliveryService:
-    def __init__(self, *, sessions: SessionMaker, dispatcher: OutboxDispatcher) -> None:
+    def __init__(
+        self, *, sessions: SessionMaker, keyring: Keyring, dispatcher: OutboxDispatcher
+    ) -> None:
         self._sessions = sessions
+        self._keyring = keyring
         self._dispatcher = dispatcher
 
     async def record_delivery(
@@ -49,19 +53,31 @@ class DeliveryService:
     ) -> None:
         async with transaction(self._sessions) as session:
             jobs = await record_delivery(
-                session=session, provider_id=provider_id, status=status, error_code=error_code
+                session=session,
+                keyring=self._keyring,
+                provider_id=provider_id,
+                status=status,
+                error_code=error_code,
             )
+        if error_code == OPTED_OUT_ERROR:
+            await forget_on_disk(self._sessions)
         await self._dispatcher.dispatch(jobs)
 
 
 async def record_delivery(
-    *, session: AsyncSession, provider_id: str, status: str, error_code: str | None
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    provider_id: str,
+    status: str,
+    error_code: str | None,
 ) -> list[OutboxEntry]:
+    """The reply is found by the hash of its MessageSid, under every provider-id key."""
     reply = (
         await session.scalars(
             select(Message)
             .where(
-                col(Message.provider_id) == provider_id,
+                col(Message.provider_id_hash).in_(provider_id_hashes(keyring, provider_id)),
                 col(Message.direction) == Direction.OUTBOUND,
             )
             .with_for_update()

@@ -1,8 +1,9 @@
 """A reporter's identity: found by its blind index, added once per number, destroyed by
-crypto-shredding (the ciphertext goes, the pseudonym stays for the record)."""
+crypto-shredding (the ciphertext and the blind index go, the pseudonym stays for the record)."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -36,12 +37,25 @@ async def find_reporter(*, session: AsyncSession, keyring: Keyring, sender: str)
 
 
 def destroy_identity(reporter: Reporter, *, opted_out: bool, now: datetime | None = None) -> None:
-    """Crypto-shredding of one identity: the ciphertext goes, the pseudonym stays for the record."""
+    """Crypto-shredding of one identity: what was derived from the number goes, the pseudonym
+    stays for the record.
+
+    The blind index goes too: it is an HMAC of the number, so whoever holds the index key and a
+    dump could try every number of the plan (a few hundred million) and find this one. In its
+    place (the column is unique and required) a random value of the same shape, derived from
+    nothing. A number that comes back is then a new source: a new row, a new pseudonym.
+    """
     now = now or utcnow()
     reporter.identity_ciphertext = None
+    reporter.blind_index = destroyed_index()
     reporter.identity_destroyed_at = now
     if opted_out:
         reporter.opted_out_at = now
+
+
+def destroyed_index() -> str:
+    """What stands in a destroyed identity's blind index: 256 random bits, in hex like an index."""
+    return secrets.token_hex(32)
 
 
 async def find_or_add_reporters(

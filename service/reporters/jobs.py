@@ -13,11 +13,12 @@ from typing import Any
 
 import structlog
 from arq.worker import Retry
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
-from crypto import Purpose, open_text
-from service.core.db import transaction
+from crypto import Purpose, open_text, provider_id_hash
+from service.core.db import forget_on_disk, transaction
+from service.core.provider_ids import message_context, open_provider_id, seal_provider_id
 from service.core.twilio import TwilioError
 from service.models import Channel, Direction, Message, Reporter, Tip
 from service.reporters.identity import destroy_identity
@@ -58,6 +59,8 @@ async def send_reply(ctx: dict[str, Any], message_id: str) -> str:
         assert tip is not None
         reporter = await session.get(Reporter, tip.reporter_id) if tip.reporter_id else None
         outcome = await _deliver(runtime, ctx, reply=reply, tip=tip, reporter=reporter)
+    if outcome == "opted_out":
+        await forget_on_disk(runtime.sessions)
     log.info("reply_handled", outcome=outcome)
     return outcome
 
@@ -84,13 +87,19 @@ async def _deliver(
         runtime.keyring, Purpose.CONTENT, reply.body_ciphertext, context=f"message:{reply.id}"
     )
     try:
-        reply.provider_id = await runtime.twilio.send_sms(
+        sid = await runtime.twilio.send_sms(
             to=f"whatsapp:{phone}" if tip.channel == Channel.WHATSAPP else phone,
             body=body,
             status_callback=runtime.settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH,
         )
     except TwilioError as error:
         return _failed(runtime, ctx, reply=reply, reporter=reporter, error=error)
+    # The hash finds the reply when its status comes back; the id, sealed, deletes it at
+    # Twilio once delivered (``erase_reply``), then goes.
+    reply.provider_id_hash = provider_id_hash(runtime.keyring, sid)
+    reply.provider_id_sealed = seal_provider_id(
+        runtime.keyring, sid, context=message_context(reply.id)
+    )
     reply.delivery_status = "sent"
     return "sent"
 
@@ -115,14 +124,23 @@ async def erase_reply(ctx: dict[str, Any], message_id: str) -> str:
     runtime = runtime_of(ctx)
     async with runtime.sessions() as session:
         reply = await session.get(Message, uuid.UUID(message_id))
-    if reply is None or reply.provider_id is None or runtime.twilio is None:
+    if reply is None or runtime.twilio is None:
+        return "skipped"
+    sid = open_provider_id(
+        runtime.keyring, reply.provider_id_sealed, context=message_context(reply.id)
+    )
+    if sid is None:  # never sent, or already deleted
         return "skipped"
     try:
-        await runtime.twilio.delete_message(reply.provider_id)
+        await runtime.twilio.delete_message(sid)
     except TwilioError as error:
         job_try = int(ctx.get("job_try", 1))
         if error.temporary and job_try < ERASE_REPLY_MAX_TRIES:
             raise Retry(defer=retry_delay(runtime, job_try)) from None
         log.warning("reply_kept_at_twilio", status=error.status, code=error.code)
         return "kept"
+    async with transaction(runtime.sessions) as session:
+        await session.execute(
+            update(Message).where(col(Message.id) == reply.id).values(provider_id_sealed=None)
+        )
     return "erased"

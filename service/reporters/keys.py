@@ -7,13 +7,22 @@ keyring so that a rotation cut short (a crash, a kill) resumes where it stopped 
    reload the file within seconds (``crypto.live``) and so can open what the new keys will seal.
 2. **activate**: once every process had time to learn them, the new keys become active: new
    writes use them. The old keys stay, so nothing a process sealed a moment ago is unreadable.
-3. **re-seal**: every stored ciphertext (identities, alert numbers, texts, notes, decisions,
-   attachments, TOTP secrets) is re-sealed under the new key and every blind index recomputed,
-   in keyset batches of ``batch_size`` rows, each batch its own short transaction: intake keeps
-   answering throughout, and a row already under the new key is skipped.
-4. **retire**: the old identity, content and index keys leave the file once nothing is sealed
-   under them (and no spool file still waits: spooled records are sealed under the keys of their
-   day). Old audit keys stay: they are what verifies the older part of the audit trail.
+3. **re-seal**: every stored ciphertext (identities, alert numbers, Twilio ids still held,
+   texts, notes, decisions, attachments, TOTP secrets) is re-sealed under the new key, every
+   blind index recomputed, and every provider-id hash whose id is still held (sealed, until
+   Twilio's copy is deleted) recomputed, in keyset batches of ``batch_size`` rows, each batch
+   its own short transaction: intake keeps answering throughout, and a row already under the
+   new key is skipped.
+4. **retire**: the old identity, content, index and provider-id keys leave the file once nothing
+   is sealed under them (and no spool file still waits: spooled records are sealed under the
+   keys of their day). Old audit keys stay: they are what verifies the older part of the audit
+   trail.
+
+A provider-id hash cannot be recomputed without the id, and the id is kept only while Twilio
+holds its copy. So the hashes of messages already deleted at Twilio stay under the old key and,
+once it is retired, match nothing any more: nobody can recompute them, not even us. Nothing is
+lost by it: Twilio sends no retry or status callback for what it no longer holds. Until the old
+key leaves, look-ups try every provider-id key (``crypto.provider_id_hashes``).
 
 Which columns each kind of key protects is the table ``SEALED_COLUMNS`` below, and which kinds
 exist is ``crypto.Purpose``: a new kind of key is a line there and, if it seals columns, here.
@@ -25,7 +34,7 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +49,7 @@ from crypto import (
     load_keyring,
     normalise_phone,
     open_text,
+    provider_id_hash,
     reseal,
     save_keyring,
 )
@@ -108,13 +118,32 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(
         _table(StaffUser), "id", "totp_secret_ciphertext", Purpose.CONTENT, _labelled("totp")
     ),
+    SealedColumn(
+        _table(Message),
+        "id",
+        "provider_id_sealed",
+        Purpose.IDENTITY,
+        _labelled("provider:message"),
+    ),
+    SealedColumn(
+        _table(Attachment),
+        "id",
+        "provider_id_sealed",
+        Purpose.IDENTITY,
+        _labelled("provider:attachment"),
+    ),
 )
+
+
+# Rows whose provider-id hash is recomputed from the id they still hold sealed.
+_REHASHED = tuple(sealed for sealed in SEALED_COLUMNS if sealed.column == "provider_id_sealed")
 
 
 @dataclass
 class RotationReport:
     resealed: int = 0
     reindexed: int = 0
+    rehashed: int = 0
     retired: bool = False
 
 
@@ -164,12 +193,20 @@ async def rotate_keys(
             return report
         report.retired = _retire(settings, path, state)
         async with transaction(sessions) as session:
-            details = {"resealed": str(report.resealed), "reindexed": str(report.reindexed)}
+            details = {
+                "resealed": str(report.resealed),
+                "reindexed": str(report.reindexed),
+                "rehashed": str(report.rehashed),
+            }
             await record_audit(session=session, actor=None, action="keys_rotated", details=details)
     finally:
         await engine.dispose()
     state_path.unlink(missing_ok=True)
     return report
+
+
+# One pass of the re-seal step: a batch after a key gives (the next key or None, rows changed).
+_Batch = Callable[[AsyncSession, Any], Awaitable[tuple[Any, int]]]
 
 
 async def _reseal_all(
@@ -179,28 +216,61 @@ async def _reseal_all(
     batch_size: int,
     stop_after_batches: int | None,
 ) -> bool:
+    """Every pass in turn, batch by batch; False when stopped after ``stop_after_batches``."""
+    passes: list[tuple[str, _Batch]] = [
+        ("resealed", _bound(_reseal_batch, keyring, sealed, batch_size))
+        for sealed in SEALED_COLUMNS
+    ]
+    passes += [
+        ("rehashed", _bound(_rehash_batch, keyring, sealed, batch_size)) for sealed in _REHASHED
+    ]
+    passes.append(("reindexed", lambda s, after: _reindex_batch(s, keyring, after, batch_size)))
     batches = 0
-    for sealed in SEALED_COLUMNS:
+    for counter, batch in passes:
         after: Any = None
         while True:
             if stop_after_batches is not None and batches >= stop_after_batches:
                 return False
             async with transaction(sessions) as session:
-                after, count = await _reseal_batch(session, keyring, sealed, after, batch_size)
-            report.resealed += count
+                after, count = await batch(session, after)
+            setattr(report, counter, getattr(report, counter) + count)
             batches += 1
             if after is None:
                 break
-    after = None
-    while True:
-        if stop_after_batches is not None and batches >= stop_after_batches:
-            return False
-        async with transaction(sessions) as session:
-            after, count = await _reindex_batch(session, keyring, after, batch_size)
-        report.reindexed += count
-        batches += 1
-        if after is None:
-            return True
+    return True
+
+
+def _bound(
+    batch: Callable[[AsyncSession, Keyring, SealedColumn, Any, int], Awaitable[tuple[Any, int]]],
+    keyring: Keyring,
+    sealed: SealedColumn,
+    size: int,
+) -> _Batch:
+    return lambda session, after: batch(session, keyring, sealed, after, size)
+
+
+async def _rehash_batch(
+    session: AsyncSession, keyring: Keyring, sealed: SealedColumn, after: Any, size: int
+) -> tuple[Any, int]:
+    """Provider-id hashes recomputed under the active key, from the ids still held sealed."""
+    table, key = sealed.table, sealed.table.c[sealed.key]
+    column, hashed = table.c[sealed.column], table.c.provider_id_hash
+    statement = select(key, column, hashed).where(column.is_not(None)).order_by(key).limit(size)
+    if after is not None:
+        statement = statement.where(key > after)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    rows = (await session.execute(statement)).all()
+    count = 0
+    for row_id, sealed_id, current in rows:
+        provider_id = open_text(
+            keyring, Purpose.IDENTITY, sealed_id, context=sealed.context(row_id)
+        )
+        fresh = provider_id_hash(keyring, provider_id)
+        if fresh != current:
+            await session.execute(update(table).where(key == row_id).values(provider_id_hash=fresh))
+            count += 1
+    return (rows[-1][0] if len(rows) == size else None), count
 
 
 async def _reseal_batch(

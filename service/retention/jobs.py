@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.db import transaction
+from service.core.db import forget_on_disk, transaction
 from service.models.types import utcnow
 from service.retention.service import (
     RetentionPage,
@@ -99,4 +99,6 @@ async def _every_page(runtime: Runtime, step: Step, deadline: float) -> int:
         if page.next_after is None:
             break
         after_id = page.next_after
+    if changed:
+        await forget_on_disk(runtime.sessions)
     return changed

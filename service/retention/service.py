@@ -6,11 +6,15 @@ reporter's tips have been closed for ``identity_after`` (an open tip may still n
 STOP destroys it at once, at intake. The content of a tip goes ``content_after`` it closed.
 
 Content is tombstoned, not deleted: the rows stay, so counts, the decision's category, priority
-and antenna, and the audit trail remain for the statistics; but every ciphertext of what the
-reporter wrote is overwritten — message bodies with a sealed tombstone text (screens that open
-them keep working), rule hits with an empty list, place hint and attachment bytes with NULL, the
-web receipt-code hash with NULL. Each erasure leaves a ``tip.content_erased`` audit entry, which
-is also how an erased tip is recognised (no column marks it).
+and antenna, and the audit trail remain for the statistics; but everything written about the tip
+or derived from what the reporter wrote is overwritten — every message body (the reporter's
+texts and answers, the officers' questions, operators' transcripts) and every officer's note
+with a sealed tombstone text (screens that open them keep working), rule hits with an empty
+list, the place the rules found with NULL, place hint, attachment bytes (photos, voice notes,
+recordings) and any Twilio id still held with NULL, the web receipt-code hash with NULL.
+Officers' corrections, closures, grades and outcomes hold only labels from fixed lists, never
+text. Nothing of a tip is kept as a file on disk. Each erasure leaves a ``tip.content_erased``
+audit entry, which is also how an erased tip is recognised (no column marks it).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from service.models import (
     Attachment,
     AuditEntry,
     Case,
+    InternalNote,
     Message,
     Reporter,
     Tip,
@@ -127,6 +132,14 @@ async def erase_tip_content(*, session: AsyncSession, keyring: Keyring, tip: Tip
         message.body_ciphertext = seal_text(
             keyring, Purpose.CONTENT, tombstone, context=f"message:{message.id}"
         )
+        message.provider_id_sealed = None
+    # Officers write about what the tip says: their notes go with it.
+    for note in (
+        await session.scalars(select(InternalNote).where(col(InternalNote.tip_id) == tip.id))
+    ).all():
+        note.body_ciphertext = seal_text(
+            keyring, Purpose.CONTENT, tombstone, context=f"note:{note.id}"
+        )
     decisions = await session.scalars(
         select(TriageDecision).where(col(TriageDecision.tip_id) == tip.id)
     )
@@ -134,10 +147,13 @@ async def erase_tip_content(*, session: AsyncSession, keyring: Keyring, tip: Tip
         decision.hits_ciphertext = seal_text(
             keyring, Purpose.CONTENT, "[]", context=f"decision:{decision.id}"
         )
+        decision.place = None  # a place the reporter named
     tip.place_hint_ciphertext = None
     tip.receipt_code_hash = None
     await session.execute(
-        update(Attachment).where(col(Attachment.tip_id) == tip.id).values(content_ciphertext=None)
+        update(Attachment)
+        .where(col(Attachment.tip_id) == tip.id)
+        .values(content_ciphertext=None, provider_id_sealed=None)
     )
     await record_audit(
         session=session,

@@ -7,7 +7,9 @@ before the beep. Twilio's log holds the number and the words for as long as nobo
 
 Only what is older than ``TIPLINE_TWILIO_PURGE_AFTER_MINUTES`` and finished goes, and never a
 message or call whose files a fetch job still has to bring home. A failed delete is left for the
-next pass (every few minutes: the pass is its own retry).
+next pass (every few minutes: the pass is its own retry). Twilio's ids are stored only as keyed
+hashes: the pass hashes each id Twilio lists to find its row, and a row whose message or call it
+deleted forgets the sealed id too.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from crypto import Keyring, provider_id_hashes
+from service.core.db import transaction
 from service.core.twilio import HeldRecord, TwilioClient, TwilioError
 from service.models import Attachment, AttachmentStatus, Message
 from service.models.types import utcnow
@@ -65,6 +69,7 @@ async def run_purge(runtime: Runtime, twilio: TwilioClient, *, now: datetime) ->
             if record.sid in waiting:
                 kept += 1
             elif await _erase(twilio, record, call=record in calls):
+                await _forget(runtime, record.sid)
                 deleted += 1
             else:
                 kept += 1
@@ -92,14 +97,31 @@ async def _still_fetching(runtime: Runtime, sids: list[str]) -> set[str]:
     """Provider ids whose files are not downloaded yet: deleting them would lose the file."""
     if not sids:
         return set()
+    sid_of = _hashed(runtime.keyring, sids)
     async with runtime.sessions() as session:
         found = await session.scalars(
-            select(col(Message.provider_id))
+            select(col(Message.provider_id_hash))
             .join(Attachment, col(Attachment.message_id) == col(Message.id))
-            .where(col(Message.provider_id).in_(sids))
+            .where(col(Message.provider_id_hash).in_(list(sid_of)))
             .where(col(Attachment.status) == AttachmentStatus.PENDING)
         )
-        return {sid for sid in found.all() if sid is not None}
+        return {sid_of[hashed] for hashed in found.all() if hashed is not None}
+
+
+async def _forget(runtime: Runtime, sid: str) -> None:
+    """Twilio's copy is gone: the row keeps the hash, never again the id."""
+    hashes = list(provider_id_hashes(runtime.keyring, sid))
+    async with transaction(runtime.sessions) as session:
+        await session.execute(
+            update(Message)
+            .where(col(Message.provider_id_hash).in_(hashes))
+            .values(provider_id_sealed=None)
+        )
+
+
+def _hashed(keyring: Keyring, sids: list[str]) -> dict[str, str]:
+    """Each id's hash under every provider-id key, mapped back to the id."""
+    return {hashed: sid for sid in sids for hashed in provider_id_hashes(keyring, sid)}
 
 
 async def _erase(twilio: TwilioClient, record: HeldRecord, *, call: bool) -> bool:

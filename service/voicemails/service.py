@@ -2,7 +2,7 @@
 one call's recordings and transcript so far, and a recording's audio, decrypted for one request.
 
 A call is its message (the one the recordings hang on); its transcript is the message whose
-provider id is ``transcript:<call id>`` (see ``service.voicemails.transcripts``).
+``transcript_of`` is the call (see ``service.voicemails.transcripts``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,12 +22,10 @@ from channels.errors import NotFound
 from crypto import Keyring, Purpose, open_sealed, open_text
 from service.intake.attachments import attachment_context
 from service.models import Attachment, AttachmentSource, AttachmentStatus, Message, Tip
-from service.voicemails.transcripts import transcript_provider_id
 
 # More than a shift's worth: the page lists the oldest first, so nothing waits unseen for long.
 WAITING_LIMIT = 200
 RECENT_LIMIT = 20
-_TRANSCRIPT_PREFIX = "transcript:"  # as ``transcript_provider_id`` writes it
 # What a browser may be told a recording is; anything else is served as opaque bytes.
 _AUDIO_PREFIX = "audio/"
 _OPAQUE = "application/octet-stream"
@@ -62,14 +60,9 @@ class Voicemail:
 
 
 def _untranscribed() -> ColumnElement[bool]:
-    """No transcript message for the call. Ids compare without dashes: SQLite keeps a UUID as
-    32 hex digits, PostgreSQL prints it with dashes, and the provider id has them."""
+    """No transcript message for the call."""
     transcript = aliased(Message)
-    call_key = literal(_TRANSCRIPT_PREFIX) + func.replace(cast(col(Message.id), String), "-", "")
-    return ~exists().where(
-        col(transcript.tip_id) == col(Message.tip_id),
-        func.replace(col(transcript.provider_id), "-", "") == call_key,
-    )
+    return ~exists().where(col(transcript.transcript_of) == col(Message.id))
 
 
 def _recordings() -> ColumnElement[bool]:
@@ -115,16 +108,13 @@ async def count_waiting(*, session: AsyncSession) -> int:
 async def recently_transcribed(*, session: AsyncSession) -> list[TranscribedVoicemail]:
     """The latest transcripts, newest first, so an operator can reopen one to correct it."""
     rows = await session.execute(
-        select(col(Message.provider_id), col(Tip.reference), col(Message.created_at))
+        select(col(Message.transcript_of), col(Tip.reference), col(Message.created_at))
         .join(Tip, col(Tip.id) == col(Message.tip_id))
-        .where(col(Message.provider_id).startswith(_TRANSCRIPT_PREFIX))
+        .where(col(Message.transcript_of).is_not(None))
         .order_by(col(Message.created_at).desc())
         .limit(RECENT_LIMIT)
     )
-    return [
-        TranscribedVoicemail(uuid.UUID(str(provider_id).removeprefix(_TRANSCRIPT_PREFIX)), ref, at)
-        for provider_id, ref, at in rows
-    ]
+    return [TranscribedVoicemail(call_id, ref, at) for call_id, ref, at in rows if call_id]
 
 
 async def recorded_call(*, session: AsyncSession, call_id: uuid.UUID) -> Message:
@@ -157,9 +147,8 @@ async def voicemail(*, session: AsyncSession, keyring: Keyring, call: Message) -
 
 
 async def _transcript(session: AsyncSession, keyring: Keyring, call_id: uuid.UUID) -> str | None:
-    provider_id = transcript_provider_id(call_id)
     message = (
-        await session.scalars(select(Message).where(col(Message.provider_id) == provider_id))
+        await session.scalars(select(Message).where(col(Message.transcript_of) == call_id))
     ).first()
     if message is None:
         return None

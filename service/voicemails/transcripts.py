@@ -24,10 +24,6 @@ from service.models.types import utcnow
 MAX_TRANSCRIPT_CHARS = 8000
 
 
-def transcript_provider_id(recording_message_id: uuid.UUID) -> str:
-    return f"transcript:{recording_message_id}"
-
-
 async def save_transcript(
     *, session: AsyncSession, keyring: Keyring, recording_message_id: uuid.UUID, text: str
 ) -> None:
@@ -42,19 +38,18 @@ async def save_transcript(
             f"Texte vide ou trop long ({MAX_TRANSCRIPT_CHARS} caractères au plus)."
         )
     call = await _recorded_call(session=session, message_id=recording_message_id)
-    provider_id = transcript_provider_id(call.id)
     previous = (
-        await session.scalars(select(Message).where(col(Message.provider_id) == provider_id))
+        await session.scalars(select(Message).where(col(Message.transcript_of) == call.id))
     ).first()
     if previous is not None:
         await session.delete(previous)
-        await session.flush()  # the unique provider id is free before the new row goes in
+        await session.flush()  # one transcript per call (unique): the old one goes first
     transcript_id = uuid.uuid4()
     transcript = Message(
         id=transcript_id,
         tip_id=call.tip_id,
         direction=Direction.INBOUND,
-        provider_id=provider_id,
+        transcript_of=call.id,
         body_ciphertext=seal_text(
             keyring, Purpose.CONTENT, text, context=f"message:{transcript_id}"
         ),

@@ -131,12 +131,14 @@ def test_the_purpose_is_authenticated_even_when_key_id_and_secret_match(keyring:
             Key(identity.key_id, Purpose.CONTENT, identity.secret),
             fresh.active(Purpose.INDEX),
             fresh.active(Purpose.AUDIT),
+            fresh.active(Purpose.PROVIDER_ID),
         ],
         {
             Purpose.IDENTITY: fresh.active(Purpose.IDENTITY).key_id,
             Purpose.CONTENT: identity.key_id,
             Purpose.INDEX: fresh.active(Purpose.INDEX).key_id,
             Purpose.AUDIT: fresh.active(Purpose.AUDIT).key_id,
+            Purpose.PROVIDER_ID: fresh.active(Purpose.PROVIDER_ID).key_id,
         },
     )
     blob = seal(keyring, Purpose.IDENTITY, b"+22376123456", context="reporter:1")

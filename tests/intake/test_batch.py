@@ -48,6 +48,7 @@ from service.runtime import Runtime
 from service.settings import Settings
 from tests.support.app import running_app
 from tests.support.inspect import fetch_all
+from tests.support.provider_ids import by_provider_id
 
 WINDOW = timedelta(days=30)
 PHOTO = b"\xff\xd8\xff\xe0 une photo sans ses metadonnees"
@@ -160,13 +161,22 @@ async def test_every_kind_of_message_is_stored_in_one_batch(
     assert tips[receipts[2].reference].place_hint_ciphertext is not None
     assert tips[receipts[2].reference].reporter_id is None
     assert tips[receipts[3].reference].reporter_id is not None
-    messages = {m.provider_id: m for m in await fetch_all(url, select(Message))}
+    messages = by_provider_id(
+        runtime.keyring,
+        await fetch_all(url, select(Message)),
+        "web:report",
+        "web:answer",
+        "SM-mms",
+        "CA-call",
+    )
     assert messages["web:answer"].tip_id == tips[earlier.receipt.reference].id
     [operator_entry] = await fetch_all(url, select(OperatorEntry))
     assert operator_entry.staff_user_id == staff_id
     [entered] = [m for m in messages.values() if m.tip_id == tips[receipts[2].reference].id]
     assert operator_entry.message_id == entered.id
-    attachments = {a.provider_sid: a for a in await fetch_all(url, select(Attachment))}
+    attachments = by_provider_id(
+        runtime.keyring, await fetch_all(url, select(Attachment)), "ME-1", "ME-2", "RE-1"
+    )
     photo = attachments[None]
     assert photo.status == AttachmentStatus.STORED
     assert photo.content_ciphertext is not None
@@ -224,9 +234,12 @@ async def test_a_retried_call_gets_its_first_receipt_and_adds_only_the_missing_r
     url = settings.resolved_database_url
     [message] = await fetch_all(url, select(Message))
     attachments = await fetch_all(url, select(Attachment))
-    assert sorted(a.provider_sid or "" for a in attachments) == ["RE-1", "RE-2", "RE-3"]
+    row_of = {
+        sid: a.id
+        for sid, a in by_provider_id(runtime.keyring, attachments, "RE-1", "RE-2", "RE-3").items()
+    }
+    assert sorted(sid or "" for sid in row_of) == ["RE-1", "RE-2", "RE-3"]
     assert {a.message_id for a in attachments} == {message.id}
-    row_of = {a.provider_sid: a.id for a in attachments}
     assert [job.job_key for job in again.jobs] == [f"fetch_recording:{message.id}:{row_of['RE-2']}"]
     assert [job.job_key for job in last.jobs] == [f"fetch_recording:{message.id}:{row_of['RE-3']}"]
     [nothing_new] = await store(runtime, Submission(later))

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 
-from crypto import Purpose, open_sealed
+from crypto import Purpose, open_sealed, provider_id_hash
 from service.models import Attachment, AttachmentStatus
 from service.runtime import Runtime
 from tests.conftest import make_settings
@@ -82,10 +82,13 @@ async def test_a_photo_is_kept_without_its_gps_and_erased_at_twilio(
     assert dict(cleaned.getexif()) == {}
     assert b"PhoneOfTheReporter" not in (photo.content_ciphertext or b"")
     message_sid = form["MessageSid"]
-    assert fake_twilio.deleted == [
-        f"Messages/{message_sid}/Media/{photo.provider_sid}",
-        f"Messages/{message_sid}",
-    ]
+    media_path, message_path = fake_twilio.deleted
+    assert media_path.startswith(f"Messages/{message_sid}/Media/ME")
+    assert message_path == f"Messages/{message_sid}"
+    # Only the hash of Twilio's id stays, the id itself went with Twilio's copy.
+    media_sid = media_path.rsplit("/", 1)[1]
+    assert photo.provider_id_hash == provider_id_hash(runtime.keyring, media_sid)
+    assert photo.provider_id_sealed is None
     assert fake_twilio.credentials_leaked is False
     assert fake_twilio.unauthorised == []
 
@@ -118,7 +121,8 @@ async def test_a_video_is_refused_with_a_clear_reply_and_still_erased(
     assert video.status == AttachmentStatus.REFUSED
     assert video.refusal == "type"
     assert fake_twilio.downloaded == []
-    assert f"Messages/{form['MessageSid']}/Media/{video.provider_sid}" in fake_twilio.deleted
+    [media_path] = [p for p in fake_twilio.deleted if "/Media/" in p]
+    assert media_path.startswith(f"Messages/{form['MessageSid']}/Media/ME")
 
 
 async def test_a_file_over_the_size_limit_is_refused_and_the_reporter_told(
@@ -140,7 +144,7 @@ async def test_a_file_over_the_size_limit_is_refused_and_the_reporter_told(
     [notice] = fake_twilio.sent
     assert notice.to == SENDER
     assert "dépasse 2 ko et n'a pas été gardé" in notice.body
-    assert any(path.endswith(photo.provider_sid or "?") for path in fake_twilio.deleted)
+    assert any("/Media/ME" in path for path in fake_twilio.deleted)
 
 
 async def test_a_file_that_is_not_the_image_it_claims_is_refused(

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from crypto import load_keyring, provider_id_hash
 from service.core.db import create_engine, create_sessionmaker
 from service.models import Message, OutboxEntry, Tip, TriageDecision
 from service.settings import Settings
@@ -264,18 +265,25 @@ async def fetch_rows(url: str, statement: Any) -> list[Any]:
         await engine.dispose()
 
 
-async def stored_references(url: str) -> dict[str, list[str]]:
-    """MessageSid → the references of the tips holding a message with that id."""
+async def stored_references(settings: Settings) -> dict[str, list[str]]:
+    """MessageSid → the references of the tips holding a message with that id; the database
+    holds only the id's keyed hash, so the result is keyed by it too (see ``sid_key``)."""
     rows = await fetch_rows(
-        url,
-        select(col(Message.provider_id), col(Tip.reference)).join(
+        settings.resolved_database_url,
+        select(col(Message.provider_id_hash), col(Tip.reference)).join(
             Tip, col(Tip.id) == col(Message.tip_id)
         ),
     )
     found: dict[str, list[str]] = {}
-    for sid, reference in rows:
-        found.setdefault(sid, []).append(reference)
+    for hashed, reference in rows:
+        found.setdefault(hashed, []).append(reference)
     return found
+
+
+def sid_key(settings: Settings) -> Callable[[str], str]:
+    """How ``stored_references`` names a MessageSid."""
+    keyring = load_keyring(settings.resolved_keyring_path)
+    return lambda sid: provider_id_hash(keyring, sid)
 
 
 async def decisions_per_tip(url: str) -> dict[str, int]:

@@ -28,6 +28,7 @@ from tests.reliability.harness import (
     WorkerProcess,
     decisions_per_tip,
     deliver,
+    sid_key,
     spool_files,
     stored_references,
     wait_until_spool_replayed,
@@ -210,8 +211,8 @@ async def settle(settings: Settings, load: Load, server: ServerProcess) -> list[
     (a connection override or the fallback URL) — after checking it left nothing behind."""
     await wait_until_spool_replayed(settings, within=30)
     refused = [delivery for delivery in load.deliveries if not delivery.accepted]
-    stored = await stored_references(settings.resolved_database_url)
-    half_written = [delivery.sid for delivery in refused if delivery.sid in stored]
+    stored, key = await stored_references(settings), sid_key(settings)
+    half_written = [delivery.sid for delivery in refused if key(delivery.sid) in stored]
     assert half_written == [], "a refused webhook left a message behind"
     retry = Load([Delivery(delivery.form) for delivery in refused])
     await deliver(retry, server.url, concurrency=CONCURRENCY)
@@ -223,8 +224,8 @@ async def assert_nothing_lost(settings: Settings, load: Load, retried: list[Deli
     assert all(delivery.accepted for delivery in retried), "a Twilio retry was refused"
     answered = [d for d in load.deliveries if d.accepted] + retried
     assert len(answered) == LOAD
-    stored = await stored_references(url)
-    wrong = [d.sid for d in answered if stored.get(d.sid) != [d.reference]]
+    stored, key = await stored_references(settings), sid_key(settings)
+    wrong = [d.sid for d in answered if stored.get(key(d.sid)) != [d.reference]]
     assert wrong == [], f"{len(wrong)} answered webhooks without exactly one tip of their reference"
     assert len(stored) == LOAD
     decisions = await decisions_per_tip(url)

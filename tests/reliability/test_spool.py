@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from channels.ports import IncomingMessage
-from crypto import Purpose, load_or_create_keyring, open_text
+from crypto import Purpose, load_or_create_keyring, open_text, provider_id_hash
 from service.core.errors import ServiceUnavailable
 from service.intake.spool import IntakeSpool
 from service.models import Message, Reporter, Tip
@@ -88,7 +88,7 @@ async def test_an_sms_during_an_outage_is_answered_then_stored_under_that_refere
     [tip] = await fetch_all(settings.resolved_database_url, select(Tip))
     assert tip.reference == reference
     [message] = await fetch_all(settings.resolved_database_url, select(Message))
-    assert message.provider_id == form["MessageSid"]
+    assert message.provider_id_hash == provider_id_hash(runtime(app).keyring, form["MessageSid"])
     text = open_text(
         runtime(app).keyring,
         Purpose.CONTENT,

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
+from crypto import load_keyring, provider_id_hash
 from service.models import Message, Reporter
 from tests.conftest import make_settings
 from tests.support.app import running_app
@@ -57,7 +58,7 @@ async def test_a_reply_to_an_sms_tip_is_sent_to_the_reporters_number(
     assert sent.body == "Quelle est la couleur du véhicule ?"
     assert sent.status_callback == f"{PUBLIC_BASE_URL}/channels/sms/twilio/status"
     reply = await message_by_id(runtime, reply_id)
-    assert reply.provider_id == sent.sid
+    assert reply.provider_id_hash == provider_id_hash(runtime.keyring, sent.sid)
     assert reply.delivery_status == "sent"
     assert fake_twilio.unauthorised == []
 
@@ -198,5 +199,6 @@ async def test_the_arq_worker_retries_a_temporary_failure_then_sends(
     assert fake_twilio.failures == []  # the first try met the outage
     [sent] = fake_twilio.sent
     [reply] = await fetch_all(database_url, select(Message).where(col(Message.id) == reply_id))
-    assert reply.provider_id == sent.sid
+    keyring = load_keyring(settings.resolved_keyring_path)
+    assert reply.provider_id_hash == provider_id_hash(keyring, sent.sid)
     assert reply.delivery_status == "sent"

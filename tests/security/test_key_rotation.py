@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from crypto import Purpose, key_id_of, load_keyring
+from crypto import Purpose, key_id_of, load_keyring, provider_id_hash
+from service.core.provider_ids import message_context, open_provider_id
 from service.models import Message, Reporter, Role
 from service.reporters.keys import rotate_keys
 from service.settings import Settings
@@ -86,7 +87,7 @@ async def test_rotation_replaces_every_kind_of_key_while_intake_answers(
     after = load_keyring(settings.resolved_keyring_path)
     for purpose in Purpose:
         assert after.active(purpose).key_id != before.active(purpose).key_id
-    for purpose in (Purpose.IDENTITY, Purpose.CONTENT, Purpose.INDEX):
+    for purpose in (Purpose.IDENTITY, Purpose.CONTENT, Purpose.INDEX, Purpose.PROVIDER_ID):
         assert [key.key_id for key in after.keys(purpose)] == [after.active(purpose).key_id]
     assert before.active(Purpose.AUDIT).key_id in {k.key_id for k in after.keys(Purpose.AUDIT)}
     assert await _message_keys(settings) == {after.active(Purpose.CONTENT).key_id}
@@ -95,6 +96,16 @@ async def test_rotation_replaces_every_kind_of_key_while_intake_answers(
     assert {key_id_of(sealed) for (sealed,) in identities if sealed} == {
         after.active(Purpose.IDENTITY).key_id
     }
+    # Twilio's ids still held (no Twilio here to delete them) are hashed under the new key.
+    held = await fetch_rows(
+        settings.resolved_database_url,
+        select(col(Message.id), col(Message.provider_id_hash), col(Message.provider_id_sealed)),
+    )
+    assert held
+    for message_id, hashed, sealed in held:
+        sid = open_provider_id(after, sealed, context=message_context(message_id))
+        assert sid is not None
+        assert hashed == provider_id_hash(after, sid)
     verified = _tipline(settings, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
 

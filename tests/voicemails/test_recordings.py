@@ -182,7 +182,7 @@ async def test_a_transcript_is_triaged_and_replaces_the_previous_one(
         decisions = (await session.scalars(select(TriageDecision))).all()
     assert [m.direction for m in messages] == [Direction.INBOUND, Direction.INBOUND]
     transcript = messages[1]
-    assert transcript.provider_id == f"transcript:{call.id}"
+    assert transcript.transcript_of == call.id
     text = open_text(
         runtime.keyring,
         Purpose.CONTENT,

@@ -26,11 +26,11 @@ SECOND = "yamba bɛ feere Kalaban Coura bi su, sugu kɔfɛ"
 
 
 async def _calls(runtime: Runtime) -> list[Message]:
-    """The recorded calls' messages, oldest first (transcripts have a provider id of their own)."""
+    """The recorded calls' messages, oldest first (not their transcripts)."""
     async with runtime.sessions() as session:
         found = await session.scalars(
             select(Message)
-            .where(col(Message.provider_id).startswith("CA"))
+            .where(col(Message.provider_id_hash).is_not(None))
             .order_by(col(Message.created_at))
         )
         return list(found.all())
@@ -39,7 +39,7 @@ async def _calls(runtime: Runtime) -> list[Message]:
 async def _transcripts(runtime: Runtime) -> list[str]:
     async with runtime.sessions() as session:
         found = await session.scalars(
-            select(Message).where(col(Message.provider_id).startswith("transcript:"))
+            select(Message).where(col(Message.transcript_of).is_not(None))
         )
         keys = runtime.keyring
         return [
