@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -34,12 +35,8 @@ class Match(NamedTuple):
 
 def _word_starts(norms: Sequence[str]) -> dict[int, int]:
     """The offset in ``NormalisedText.joined`` of the space before each word -> the word."""
-    starts = {}
-    offset = 0
-    for index, word in enumerate(norms):
-        starts[offset] = index
-        offset += len(word) + 1
-    return starts
+    widths = [len(word) + 1 for word in norms]
+    return dict(zip(accumulate(widths, initial=0), range(len(norms)), strict=False))
 
 
 class PhraseMatcher:
@@ -50,7 +47,9 @@ class PhraseMatcher:
         automaton: Any = ahocorasick.Automaton()
         for phrase, entries in phrases.items():
             key = f" {phrase} "
-            automaton.add_word(key, (len(key), tuple(entries)))
+            # Each entry with its length less one: the offset of its last word from its first.
+            spans = tuple((entry.length - 1, entry) for entry in entries)
+            automaton.add_word(key, (len(key), spans))
         automaton.make_automaton()
         self._automaton = automaton
         self._empty = not phrases
@@ -66,7 +65,8 @@ class PhraseMatcher:
                 starts = _word_starts(text.norms)
             # The key " phrase " starts with the space before its first word.
             first = starts[end - length + 1]
-            matches.extend(Match(first, first + entry.length - 1, entry) for entry in entries)
+            for span, entry in entries:
+                matches.append(Match(first, first + span, entry))
         return matches
 
     def count(self, joined: str) -> int:
