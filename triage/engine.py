@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 from triage.categories import IMPORTED, choose_category, explains
 from triage.cues import clause_ids, ends_before
@@ -23,11 +24,13 @@ __all__ = ["AntennaStatus", "decide"]
 
 _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
+# Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
+_POSITION = itemgetter(0, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class _Evidence:
-    """A piece of the explanation: a rule and the words (first..last) that made it fire."""
+class _Evidence(NamedTuple):
+    """A piece of the explanation: a rule and the words (first..last) that made it fire
+    (a named tuple: laid out as the explanation sorts and reads it)."""
 
     first: int
     order: int
@@ -35,8 +38,7 @@ class _Evidence:
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
+class _Reading(NamedTuple):
     text: NormalisedText
     fired: list[Fired]
     mentions: list[Mention]
@@ -144,8 +146,8 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
     evidence = [
         (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
     ]
-    evidence += [(e.first, e.order, e.rule, e.last) for e in reading.computed]
-    evidence.sort(key=_position)
+    evidence += reading.computed
+    evidence.sort(key=_POSITION)
     source, spans = reading.text.source, reading.text.spans
     words: dict[str, list[str]] = {}
     for first, _order, rule, last in evidence:
@@ -155,10 +157,6 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
             quoted.append(written)
     hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
     return hits + ([RuleHit(default_rule, ())] if default_rule else [])
-
-
-def _position(item: tuple[int, int, str, int]) -> tuple[int, int]:
-    return item[0], item[1]
 
 
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -44,11 +43,11 @@ def fire(
 ) -> list[Fired]:
     rules = ruleset.rules
     hits = [
-        Fired(rules[m.entry.ref], m.first, m.last, m.entry.ref)
-        for m in matches
-        if m.entry.kind == RULE
+        Fired(rules[entry.ref], first, last, entry.ref)
+        for first, last, entry in matches
+        if entry.kind == RULE
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
-        and not (place_words and _overlaps(m.first, m.last, place_words))
+        and not (place_words and _overlaps(first, last, place_words))
     ]
     hits += _misspelt_drugs(text, matches, ruleset, place_words)
     hits = _longest_per_group(hits)
@@ -79,7 +78,7 @@ def _misspelt_drugs(
 
 
 def _overlaps(first: int, last: int, words: set[int]) -> bool:
-    return any(index in words for index in range(first, last + 1))
+    return not words.isdisjoint(range(first, last + 1))
 
 
 def _names_drug(rule: Rule) -> bool:
@@ -108,8 +107,7 @@ def _inside(hit: Fired, longer: Fired) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Negations:
+class _Negations(NamedTuple):
     after_negation: set[int]  # words up to two after "pas", "ne", "jamais"...
     before_negation: set[int]  # words just before an SMS "pas" ("il vend pas")
 
@@ -201,7 +199,7 @@ def _comma_before(text: NormalisedText, index: int) -> bool:
 
 def _said_absent(text: NormalisedText, first: int) -> bool:
     before = words_before(text, first, 2)
-    return before in _ABSENT_AFTER or before[:1] in {(word,) for word in _ABSENT_JUST_AFTER}
+    return before in _ABSENT_AFTER or (bool(before) and before[0] in _ABSENT_JUST_AFTER)
 
 
 def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> bool:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from triage.cues import clause_ids, words_before
 from triage.normalise import BREAK, NormalisedText
@@ -119,8 +120,7 @@ class TimeCue:
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
+class _Reading(NamedTuple):
     text: NormalisedText
     now: datetime
 
