@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from triage.cues import words_before
@@ -27,6 +28,9 @@ _NEGATABLE = ("category", "flag")
 # The two words before, nearest first (``words_before``): "pas de", "jamais d'".
 _ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
 _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
+_ABSENCE_WORDS = frozenset({pair[1] for pair in _ABSENT_AFTER} | _ABSENT_JUST_AFTER)
+# Hits in the order of the text, then of the rules file.
+_POSITION = attrgetter("first", "order")
 
 
 class Fired(NamedTuple):
@@ -54,27 +58,29 @@ def fire(
     drugs = [h.first for h in hits if _names_drug(h.rule)]
     negations = _negations(text, ruleset)
     hits = [h for h in hits if not _cancelled(text, h, negations) and _drug_follows(text, h, drugs)]
-    return sorted(_conditions_hold(hits), key=lambda h: (h.first, h.order))
+    return sorted(_conditions_hold(hits), key=_POSITION)
 
 
 def _misspelt_drugs(
     text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
     """Words no phrase holds that are a letter or two from a drug's name ("canabiss")."""
-    find = ruleset.drug_typos.find
-    found = []
-    covered: set[int] | None = None
-    for index, word in enumerate(text.norms):
-        if len(word) < _MIN_TYPO:
-            continue
-        rule = find(word)  # cached per word: most words are answered by one dict look-up
-        if rule is None or not word.isalpha():
-            continue
-        if covered is None:
-            covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
-        if index not in covered:
-            found.append(Fired(ruleset.rules[rule], index, index, rule))
-    return found
+    typos = ruleset.drug_typos
+    # Words of the rules or common words are never typos: one set difference leaves the few
+    # words worth a (cached) look-up.
+    misspelt = {
+        word: rule
+        for word in typos.unknown(text.norms)
+        if len(word) >= _MIN_TYPO and word.isalpha() and (rule := typos.find(word)) is not None
+    }
+    if not misspelt:
+        return []
+    covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
+    return [
+        Fired(ruleset.rules[misspelt[word]], index, index, misspelt[word])
+        for index, word in enumerate(text.norms)
+        if word in misspelt and index not in covered
+    ]
 
 
 def _overlaps(first: int, last: int, words: set[int]) -> bool:
@@ -82,7 +88,7 @@ def _overlaps(first: int, last: int, words: set[int]) -> bool:
 
 
 def _names_drug(rule: Rule) -> bool:
-    return rule.effect == "substance" or (rule.effect, rule.value) == ("cue", "drug")
+    return rule.effect == "substance" or (rule.effect == "cue" and rule.value == "drug")
 
 
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
@@ -110,13 +116,14 @@ def _inside(hit: Fired, longer: Fired) -> bool:
 class _Negations(NamedTuple):
     after_negation: set[int]  # words up to two after "pas", "ne", "jamais"...
     before_negation: set[int]  # words just before an SMS "pas" ("il vend pas")
+    absence_named: bool  # "pas", "aucune", "sans"…: a drug may be said to be absent
 
 
 def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
     before = _single_words(ruleset.cues["negation_before"])
     after = _single_words(ruleset.cues["negation_after"])
     norms = text.norms
-    found = _Negations(set(), set())
+    found = _Negations(set(), set(), not _ABSENCE_WORDS.isdisjoint(norms))
     if before.isdisjoint(norms) and after.isdisjoint(norms):
         return found
     for index, word in enumerate(norms):
@@ -141,7 +148,7 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
     ):
         return True
     if _names_drug(hit.rule):
-        return _said_absent(text, hit.first)
+        return negations.absence_named and _said_absent(text, hit.first)
     if hit.rule.effect not in _NEGATABLE:
         return False
     return hit.first in negations.after_negation or hit.last in negations.before_negation

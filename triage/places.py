@@ -22,6 +22,7 @@ _QUALIFYING_GAP = frozenset(
 _ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture"})
 _MAX_QUALIFYING_GAP = 4
 _MIN_SECOND_WORD = 3
+_MIN_TYPO = 4  # shorter words are never tried as a misspelt name
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,15 @@ def locate(
 def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
     """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
     names no place; nor do the words of a place abroad ("venant de Tamale", "Nioro du Rip")."""
-    return {
-        index
-        for m in matches
-        if (m.entry.kind == ABROAD or (m.entry.kind != PLACE and m.last > m.first))
-        for index in range(m.first, m.last + 1)
-    }
+    held: set[int] = set()
+    for first, last, entry in matches:
+        if entry.kind == ABROAD or (entry.kind != PLACE and last > first):
+            held.update(range(first, last + 1))
+    return held
 
 
 def _within(match: Match, held: set[int]) -> bool:
-    return all(index in held for index in range(match.first, match.last + 1))
+    return bool(held) and held.issuperset(range(match.first, match.last + 1))
 
 
 def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
@@ -119,11 +119,18 @@ def _typos(
     text: NormalisedText, claimed: set[int], ruleset: Ruleset, *, trusted: bool
 ) -> list[Mention]:
     """Words no rule knows and no place holds exactly, tried as typos of a place name."""
-    fuzzy = ruleset.fuzzy
+    # Most tips have no such word: one set difference over the tip's distinct words tells.
+    strangers = {
+        word
+        for word in ruleset.fuzzy.unknown(text.norms)
+        if len(word) >= _MIN_TYPO and word.isalpha()
+    }
+    if not strangers:
+        return []
     unknown = [
         index
         for index, word in enumerate(text.norms)
-        if len(word) >= 4 and index not in claimed and word.isalpha() and not fuzzy.is_known(word)
+        if word in strangers and index not in claimed
     ]
     found: list[Mention] = []
     for index in unknown:
@@ -253,7 +260,10 @@ def _mark_destinations(
                 and not previous.destination
                 and ends_before(text, previous.first, cues["origin_before"], skip)
             )
-        marked.append(Mention(m.place, m.first, m.last, m.fuzzy, destination, m.bare_noun))
+        # Mentions arrive unmarked: only a destination needs a new one.
+        marked.append(
+            Mention(m.place, m.first, m.last, m.fuzzy, True, m.bare_noun) if destination else m
+        )
     return marked
 
 
