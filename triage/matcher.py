@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -33,12 +32,6 @@ class Match(NamedTuple):
     entry: Entry
 
 
-def _word_starts(norms: Sequence[str]) -> dict[int, int]:
-    """The offset in ``NormalisedText.joined`` of the space before each word -> the word."""
-    widths = [len(word) + 1 for word in norms]
-    return dict(zip(accumulate(widths, initial=0), range(len(norms)), strict=False))
-
-
 class PhraseMatcher:
     """An Aho-Corasick automaton over " phrase " keys: the framing spaces make every match a
     whole-word match, so "tama" never fires inside "tamashek"."""
@@ -59,12 +52,10 @@ class PhraseMatcher:
             return []
         joined = text.joined
         matches: list[Match] = []
-        starts: dict[int, int] | None = None
         for end, (length, entries) in self._automaton.iter(joined):
-            if starts is None:
-                starts = _word_starts(text.norms)
-            # The key " phrase " starts with the space before its first word.
-            first = starts[end - length + 1]
+            # The key " phrase " starts with the space before its first word, and words hold
+            # no spaces: the spaces before it count the words before it.
+            first = joined.count(" ", 0, end - length + 1)
             for span, entry in entries:
                 matches.append(Match(first, first + span, entry))
         return matches

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 
 # Sentence breaks are kept as a token of their own so that a phrase never matches across two
 # sentences and time cues ("chaque soir") only colour their own sentence.
@@ -268,9 +268,8 @@ def _flatten(
 
 def _drop_repeated_breaks(norms: list[str], spans: list[tuple[int, int]], caps: list[bool]) -> None:
     """No break at the start or the end, never two in a row; breaks are not capitalised."""
-    for index in range(len(norms) - 1, -1, -1):
-        if norms[index] != BREAK:
-            continue
+    breaks = list(compress(range(len(norms)), map(BREAK.__eq__, norms)))
+    for index in reversed(breaks):  # from the end: a deletion leaves the indices before it
         caps[index] = False
         if index == 0 or index == len(norms) - 1 or norms[index - 1] == BREAK:
             del norms[index], spans[index], caps[index]
