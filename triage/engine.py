@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from triage.categories import IMPORTED, choose_category, explains
@@ -26,6 +26,7 @@ _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
+_RULE_ID = attrgetter("rule")
 
 
 class _Evidence(NamedTuple):
@@ -80,7 +81,7 @@ def decide(
         flags=tuple(sorted(flags)),
         antenna=antenna,
         place=place.name if place else None,
-        rules=tuple(hit.rule for hit in hits),
+        rules=tuple(map(_RULE_ID, hits)),
         rules_version=ruleset.version,
         hits=tuple(hits),
         confident=_confident(category, antenna, where, form),

@@ -51,13 +51,18 @@ def fire(
         for first, last, entry in matches
         if entry.kind == RULE
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
-        and not (place_words and _overlaps(first, last, place_words))
+        and (not place_words or place_words.isdisjoint(range(first, last + 1)))
     ]
     hits += _misspelt_drugs(text, matches, ruleset, place_words)
     hits = _longest_per_group(hits)
     drugs = [h.first for h in hits if _names_drug(h.rule)]
     negations = _negations(text, ruleset)
-    hits = [h for h in hits if not _cancelled(text, h, negations) and _drug_follows(text, h, drugs)]
+    hits = [
+        h
+        for h in hits
+        if not _cancelled(text, h, negations)
+        and (not h.rule.drug_after or _drug_follows(text, h, drugs))
+    ]
     return sorted(_conditions_hold(hits), key=_POSITION)
 
 
@@ -83,10 +88,6 @@ def _misspelt_drugs(
     ]
 
 
-def _overlaps(first: int, last: int, words: set[int]) -> bool:
-    return not words.isdisjoint(range(first, last + 1))
-
-
 def _names_drug(rule: Rule) -> bool:
     return rule.effect == "substance" or (rule.effect == "cue" and rule.value == "drug")
 
@@ -95,13 +96,16 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
     # Containment is transitive: a hit inside any longer hit of its group is dropped.
-    longer = [hit for hit in hits if hit.last > hit.first]
+    longer: dict[str, list[Fired]] = {}
+    for hit in hits:
+        if hit.last > hit.first:
+            longer.setdefault(hit.rule.group, []).append(hit)
     if not longer:
         return hits
     return [
         hit
         for hit in hits
-        if not any(other.rule.group == hit.rule.group and _inside(hit, other) for other in longer)
+        if not any(_inside(hit, other) for other in longer.get(hit.rule.group, ()))
     ]
 
 
@@ -143,13 +147,17 @@ def _single_words(phrases: frozenset[tuple[str, ...]]) -> frozenset[str]:
 
 
 def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
-    if _out_of_context(text, hit) and not (
-        hit.rule.kept_by and _in_clause(text, hit.first, hit.rule.kept_by)
+    rule = hit.rule
+    # Most rules have no context words: the context is read only for those that have.
+    if (
+        (rule.not_after or rule.not_before)
+        and _out_of_context(text, hit)
+        and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
     ):
         return True
-    if _names_drug(hit.rule):
+    if _names_drug(rule):
         return negations.absence_named and _said_absent(text, hit.first)
-    if hit.rule.effect not in _NEGATABLE:
+    if rule.effect not in _NEGATABLE:
         return False
     return hit.first in negations.after_negation or hit.last in negations.before_negation
 

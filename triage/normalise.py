@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress
+from operator import itemgetter
 
 # Sentence breaks are kept as a token of their own so that a phrase never matches across two
 # sentences and time cues ("chaque soir") only colour their own sentence.
@@ -135,6 +136,7 @@ _BEFORE: dict[tuple[str, str], str] = {
 
 
 _CONTEXT_FIRST = frozenset(first for first, _ in _BEFORE)
+_FIRST = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,7 @@ def tokenise(text: str) -> NormalisedText:
     # The usual case: each written word is one normalised word.
     if len(norms) == len(pieces) and all(pieces):
         spans = written
-        caps = [raw[0].isupper() for raw in raws]
+        caps = list(map(str.isupper, map(_FIRST, raws)))  # whether each starts with a capital
     else:
         norms, spans, caps = _flatten(raws, written, pieces)
     if BREAK in norms:

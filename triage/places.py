@@ -128,9 +128,7 @@ def _typos(
     if not strangers:
         return []
     unknown = [
-        index
-        for index, word in enumerate(text.norms)
-        if word in strangers and index not in claimed
+        index for index, word in enumerate(text.norms) if word in strangers and index not in claimed
     ]
     found: list[Mention] = []
     for index in unknown:
