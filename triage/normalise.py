@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress
 from operator import itemgetter
+from typing import NamedTuple
 
 # Sentence breaks are kept as a token of their own so that a phrase never matches across two
 # sentences and time cues ("chaque soir") only colour their own sentence.
@@ -139,9 +139,9 @@ _CONTEXT_FIRST = frozenset(first for first, _ in _BEFORE)
 _FIRST = itemgetter(0)
 
 
-@dataclass(frozen=True, slots=True)
-class NormalisedText:
-    """The words of a tip, normalised, each with the span of the tip's text it came from."""
+class NormalisedText(NamedTuple):
+    """The words of a tip, normalised, each with the span of the tip's text it came from (a
+    named tuple: one per tip and per place field, built faster than a frozen dataclass)."""
 
     source: str
     norms: tuple[str, ...]

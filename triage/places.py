@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
@@ -25,8 +25,9 @@ _MIN_SECOND_WORD = 3
 _MIN_TYPO = 4  # shorter words are never tried as a misspelt name
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
+    """A place named at the words first..last (a named tuple: tips create many)."""
+
     place: int  # index into the gazetteer's places
     first: int
     last: int
