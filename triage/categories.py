@@ -23,7 +23,7 @@ _GOODS_RULES = frozenset(
 
 def is_drug_matter(fired: Sequence[Fired]) -> bool:
     return any(
-        h.rule.effect == "substance" or (h.rule.effect, h.rule.value) == ("cue", "drug")
+        h.rule.effect == "substance" or (h.rule.effect == "cue" and h.rule.value == "drug")
         for h in fired
     )
 
@@ -52,7 +52,7 @@ def choose_category(
 
 
 def _moves_goods(hit: Fired) -> bool:
-    return hit.rule.id in _GOODS_RULES or (hit.rule.effect, hit.rule.value) == ("cue", "hidden")
+    return hit.rule.id in _GOODS_RULES or (hit.rule.effect == "cue" and hit.rule.value == "hidden")
 
 
 def _drug_category(

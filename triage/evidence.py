@@ -31,6 +31,7 @@ _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
 _ABSENCE_WORDS = frozenset({pair[1] for pair in _ABSENT_AFTER} | _ABSENT_JUST_AFTER)
 # Hits in the order of the text, then of the rules file.
 _POSITION = attrgetter("first", "order")
+_CONDITIONAL = attrgetter("rule.conditional")
 
 
 class Fired(NamedTuple):
@@ -237,7 +238,7 @@ def _compiled_names(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, 
 def _conditions_hold(hits: list[Fired]) -> list[Fired]:
     """``needs`` and ``unless`` look at the rules that fired without conditions of their own,
     so the outcome never depends on the order of the rules in the file."""
-    if not any(h.rule.conditional for h in hits):
+    if not any(map(_CONDITIONAL, hits)):
         return hits
     base = {h.rule.id for h in hits if not h.rule.conditional}
 

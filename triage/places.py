@@ -43,7 +43,7 @@ def locate(
     name in it is meant as a place, so short names need no locative cue."""
     matches = list(matches)
     held = _held_by_rule_phrases(matches)
-    places = [m for m in matches if m.entry.kind == PLACE and not _within(m, held)]
+    places = [m for m in matches if m.entry.kind == PLACE and not (held and _within(m, held))]
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
@@ -65,7 +65,7 @@ def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
 
 
 def _within(match: Match, held: set[int]) -> bool:
-    return bool(held) and held.issuperset(range(match.first, match.last + 1))
+    return held.issuperset(range(match.first, match.last + 1))
 
 
 def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
