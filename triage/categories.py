@@ -22,10 +22,7 @@ _GOODS_RULES = frozenset(
 
 
 def is_drug_matter(fired: Sequence[Fired]) -> bool:
-    return any(
-        h.rule.effect == "substance" or (h.rule.effect == "cue" and h.rule.value == "drug")
-        for h in fired
-    )
+    return any(h.rule.names_drug for h in fired)
 
 
 def choose_category(

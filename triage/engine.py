@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
@@ -73,7 +74,7 @@ def decide(
         words = reading.text.words(reading.imported.first, reading.imported.last)
         hits[-1] = RuleHit(IMPORTED, (words,))
     hits += _place_hit(reading.text, where, tip.place if form else None)
-    hits += [RuleHit(rule, ()) for rule in (*route_rules, priority_rule)]
+    hits += [_bare_hit(rule) for rule in (*route_rules, priority_rule)]
     return Decision(
         category=category,
         substances=_substances(reading.fired),
@@ -157,7 +158,13 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
         if written not in quoted:
             quoted.append(written)
     hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
-    return hits + ([RuleHit(default_rule, ())] if default_rule else [])
+    return hits + ([_bare_hit(default_rule)] if default_rule else [])
+
+
+@lru_cache(maxsize=256)
+def _bare_hit(rule: str) -> RuleHit:
+    """A rule that quotes no words: the same frozen hit serves every tip it fires on."""
+    return RuleHit(rule, ())
 
 
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:

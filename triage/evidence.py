@@ -56,7 +56,7 @@ def fire(
     ]
     hits += _misspelt_drugs(text, matches, ruleset, place_words)
     hits = _longest_per_group(hits)
-    drugs = [h.first for h in hits if _names_drug(h.rule)]
+    drugs = [h.first for h in hits if h.rule.names_drug]
     negations = _negations(text, ruleset)
     hits = [
         h
@@ -87,10 +87,6 @@ def _misspelt_drugs(
         for index, word in enumerate(text.norms)
         if word in misspelt and index not in covered
     ]
-
-
-def _names_drug(rule: Rule) -> bool:
-    return rule.effect == "substance" or (rule.effect == "cue" and rule.value == "drug")
 
 
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
@@ -156,7 +152,7 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
         and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
     ):
         return True
-    if _names_drug(rule):
+    if rule.names_drug:
         return negations.absence_named and _said_absent(text, hit.first)
     if rule.effect not in _NEGATABLE:
         return False

@@ -205,7 +205,7 @@ def _fold_special(kind: str, raw: str) -> tuple[str, ...]:
 def tokenise(text: str) -> NormalisedText:
     """Split a tip into normalised words and sentence breaks, keeping each word's span."""
     # Dates and clock times with a separator ("10/01", "23:30") need the full pattern.
-    if _SEPARATED_DIGITS.search(text):
+    if (":" in text or "/" in text) and _SEPARATED_DIGITS.search(text):
         matches = list(_TOKEN.finditer(text))
         raws = [match.group() for match in matches]
         written = [match.span() for match in matches]
