@@ -148,8 +148,9 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
     evidence = [
         (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
     ]
-    evidence += reading.computed
-    evidence.sort(key=_POSITION)
+    if reading.computed:  # the fired hits alone are already in this order
+        evidence += reading.computed
+        evidence.sort(key=_POSITION)
     source, spans = reading.text.source, reading.text.spans
     words: dict[str, list[str]] = {}
     for first, _order, rule, last in evidence:

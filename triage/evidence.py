@@ -93,12 +93,12 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
     # Containment is transitive: a hit inside any longer hit of its group is dropped.
-    longer: dict[str, list[Fired]] = {}
-    for hit in hits:
-        if hit.last > hit.first:
-            longer.setdefault(hit.rule.group, []).append(hit)
-    if not longer:
+    multiword = [hit for hit in hits if hit.last > hit.first]
+    if not multiword:
         return hits
+    longer: dict[str, list[Fired]] = {}
+    for hit in multiword:
+        longer.setdefault(hit.rule.group, []).append(hit)
     return [
         hit
         for hit in hits
