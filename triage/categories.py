@@ -22,10 +22,7 @@ _GOODS_RULES = frozenset(
 
 
 def is_drug_matter(fired: Sequence[Fired]) -> bool:
-    return any(
-        h.rule.effect == "substance" or (h.rule.effect, h.rule.value) == ("cue", "drug")
-        for h in fired
-    )
+    return any(h.rule.names_drug for h in fired)
 
 
 def choose_category(
@@ -52,7 +49,7 @@ def choose_category(
 
 
 def _moves_goods(hit: Fired) -> bool:
-    return hit.rule.id in _GOODS_RULES or (hit.rule.effect, hit.rule.value) == ("cue", "hidden")
+    return hit.rule.id in _GOODS_RULES or (hit.rule.effect == "cue" and hit.rule.value == "hidden")
 
 
 def _drug_category(

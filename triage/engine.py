@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from triage.categories import IMPORTED, choose_category, explains
 from triage.cues import clause_ids, ends_before
@@ -23,11 +25,14 @@ __all__ = ["AntennaStatus", "decide"]
 
 _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
+# Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
+_POSITION = itemgetter(0, 1)
+_RULE_ID = attrgetter("rule")
 
 
-@dataclass(frozen=True, slots=True)
-class _Evidence:
-    """A piece of the explanation: a rule and the words (first..last) that made it fire."""
+class _Evidence(NamedTuple):
+    """A piece of the explanation: a rule and the words (first..last) that made it fire
+    (a named tuple: laid out as the explanation sorts and reads it)."""
 
     first: int
     order: int
@@ -35,8 +40,7 @@ class _Evidence:
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
+class _Reading(NamedTuple):
     text: NormalisedText
     fired: list[Fired]
     mentions: list[Mention]
@@ -70,7 +74,7 @@ def decide(
         words = reading.text.words(reading.imported.first, reading.imported.last)
         hits[-1] = RuleHit(IMPORTED, (words,))
     hits += _place_hit(reading.text, where, tip.place if form else None)
-    hits += [RuleHit(rule, ()) for rule in (*route_rules, priority_rule)]
+    hits += [_bare_hit(rule) for rule in (*route_rules, priority_rule)]
     return Decision(
         category=category,
         substances=_substances(reading.fired),
@@ -78,7 +82,7 @@ def decide(
         flags=tuple(sorted(flags)),
         antenna=antenna,
         place=place.name if place else None,
-        rules=tuple(hit.rule for hit in hits),
+        rules=tuple(map(_RULE_ID, hits)),
         rules_version=ruleset.version,
         hits=tuple(hits),
         confident=_confident(category, antenna, where, form),
@@ -168,8 +172,9 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
     evidence = [
         (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
     ]
-    evidence += [(e.first, e.order, e.rule, e.last) for e in reading.computed]
-    evidence.sort(key=_position)
+    if reading.computed:  # the fired hits alone are already in this order
+        evidence += reading.computed
+        evidence.sort(key=_POSITION)
     source, spans = reading.text.source, reading.text.spans
     words: dict[str, list[str]] = {}
     for first, _order, rule, last in evidence:
@@ -178,11 +183,13 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
         if written not in quoted:
             quoted.append(written)
     hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
-    return hits + ([RuleHit(default_rule, ())] if default_rule else [])
+    return hits + ([_bare_hit(default_rule)] if default_rule else [])
 
 
-def _position(item: tuple[int, int, str, int]) -> tuple[int, int]:
-    return item[0], item[1]
+@lru_cache(maxsize=256)
+def _bare_hit(rule: str) -> RuleHit:
+    """A rule that quotes no words: the same frozen hit serves every tip it fires on."""
+    return RuleHit(rule, ())
 
 
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from triage.cues import words_before
@@ -28,6 +28,10 @@ _NEGATABLE = ("category", "flag")
 # The two words before, nearest first (``words_before``): "pas de", "jamais d'".
 _ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
 _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
+_ABSENCE_WORDS = frozenset({pair[1] for pair in _ABSENT_AFTER} | _ABSENT_JUST_AFTER)
+# Hits in the order of the text, then of the rules file.
+_POSITION = attrgetter("first", "order")
+_CONDITIONAL = attrgetter("rule.conditional")
 
 
 class Fired(NamedTuple):
@@ -44,59 +48,61 @@ def fire(
 ) -> list[Fired]:
     rules = ruleset.rules
     hits = [
-        Fired(rules[m.entry.ref], m.first, m.last, m.entry.ref)
-        for m in matches
-        if m.entry.kind == RULE
+        Fired(rules[entry.ref], first, last, entry.ref)
+        for first, last, entry in matches
+        if entry.kind == RULE
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
-        and not (place_words and _overlaps(m.first, m.last, place_words))
+        and (not place_words or place_words.isdisjoint(range(first, last + 1)))
     ]
     hits += _misspelt_drugs(text, matches, ruleset, place_words)
     hits = _longest_per_group(hits)
-    drugs = [h.first for h in hits if _names_drug(h.rule)]
+    drugs = [h.first for h in hits if h.rule.names_drug]
     negations = _negations(text, ruleset)
-    hits = [h for h in hits if not _cancelled(text, h, negations) and _drug_follows(text, h, drugs)]
-    return sorted(_conditions_hold(hits), key=lambda h: (h.first, h.order))
+    hits = [
+        h
+        for h in hits
+        if not _cancelled(text, h, negations)
+        and (not h.rule.drug_after or _drug_follows(text, h, drugs))
+    ]
+    return sorted(_conditions_hold(hits), key=_POSITION)
 
 
 def _misspelt_drugs(
     text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
     """Words no phrase holds that are a letter or two from a drug's name ("canabiss")."""
-    find = ruleset.drug_typos.find
-    found = []
-    covered: set[int] | None = None
-    for index, word in enumerate(text.norms):
-        if len(word) < _MIN_TYPO:
-            continue
-        rule = find(word)  # cached per word: most words are answered by one dict look-up
-        if rule is None or not word.isalpha():
-            continue
-        if covered is None:
-            covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
-        if index not in covered:
-            found.append(Fired(ruleset.rules[rule], index, index, rule))
-    return found
-
-
-def _overlaps(first: int, last: int, words: set[int]) -> bool:
-    return any(index in words for index in range(first, last + 1))
-
-
-def _names_drug(rule: Rule) -> bool:
-    return rule.effect == "substance" or (rule.effect, rule.value) == ("cue", "drug")
+    typos = ruleset.drug_typos
+    # Words of the rules or common words are never typos: one set difference leaves the few
+    # words worth a (cached) look-up.
+    misspelt = {
+        word: rule
+        for word in typos.unknown(text.norms)
+        if len(word) >= _MIN_TYPO and word.isalpha() and (rule := typos.find(word)) is not None
+    }
+    if not misspelt:
+        return []
+    covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
+    return [
+        Fired(ruleset.rules[misspelt[word]], index, index, misspelt[word])
+        for index, word in enumerate(text.norms)
+        if word in misspelt and index not in covered
+    ]
 
 
 def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
     # Containment is transitive: a hit inside any longer hit of its group is dropped.
-    longer = [hit for hit in hits if hit.last > hit.first]
-    if not longer:
+    multiword = [hit for hit in hits if hit.last > hit.first]
+    if not multiword:
         return hits
+    longer: dict[str, list[Fired]] = {}
+    for hit in multiword:
+        longer.setdefault(hit.rule.group, []).append(hit)
     return [
         hit
         for hit in hits
-        if not any(other.rule.group == hit.rule.group and _inside(hit, other) for other in longer)
+        if not any(_inside(hit, other) for other in longer.get(hit.rule.group, ()))
     ]
 
 
@@ -108,17 +114,17 @@ def _inside(hit: Fired, longer: Fired) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Negations:
+class _Negations(NamedTuple):
     after_negation: set[int]  # words up to two after "pas", "ne", "jamais"...
     before_negation: set[int]  # words just before an SMS "pas" ("il vend pas")
+    absence_named: bool  # "pas", "aucune", "sans"…: a drug may be said to be absent
 
 
 def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
     before = _single_words(ruleset.cues["negation_before"])
     after = _single_words(ruleset.cues["negation_after"])
     norms = text.norms
-    found = _Negations(set(), set())
+    found = _Negations(set(), set(), not _ABSENCE_WORDS.isdisjoint(norms))
     if before.isdisjoint(norms) and after.isdisjoint(norms):
         return found
     for index, word in enumerate(norms):
@@ -138,13 +144,17 @@ def _single_words(phrases: frozenset[tuple[str, ...]]) -> frozenset[str]:
 
 
 def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
-    if _out_of_context(text, hit) and not (
-        hit.rule.kept_by and _in_clause(text, hit.first, hit.rule.kept_by)
+    rule = hit.rule
+    # Most rules have no context words: the context is read only for those that have.
+    if (
+        (rule.not_after or rule.not_before)
+        and _out_of_context(text, hit)
+        and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
     ):
         return True
-    if _names_drug(hit.rule):
-        return _said_absent(text, hit.first)
-    if hit.rule.effect not in _NEGATABLE:
+    if rule.names_drug:
+        return negations.absence_named and _said_absent(text, hit.first)
+    if rule.effect not in _NEGATABLE:
         return False
     return hit.first in negations.after_negation or hit.last in negations.before_negation
 
@@ -201,7 +211,7 @@ def _comma_before(text: NormalisedText, index: int) -> bool:
 
 def _said_absent(text: NormalisedText, first: int) -> bool:
     before = words_before(text, first, 2)
-    return before in _ABSENT_AFTER or before[:1] in {(word,) for word in _ABSENT_JUST_AFTER}
+    return before in _ABSENT_AFTER or (bool(before) and before[0] in _ABSENT_JUST_AFTER)
 
 
 def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> bool:
@@ -224,7 +234,7 @@ def _compiled_names(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, 
 def _conditions_hold(hits: list[Fired]) -> list[Fired]:
     """``needs`` and ``unless`` look at the rules that fired without conditions of their own,
     so the outcome never depends on the order of the rules in the file."""
-    if not any(h.rule.conditional for h in hits):
+    if not any(map(_CONDITIONAL, hits)):
         return hits
     base = {h.rule.id for h in hits if not h.rule.conditional}
 

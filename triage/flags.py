@@ -19,6 +19,8 @@ def minor_age(text: NormalisedText) -> tuple[int, int] | None:
     """The words giving an age under 18 ("une fille de 14 ans", "âgés de 12 ans",
     "moins de 18 ans", "a 15 year old"), if any."""
     norms = text.norms
+    if _YEARS.isdisjoint(norms):
+        return None  # no "ans", "years"…: no age
     for index, word in enumerate(norms[:-1]):
         if not (word.isdigit() and len(word) <= 2 and norms[index + 1] in _YEARS):
             continue

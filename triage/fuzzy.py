@@ -100,6 +100,10 @@ class TypoIndex:
         """A word of the rules or a common word: never a misspelt name."""
         return word in self._known
 
+    def unknown(self, words: Iterable[str]) -> set[str]:
+        """The words that are neither of the rules nor common words."""
+        return set(words).difference(self._known)
+
     def find(self, word: str) -> int | None:
         """The one target this word is a typo of, or None (unknown, a real word, or a tie)."""
         if word in self._cache:

@@ -32,16 +32,6 @@ class Match(NamedTuple):
     entry: Entry
 
 
-def _word_starts(norms: Sequence[str]) -> dict[int, int]:
-    """The offset in ``NormalisedText.joined`` of the space before each word -> the word."""
-    starts = {}
-    offset = 0
-    for index, word in enumerate(norms):
-        starts[offset] = index
-        offset += len(word) + 1
-    return starts
-
-
 class PhraseMatcher:
     """An Aho-Corasick automaton over " phrase " keys: the framing spaces make every match a
     whole-word match, so "tama" never fires inside "tamashek"."""
@@ -50,7 +40,9 @@ class PhraseMatcher:
         automaton: Any = ahocorasick.Automaton()
         for phrase, entries in phrases.items():
             key = f" {phrase} "
-            automaton.add_word(key, (len(key), tuple(entries)))
+            # Each entry with its length less one: the offset of its last word from its first.
+            spans = tuple((entry.length - 1, entry) for entry in entries)
+            automaton.add_word(key, (len(key), spans))
         automaton.make_automaton()
         self._automaton = automaton
         self._empty = not phrases
@@ -60,13 +52,12 @@ class PhraseMatcher:
             return []
         joined = text.joined
         matches: list[Match] = []
-        starts: dict[int, int] | None = None
         for end, (length, entries) in self._automaton.iter(joined):
-            if starts is None:
-                starts = _word_starts(text.norms)
-            # The key " phrase " starts with the space before its first word.
-            first = starts[end - length + 1]
-            matches.extend(Match(first, first + entry.length - 1, entry) for entry in entries)
+            # The key " phrase " starts with the space before its first word, and words hold
+            # no spaces: the spaces before it count the words before it.
+            first = joined.count(" ", 0, end - length + 1)
+            for span, entry in entries:
+                matches.append(Match(first, first + span, entry))
         return matches
 
     def count(self, joined: str) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
@@ -22,10 +22,12 @@ _QUALIFYING_GAP = frozenset(
 _ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture"})
 _MAX_QUALIFYING_GAP = 4
 _MIN_SECOND_WORD = 3
+_MIN_TYPO = 4  # shorter words are never tried as a misspelt name
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
+    """A place named at the words first..last (a named tuple: tips create many)."""
+
     place: int  # index into the gazetteer's places
     first: int
     last: int
@@ -41,7 +43,7 @@ def locate(
     name in it is meant as a place, so short names need no locative cue."""
     matches = list(matches)
     held = _held_by_rule_phrases(matches)
-    places = [m for m in matches if m.entry.kind == PLACE and not _within(m, held)]
+    places = [m for m in matches if m.entry.kind == PLACE and not (held and _within(m, held))]
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
@@ -55,16 +57,15 @@ def locate(
 def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
     """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
     names no place; nor do the words of a place abroad ("venant de Tamale", "Nioro du Rip")."""
-    return {
-        index
-        for m in matches
-        if (m.entry.kind == ABROAD or (m.entry.kind != PLACE and m.last > m.first))
-        for index in range(m.first, m.last + 1)
-    }
+    held: set[int] = set()
+    for first, last, entry in matches:
+        if entry.kind == ABROAD or (entry.kind != PLACE and last > first):
+            held.update(range(first, last + 1))
+    return held
 
 
 def _within(match: Match, held: set[int]) -> bool:
-    return all(index in held for index in range(match.first, match.last + 1))
+    return held.issuperset(range(match.first, match.last + 1))
 
 
 def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
@@ -119,11 +120,16 @@ def _typos(
     text: NormalisedText, claimed: set[int], ruleset: Ruleset, *, trusted: bool
 ) -> list[Mention]:
     """Words no rule knows and no place holds exactly, tried as typos of a place name."""
-    fuzzy = ruleset.fuzzy
+    # Most tips have no such word: one set difference over the tip's distinct words tells.
+    strangers = {
+        word
+        for word in ruleset.fuzzy.unknown(text.norms)
+        if len(word) >= _MIN_TYPO and word.isalpha()
+    }
+    if not strangers:
+        return []
     unknown = [
-        index
-        for index, word in enumerate(text.norms)
-        if len(word) >= 4 and index not in claimed and word.isalpha() and not fuzzy.is_known(word)
+        index for index, word in enumerate(text.norms) if word in strangers and index not in claimed
     ]
     found: list[Mention] = []
     for index in unknown:
@@ -253,7 +259,10 @@ def _mark_destinations(
                 and not previous.destination
                 and ends_before(text, previous.first, cues["origin_before"], skip)
             )
-        marked.append(Mention(m.place, m.first, m.last, m.fuzzy, destination, m.bare_noun))
+        # Mentions arrive unmarked: only a destination needs a new one.
+        marked.append(
+            Mention(m.place, m.first, m.last, m.fuzzy, True, m.bare_noun) if destination else m
+        )
     return marked
 
 

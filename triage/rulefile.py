@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -67,17 +67,16 @@ class Rule:
     # ("le poste de police protège les dealers").
     kept_by: tuple[tuple[str, ...], ...] = ()
     explanation: str = ""
-
-    @property
-    def names_drug(self) -> bool:
-        return self.effect == "substance" or (self.effect, self.value) == ("cue", "drug")
-
     # Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir").
     group: str = ""
+    # Derived once here rather than on every hit of every tip.
+    names_drug: bool = field(init=False, repr=False, compare=False)
+    conditional: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def conditional(self) -> bool:
-        return bool(self.needs or self.unless)
+    def __post_init__(self) -> None:
+        names_drug = self.effect == "substance" or (self.effect, self.value) == ("cue", "drug")
+        object.__setattr__(self, "names_drug", names_drug)
+        object.__setattr__(self, "conditional", bool(self.needs or self.unless))
 
 
 def group_of(effect: str, value: str) -> str:

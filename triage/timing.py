@@ -13,6 +13,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from itertools import compress
+from typing import NamedTuple
 
 from triage.cues import clause_ids, words_before
 from triage.normalise import BREAK, NormalisedText
@@ -119,8 +122,7 @@ class TimeCue:
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
+class _Reading(NamedTuple):
     text: NormalisedText
     now: datetime
 
@@ -130,12 +132,15 @@ def imminent_cues(
 ) -> list[TimeCue]:
     """Days, dates and times within 24 h. ``quiet`` clauses hold a habit or a past cue;
     ``skip`` words belong to place names ("Stade du 26 Mars" is no date)."""
-    reading = _Reading(text, received_at.astimezone(UTC))
+    # One cached test per distinct word, mapped in C over the tip: most words are no time.
     candidates = [
         index
-        for index, word in enumerate(text.norms)
-        if (word[0].isdigit() or word in _TIME_WORDS) and index not in skip
+        for index in compress(range(len(text.norms)), map(_may_be_time, text.norms))
+        if index not in skip
     ]
+    if not candidates:
+        return []
+    reading = _Reading(text, received_at.astimezone(UTC))
     clause = clause_ids(text) if candidates and quiet else ()
     found: list[TimeCue] = []
     for index in candidates:
@@ -145,6 +150,12 @@ def imminent_cues(
         if cue is not None:
             found.append(cue)
     return found
+
+
+@lru_cache(maxsize=65536)
+def _may_be_time(word: str) -> bool:
+    """A number, a date or time, a day's name, or midnight."""
+    return word[0].isdigit() or word in _TIME_WORDS
 
 
 def _weekday(reading: _Reading, index: int) -> TimeCue | None:
