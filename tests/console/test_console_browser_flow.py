@@ -161,7 +161,11 @@ async def test_a_tip_goes_from_the_queue_to_its_antenna_escalates_and_is_acknowl
     # Counts only: no reference, no place. Whether the rules call it urgent is triage's business.
     [routed] = routing_alerts
     assert re.fullmatch(r"OCS : 1 nouveau signalement, dont [01] prioritaire\.", routed)
-    assert escalation_alerts == [routed, routed]
+    # The escalation says the case is late: not one more new tip.
+    late = r"OCS : RETARD\. Dossiers en retard : 1\. Non accusés : 1, prioritaires : [01]\."
+    assert escalation_alerts[0] == routed
+    assert re.fullmatch(late, escalation_alerts[1])
+    assert len(escalation_alerts) == 2
     assert tip.reference in officer_queue
     assert "Escaladé" in officer_queue
     assert tip.reference in chief_list

@@ -71,7 +71,7 @@ async def test_a_photo_is_kept_without_its_gps_and_erased_at_twilio(
     response = await post_signed(channel_client, SMS_PATH, form)
     await settle(channel_app)
 
-    assert "signalement reçu" in response.text
+    assert "signalement enregistré" in response.text
     runtime = runtime_of_app(channel_app)
     [photo] = await attachments(runtime)
     assert photo.status == AttachmentStatus.STORED

@@ -76,7 +76,7 @@ async def test_an_sms_during_an_outage_is_answered_then_stored_under_that_refere
     response = await post(client, form)
 
     assert response.status_code == 200
-    assert "signalement reçu" in response.text
+    assert "signalement enregistré" in response.text
     reference = reference_in(response)
     kept = spool_text(settings)
     assert form["MessageSid"] in kept
