@@ -48,7 +48,7 @@ async def triage_tip(ctx: dict[str, Any], *tip_ids: str) -> list[str]:
             log.warning("batch_failed_one_by_one", error=type(error).__name__, size=len(tip_ids))
             outcomes = await _triage_one_by_one(runtime, tip_ids)
             await complete_job(runtime.sessions, job_key)
-    log.debug("tips_triaged", outcomes=outcomes)  # the metrics count them
+    log.debug("tip_triaged", outcomes=outcomes)  # a line per job; the metrics count the tips
     return outcomes
 
 
