@@ -199,8 +199,6 @@ def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = ""
             "TIPLINE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
             "TIPLINE_TWILIO_AUTH_TOKEN": TOKEN,
             "TIPLINE_LOG_LEVEL": "WARNING",
-            # The machinery's own latency: SMS bundling (20 s by default) would add its window.
-            "TIPLINE_SMS_BUNDLE_SECONDS": "0",
         }
         subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=True, capture_output=True)
         subprocess.run(
@@ -210,32 +208,47 @@ def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = ""
             check=True,
             capture_output=True,
         )
-        with server([sys.executable, "-m", "service.cli", "serve"], env) as (base, api_pid):
-            with worker(env):
-                sent = asyncio.run(steady_load(base, rate, seconds, texts))
-                decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
-            latencies = [decided[ref] - sent[ref] for ref in sent if ref in decided]
-            print(
-                f"steady load: {rate} tips/s for {seconds} s, {len(sent)} tips, "
-                f"{len(decided)} decided"
-            )
-            print(
-                f"webhook-to-decision p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-                f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
-                f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p95 <= 1000 ms)"
-            )
-            backlog_sent = asyncio.run(
-                steady_load(base, 500, max(1, backlog // 500), texts, first=rate * seconds)
-            )
-            started = time.time()
-            cpu: list[float] = []
-            with worker(env, profile, cpu):
-                done = asyncio.run(decided_at(pg_url, list(backlog_sent), timeout=300))
-            print_drain(done, len(backlog_sent), started)
-            per_job = cpu[0] / max(len(done), 1) * 1000
-            print(f"worker CPU once polling: {cpu[0]:.1f} s, {per_job:.2f} ms/job")
-            print(f"API peak RSS {peak_rss_mb(api_pid):.0f} MB (target <= 200 MB)")
-            print(f"machine: {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}")
+        with server([sys.executable, "-m", "bench.twilio_stub"], {}) as (twilio, _):
+            # Every text is erased at Twilio by a job of its own: a stub answers them at once.
+            env["TIPLINE_TWILIO_API_BASE_URL"] = twilio
+            measure(env, pg_url, rate, seconds, backlog, texts, profile)
+
+
+def measure(
+    env: dict[str, str],
+    pg_url: str,
+    rate: int,
+    seconds: int,
+    backlog: int,
+    texts: list[str],
+    profile: str,
+) -> None:
+    """The three measures against one ``tipline serve`` and a worker started twice."""
+    with server([sys.executable, "-m", "service.cli", "serve"], env) as (base, api_pid):
+        with worker(env):
+            sent = asyncio.run(steady_load(base, rate, seconds, texts))
+            decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
+        latencies = [decided[ref] - sent[ref] for ref in sent if ref in decided]
+        print(
+            f"steady load: {rate} tips/s for {seconds} s, {len(sent)} tips, {len(decided)} decided"
+        )
+        print(
+            f"webhook-to-decision p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+            f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
+            f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p95 <= 1000 ms)"
+        )
+        backlog_sent = asyncio.run(
+            steady_load(base, 500, max(1, backlog // 500), texts, first=rate * seconds)
+        )
+        started = time.time()
+        cpu: list[float] = []
+        with worker(env, profile, cpu):
+            done = asyncio.run(decided_at(pg_url, list(backlog_sent), timeout=300))
+        print_drain(done, len(backlog_sent), started)
+        per_tip = cpu[0] / max(len(done), 1) * 1000
+        print(f"worker CPU once polling: {cpu[0]:.1f} s, {per_tip:.2f} ms/tip")
+        print(f"API peak RSS {peak_rss_mb(api_pid):.0f} MB (target <= 200 MB)")
+        print(f"machine: {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}")
 
 
 def print_drain(done: dict[str, float], backlog: int, started: float) -> None:
@@ -243,8 +256,8 @@ def print_drain(done: dict[str, float], backlog: int, started: float) -> None:
     connecting, the outbox relay's first pass) is shown apart, not counted in the rate."""
     first, last = (min(done.values()), max(done.values())) if done else (started, started)
     print(
-        f"drain: {len(done)}/{backlog} jobs by one worker in {last - first:.1f} s from its first "
-        f"decision to its last = {len(done) / max(last - first, 1e-9):.0f} jobs/s "
+        f"drain: {len(done)}/{backlog} tips by one worker in {last - first:.1f} s from its first "
+        f"decision to its last = {len(done) / max(last - first, 1e-9):.0f} tips/s "
         f"(target >= 1000); start-up to the first decision {first - started:.1f} s"
     )
 

@@ -20,7 +20,7 @@ from service.casework.jobs import (
     escalate_overdue_cases,
 )
 from service.core.job_names import JobName
-from service.decisions.jobs import BUNDLE_MAX_TRIES, triage_bundled, triage_tip
+from service.decisions.jobs import triage_bundled, triage_tip
 from service.intake.jobs import (
     ERASE_MESSAGE_MAX_TRIES,
     FETCH_MEDIA_MAX_TRIES,
@@ -45,7 +45,7 @@ class JobSpec:
     """How one job runs.
 
     ``completes_outbox``: the job's outbox entry is marked complete once it has run (the triage
-    jobs do it themselves, in their batch's transaction). ``cron``: arq's schedule keywords for
+    job does it itself, in its batch's transaction). ``cron``: arq's schedule keywords for
     a periodic run. ``queued``: False for a job that only runs on its schedule. The jobs that
     retry count their own tries (``ctx["job_try"]``) to stop at these same ``max_tries``.
     """
@@ -66,9 +66,10 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
 _EVERY_10_SECONDS = {"second": set(range(0, 60, 10))}
 
 JOBS: dict[JobName, JobSpec] = {
-    # Triage is fast and safe to retry.
+    # Triage is fast and safe to retry; a job carries the tips intake stored together.
     JobName.TRIAGE_TIP: JobSpec(triage_tip, max_tries=5),
-    JobName.TRIAGE_BUNDLED: JobSpec(triage_bundled, max_tries=BUNDLE_MAX_TRIES),
+    # Queued by earlier versions, which waited for the SMS bundling window: decided at once now.
+    JobName.TRIAGE_BUNDLED: JobSpec(triage_bundled, max_tries=5),
     # The relay is cheap and periodic.
     JobName.RELAY_OUTBOX: JobSpec(relay_outbox, cron=_EVERY_10_SECONDS),
     # Hourly; a run stops itself after 45 s and the next one carries on.

@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     console_sign_in_delay_after: int = 3
     console_lockout_after: int = 10
     console_lockout_minutes: int = 30
-    # Channels. Several SMS from one number within this many seconds are triaged
-    # as one message (split texts are common); 0 triages each at once.
+    # Channels. A tip is triaged at once; an SMS or WhatsApp text that follows the previous one
+    # within this many seconds is a further part of the same message (split texts are common):
+    # the whole is triaged again and its decision replaces the first, unless an officer acted.
     sms_bundle_seconds: float = 20.0
     # Photos and voice notes: larger downloads are refused with a reply to the reporter.
     media_max_bytes: int = 5 * 1024 * 1024

@@ -84,7 +84,6 @@ async def open_process(settings: Settings) -> Process:
         dispatcher=dispatcher,
         conversation_window=timedelta(days=settings.conversation_window_days),
         spool=spool,
-        bundle_window=timedelta(seconds=settings.sms_bundle_seconds),
     )
     ctx["runtime"] = runtime
     runtime.background.append(asyncio.create_task(_replay_spool_forever(runtime, spool, intake)))

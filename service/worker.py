@@ -10,11 +10,10 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
-from arq.worker import Function, Retry, func
+from arq.worker import Function, Retry, Worker, func
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.background.backends import JobFunction
-from service.background.claiming_worker import ClaimingWorker
 from service.background.leases import job_leases
 from service.background.process import serve_metrics, supervise
 from service.core.logging import configure_logging
@@ -28,7 +27,7 @@ def run(settings: Settings) -> None:
     """The ``tipline worker`` process, until a signal stops it."""
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
-    supervise(lambda: ClaimingWorker(**worker_settings(settings)), close_process)
+    supervise(lambda: Worker(**worker_settings(settings)), close_process)
 
 
 async def close_process(ctx: dict[str, Any]) -> None:
@@ -95,9 +94,9 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_startup": on_startup,
         "on_shutdown": close_process,
         "poll_delay": 0.05,
-        # Enough jobs at once for triage batches to fill (service.decisions.jobs): a batch of
-        # 200 tips takes one database connection, the pool (service.core.db) has 40.
-        "max_jobs": 500,
+        # A triage job (a stored batch of tips) holds one database connection while it runs, the
+        # pool (service.core.db) has 40; replies and erasures mostly wait for Twilio.
+        "max_jobs": 40,
         "handle_signals": True,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
         # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.

@@ -12,9 +12,6 @@ from typing import Any, Protocol
 
 import structlog
 from arq.connections import ArqRedis
-from arq.constants import job_key_prefix, result_key_prefix
-from arq.jobs import serialize_job
-from arq.utils import timestamp_ms
 from arq.worker import Retry
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -34,22 +31,9 @@ class QueuedJob:
     job_id: str
 
 
-# arq's enqueue_job for many jobs in one round trip: a job id already queued, running or kept as a
-# result is skipped, as arq does (KEYS: queue, then each job's job and result keys; ARGV: expiry,
-# score, then each job's serialized body and id).
-_ENQUEUE_MANY = """
-local queue, expires, score = KEYS[1], ARGV[1], ARGV[2]
-local queued = {}
-for n = 1, (#KEYS - 1) / 2 do
-  if redis.call('exists', KEYS[2 * n], KEYS[2 * n + 1]) == 0 then
-    redis.call('psetex', KEYS[2 * n], expires, ARGV[2 * n + 1])
-    redis.call('zadd', queue, score, ARGV[2 * n + 2])
-    table.insert(queued, ARGV[2 * n + 2])
-  end
-end
-return queued
-"""
-_ENQUEUE_CHUNK = 500
+# Jobs queued at once by one call: arq's enqueue_job is a short WATCH/MULTI transaction each, and a
+# stored batch queues its triage and one erase per text.
+_ENQUEUE_CONCURRENCY = 16
 
 
 class QueueUnavailable(Exception):
@@ -62,7 +46,8 @@ class JobQueue(Protocol):
     async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> set[str]:
         """The ids of the jobs queued now (not those the queue already held).
 
-        All or none: on ``QueueUnavailable`` the outbox keeps them all for the relay."""
+        On ``QueueUnavailable`` the outbox keeps them all for the relay, which skips those that
+        were queued before the error."""
 
     async def ping(self) -> bool: ...
 
@@ -74,36 +59,24 @@ class ArqQueue:
         # Short timeouts: while Redis is down, intake must still answer fast.
         pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
         self.redis = ArqRedis(connection_pool=pool)
-        self._enqueue_many = self.redis.register_script(_ENQUEUE_MANY)
 
     async def enqueue(self, job_name: str, args: Sequence[str], *, job_id: str) -> None:
-        try:
-            # None means arq already holds this job id (queued, running or done): nothing to do.
-            await self.redis.enqueue_job(job_name, *args, _job_id=job_id)
-        except (RedisError, OSError, TimeoutError) as error:
-            raise QueueUnavailable(type(error).__name__) from error
+        await self.enqueue_many([QueuedJob(job_name, args, job_id)])
 
     async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> set[str]:
-        queued: set[str] = set()
+        slots = asyncio.Semaphore(_ENQUEUE_CONCURRENCY)
+
+        async def enqueue(job: QueuedJob) -> str | None:
+            async with slots:
+                # None: arq already holds this job id (queued or running), nothing to do.
+                queued = await self.redis.enqueue_job(job.name, *job.args, _job_id=job.job_id)
+            return job.job_id if queued is not None else None
+
         try:
-            for start in range(0, len(jobs), _ENQUEUE_CHUNK):
-                queued |= await self._enqueue_chunk(jobs[start : start + _ENQUEUE_CHUNK])
+            queued = await asyncio.gather(*(enqueue(job) for job in jobs))
         except (RedisError, OSError, TimeoutError) as error:
             raise QueueUnavailable(type(error).__name__) from error
-        return queued
-
-    async def _enqueue_chunk(self, jobs: Sequence[QueuedJob]) -> set[str]:
-        now = timestamp_ms()
-        keys: list[str] = [self.redis.default_queue_name]
-        args: list[Any] = [self.redis.expires_extra_ms, now]
-        for job in jobs:
-            keys += [job_key_prefix + job.job_id, result_key_prefix + job.job_id]
-            body = serialize_job(
-                job.name, tuple(job.args), {}, None, now, serializer=self.redis.job_serializer
-            )
-            args += [body, job.job_id]
-        queued = await self._enqueue_many(keys=keys, args=args)
-        return {job_id.decode() if isinstance(job_id, bytes) else job_id for job_id in queued}
+        return {job_id for job_id in queued if job_id is not None}
 
     async def ping(self) -> bool:
         try:

@@ -5,6 +5,11 @@ the job: with media downloads allowed 300 s, a triage job (60 s) left by a kille
 wait more than five minutes before another worker may run it. This sweep releases a job once its
 own timeout and a grace period have passed — a live worker has cancelled it by then — and the
 job, still queued, runs again elsewhere. Every job is idempotent, so a second run is safe.
+
+arq has no public way to release a lease: this sweep is the one place left that knows arq's
+storage (its in-progress key prefix), pinned by tests/reliability/test_leases.py. Giving the
+long jobs (media, recordings, the Twilio purge) a queue and worker of their own would make arq's
+own lease short enough and let it go.
 """
 
 from __future__ import annotations

@@ -1,11 +1,20 @@
 """Triage of tips in one transaction: the only way a tip is decided.
 
-The worker decides the triage jobs running at once together (``service.decisions.jobs``); one
-tip alone, as when a failed batch is run again tip by tip, is a batch of one. What a batch holds
+A triage job decides the tips intake stored together (``service.decisions.jobs``); one tip
+alone, as when a failed batch is run again tip by tip, is a batch of one. What a batch holds
 changes nothing: its outcomes, decisions, duplicate links (a tip decided earlier in the batch is
 a candidate for a later one), cases and outbox completions are those of its tips in batches of
 one, in its order. The cost is a dozen set-based statements per batch, whatever its size, and
 plain rows instead of ORM objects.
+
+A tip is decided as soon as it is stored. People split one account over several texts: a text
+that follows the previous one within the bundling window (``sms_bundle_seconds``) is a further
+part of the same message, and the whole is decided again. That decision replaces the first (the
+first stays in the tip's decision history) unless an officer has already acted on the tip —
+then the decision the officer works from is kept — and routing follows it while nobody has worked
+the case: a confident decision routes (or moves the case), any other takes the case back from the
+antenna for a duty officer. A later message, past the window, is decided again as before: a new
+decision, and the routing officers may have made stands.
 """
 
 from __future__ import annotations
@@ -26,10 +35,12 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
     func,
     not_,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,12 +55,20 @@ from service.decisions.store import DecidedTip, SealedMessage
 from service.models import (
     Antenna,
     Case,
+    CaseEscalation,
     CaseStatus,
+    Channel,
+    ChiefAlert,
     DuplicateKind,
     DuplicateLink,
+    InternalNote,
     OutboxEntry,
+    SourceGrade,
     Tip,
+    TipClaim,
+    TipClosure,
     TipStatus,
+    TriageCorrection,
     TriageDecision,
 )
 from service.models.types import utcnow
@@ -62,6 +81,8 @@ from triage.normalise import normalise_text
 _DECISIONS = SQLModel.metadata.tables["triage_decisions"]
 _LINKS = SQLModel.metadata.tables["duplicate_links"]
 _CASES = SQLModel.metadata.tables["cases"]
+# Reporters of these channels split one account over several texts.
+_TEXTING = frozenset({Channel.SMS, Channel.WHATSAPP})
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,13 @@ class _Decided:
         )
 
 
+@dataclass(frozen=True)
+class _CaseState:
+    id: uuid.UUID
+    antenna: str
+    worked: bool  # acknowledged by its chief, or taken further
+
+
 @dataclass
 class _Batch:
     """What one batch read under its locks, and what it decided so far."""
@@ -113,6 +141,11 @@ class _Batch:
     earlier: list[DecidedTip]
     stored: set[tuple[uuid.UUID, str, str]]
     decided: list[_Decided] = field(default_factory=list)
+    # Tips decided before whose newest text is a further part of the message (the bundling
+    # window): those an officer acted on, and the cases of the others.
+    further: set[uuid.UUID] = field(default_factory=set)
+    acted: set[uuid.UUID] = field(default_factory=set)
+    cases: dict[uuid.UUID, _CaseState] = field(default_factory=dict)
 
 
 async def triage_batch(
@@ -123,9 +156,12 @@ async def triage_batch(
     settings: Settings,
     requests: Sequence[TriageRequest],
 ) -> list[str]:
-    """Each request's outcome, in order: skipped, unchanged, decided, routed or held."""
+    """Each request's outcome, in order: skipped, unchanged, kept (a further part of a message
+    an officer already acted on), decided, routed or held."""
     tip_ids = [uuid.UUID(request.tip_id) for request in requests]
     batch = await _read_batch(session=session, tip_ids=tip_ids)
+    window = timedelta(seconds=settings.sms_bundle_seconds)
+    await _read_further_parts(session=session, batch=batch, window=window)
     statuses = await _antenna_statuses(session=session)
     outcomes = _decide_all(
         keyring=keyring, ruleset=ruleset, statuses=statuses, batch=batch, tip_ids=tip_ids
@@ -144,6 +180,51 @@ async def _read_batch(*, session: AsyncSession, tip_ids: list[uuid.UUID]) -> _Ba
     messages = await decisions.inbound_messages_of(session=session, tip_ids=open_ids)
     earlier, stored = await _decisions_of(session=session, tip_ids=open_ids)
     return _Batch(tips=tips, messages=messages, earlier=earlier, stored=stored)
+
+
+async def _read_further_parts(*, session: AsyncSession, batch: _Batch, window: timedelta) -> None:
+    """The tips decided before whose newest text followed the previous one within the bundling
+    window; for those, whether an officer acted on the tip, and their case."""
+    decided_before = {row.tip_id for row in batch.earlier}
+    batch.further = {
+        tip_id
+        for tip_id in decided_before
+        if batch.tips[tip_id].channel in _TEXTING
+        and _further_part(batch.messages.get(tip_id, []), window)
+    }
+    if not batch.further:
+        return
+    batch.acted = await _acted_on(session=session, tip_ids=batch.further)
+    rows = await session.execute(
+        select(
+            col(Case.id),
+            col(Case.tip_id),
+            col(Case.antenna_code),
+            col(Case.routed_by),
+            col(Case.acknowledged_at),
+            col(Case.status),
+        ).where(among(session, col(Case.tip_id), batch.further))
+    )
+    for case_id, tip_id, antenna, routed_by, acknowledged_at, status in rows:
+        if routed_by is not None:  # a duty officer routed it
+            batch.acted.add(tip_id)
+        worked = acknowledged_at is not None or status != CaseStatus.NEW
+        batch.cases[tip_id] = _CaseState(id=case_id, antenna=antenna, worked=worked)
+
+
+def _further_part(messages: Sequence[SealedMessage], window: timedelta) -> bool:
+    return len(messages) >= 2 and messages[-1].created_at - messages[-2].created_at <= window
+
+
+async def _acted_on(*, session: AsyncSession, tip_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The tips a duty officer has claimed, corrected, annotated, graded or closed."""
+    acted = union(
+        *(
+            select(col(table.tip_id)).where(among(session, col(table.tip_id), tip_ids))
+            for table in (TipClaim, TriageCorrection, InternalNote, SourceGrade, TipClosure)
+        )
+    )
+    return set((await session.execute(acted)).scalars())
 
 
 async def _lock_tips(
@@ -210,6 +291,9 @@ def _decide_all(
         digest = decisions.input_digest(messages)
         if (tip_id, ruleset.version, digest) in batch.stored:
             outcomes.append("unchanged")
+            continue
+        if tip_id in batch.further and tip_id in batch.acted:
+            outcomes.append("kept")
             continue
         batch.decided.append(_decide_one(keyring, ruleset, tip, messages, digest, statuses))
         # A second job for the tip in this batch finds this decision, as in a batch of its own.
@@ -543,7 +627,7 @@ async def _route_or_hold(
     routes: dict[uuid.UUID, Decision] = {}
     for decided in batch.decided:
         tip_id, decision = decided.tip.id, decided.decision
-        if decided.tip.status != TipStatus.RECEIVED:
+        if not _routing_follows(batch, decided.tip):
             outcomes[tip_id] = "decided"
         elif may_route_automatically(decision):
             routes[tip_id] = decision
@@ -551,10 +635,47 @@ async def _route_or_hold(
         else:
             outcomes[tip_id] = "held"
     held = [tip_id for tip_id, outcome in outcomes.items() if outcome == "held"]
+    await _withdraw_cases(
+        session=session, case_ids=[c.id for t, c in batch.cases.items() if t in held]
+    )
     await _set_status(session=session, tip_ids=held, status=TipStatus.AWAITING_OFFICER)
     await _open_cases(session=session, settings=settings, routes=routes, now=now)
     await _set_status(session=session, tip_ids=list(routes), status=TipStatus.ROUTED)
     return outcomes
+
+
+def _routing_follows(batch: _Batch, tip: _LockedTip) -> bool:
+    """A tip not routed yet, or a further part of its message while nobody worked it (an officer
+    who acted on the tip kept its decision: it is not decided again)."""
+    if tip.status == TipStatus.RECEIVED:
+        return True
+    case = batch.cases.get(tip.id)
+    return (
+        tip.id in batch.further
+        and tip.status in (TipStatus.AWAITING_OFFICER, TipStatus.ROUTED)
+        and not (case is not None and case.worked)
+    )
+
+
+async def _withdraw_cases(*, session: AsyncSession, case_ids: list[uuid.UUID]) -> None:
+    """Cases the rules routed that a further part of the message takes back for a duty officer.
+    Their chiefs' alerts stay (an alert counts the antenna's open cases when it is sent)."""
+    if not case_ids:
+        return
+    await session.execute(
+        update(ChiefAlert)
+        .where(among(session, col(ChiefAlert.case_id), case_ids))
+        .values(case_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    await session.execute(
+        delete(CaseEscalation).where(among(session, col(CaseEscalation.case_id), case_ids)),
+        execution_options={"synchronize_session": False},
+    )
+    await session.execute(
+        delete(Case).where(among(session, col(Case.id), case_ids)),
+        execution_options={"synchronize_session": False},
+    )
 
 
 async def _open_cases(

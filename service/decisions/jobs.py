@@ -1,94 +1,73 @@
-"""``triage_tip``: decide, store the decision, route a confident one. Idempotent per input.
+"""``triage_tip``: decide the tips intake stored together, store the decisions, route the
+confident ones. Idempotent per input.
 
-The jobs running at once in a worker are decided together, in one transaction per batch
-(``service.decisions.batch``, the only way a tip is decided); that transaction also marks their
-outbox entries complete. A batch that fails is run again one tip per transaction, each tip a
-batch of one, so that one bad tip fails only its own job.
+A job carries the tips of one stored batch (intake's group commit; a lone tip is a batch of
+one). They are decided in one transaction (``service.decisions.batch``, the only way a tip is
+decided), which also marks the job's outbox entry complete. A batch that fails is run again one
+tip per transaction, so that one bad tip fails only itself: the others are decided, and the job
+fails with the bad tip's error (its entry stays for the relay, which runs the job again; the
+tips decided meanwhile are then unchanged).
 
-``triage_bundled`` triages an SMS/WhatsApp tip once the reporter has stopped typing.
-
-People split one account over several texts. Each text's job waits until the bundling window
-has passed since that text (arq's ``Retry`` with a delay: no worker slot is held meanwhile);
-a job whose text was followed by another within the window leaves the triage to the later
-text's job, which then reads them all. A burst of texts is thus triaged once, as one message.
-
-A job that triages joins the worker's triage batch, which marks its outbox entry complete with
-the decision; one that does not marks it itself.
+A tip is decided as soon as it is stored; a further SMS part re-runs its triage
+(``service.decisions.batch``).
 """
 
 from __future__ import annotations
 
-import functools
-import uuid
-import weakref
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import structlog
-from arq.worker import Retry
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
-from service.background.backends import InProcessQueue
 from service.background.outbox import complete_job
-from service.core.batching import MicroBatcher
 from service.core.db import transaction
 from service.core.job_names import JobName
 from service.core.metrics import JOB_DURATION
 from service.core.outage import database_unreachable
 from service.decisions.batch import TriageRequest, triage_batch
-from service.models import Message, Tip
-from service.models.types import utcnow
 from service.runtime import Runtime, runtime_of
 
 log = structlog.get_logger(__name__)
 
-# arq starts jobs one by one, and few while a batch runs: waiting only a few milliseconds gave
-# batches of about 5 tips on the pipeline bench, 25-35 ms each, against about 150 ms for 120.
-# A batch waits up to 200 ms for more jobs, unless none came for 5 ms (light load: a tip is not
-# held for nothing); a full batch starts at once. The in-process queue runs one job at a time:
-# nothing to wait for there.
-BATCH_WINDOW_SECONDS = 0.2
-BATCH_QUIET_SECONDS = 0.005
-BATCH_MAX_TIPS = 200
-# Two batches at once: one decides (CPU) while the other waits for PostgreSQL. Their tips are
-# disjoint and locked in id order, as two workers' batches are.
-BATCHES_IN_FLIGHT = 2
 
-
-async def triage_tip(ctx: dict[str, Any], tip_id: str) -> str:
+async def triage_tip(ctx: dict[str, Any], *tip_ids: str) -> list[str]:
+    """Each tip's outcome, in order: skipped, unchanged, kept, decided, routed or held."""
     runtime = runtime_of(ctx)
-    request = TriageRequest(tip_id=tip_id, job_key=ctx.get("job_id"))
+    job_key = ctx.get("job_id")
     with JOB_DURATION.labels(job=JobName.TRIAGE_TIP).time():
-        outcome = await triage_batcher(runtime).submit(request)
-    log.debug("tip_triaged", outcome=outcome)  # a line per tip; the metrics count them
-    return outcome
+        requests = [TriageRequest(tip_id, job_key) for tip_id in tip_ids]
+        try:
+            if len(requests) == 1:
+                outcomes = [await triage_alone(runtime, requests[0])]
+            else:
+                outcomes = await triage_together(runtime, requests)
+        except Exception as error:  # run again tip by tip; a fatal error goes to arq's retry
+            if database_unreachable(error) or len(requests) == 1:
+                raise
+            log.warning("batch_failed_one_by_one", error=type(error).__name__, size=len(tip_ids))
+            outcomes = await _triage_one_by_one(runtime, tip_ids)
+            await complete_job(runtime.sessions, job_key)
+    log.debug("tip_triaged", outcomes=outcomes)  # a line per job; the metrics count the tips
+    return outcomes
 
 
-# Each process's batcher, made on first use and closed with its runtime.
-_batchers: weakref.WeakKeyDictionary[Runtime, MicroBatcher[TriageRequest, str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def triage_batcher(runtime: Runtime) -> MicroBatcher[TriageRequest, str]:
-    """The process's batcher, made on first use."""
-    batcher = _batchers.get(runtime)
-    if batcher is None:
-        in_process = isinstance(runtime.queue, InProcessQueue)
-        batcher = _batchers[runtime] = MicroBatcher(
-            run_batch=functools.partial(triage_together, runtime),
-            run_one=functools.partial(triage_alone, runtime),
-            is_fatal=database_unreachable,
-            window=0.0 if in_process else BATCH_WINDOW_SECONDS,
-            quiet=BATCH_QUIET_SECONDS,
-            max_size=BATCH_MAX_TIPS,
-            max_in_flight=BATCHES_IN_FLIGHT,
-        )
-        runtime.closers.append(batcher.close)
-    return batcher
+async def _triage_one_by_one(runtime: Runtime, tip_ids: Sequence[str]) -> list[str]:
+    """Each tip alone; the first tip's error that is not the database's is raised once every
+    other tip had its turn."""
+    outcomes: list[str] = []
+    failed: Exception | None = None
+    for tip_id in tip_ids:
+        try:
+            outcomes.append(await triage_alone(runtime, TriageRequest(tip_id, None)))
+        except Exception as error:  # only this tip's: the others are still decided
+            if database_unreachable(error):
+                raise
+            log.warning("tip_triage_failed", tip_id=tip_id, error=type(error).__name__)
+            failed = failed or error
+    if failed is not None:
+        raise failed
+    return outcomes
 
 
 async def triage_together(runtime: Runtime, requests: Sequence[TriageRequest]) -> list[str]:
@@ -114,27 +93,7 @@ async def triage_alone(runtime: Runtime, request: TriageRequest) -> str:
     return outcome
 
 
-BUNDLE_MAX_TRIES = 5
-
-
-async def triage_bundled(ctx: dict[str, Any], tip_id: str, message_id: str) -> str:
-    runtime = runtime_of(ctx)
-    async with runtime.sessions() as session:
-        found = (
-            await session.execute(
-                select(col(Message.created_at), col(Tip.last_message_at))
-                .join(Tip, col(Tip.id) == col(Message.tip_id))
-                .where(col(Message.id) == uuid.UUID(message_id))
-            )
-        ).first()
-    if found is None:
-        await complete_job(runtime.sessions, ctx.get("job_id"))
-        return "skipped"
-    sent_at, last_message_at = found
-    if last_message_at > sent_at:
-        await complete_job(runtime.sessions, ctx.get("job_id"))
-        return "bundled"  # a later text's own job triages the whole bundle
-    wait = sent_at + timedelta(seconds=runtime.settings.sms_bundle_seconds) - utcnow()
-    if wait > timedelta(0) and int(ctx.get("job_try", 1)) < BUNDLE_MAX_TRIES:
-        raise Retry(defer=wait)
+async def triage_bundled(ctx: dict[str, Any], tip_id: str, message_id: str) -> list[str]:
+    """A job queued before tips were decided at once (it waited for the SMS bundling window):
+    the tip is decided now; ``message_id`` is no longer needed."""
     return await triage_tip(ctx, tip_id)

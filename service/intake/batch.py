@@ -8,7 +8,8 @@ make one tip; a web follow-up joins the tip it names; a spooled message starts a
 reference its reporter was given. Whatever the batch size, each step is one fixed statement,
 skipped when it has nothing to do: the reads (replays and their stored files, the reporters'
 upsert, their open conversations, the followed-up tips), then the writes (tips, the joined tips'
-last message time, messages, operator entries, files, outbox entries).
+last message time, messages, operator entries, files, outbox entries). The batch's tips are
+triaged by one job; files and texts to erase at Twilio keep a job each.
 
 SQLAlchemy Core throughout: at a few hundred webhooks a second the ORM's unit of work was the
 largest cost of intake (bench/README.md).
@@ -57,8 +58,7 @@ _MESSAGES = cast(Table, getattr(Message, "__table__"))  # noqa: B009
 _OPERATOR_ENTRIES = cast(Table, getattr(OperatorEntry, "__table__"))  # noqa: B009
 _OUTBOX = cast(Table, getattr(OutboxEntry, "__table__"))  # noqa: B009
 
-# Channels whose reporters split one account over several texts: their triage waits for the
-# bundling window (see service.decisions.bundling).
+# Texting channels: a reporter's text stays in Twilio's log until it is erased there.
 BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
 
 
@@ -74,7 +74,20 @@ class Submission:
 @dataclass(frozen=True)
 class StoredMessage:
     receipt: IntakeReceipt
-    jobs: list[BulkJob]
+    jobs: list[BulkJob]  # its own: files to fetch, the text to erase at Twilio
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """One result per message, in order, and the batch's triage: one job for all its tips."""
+
+    messages: list[StoredMessage]
+    triage: BulkJob | None
+
+    @property
+    def jobs(self) -> list[BulkJob]:
+        own = [job for one in self.messages for job in one.jobs]
+        return [self.triage, *own] if self.triage is not None else own
 
 
 @dataclass
@@ -105,18 +118,18 @@ class _Found:
     followed: dict[str, _Tip]
 
 
-def triage_job(
-    *, channel: str, tip_id: uuid.UUID, message_id: uuid.UUID, bundle_window: timedelta
-) -> tuple[str, list[str], str]:
-    """(job name, args, job key): SMS and WhatsApp wait for the bundling window; the other
-    channels are triaged at once."""
-    if bundle_window > timedelta(0) and channel in BUNDLED_CHANNELS:
-        return (
-            JobName.TRIAGE_BUNDLED,
-            [str(tip_id), str(message_id)],
-            f"{JobName.TRIAGE_BUNDLED}:{tip_id}:{message_id}",
-        )
-    return JobName.TRIAGE_TIP, [str(tip_id)], f"{JobName.TRIAGE_TIP}:{tip_id}:{message_id}"
+def triage_job(triaged: dict[uuid.UUID, uuid.UUID]) -> BulkJob | None:
+    """The triage of the tips a batch added messages to (tip id → its first new message), each
+    once, in order. Its key is named after the batch's first message: a relay's retry queues the
+    same job id, which the queue skips while it holds it."""
+    if not triaged:
+        return None
+    tip_id, message_id = next(iter(triaged.items()))
+    return BulkJob(
+        job_name=JobName.TRIAGE_TIP,
+        job_args=[str(tip) for tip in triaged],
+        job_key=f"{JobName.TRIAGE_TIP}:{tip_id}:{message_id}",
+    )
 
 
 def plain_text_at_twilio(message: IncomingMessage) -> bool:
@@ -152,15 +165,17 @@ async def store_batch(
     keyring: Keyring,
     submissions: Sequence[Submission],
     window: timedelta,
-    bundle_window: timedelta,
-) -> list[StoredMessage]:
-    """Store the messages in the caller's transaction; one result per message, in order.
-    A follow-up of a reference no tip has raises ``NotFound``."""
+) -> StoredBatch:
+    """Store the messages in the caller's transaction. A follow-up of a reference no tip has
+    raises ``NotFound``."""
     found = await _read(session, keyring, [one.message for one in submissions], window)
-    plan = _Plan(found, keyring=keyring, window=window, bundle_window=bundle_window)
+    plan = _Plan(found, keyring=keyring, window=window)
     receipts = [plan.add(i, submission) for i, submission in enumerate(submissions)]
     await plan.write(session)
-    return [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)]
+    return StoredBatch(
+        [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)],
+        triage_job(plan.triaged),
+    )
 
 
 async def _read(
@@ -286,17 +301,16 @@ async def _followed_up_tips(session: AsyncSession, references: set[str]) -> dict
 class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
-    def __init__(
-        self, found: _Found, *, keyring: Keyring, window: timedelta, bundle_window: timedelta
-    ) -> None:
+    def __init__(self, found: _Found, *, keyring: Keyring, window: timedelta) -> None:
         self._found = found
         self._keyring = keyring
         self._window = window
-        self._bundle_window = bundle_window
         self._now = utcnow()
         self._delivered = dict(found.replays)
         self._joined: dict[uuid.UUID, datetime] = {}
         self._jobs: dict[int, list[BulkJob]] = {}
+        # The tips given a message, in order, with the first: triaged together (``triage_job``).
+        self.triaged: dict[uuid.UUID, uuid.UUID] = {}
         self.tips: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.operator_entries: list[dict[str, Any]] = []
@@ -420,17 +434,10 @@ class _Plan:
                 "created_at": message.received_at,
             }
         )
-        jobs = [
-            triage_job(
-                channel=tip.channel,
-                tip_id=tip.tip_id,
-                message_id=message_id,
-                bundle_window=self._bundle_window,
-            )
-        ]
+        self.triaged.setdefault(tip.tip_id, message_id)
         if plain_text_at_twilio(message):
-            jobs.append(erase_job(message_id=message_id))
-        self._queue(position, [BulkJob(job_name=n, job_args=a, job_key=k) for n, a, k in jobs])
+            name, args, key = erase_job(message_id=message_id)
+            self._queue(position, [BulkJob(job_name=name, job_args=args, job_key=key)])
         if message.entered_by is not None:
             self.operator_entries.append(
                 {
@@ -489,6 +496,8 @@ class _Plan:
             self._jobs.setdefault(position, []).extend(jobs)
 
     def _outbox_rows(self) -> list[dict[str, Any]]:
+        triage = triage_job(self.triaged)
+        jobs = [job for jobs in self._jobs.values() for job in jobs]
         return [
             {
                 "job_name": job.job_name,
@@ -496,6 +505,5 @@ class _Plan:
                 "job_key": job.job_key,
                 "created_at": self._now,
             }
-            for jobs in self._jobs.values()
-            for job in jobs
+            for job in ([triage] if triage is not None else []) + jobs
         ]

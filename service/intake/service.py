@@ -41,11 +41,9 @@ class IntakeService:
         keyring: Keyring,
         dispatcher: OutboxDispatcher,
         conversation_window: timedelta,
-        bundle_window: timedelta = timedelta(0),
         spool: IntakeSpool | None = None,
     ) -> None:
         self._spool = spool
-        self._bundle_window = bundle_window
         self._sessions = sessions
         self._keyring = keyring
         self._dispatcher = dispatcher
@@ -118,17 +116,17 @@ class IntakeService:
         raise AssertionError("unreachable")
 
     async def _store_batch(self, submissions: Sequence[Submission]) -> list[IntakeReceipt]:
-        """One transaction for the batch, then its jobs queued together."""
+        """One transaction for the batch, then its jobs queued together: its tips' triage as one
+        job, each message's own."""
         async with transaction(self._sessions) as session:
             stored = await store_batch(
                 session=session,
                 keyring=self._keyring,
                 submissions=submissions,
                 window=self._window,
-                bundle_window=self._bundle_window,
             )
-        await self._dispatcher.dispatch([job for one in stored for job in one.jobs])
-        return [one.receipt for one in stored]
+        await self._dispatcher.dispatch(stored.jobs)
+        return [one.receipt for one in stored.messages]
 
     def _may_spool(self, message: IncomingMessage, error: Exception) -> bool:
         return self._spool is not None and spoolable(message) and database_unreachable(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -130,6 +131,35 @@ async def test_the_relay_requeues_only_what_redis_lost(
     assert entry.relay_count == 1
     await run_burst_worker(settings)
     assert await count_rows(database_url, "triage_decisions") == 1
+    assert await pending_outbox(database_url) == 0
+
+
+async def test_a_relay_retry_does_not_queue_a_stored_batch_twice(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, redis_url=redis_url)
+    async with running_app(settings) as application, http_client(application) as client:
+        # Stored together (group commit): one triage job for the three tips.
+        await asyncio.gather(
+            *(post_sms(client, f"+2237000002{n}", f"yamba à Kati, lot {n}") for n in range(3))
+        )
+        dispatcher = application.state.runtime.dispatcher
+        [entry] = await fetch_all(
+            database_url, select(OutboxEntry).where(col(OutboxEntry.job_name) == "triage_tip")
+        )
+        assert len(entry.job_args) == 3
+
+        # The request's own enqueue, then the relay's and a second API's retries of it.
+        assert await dispatcher.relay(older_than=timedelta(0)) == 0
+        await execute(database_url, sql_update(OutboxEntry).values(relayed_at=None))
+        assert await dispatcher.relay(older_than=timedelta(0)) == 0
+        await dispatcher.dispatch([entry])
+
+        redis = application.state.runtime.queue.redis
+        queued = [job for job in await redis.queued_jobs() if job.function == "triage_tip"]
+    assert [(job.job_id, list(job.args)) for job in queued] == [(entry.job_key, entry.job_args)]
+    await run_burst_worker(settings)
+    assert await count_rows(database_url, "triage_decisions") == 3
     assert await pending_outbox(database_url) == 0
 
 

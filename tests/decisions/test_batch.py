@@ -1,6 +1,6 @@
 """Triage in batches: what a batch holds changes nothing, its decisions, links, cases and outbox
-completions are those of its tips in batches of one, in order; one bad tip fails only its own
-job."""
+completions are those of its tips in batches of one, in order; one bad tip of a batch fails
+only itself."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from service.antennas.defaults import seed_antennas
 from service.core.db import transaction
 from service.decisions import store as decisions_module
 from service.decisions.batch import TriageRequest
-from service.decisions.jobs import triage_alone, triage_batcher, triage_together
+from service.decisions.jobs import triage_alone, triage_tip, triage_together
 from service.models import (
     Case,
     DuplicateLink,
@@ -183,31 +183,53 @@ async def test_a_batch_decides_as_one_tip_at_a_time_in_order(
     assert stored_together["pending_jobs"] == 0
 
 
-async def test_a_tip_that_fails_its_batch_fails_only_its_own_job(
+async def test_a_batch_job_with_one_bad_tip_fails_only_that_tip(
     process: Process, runtime: Runtime
 ) -> None:
-    for n in range(3):
-        await send(process, f"yamba bɛ feere Kalaban Coura bi su ({n})", sender=f"+2237020000{n}")
-    requests = await pending_requests(runtime)
+    # Stored together (group commit): one triage job carries the three tips.
+    await asyncio.gather(
+        *(
+            send(process, f"yamba bɛ feere Kalaban Coura bi su ({n})", sender=f"+2237020000{n}")
+            for n in range(3)
+        )
+    )
+    async with runtime.sessions() as session:
+        [job] = (await session.scalars(select(OutboxEntry).where(TRIAGE_ENTRY))).all()
+    assert len(job.job_args) == 3
     async with transaction(runtime.sessions) as session:
         # A text that cannot be opened (as with a lost key) makes the whole batch fail.
         await session.execute(
             update(Message)
-            .where(col(Message.tip_id) == uuid.UUID(requests[1].tip_id))
+            .where(col(Message.tip_id) == uuid.UUID(job.job_args[1]))
             .values(body_ciphertext=b"not a sealed blob")
         )
-    batcher = triage_batcher(runtime)
 
-    outcomes = await asyncio.gather(
-        *(batcher.submit(request) for request in requests), return_exceptions=True
-    )
+    with pytest.raises(DecryptionError):
+        await triage_tip({"runtime": runtime, "job_id": job.job_key}, *job.job_args)
 
-    assert outcomes[0] == outcomes[2] == "routed"
-    assert isinstance(outcomes[1], DecryptionError)
-    # The failed job's entry stays for the relay; the others completed with their decisions.
-    assert [r.job_key for r in await pending_requests(runtime)] == [requests[1].job_key]
+    # The others were decided; the job's entry stays for the relay, which runs the job again.
     stored = await everything_stored(runtime)
     assert [d[0] for d in stored["decisions"]] == [0, 2]
+    assert stored["statuses"] == [TipStatus.ROUTED, TipStatus.RECEIVED, TipStatus.ROUTED]
+    assert [r.job_key for r in await pending_requests(runtime)] == [job.job_key]
+
+
+async def test_a_batch_job_completes_its_entry_with_its_decisions(
+    process: Process, runtime: Runtime
+) -> None:
+    await asyncio.gather(
+        *(send(process, f"chicha à Sabalibougou ({n})", sender=f"+2237021000{n}") for n in range(3))
+    )
+    async with runtime.sessions() as session:
+        [job] = (await session.scalars(select(OutboxEntry).where(TRIAGE_ENTRY))).all()
+
+    outcomes = await triage_tip({"runtime": runtime, "job_id": job.job_key}, *job.job_args)
+
+    assert len(outcomes) == 3
+    assert "unchanged" not in outcomes
+    assert await pending_requests(runtime) == []
+    again = await triage_tip({"runtime": runtime, "job_id": job.job_key}, *job.job_args)
+    assert again == ["unchanged"] * 3
 
 
 async def crowded_place(process: Process, triage: Triage, history: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from crypto import (
 )
 from service.core.db import transaction
 from service.intake import batch
-from service.intake.batch import StoredMessage, Submission, store_batch
+from service.intake.batch import StoredBatch, StoredMessage, Submission, store_batch
 from service.models import (
     Attachment,
     AttachmentStatus,
@@ -70,15 +70,15 @@ def runtime_of(app: FastAPI) -> Runtime:
     return runtime
 
 
-async def store(runtime: Runtime, *submissions: Submission) -> list[StoredMessage]:
+async def store_together(runtime: Runtime, *submissions: Submission) -> StoredBatch:
     async with transaction(runtime.sessions) as session:
         return await store_batch(
-            session=session,
-            keyring=runtime.keyring,
-            submissions=submissions,
-            window=WINDOW,
-            bundle_window=timedelta(0),
+            session=session, keyring=runtime.keyring, submissions=submissions, window=WINDOW
         )
+
+
+async def store(runtime: Runtime, *submissions: Submission) -> list[StoredMessage]:
+    return (await store_together(runtime, *submissions)).messages
 
 
 async def operator(runtime: Runtime) -> uuid.UUID:
@@ -130,7 +130,7 @@ async def test_every_kind_of_message_is_stored_in_one_batch(
     )
     call = text("", channel="hotline", provider_id="CA-call", attachments=(recording("RE-1"),))
 
-    stored = await store(
+    batch = await store_together(
         runtime,
         Submission(report, receipt_code_hash=hash_receipt_code(code)),
         Submission(follow_up),
@@ -138,6 +138,7 @@ async def test_every_kind_of_message_is_stored_in_one_batch(
         Submission(mms),
         Submission(call),
     )
+    stored = batch.messages
 
     receipts = [one.receipt for one in stored]
     assert receipts[0].receipt_code == code
@@ -189,18 +190,19 @@ async def test_every_kind_of_message_is_stored_in_one_batch(
         messages["SM-mms"].id
     }
     assert attachments["RE-1"].status == AttachmentStatus.PENDING
-    # Each message's triage job, then one fetch job per message and source of Twilio files.
+    # One triage job for the batch's tips, in order, named after its first message; then one
+    # fetch job per message and source of Twilio files.
+    assert batch.triage is not None
+    assert batch.triage.job_name == "triage_tip"
+    assert batch.triage.job_args == [str(tips[receipt.reference].id) for receipt in receipts]
+    first_message = messages["web:report"]
+    assert batch.triage.job_key == f"triage_tip:{first_message.tip_id}:{first_message.id}"
     names = [[job.job_name for job in one.jobs] for one in stored]
-    assert names == [
-        ["triage_tip"],
-        ["triage_tip"],
-        ["triage_tip"],
-        ["triage_tip", "fetch_media"],
-        ["triage_tip", "fetch_recording"],
-    ]
-    assert stored[3].jobs[1].job_args == [str(messages["SM-mms"].id)]
-    keys = {entry.job_key for entry in await fetch_all(url, select(OutboxEntry))}
-    assert {job.job_key for one in stored for job in one.jobs} <= keys
+    assert names == [[], [], [], ["fetch_media"], ["fetch_recording"]]
+    assert stored[3].jobs[0].job_args == [str(messages["SM-mms"].id)]
+    entries = await fetch_all(url, select(OutboxEntry))
+    assert {job.job_key for job in batch.jobs} <= {entry.job_key for entry in entries}
+    assert [e.job_name for e in entries].count("triage_tip") == 2  # this batch's, the earlier
 
 
 async def test_a_retried_call_gets_its_first_receipt_and_adds_only_the_missing_recordings(

@@ -17,7 +17,6 @@ from arq.worker import Worker
 from redis import Redis
 from redis.exceptions import RedisError
 
-from service.background.claiming_worker import ClaimingWorker
 from service.settings import Settings
 from service.worker import worker_settings
 
@@ -72,9 +71,7 @@ class OwnRedisServer:
 
 async def run_burst_worker(settings: Settings, **overrides: Any) -> Worker:
     """A real arq worker that drains the queue and returns."""
-    worker = ClaimingWorker(
-        **worker_settings(settings, burst=True, handle_signals=False, **overrides)
-    )
+    worker = Worker(**worker_settings(settings, burst=True, handle_signals=False, **overrides))
     try:
         await worker.main()
     finally:
