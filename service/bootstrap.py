@@ -44,7 +44,7 @@ async def bootstrap(settings: Settings, *, migrate: bool) -> BootstrapReport:
     keyring_created = await ensure_keyring(settings)
     if migrate:
         await upgrade_to_head_async(settings.resolved_database_url)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             added = await seed_antennas(session=session)

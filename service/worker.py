@@ -96,7 +96,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_shutdown": close_process,
         "poll_delay": 0.05,
         # Enough jobs at once for triage batches to fill (service.decisions.jobs): a batch of
-        # 200 tips takes one database connection, the pool (service.core.db) has 40.
+        # 200 tips takes one database connection, of the pool sized by TIPLINE_DATABASE_POOL_SIZE
+        # and _MAX_OVERFLOW (service.core.db).
         "max_jobs": 500,
         "handle_signals": True,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
