@@ -30,8 +30,8 @@ def logged_process(process: str) -> Iterator[Settings]:
         problems = [_problem(item) for item in error.errors(include_input=False, include_url=False)]
         log.error("settings_refused", process=process, problems=problems)
         raise typer.Exit(2) from None
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
     try:
+        configure_logging(level=settings.log_level, json=settings.log_format == "json")
         yield settings
     except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
         raise

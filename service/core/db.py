@@ -69,8 +69,9 @@ def create_engine(
 def _drop_if_silent(dbapi_connection: Any, _record: Any, error: BaseException | None) -> None:
     """A connection that timed out is dropped at once: closing it politely would wait up to two
     seconds more (SQLAlchemy's graceful close) for a server that is not answering."""
-    if error is not None and timed_out(error):
-        dbapi_connection.driver_connection.terminate()
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and error is not None and timed_out(error):
+        driver.terminate()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
