@@ -69,7 +69,9 @@ async def test_a_partition_is_answered_within_seconds_and_every_answer_is_stored
     before = await deliver_timed(servers, "before")
     postgres_proxy.black_hole()
     started = time.monotonic()
-    during = await deliver_timed(servers, "partition")
+    during, readiness = await asyncio.gather(
+        deliver_timed(servers, "partition"), timed_readiness(servers[0])
+    )
     partition_seconds = time.monotonic() - started
     postgres_proxy.passing()
     after = await deliver_timed(servers, "after")
@@ -80,6 +82,9 @@ async def test_a_partition_is_answered_within_seconds_and_every_answer_is_stored
     assert partition_seconds > PARTITION_MIN_SECONDS
     assert slowest < ANSWER_BOUND_SECONDS, f"a webhook waited {slowest:.1f} s in the partition"
     assert all(delivery.accepted and delivery.reference for delivery in answered)
+    status, waited = readiness
+    assert status == 503, "a process whose database does not answer is not ready"
+    assert waited < ANSWER_BOUND_SECONDS
     spooled = sum(server.logged("message_spooled") for server in servers)
     assert spooled >= len(during), "every webhook of the partition should have been spooled"
     stored = await stored_references(settings.resolved_database_url)
@@ -112,3 +117,12 @@ async def deliver_timed(servers: list[ServerProcess], phase: str) -> list[tuple[
 
     await asyncio.gather(*(one_server(index, server) for index, server in enumerate(servers)))
     return timed
+
+
+async def timed_readiness(server: ServerProcess) -> tuple[int, float]:
+    """``/readyz`` asked once the partition has begun: its status, and how long it took."""
+    await asyncio.sleep(1)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        started = time.monotonic()
+        answer = await client.get("/readyz")
+    return answer.status_code, time.monotonic() - started
