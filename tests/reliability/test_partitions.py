@@ -36,7 +36,7 @@ CONCURRENCY = 4
 # The partition's webhooks are paced, so that it lasts several of the database timeouts.
 PAUSE_SECONDS = 0.15
 # Longer than the default statement timeout: the partition is met by several tries.
-PARTITION_MIN_SECONDS = 3.0
+PARTITION_MIN_SECONDS = 2.5
 
 
 @pytest.fixture
