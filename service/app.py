@@ -20,6 +20,7 @@ from channels.web import followup, form
 from service.api import description
 from service.api.router import router as api_router
 from service.background.process import serve_metrics
+from service.bootstrap import seed_when_reachable
 from service.citizen_channels import (
     attach_channel_services,
     channel_body_limits,
@@ -80,14 +81,23 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> FastAPI:
-    """``freeze_gc``: for a long-lived server process (``tipline serve``), see below."""
+def create_app(
+    settings: Settings | None = None, *, freeze_gc: bool = False, database_started: bool = True
+) -> FastAPI:
+    """``freeze_gc``: for a long-lived server process (``tipline serve``), see below.
+    ``database_started`` False: the database did not answer at start-up; its part of the start
+    is done once it does, and until then ``/readyz`` answers not ready."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         process = await open_process(settings)
         app.state.runtime = process.runtime
+        if not database_started:
+            app.state.starting = asyncio.create_task(
+                seed_when_reachable(process.runtime.sessions, every=settings.spool_replay_seconds)
+            )
+            process.runtime.background.append(app.state.starting)
         app.state.intake = process.intake
         app.state.spool = process.spool
         attach_channel_services(app, process.runtime)

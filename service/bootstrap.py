@@ -7,9 +7,11 @@ refused: a fresh keyring would start a second, silent history beside data nobody
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
 from sqlalchemy import func, inspect, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,10 +21,13 @@ from sqlmodel import col
 from crypto import KeyringError, complete_keyring_file, load_keyring, load_or_create_keyring
 from service.antennas.defaults import seed_antennas
 from service.core.audit import anchor_path
-from service.core.db import create_engine, create_sessionmaker, transaction
+from service.core.db import SessionMaker, create_engine, create_sessionmaker, transaction
 from service.core.migrate import upgrade_to_head_async
+from service.core.outage import database_unreachable
 from service.models import Role, StaffUser
 from service.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 # Tables whose rows are sealed, indexed or chained under the keyring's keys.
 _KEYED_TABLES = ("reporters", "messages", "staff_users", "audit_entries")
@@ -36,24 +41,62 @@ class KeyringRefused(RuntimeError):
 class BootstrapReport:
     keyring_created: bool
     antennas_added: int
-    has_admin: bool
+    # None: the database did not answer, its part of the start is still to do (``seeded``).
+    has_admin: bool | None
+
+    @property
+    def database_done(self) -> bool:
+        return self.has_admin is not None
 
 
-async def bootstrap(settings: Settings, *, migrate: bool) -> BootstrapReport:
+async def bootstrap(
+    settings: Settings, *, migrate: bool, database_may_wait: bool = False
+) -> BootstrapReport:
+    """``database_may_wait``: an unreachable database is reported (``database_done`` False)
+    instead of raised, for an API process that starts anyway and finishes later."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     keyring_created = await ensure_keyring(settings)
-    if migrate:
-        await upgrade_to_head_async(settings.resolved_database_url, settings.resolved_keyring_path)
-    engine = create_engine(settings.resolved_database_url)
     try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            added = await seed_antennas(session=session)
-            admins = await session.scalar(
-                select(func.count()).select_from(StaffUser).where(col(StaffUser.role) == Role.ADMIN)
+        if migrate:
+            await upgrade_to_head_async(
+                settings.resolved_database_url, settings.resolved_keyring_path
             )
-    finally:
-        await engine.dispose()
-    return BootstrapReport(keyring_created, added, bool(admins))
+        engine = create_engine(settings.resolved_database_url, settings)
+        try:
+            added, has_admin = await seeded(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+    except (SQLAlchemyError, OSError) as error:
+        if not (database_may_wait and database_unreachable(error)):
+            raise
+        log.warning("database_unreachable_at_start", error=type(error).__name__)
+        return BootstrapReport(keyring_created, 0, None)
+    return BootstrapReport(keyring_created, added, has_admin)
+
+
+async def seeded(sessions: SessionMaker) -> tuple[int, bool]:
+    """The database's part of the first start (idempotent): the default antennas; how many were
+    added, and whether an administrator exists."""
+    async with transaction(sessions) as session:
+        added = await seed_antennas(session=session)
+        admins = await session.scalar(
+            select(func.count()).select_from(StaffUser).where(col(StaffUser.role) == Role.ADMIN)
+        )
+    return added, bool(admins)
+
+
+async def seed_when_reachable(sessions: SessionMaker, *, every: float) -> None:
+    """What a start with the database down left undone, done once it answers."""
+    while True:
+        try:
+            await seeded(sessions)
+        except (SQLAlchemyError, OSError) as error:
+            if not database_unreachable(error):
+                raise
+            await asyncio.sleep(every)
+            continue
+        log.info("database_start_finished")
+        return
 
 
 async def ensure_keyring(settings: Settings) -> bool:

@@ -37,7 +37,13 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    checks = {"database": await _database_ok(runtime), "queue": await runtime.queue.ping()}
+    # A process that started with the database down is not ready before its start is finished.
+    starting: asyncio.Task[None] | None = getattr(request.app.state, "starting", None)
+    started = starting is None or (
+        starting.done() and not starting.cancelled() and starting.exception() is None
+    )
+    database = started and await _database_ok(runtime)
+    checks = {"database": database, "queue": await runtime.queue.ping()}
     ready = all(checks.values())
     return JSONResponse(
         status_code=200 if ready else 503,

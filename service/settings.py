@@ -89,6 +89,19 @@ class Settings(BaseSettings):
     # Reliability. How often the API process replays its intake spool (what it kept
     # on disk while the database was down).
     spool_replay_seconds: float = 5.0
+    # PostgreSQL, per process. Every wait is bounded, so that a server that stops answering
+    # without closing its connections (a partition) is an outage within seconds and intake
+    # spools, instead of webhooks hanging: opening a connection, each statement (client side),
+    # and waiting for a free connection from the pool. A statement that may rightly take longer
+    # (migrations) runs without the statement bound.
+    database_connect_timeout_seconds: float = 1.5
+    database_statement_timeout_seconds: float = 2.0
+    database_pool_timeout_seconds: float = 2.0
+    # Connections one process may hold: ``pool_size`` kept open, ``max_overflow`` more in a burst.
+    # The defaults (10 + 10) let two API processes, two workers and the CLI share PostgreSQL's
+    # default max_connections of 100; see the README's production section to size them.
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
     # Retention, counted from the day a tip is closed (its case closed, or a duty officer closed
     # it): the reporter's number once all their tips are closed, then each tip's content.
     retention_identity_days: int = 90

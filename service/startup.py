@@ -51,7 +51,7 @@ class Process:
 
 async def open_process(settings: Settings) -> Process:
     track_written_jobs()
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     # Follows the file: ``tipline keys rotate`` and an edit reach this process without a restart.
     keyring = LiveKeyring(settings.resolved_keyring_path)
     sessions = create_sessionmaker(engine, info=sealed_sessions_info(keyring, settings.data_dir))

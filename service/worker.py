@@ -6,11 +6,15 @@ import functools
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, Worker, func
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.background.backends import JobFunction
@@ -21,6 +25,8 @@ from service.core.outage import database_unreachable
 from service.jobs import JOBS, queued_functions
 from service.settings import Settings
 from service.startup import Process, open_process
+
+log = structlog.get_logger(__name__)
 
 
 def run(settings: Settings) -> None:
@@ -54,10 +60,32 @@ def worker_functions() -> list[Function]:
 
 def scheduled_jobs() -> list[CronJob]:
     return [
-        cron(spec.function, name=f"cron:{name}", timeout=spec.timeout, **spec.cron)
+        cron(
+            _one_line_on_outage(name, spec.function),
+            name=f"cron:{name}",
+            timeout=spec.timeout,
+            **spec.cron,
+        )
         for name, spec in JOBS.items()
         if spec.cron is not None
     ]
+
+
+def _one_line_on_outage(name: str, job: JobFunction) -> WorkerCoroutine:
+    """A scheduled run that fails because the database or Redis is unreachable is one warning
+    line, not arq's ERROR traceback each time: the next run tries again."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await job(ctx, *args, **kwargs)
+        except (SQLAlchemyError, OSError, RedisConnectionError, RedisTimeoutError) as error:
+            if not isinstance(error, RedisError) and not database_unreachable(error):
+                raise
+            log.warning("scheduled_job_skipped", job=name, error=type(error).__name__)
+            return None
+
+    return run
 
 
 def _retry_when_database_down(job: JobFunction) -> WorkerCoroutine:
@@ -85,7 +113,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         process = await open_process(settings)
         ctx["process"], ctx["runtime"] = process, process.runtime
         ctx.update(job_leases(job_timeouts(merged)))
-        await process.runtime.dispatcher.relay(older_than=timedelta(0))
+        await _relay_unless_database_down(process)
 
     options: dict[str, Any] = {
         "functions": worker_functions(),
@@ -94,9 +122,10 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_startup": on_startup,
         "on_shutdown": close_process,
         "poll_delay": 0.05,
-        # A triage job (a stored batch of tips) holds one database connection while it runs, the
-        # pool (service.core.db) has 40; replies and erasures mostly wait for Twilio.
-        "max_jobs": 40,
+        # A triage job (a stored batch of tips) holds one database connection while it runs: no
+        # more jobs at once than the pool holds (TIPLINE_DATABASE_POOL_SIZE + _MAX_OVERFLOW), so
+        # none waits out the pool timeout behind the others.
+        "max_jobs": settings.database_pool_size + settings.database_max_overflow,
         "handle_signals": True,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
         # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.
@@ -107,6 +136,17 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     }
     merged = options | overrides
     return merged
+
+
+async def _relay_unless_database_down(process: Process) -> None:
+    """What is pending, queued at start-up; with the database down (unreachable, or starting
+    up: 57P03) the worker starts anyway and the relay's cron job catches up once it answers."""
+    try:
+        await process.runtime.dispatcher.relay(older_than=timedelta(0))
+    except (SQLAlchemyError, OSError) as error:
+        if not database_unreachable(error):
+            raise
+        log.warning("database_unreachable_at_start", error=type(error).__name__)
 
 
 def job_timeouts(options: dict[str, Any]) -> list[tuple[str, float]]:

@@ -44,7 +44,8 @@ async def _verify(settings: Settings) -> TrailReport:
     from service.core.db import create_engine, create_sessionmaker
 
     keyring = load_keyring(settings.resolved_keyring_path)
-    engine = create_engine(settings.resolved_database_url)
+    # Reading the whole trail is long maintenance work: no statement bound.
+    engine = create_engine(settings.resolved_database_url, settings, bound_statements=False)
     try:
         async with create_sessionmaker(engine)() as session:
             report = await verify_trail(

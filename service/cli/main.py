@@ -33,37 +33,41 @@ def serve(
 
     from service.app import create_app
     from service.bootstrap import is_embedded_database
-    from service.core.logging import configure_logging
+    from service.cli.long_running import logged_process
 
-    settings = Settings()
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    report = _bootstrapped(settings, migrate=is_embedded_database(settings))
-    _print_first_start(settings, report.keyring_created, report.has_admin)
-    uvicorn.run(
-        create_app(settings, freeze_gc=True),
-        host=host,
-        port=port,
-        access_log=False,
-        log_config=None,
-    )
+    with logged_process("serve") as settings:
+        embedded = is_embedded_database(settings)
+        # PostgreSQL down at start: the API starts anyway, not ready, spooling webhooks, and
+        # finishes the start once the database answers.
+        report = _bootstrapped(
+            settings, migrate=embedded, database_may_wait=not embedded, logged=True
+        )
+        _log_first_start(settings, report.keyring_created, report.has_admin)
+        uvicorn.run(
+            create_app(settings, freeze_gc=True, database_started=report.database_done),
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,
+        )
 
 
 @app.command()
 def worker() -> None:
     """Run the arq worker (needs TIPLINE_REDIS_URL)."""
     from crypto import KeyringError, load_keyring
+    from service.cli.long_running import logged_process, refuse
     from service.worker import run
 
-    settings = Settings()
-    if not settings.redis_url:
-        typer.echo("TIPLINE_REDIS_URL est requis pour le worker.", err=True)
-        raise typer.Exit(2)
-    try:
-        load_keyring(settings.resolved_keyring_path)
-    except KeyringError as error:
-        typer.echo(f"ERREUR : trousseau de clés inutilisable : {error}", err=True)
-        raise typer.Exit(2) from None
-    run(settings)
+    with logged_process("worker") as settings:
+        if not settings.redis_url:
+            raise refuse("worker_refused", reason="TIPLINE_REDIS_URL est requis pour le worker.")
+        try:
+            load_keyring(settings.resolved_keyring_path)
+        except KeyringError as error:
+            reason = f"trousseau de clés inutilisable : {error}"
+            raise refuse("keyring_refused", reason=reason) from None
+        run(settings)
 
 
 @app.command()
@@ -73,13 +77,22 @@ def migrate() -> None:
     typer.echo("Schéma à jour.")
 
 
-def _bootstrapped(settings: Settings, *, migrate: bool) -> BootstrapReport:
-    """First-start work; a refused keyring ends the command with its reason, exit code 2."""
+def _bootstrapped(
+    settings: Settings, *, migrate: bool, database_may_wait: bool = False, logged: bool = False
+) -> BootstrapReport:
+    """First-start work; a refused keyring ends the command with its reason, exit code 2 (a log
+    line when ``logged``: ``tipline serve`` writes nothing else)."""
     from service.bootstrap import KeyringRefused, bootstrap
 
     try:
-        return asyncio.run(bootstrap(settings, migrate=migrate))
+        return asyncio.run(
+            bootstrap(settings, migrate=migrate, database_may_wait=database_may_wait)
+        )
     except KeyringRefused as refusal:
+        if logged:
+            from service.cli.long_running import refuse
+
+            raise refuse("keyring_refused", reason=str(refusal)) from None
         typer.echo(f"ERREUR : {refusal}", err=True)
         raise typer.Exit(2) from None
 
@@ -130,10 +143,18 @@ def rules_check(
     typer.echo(format_comparison(comparison))
 
 
-def _print_first_start(settings: Settings, keyring_created: bool, has_admin: bool) -> None:
+def _log_first_start(settings: Settings, keyring_created: bool, has_admin: bool | None) -> None:
+    import structlog
+
+    log = structlog.get_logger("tipline.process")
     if keyring_created:
-        typer.echo(f"Trousseau de clés créé : {settings.resolved_keyring_path} (mode 0600).")
-        typer.echo("Sauvegardez-le à part : sans lui, les identités chiffrées sont perdues.")
-    if not has_admin:
-        typer.echo("Aucun administrateur. Créez le premier avec :")
-        typer.echo("  tipline users create --username admin --role admin")
+        log.warning(
+            "keyring_created",
+            path=str(settings.resolved_keyring_path),
+            advice="Sauvegardez-le à part : sans lui, les identités chiffrées sont perdues.",
+        )
+    if has_admin is False:
+        log.warning(
+            "no_administrator",
+            advice="Créez le premier avec : tipline users create --username admin --role admin",
+        )

@@ -34,10 +34,19 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeEngine
 
+from service.core.outage import timed_out
+from service.settings import Settings
+
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, settings: Settings | None = None, *, bound_statements: bool = True, **kwargs: Any
+) -> AsyncEngine:
+    """The process's engine. On PostgreSQL its pool and every wait are bounded by ``settings``
+    (their defaults without): connecting, each statement (unless ``bound_statements`` is False,
+    for migrations) and waiting for a free connection, so an unanswering server is an outage
+    within seconds (``service.core.outage``) instead of a hang."""
     # Error messages must never quote bound values (ciphertexts, blind indexes) into logs.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
@@ -45,10 +54,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # Enough connections for a burst of webhooks on one API process without queueing for one.
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 20)
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    limits = settings if settings is not None else Settings.model_construct()
+    kwargs.setdefault("pool_size", limits.database_pool_size)
+    kwargs.setdefault("max_overflow", limits.database_max_overflow)
+    kwargs.setdefault("pool_timeout", limits.database_pool_timeout_seconds)
+    connect_args: dict[str, Any] = {"timeout": limits.database_connect_timeout_seconds}
+    if bound_statements:
+        connect_args["command_timeout"] = limits.database_statement_timeout_seconds
+    kwargs["connect_args"] = connect_args | kwargs.get("connect_args", {})
+    engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine.sync_engine.pool, "invalidate", _drop_if_silent)
+    return engine
+
+
+def _drop_if_silent(dbapi_connection: Any, _record: Any, error: BaseException | None) -> None:
+    """A connection that timed out is dropped at once: closing it politely would wait up to two
+    seconds more (SQLAlchemy's graceful close) for a server that is not answering."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and error is not None and timed_out(error):
+        driver.terminate()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

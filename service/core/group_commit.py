@@ -26,7 +26,9 @@ class GroupCommit(Generic[Item, Result]):
 
     ``write`` returns one result per item, in order. When it raises, every item of the batch is
     answered ``None``: the caller stores its own item alone, as a batch of one with its own
-    retries and fallbacks (one bad item must not sink the others).
+    retries and fallbacks (one bad item must not sink the others) — unless ``shared`` says the
+    error is one each item would meet alone (the database is down): then every caller gets it,
+    at once, instead of waiting for it a second time.
     """
 
     def __init__(
@@ -34,9 +36,11 @@ class GroupCommit(Generic[Item, Result]):
         write: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]],
         *,
         max_batch: int = 256,
+        shared: Callable[[Exception], bool] = lambda _error: False,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._shared = shared
         self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -63,7 +67,15 @@ class GroupCommit(Generic[Item, Result]):
                 if not future.done():  # a caller whose request was cancelled no longer waits
                     future.set_result(result)
         except Exception as error:
-            log.warning("group_commit_failed", size=len(batch), error=type(error).__name__)
+            shared = self._shared(error)
+            # A shared failure is its callers' to report (intake logs the outage once).
+            (log.debug if shared else log.warning)(
+                "group_commit_failed", size=len(batch), error=type(error).__name__
+            )
+            if shared:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
         finally:
             # Failed or cancelled (shutdown): each caller stores its item alone; an item the
             # batch did store is then found again by its unique provider id.

@@ -6,6 +6,9 @@ fail the same way again, and a unique-key race (IntegrityError) is intake's own 
 
 from __future__ import annotations
 
+import time
+
+import structlog
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -15,6 +18,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import (
     TimeoutError as PoolTimeout,
 )
+
+log = structlog.get_logger(__name__)
 
 # PostgreSQL error classes that mean the server is going, gone or not there yet:
 # 08 connection exception, 57P operator intervention (admin/crash shutdown, cannot connect now),
@@ -40,3 +45,43 @@ def database_unreachable(error: BaseException) -> bool:
 def _outage_sqlstate(error: object) -> bool:
     sqlstate = getattr(error, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_OUTAGE_SQLSTATES)
+
+
+class DatabaseHeldOff(ConnectionError):
+    """Raised instead of asking a database that has just failed to answer (``OutageHold``)."""
+
+
+class OutageHold:
+    """After the database failed to answer in time, the next calls skip it for a moment.
+
+    During a partition each try waits out a timeout (``service.core.db``); without the hold,
+    every webhook would wait its own. With it, one try waits and the others are answered at once
+    (intake spools them) until the hold ends and the next try asks the database again. A refusal
+    is immediate and costs no wait: it holds nothing."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._until = 0.0
+
+    def check(self) -> None:
+        """``DatabaseHeldOff`` (an outage, for ``database_unreachable``) while holding."""
+        if time.monotonic() < self._until:
+            raise DatabaseHeldOff("the database did not answer a moment ago")
+
+    def note(self, error: BaseException) -> None:
+        if not timed_out(error):
+            return
+        if time.monotonic() >= self._until:  # one line per hold, not one per caller
+            log.warning("database_not_answering", error=type(error).__name__)
+        self._until = time.monotonic() + self._seconds
+
+    def end(self) -> None:
+        """The database answered."""
+        self._until = 0.0
+
+
+def timed_out(error: BaseException) -> bool:
+    """A connection, statement or pool checkout that ran out of time."""
+    return isinstance(error, TimeoutError | PoolTimeout) or isinstance(
+        getattr(error, "orig", None), TimeoutError
+    )

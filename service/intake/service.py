@@ -20,7 +20,7 @@ from service.background.outbox import OutboxDispatcher
 from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.group_commit import GroupCommit
 from service.core.metrics import TIPS_RECEIVED
-from service.core.outage import database_unreachable
+from service.core.outage import OutageHold, database_unreachable
 from service.intake.batch import Submission, store_batch
 from service.intake.spool import IntakeSpool, spoolable
 from service.reporters.identity import destroy_identity, find_reporter
@@ -31,6 +31,9 @@ log = structlog.get_logger(__name__)
 # messages from one new number) is resolved by running the transaction again: it then finds the
 # winner.
 _ATTEMPTS = 3
+# After the database failed to answer in time, messages go to the spool at once for this long
+# instead of each waiting out the database timeouts again; then the next batch asks again.
+_OUTAGE_HOLD_SECONDS = 1.0
 
 
 class IntakeService:
@@ -48,7 +51,10 @@ class IntakeService:
         self._keyring = keyring
         self._dispatcher = dispatcher
         self._window = conversation_window
-        self._group: GroupCommit[Submission, IntakeReceipt] = GroupCommit(self._store_batch)
+        self._hold = OutageHold(_OUTAGE_HOLD_SECONDS)
+        self._group: GroupCommit[Submission, IntakeReceipt] = GroupCommit(
+            self._store_batch, shared=database_unreachable
+        )
 
     async def receive(
         self, message: IncomingMessage, *, reference: str | None = None
@@ -117,14 +123,22 @@ class IntakeService:
 
     async def _store_batch(self, submissions: Sequence[Submission]) -> list[IntakeReceipt]:
         """One transaction for the batch, then its jobs queued together: its tips' triage as one
-        job, each message's own."""
-        async with transaction(self._sessions) as session:
-            stored = await store_batch(
-                session=session,
-                keyring=self._keyring,
-                submissions=submissions,
-                window=self._window,
-            )
+        job, each message's own. A spooled message's replay (always alone) asks the database even
+        while holding: it is the probe that ends the hold."""
+        if submissions[0].reference is None:
+            self._hold.check()
+        try:
+            async with transaction(self._sessions) as session:
+                stored = await store_batch(
+                    session=session,
+                    keyring=self._keyring,
+                    submissions=submissions,
+                    window=self._window,
+                )
+        except (SQLAlchemyError, OSError) as error:
+            self._hold.note(error)
+            raise
+        self._hold.end()
         await self._dispatcher.dispatch(stored.jobs)
         return [one.receipt for one in stored.messages]
 

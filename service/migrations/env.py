@@ -28,7 +28,8 @@ def _run(connection: Connection) -> None:
 async def _run_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is set by service.core.migrate"
-    engine = create_engine(url)
+    # A migration may rightly run a long statement: only connecting is bounded.
+    engine = create_engine(url, bound_statements=False)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -182,7 +182,8 @@ async def rotate_keys(
         _write_state(state_path, state)
         await asyncio.sleep(settle_seconds)
     report = RotationReport()
-    engine = create_engine(settings.resolved_database_url)
+    # Re-encrypting every identity is long maintenance work: no statement bound.
+    engine = create_engine(settings.resolved_database_url, settings, bound_statements=False)
     try:
         keyring = load_keyring(path)
         sessions = create_sessionmaker(

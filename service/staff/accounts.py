@@ -42,7 +42,7 @@ async def add_staff_user(
 async def create_staff_user(
     settings: Settings, *, username: str, role: Role, antenna: str | None, password: str
 ) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             await add_staff_user(

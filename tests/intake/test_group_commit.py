@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from collections.abc import Sequence
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
 from service.core.group_commit import GroupCommit
+from service.core.outage import DatabaseHeldOff, OutageHold, database_unreachable
 from service.models import Message, OutboxEntry, Reporter, Tip
 from service.settings import Settings
 from tests.support.inspect import count_rows, fetch_all
@@ -116,3 +119,33 @@ async def test_a_failed_batch_leaves_each_caller_to_store_alone() -> None:
     # callers are told to store alone.
     assert written == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert results == [None] * 4 + [f"stored {n}" for n in range(4, 10)]
+
+
+async def test_a_failure_every_item_shares_fails_each_caller_at_once_without_a_second_try() -> None:
+    writes: list[list[int]] = []
+
+    async def unreachable(items: Sequence[int]) -> list[int]:
+        writes.append(list(items))
+        await asyncio.sleep(0.05)  # the next submissions queue behind this batch
+        raise TimeoutError("the database did not answer")
+
+    group: GroupCommit[int, int] = GroupCommit(
+        unreachable, shared=lambda error: isinstance(error, TimeoutError)
+    )
+
+    outcomes = await asyncio.gather(*(group.submit(n) for n in range(5)), return_exceptions=True)
+
+    assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
+    assert sorted(n for batch in writes for n in batch) == list(range(5))
+
+
+def test_after_a_timeout_the_hold_answers_at_once_and_a_refusal_holds_nothing() -> None:
+    hold = OutageHold(60)
+    hold.note(ConnectionRefusedError())
+    hold.check()  # a refusal costs no wait: the next try asks the database
+    hold.note(TimeoutError())
+    with pytest.raises(DatabaseHeldOff):
+        hold.check()
+    assert database_unreachable(DatabaseHeldOff())
+    hold.end()
+    hold.check()

@@ -11,6 +11,7 @@ from service.antennas.defaults import seed_antennas
 from service.core.db import create_engine, create_sessionmaker, transaction
 from tests.support.postgres_server import OwnPostgresServer
 from tests.support.redis import OwnRedisServer
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,18 @@ def own_redis() -> Iterator[OwnRedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def postgres_proxy(own_postgres: OwnPostgresServer) -> Iterator[TcpProxy]:
+    """A proxy in front of the test's own PostgreSQL that cuts, refuses or black-holes it."""
+    proxy = TcpProxy(own_postgres.port)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_database_url(own_database_url: str, postgres_proxy: TcpProxy) -> str:
+    """``own_database_url`` (migrated, antennas seeded) reached through ``postgres_proxy``."""
+    return postgres_proxy.url(own_database_url.rsplit("/", 1)[1])

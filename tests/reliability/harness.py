@@ -64,7 +64,8 @@ class ServiceProcess:
         )
 
     def log_path(self, start: int) -> Path:
-        return self._log_dir / f"{self._command}-{start}.log"
+        # Named after the process too: two processes of one command may share the directory.
+        return self._log_dir / f"{self._command}-{id(self):x}-{start}.log"
 
     def logged(self, event: str) -> int:
         """How many log lines of every start so far carry this event."""

@@ -4,6 +4,7 @@ service holding data never given a fresh keyring."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -110,7 +111,10 @@ async def test_a_service_holding_data_without_its_keyring_refuses_to_start(
     result = await asyncio.to_thread(_serve, settings)
 
     assert result.returncode == 2
-    assert "Trousseau de clés" in result.stderr
+    # The refusal is the process's one line, in JSON like everything it logs.
+    [refusal] = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert refusal["event"] == "keyring_refused"
+    assert "Trousseau de clés" in refusal["reason"]
     if damage == "missing":
         assert not path.exists()  # no fresh keyring beside the data
     else:

@@ -1,0 +1,64 @@
+"""The database pool and waits are the operator's settings (``TIPLINE_DATABASE_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
+
+from service.core.db import create_engine
+from service.settings import Settings
+from service.startup import open_process
+from tests.conftest import make_settings
+
+
+async def test_the_pool_and_timeouts_from_the_environment_reach_the_process_engine(
+    tmp_path: Path, postgres_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if postgres_url is None:
+        pytest.skip("TIPLINE_TEST_DATABASE_URL is not set (outside CI)")
+    monkeypatch.setenv("TIPLINE_DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("TIPLINE_DATABASE_MAX_OVERFLOW", "4")
+    monkeypatch.setenv("TIPLINE_DATABASE_POOL_TIMEOUT_SECONDS", "1.25")
+    monkeypatch.setenv("TIPLINE_DATABASE_CONNECT_TIMEOUT_SECONDS", "0.75")
+    monkeypatch.setenv("TIPLINE_DATABASE_STATEMENT_TIMEOUT_SECONDS", "3.5")
+    process = await open_process(make_settings(tmp_path, postgres_url))
+    try:
+        engine = process.runtime.engine
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow, pool.timeout()) == (3, 4, 1.25)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            assert driver._config.command_timeout == 3.5
+    finally:
+        await process.close()
+
+
+def test_the_default_pools_fit_two_apis_two_workers_and_the_cli_on_a_default_server() -> None:
+    defaults = Settings.model_construct()
+    per_process = defaults.database_pool_size + defaults.database_max_overflow
+    # PostgreSQL's default max_connections is 100, three of them kept for superusers; the CLI,
+    # migrations and an operator's psql need a few of the rest.
+    assert 4 * per_process <= 100 - 3 - 10
+
+
+async def test_only_migrations_and_maintenance_run_statements_without_a_bound(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("TIPLINE_TEST_DATABASE_URL is not set (outside CI)")
+    default = Settings.model_construct().database_statement_timeout_seconds
+    for bounded, expected in ((True, default), (False, None)):
+        engine = create_engine(postgres_url, bound_statements=bounded)
+        try:
+            async with engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                assert driver is not None
+                assert driver._config.command_timeout == expected
+        finally:
+            await engine.dispose()
