@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import chain
 from operator import attrgetter
 from typing import NamedTuple
 
 from triage.cues import words_before
-from triage.matcher import RULE, Match
+from triage.matcher import Found
 from triage.normalise import BREAK, NormalisedText
 from triage.rulefile import Rule
 from triage.ruleset import Ruleset
@@ -44,17 +45,16 @@ class Fired(NamedTuple):
 
 
 def fire(
-    text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
+    text: NormalisedText, found: Found, ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
     rules = ruleset.rules
     hits = [
         Fired(rules[entry.ref], first, last, entry.ref)
-        for first, last, entry in matches
-        if entry.kind == RULE
+        for first, last, entry in found.rules
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
-        and (not place_words or place_words.isdisjoint(range(first, last + 1)))
+        if not place_words or place_words.isdisjoint(range(first, last + 1))
     ]
-    hits += _misspelt_drugs(text, matches, ruleset, place_words)
+    hits += _misspelt_drugs(text, found, ruleset, place_words)
     hits = _longest_per_group(hits)
     drugs = [h.first for h in hits if h.rule.names_drug]
     negations = _negations(text, ruleset)
@@ -68,7 +68,7 @@ def fire(
 
 
 def _misspelt_drugs(
-    text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset, place_words: set[int]
+    text: NormalisedText, found: Found, ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
     """Words no phrase holds that are a letter or two from a drug's name ("canabiss")."""
     typos = ruleset.drug_typos
@@ -81,6 +81,7 @@ def _misspelt_drugs(
     }
     if not misspelt:
         return []
+    matches = chain(found.rules, found.places, found.abroad)
     covered = {i for m in matches for i in range(m.first, m.last + 1)} | place_words
     return [
         Fired(ruleset.rules[misspelt[word]], index, index, misspelt[word])

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
-from triage.matcher import ABROAD, PLACE, Match
+from triage.matcher import Found, Match
 from triage.normalise import BREAK, NormalisedText
 from triage.ruleset import Ruleset
 
@@ -37,13 +37,14 @@ class Mention(NamedTuple):
 
 
 def locate(
-    text: NormalisedText, matches: Iterable[Match], ruleset: Ruleset, *, trusted: bool = False
+    text: NormalisedText, found: Found, ruleset: Ruleset, *, trusted: bool = False
 ) -> list[Mention]:
     """The places named, in the order of the text. ``trusted`` text is a place field: every
     name in it is meant as a place, so short names need no locative cue."""
-    matches = list(matches)
-    held = _held_by_rule_phrases(matches)
-    places = [m for m in matches if m.entry.kind == PLACE and not (held and _within(m, held))]
+    # A group named after a region ("katiba Macina") names no place; nor do the words of a
+    # place abroad ("venant de Tamale", "Nioro du Rip").
+    held = {index for m in found.holding for index in range(m.first, m.last + 1)}
+    places = [m for m in found.places if not (held and _within(m, held))]
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
@@ -52,16 +53,6 @@ def locate(
     mentions.sort(key=lambda m: m.first)
     kept = _drop_qualified(text, _drop_yielding(text, mentions, ruleset), ruleset)
     return _mark_destinations(text, kept, ruleset)
-
-
-def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
-    """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
-    names no place; nor do the words of a place abroad ("venant de Tamale", "Nioro du Rip")."""
-    held: set[int] = set()
-    for first, last, entry in matches:
-        if entry.kind == ABROAD or (entry.kind != PLACE and last > first):
-            held.update(range(first, last + 1))
-    return held
 
 
 def _within(match: Match, held: set[int]) -> bool:
