@@ -100,11 +100,12 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     longer: dict[str, list[Fired]] = {}
     for hit in multiword:
         longer.setdefault(hit.rule.group, []).append(hit)
-    return [
-        hit
-        for hit in hits
-        if not any(_inside(hit, other) for other in longer.get(hit.rule.group, ()))
-    ]
+    return [hit for hit in hits if not _shadowed(hit, longer.get(hit.rule.group))]
+
+
+def _shadowed(hit: Fired, longer: list[Fired] | None) -> bool:
+    # Most groups have no hit of several words: no comparison at all for their hits.
+    return longer is not None and any(_inside(hit, other) for other in longer)
 
 
 def _inside(hit: Fired, longer: Fired) -> bool:

@@ -43,6 +43,11 @@ class Found(NamedTuple):
     holding: list[Match]
 
 
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# the tuple costs a third less, and a tip makes a match per phrase found.
+_new_match = tuple.__new__
+
+
 class PhraseMatcher:
     """An Aho-Corasick automaton over " phrase " keys: the framing spaces make every match a
     whole-word match, so "tama" never fires inside "tamashek"."""
@@ -81,7 +86,7 @@ class PhraseMatcher:
         for end, (length, entries) in self._automaton.iter(joined):
             first = joined.count(" ", 0, end - length + 1)  # as in scan
             for span, entry in entries:
-                match = Match(first, first + span, entry)
+                match = _new_match(Match, (first, first + span, entry))
                 kind = entry.kind
                 if kind == PLACE:
                     places.append(match)
