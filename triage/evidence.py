@@ -35,6 +35,11 @@ _POSITION = attrgetter("first", "order")
 _CONDITIONAL = attrgetter("rule.conditional")
 
 
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# the tuple costs a third less, and a tip makes a hit per rule phrase found.
+_new_hit = tuple.__new__
+
+
 class Fired(NamedTuple):
     """One rule firing on the words first..last of the tip (a named tuple: tips create many)."""
 
@@ -49,22 +54,22 @@ def fire(
 ) -> list[Fired]:
     rules = ruleset.rules
     hits = [
-        Fired(rules[entry.ref], first, last, entry.ref)
+        _new_hit(Fired, (rules[entry.ref], first, last, entry.ref))
         for first, last, entry in found.rules
         # A word read as a place is not also a word of a rule ("à San" is not "to buy").
         if not place_words or place_words.isdisjoint(range(first, last + 1))
     ]
     hits += _misspelt_drugs(text, found, ruleset, place_words)
     hits = _longest_per_group(hits)
-    drugs = [h.first for h in hits if h.rule.names_drug]
     negations = _negations(text, ruleset)
-    hits = [
+    kept = [
         h
         for h in hits
         if not _cancelled(text, h, negations)
-        and (not h.rule.drug_after or _drug_follows(text, h, drugs))
+        # The drugs are those named before any cancelling, as the drug-after test reads them.
+        and (not h.rule.drug_after or _drug_follows(text, h, hits))
     ]
-    return sorted(_conditions_hold(hits), key=_POSITION)
+    return sorted(_conditions_hold(kept), key=_POSITION)
 
 
 def _misspelt_drugs(
@@ -216,10 +221,11 @@ def _said_absent(text: NormalisedText, first: int) -> bool:
     return before in _ABSENT_AFTER or (bool(before) and before[0] in _ABSENT_JUST_AFTER)
 
 
-def _drug_follows(text: NormalisedText, hit: Fired, drugs: Iterable[int]) -> bool:
+def _drug_follows(text: NormalisedText, hit: Fired, hits: Iterable[Fired]) -> bool:
     if not hit.rule.drug_after:
         return True
     end = hit.last + hit.rule.drug_after
+    drugs = [other.first for other in hits if other.rule.names_drug]
     return any(
         hit.last < start <= end and BREAK not in text.norms[hit.last + 1 : start] for start in drugs
     )
