@@ -110,7 +110,13 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
 
 def _shadowed(hit: Fired, longer: list[Fired] | None) -> bool:
     # Most groups have no hit of several words: no comparison at all for their hits.
-    return longer is not None and any(_inside(hit, other) for other in longer)
+    if longer is None:
+        return False
+    # A loop rather than any() over a generator: no generator frame for each hit.
+    for other in longer:
+        if _inside(hit, other):
+            return True
+    return False
 
 
 def _inside(hit: Fired, longer: Fired) -> bool:
