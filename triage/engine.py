@@ -28,6 +28,7 @@ _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
 _RULE_ID = attrgetter("rule")
+_FIRST_WORD = attrgetter("first")
 
 
 class _Evidence(NamedTuple):
@@ -167,7 +168,7 @@ def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
         return []
     text = tokenise(part)
     found = locate(text, ruleset.matcher.find(text), ruleset, trusted=True)
-    return sorted(found, key=lambda mention: mention.first)
+    return sorted(found, key=_FIRST_WORD)
 
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:

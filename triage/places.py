@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from operator import attrgetter
 from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
@@ -23,6 +24,7 @@ _ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture
 _MAX_QUALIFYING_GAP = 4
 _MIN_SECOND_WORD = 3
 _MIN_TYPO = 4  # shorter words are never tried as a misspelt name
+_FIRST_WORD = attrgetter("first")  # a key read in C, without a call back into Python
 
 
 class Mention(NamedTuple):
@@ -50,7 +52,7 @@ def locate(
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
     if len(mentions) < 2:
         return mentions  # one place is the scene whatever its role
-    mentions.sort(key=lambda m: m.first)
+    mentions.sort(key=_FIRST_WORD)
     kept = _drop_qualified(text, _drop_yielding(text, mentions, ruleset), ruleset)
     return _mark_destinations(text, kept, ruleset)
 
@@ -64,7 +66,9 @@ def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
     over "Sénou"); a look-alike never takes words another name already holds."""
     taken: set[int] = set()
     mentions: list[Mention] = []
-    for match in sorted(matches, key=lambda m: (m.first - m.last, m.first)):
+    # Most tips name one place: no key computed (a call back into Python each) to sort one.
+    ordered = sorted(matches, key=_longest_first) if len(matches) > 1 else matches
+    for match in ordered:
         words = set(range(match.first, match.last + 1))
         if not words & taken:
             taken |= words
@@ -73,6 +77,10 @@ def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
                 Mention(variant.place, match.first, match.last, bare_noun=variant.generic)
             )
     return mentions
+
+
+def _longest_first(match: Match) -> tuple[int, int]:
+    return match.first - match.last, match.first
 
 
 def _claimed(mentions: Iterable[Mention]) -> set[int]:
