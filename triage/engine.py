@@ -12,7 +12,7 @@ from triage.cues import clause_ids, ends_before
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, fire
 from triage.flags import flag_values, minor_age
-from triage.matcher import ABROAD, Match
+from triage.matcher import Match
 from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
 from triage.priority import prioritise
@@ -28,6 +28,7 @@ _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
 _RULE_ID = attrgetter("rule")
+_FIRST_WORD = attrgetter("first")
 
 
 class _Evidence(NamedTuple):
@@ -91,10 +92,10 @@ def decide(
 
 def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     text = tokenise(tip.text)
-    matches = ruleset.matcher.scan(text)
-    mentions = locate(text, matches, ruleset)
+    found = ruleset.matcher.find(text)
+    mentions = locate(text, found, ruleset)
     place_words = {i for m in mentions for i in range(m.first, m.last + 1)}
-    fired = fire(text, matches, ruleset, place_words)
+    fired = fire(text, found, ruleset, place_words)
     quiet = _quiet_sentences(text, fired)
     computed = [
         _Evidence(cue.first, -1, cue.rule, cue.last)
@@ -108,14 +109,16 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
-    return _Reading(text, fired, mentions, computed, _from_abroad(text, matches, ruleset))
+    return _Reading(text, fired, mentions, computed, _from_abroad(text, found.abroad, ruleset))
 
 
-def _from_abroad(text: NormalisedText, matches: Sequence[Match], ruleset: Ruleset) -> Match | None:
+def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset) -> Match | None:
     """A place abroad named as an origin ("la drogue du Ghana", "venant de Lomé")."""
+    if not abroad:
+        return None
     origin, skip = ruleset.cues["origin_before"], ruleset.cues["skip_before_place"]
-    for match in matches:
-        if match.entry.kind == ABROAD and ends_before(text, match.first, origin, skip):
+    for match in abroad:
+        if ends_before(text, match.first, origin, skip):
             return match
     return None
 
@@ -164,8 +167,8 @@ def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
     if not part.strip():
         return []
     text = tokenise(part)
-    found = locate(text, ruleset.matcher.scan(text), ruleset, trusted=True)
-    return sorted(found, key=lambda mention: mention.first)
+    found = locate(text, ruleset.matcher.find(text), ruleset, trusted=True)
+    return sorted(found, key=_FIRST_WORD)
 
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:

@@ -32,6 +32,22 @@ class Match(NamedTuple):
     entry: Entry
 
 
+class Found(NamedTuple):
+    """A tip's matches by what they stand for, each list in the order of the text: sorted while
+    scanning, so that places, rules and places abroad are each read without a pass over all."""
+
+    rules: list[Match]
+    places: list[Match]
+    abroad: list[Match]
+    # Rule phrases of several words and places abroad: their words name no place in Mali.
+    holding: list[Match]
+
+
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# the tuple costs a third less, and a tip makes a match per phrase found.
+_new_match = tuple.__new__
+
+
 class PhraseMatcher:
     """An Aho-Corasick automaton over " phrase " keys: the framing spaces make every match a
     whole-word match, so "tama" never fires inside "tamashek"."""
@@ -59,6 +75,29 @@ class PhraseMatcher:
             for span, entry in entries:
                 matches.append(Match(first, first + span, entry))
         return matches
+
+    def find(self, text: NormalisedText) -> Found:
+        """The matches of ``scan``, sorted by kind in the same pass."""
+        found = Found([], [], [], [])
+        if self._empty:
+            return found
+        joined = text.joined
+        rules, places, abroad, holding = found
+        for end, (length, entries) in self._automaton.iter(joined):
+            first = joined.count(" ", 0, end - length + 1)  # as in scan
+            for span, entry in entries:
+                match = _new_match(Match, (first, first + span, entry))
+                kind = entry.kind
+                if kind == PLACE:
+                    places.append(match)
+                    continue
+                if kind == RULE:
+                    rules.append(match)
+                else:  # ABROAD
+                    abroad.append(match)
+                if span or kind == ABROAD:
+                    holding.append(match)
+        return found
 
     def count(self, joined: str) -> int:
         """Bare keyword scanning, without any interpretation (the benchmark's baseline)."""

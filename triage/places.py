@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from operator import attrgetter
 from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
-from triage.matcher import ABROAD, PLACE, Match
+from triage.matcher import Found, Match
 from triage.normalise import BREAK, NormalisedText
 from triage.ruleset import Ruleset
 
@@ -23,6 +24,7 @@ _ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture
 _MAX_QUALIFYING_GAP = 4
 _MIN_SECOND_WORD = 3
 _MIN_TYPO = 4  # shorter words are never tried as a misspelt name
+_FIRST_WORD = attrgetter("first")  # a key read in C, without a call back into Python
 
 
 class Mention(NamedTuple):
@@ -37,31 +39,22 @@ class Mention(NamedTuple):
 
 
 def locate(
-    text: NormalisedText, matches: Iterable[Match], ruleset: Ruleset, *, trusted: bool = False
+    text: NormalisedText, found: Found, ruleset: Ruleset, *, trusted: bool = False
 ) -> list[Mention]:
     """The places named, in the order of the text. ``trusted`` text is a place field: every
     name in it is meant as a place, so short names need no locative cue."""
-    matches = list(matches)
-    held = _held_by_rule_phrases(matches)
-    places = [m for m in matches if m.entry.kind == PLACE and not (held and _within(m, held))]
+    # A group named after a region ("katiba Macina") names no place; nor do the words of a
+    # place abroad ("venant de Tamale", "Nioro du Rip").
+    held = {index for m in found.holding for index in range(m.first, m.last + 1)}
+    places = [m for m in found.places if not (held and _within(m, held))]
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
     if len(mentions) < 2:
         return mentions  # one place is the scene whatever its role
-    mentions.sort(key=lambda m: m.first)
+    mentions.sort(key=_FIRST_WORD)
     kept = _drop_qualified(text, _drop_yielding(text, mentions, ruleset), ruleset)
     return _mark_destinations(text, kept, ruleset)
-
-
-def _held_by_rule_phrases(matches: Iterable[Match]) -> set[int]:
-    """Words of a rule phrase of several words: a group named after a region ("katiba Macina")
-    names no place; nor do the words of a place abroad ("venant de Tamale", "Nioro du Rip")."""
-    held: set[int] = set()
-    for first, last, entry in matches:
-        if entry.kind == ABROAD or (entry.kind != PLACE and last > first):
-            held.update(range(first, last + 1))
-    return held
 
 
 def _within(match: Match, held: set[int]) -> bool:
@@ -73,7 +66,9 @@ def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
     over "Sénou"); a look-alike never takes words another name already holds."""
     taken: set[int] = set()
     mentions: list[Mention] = []
-    for match in sorted(matches, key=lambda m: (m.first - m.last, m.first)):
+    # Most tips name one place: no key computed (a call back into Python each) to sort one.
+    ordered = sorted(matches, key=_longest_first) if len(matches) > 1 else matches
+    for match in ordered:
         words = set(range(match.first, match.last + 1))
         if not words & taken:
             taken |= words
@@ -82,6 +77,10 @@ def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
                 Mention(variant.place, match.first, match.last, bare_noun=variant.generic)
             )
     return mentions
+
+
+def _longest_first(match: Match) -> tuple[int, int]:
+    return match.first - match.last, match.first
 
 
 def _claimed(mentions: Iterable[Mention]) -> set[int]:
