@@ -32,7 +32,8 @@ def redis_test_url() -> str | None:
     if not worker.startswith("gw"):
         return url
     base, _, database = url.rpartition("/")
-    return f"{base}/{int(database or 0) + 1 + int(worker[2:])}"
+    # Redis has 16 databases unless configured otherwise: wrap rather than ask for a 17th.
+    return f"{base}/{(int(database or 0) + 1 + int(worker[2:])) % 16}"
 
 
 class OwnRedisServer:
