@@ -85,7 +85,9 @@ class QueueItemPublic(BaseModel):
 
 class QueuePage(BaseModel):
     model_config = _PUBLIC
-    total: int
+    total: int  # in the whole view, not only on this page
+    total_is_floor: bool = False  # past views are counted up to 10,000: "at least"
+    next: str | None = None  # pass as ``after`` for the next page; None on the last one
     items: list[QueueItemPublic]
 
 
@@ -169,9 +171,10 @@ class CaseListPublic(BaseModel):
     """``counts`` are by status, within the antenna(s) the caller may see."""
 
     model_config = _PUBLIC
-    total: int
+    total: int  # in the whole list (this status, or all), not only on this page
     counts: dict[str, int]
     items: list[CasePublic]
+    next: str | None = None  # pass as ``after`` for the next page; None on the last one
 
 
 class ClaimPublic(BaseModel):
