@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from service.console.navigation import navigation_for
 from service.core.audit import record_audit
@@ -69,3 +70,27 @@ def test_the_auditor_is_shown_only_the_trail() -> None:
 
     assert "/console/audit" in hrefs
     assert set(hrefs) <= {"/console", "/console/audit", "/console/mot-de-passe"}
+
+
+async def test_a_page_of_the_trail_seeks_by_sequence_without_counting_or_skipping(
+    app: FastAPI, settings: Settings
+) -> None:
+    """Millions of entries: ``count(*)`` and ``OFFSET`` would read them all at each view."""
+    auditor = await create_staff(settings, role=Role.AUDITOR)
+    statements: list[str] = []
+    engine = app.state.runtime.engine.sync_engine
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "audit_entries" in statement:
+            statements.append(statement.lower())
+
+    async with session_client(app, settings, auditor) as http:
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            page = await http.get("/api/v1/audit?page=1")
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+
+    assert page.status_code == 200
+    assert statements
+    assert not [s for s in statements if "offset" in s or "count(" in s]
