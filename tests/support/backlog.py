@@ -90,7 +90,7 @@ async def add_cases(
 ) -> list[uuid.UUID]:
     """A case at ``antenna`` for each tip, routed a second apart up to ``routed``, as routing
     writes it (its deadline a day later); the case ids, in the tips' order."""
-    cases = [
+    cases: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "tip_id": tip_id,
