@@ -126,7 +126,8 @@ class SourcePublic(BaseModel):
     model_config = _PUBLIC
     pseudonym: str | None
     opted_out: bool
-    past_tips: list[PastTipPublic]
+    past_tips: list[PastTipPublic]  # the most recent 20
+    past_count: int = 0  # all of the source's other tips
 
 
 class NotePublic(BaseModel):

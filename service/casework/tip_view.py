@@ -20,6 +20,7 @@ from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
+from service.core.db import among
 from service.decisions.store import decision_hits, latest_decision
 from service.models import (
     Case,
@@ -113,7 +114,9 @@ async def conversation(
 ) -> list[ConversationLine]:
     references = {tip.id: tip.reference for tip in tips}
     messages = await session.scalars(
-        select(Message).where(col(Message.tip_id).in_(references)).order_by(col(Message.created_at))
+        select(Message)
+        .where(among(session, col(Message.tip_id), references))
+        .order_by(col(Message.created_at))
     )
     return [
         ConversationLine(
@@ -158,7 +161,7 @@ async def _duplicates(*, session: AsyncSession, tip: Tip) -> list[RelatedTip]:
     }
     if not kinds:
         return []
-    others = await session.scalars(select(Tip).where(col(Tip.id).in_(kinds)))
+    others = await session.scalars(select(Tip).where(among(session, col(Tip.id), kinds)))
     return sorted(
         (_related(other, kinds[other.id]) for other in others.all()), key=lambda r: r.reference
     )

@@ -31,6 +31,7 @@ async def add_backlog(
     newest: datetime,
     spacing: timedelta = timedelta(minutes=1),
     status: TipStatus = TipStatus.AWAITING_OFFICER,
+    reporter_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """``count`` tips received ``spacing`` apart up to ``newest``, each decided ``priority``;
     their ids, oldest first."""
@@ -38,7 +39,7 @@ async def add_backlog(
     for age in range(count, 0, -1):
         received = newest - age * spacing
         tip_id = uuid.uuid4()
-        tips.append(_tip(tip_id, received, status))
+        tips.append(_tip(tip_id, received, status, reporter_id))
         decisions.append(_decision(tip_id, received, priority))
     engine = create_engine(database_url)
     try:
@@ -51,13 +52,15 @@ async def add_backlog(
     return [tip["id"] for tip in tips]
 
 
-def _tip(tip_id: uuid.UUID, received: datetime, status: TipStatus) -> dict[str, Any]:
+def _tip(
+    tip_id: uuid.UUID, received: datetime, status: TipStatus, reporter_id: uuid.UUID | None
+) -> dict[str, Any]:
     return {
         "id": tip_id,
         "reference": new_reference(),
         "channel": Channel.SMS,
         "status": status,
-        "reporter_id": None,
+        "reporter_id": reporter_id,
         "receipt_code_hash": None,
         "place_hint_ciphertext": None,
         "received_at": received,
