@@ -30,6 +30,7 @@ from channels.ports import IncomingAttachment, IncomingMessage, IntakeReceipt
 from crypto import Keyring, Purpose, new_reference, seal_text
 from service.background.outbox import BulkJob
 from service.core.db import among, insert_rows
+from service.core.fresh_codes import unused_codes
 from service.core.job_names import JobName
 from service.intake.attachments import ATTACHMENTS, attachment_rows, fetch_jobs, stored_sids
 from service.models import (
@@ -141,7 +142,16 @@ async def store_batch(
     """Store the messages in the caller's transaction; one result per message, in order.
     A follow-up of a reference no tip has raises ``NotFound``."""
     found = await _read(session, keyring, [one.message for one in submissions], window)
-    plan = _Plan(found, keyring=keyring, window=window, bundle_window=bundle_window)
+    # As many as the batch could open tips; the unused ones cost nothing.
+    wanted = sum(1 for one in submissions if one.reference is None)
+    references = await unused_codes(session, _TIPS.c.reference, new_reference, wanted)
+    plan = _Plan(
+        found,
+        keyring=keyring,
+        window=window,
+        bundle_window=bundle_window,
+        references=references,
+    )
     receipts = [plan.add(i, submission) for i, submission in enumerate(submissions)]
     await plan.write(session)
     return [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)]
@@ -263,9 +273,16 @@ class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
     def __init__(
-        self, found: _Found, *, keyring: Keyring, window: timedelta, bundle_window: timedelta
+        self,
+        found: _Found,
+        *,
+        keyring: Keyring,
+        window: timedelta,
+        bundle_window: timedelta,
+        references: list[str],
     ) -> None:
         self._found = found
+        self._references = references  # drawn for this batch, none already stored
         self._keyring = keyring
         self._window = window
         self._bundle_window = bundle_window
@@ -354,7 +371,7 @@ class _Plan:
 
     def _add_tip(self, reporter_id: uuid.UUID | None, submission: Submission) -> _Tip:
         message = submission.message
-        reference = submission.reference or new_reference()
+        reference = submission.reference or self._references.pop()
         tip = _Tip(uuid.uuid4(), reference, Channel(message.channel), message.received_at)
         self.tips.append(
             {
