@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from service.console.navigation import navigation_for
 from service.core.audit import record_audit
@@ -13,6 +12,7 @@ from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Role
 from service.settings import Settings
 from tests.support.console import create_staff, session_client, signed_in_client
+from tests.support.statements import statements_sent
 
 _SEQUENCES = re.compile(r"<tr>\s*<td>(\d+)</td>")
 
@@ -77,20 +77,11 @@ async def test_a_page_of_the_trail_seeks_by_sequence_without_counting_or_skippin
 ) -> None:
     """Millions of entries: ``count(*)`` and ``OFFSET`` would read them all at each view."""
     auditor = await create_staff(settings, role=Role.AUDITOR)
-    statements: list[str] = []
-    engine = app.state.runtime.engine.sync_engine
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if "audit_entries" in statement:
-            statements.append(statement.lower())
-
     async with session_client(app, settings, auditor) as http:
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
+        with statements_sent(app) as sent:
             page = await http.get("/api/v1/audit?page=1")
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
 
+    statements = [statement for statement in sent if "audit_entries" in statement]
     assert page.status_code == 200
     assert statements
     assert not [s for s in statements if "offset" in s or "count(" in s]
