@@ -89,20 +89,26 @@ def _decision(tip_id: uuid.UUID, received: datetime, priority: str) -> dict[str,
 
 
 async def add_cases(
-    database_url: str, tip_ids: list[uuid.UUID], *, antenna: str, routed: datetime
+    database_url: str,
+    tip_ids: list[uuid.UUID],
+    *,
+    antenna: str,
+    routed: datetime,
+    closed: bool = False,
 ) -> list[uuid.UUID]:
     """A case at ``antenna`` for each tip, routed a second apart up to ``routed``, as routing
-    writes it (its deadline a day later); the case ids, in the tips' order."""
+    writes it (its deadline a day later), or ``closed`` after its chief acknowledged it; the
+    case ids, in the tips' order."""
     cases: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "tip_id": tip_id,
             "antenna_code": antenna,
-            "status": CaseStatus.NEW,
+            "status": CaseStatus.CLOSED if closed else CaseStatus.NEW,
             "routed_by": None,
             "created_at": routed - timedelta(seconds=len(tip_ids) - position),
             "ack_deadline": routed + timedelta(days=1),
-            "acknowledged_at": None,
+            "acknowledged_at": routed + timedelta(minutes=5) if closed else None,
         }
         for position, tip_id in enumerate(tip_ids)
     ]
