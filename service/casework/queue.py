@@ -15,10 +15,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Join, Select, Table, and_, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    Select,
+    Table,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import outerjoin
+from sqlalchemy.orm import join, outerjoin
 from sqlmodel import col
 
 from service.casework.effective import EffectiveTriage, effective_column, effective_triages
@@ -156,15 +167,13 @@ def _page_query(settings: Settings, filters: QueueFilters, now: datetime) -> tup
     Work to do is sorted by its effective priority: the open tips are first gathered once with
     it (a materialised CTE, so the per-tip look-ups run once per tip, not once per mention),
     then sorted by priority, deadline and age. Past work walks the index on arrival instead."""
-    tips_and_cases = outerjoin(Tip, Case, col(Case.tip_id) == col(Tip.id))
     if not filters.by_urgency:
         keys: Keys = [_TIPS.c.received_at, _TIPS.c.id]
-        query = _shown(tips_and_cases, keys).where(*_conditions(filters, now))
+        query = _shown(_tips_and_cases(), keys).where(*_past_conditions(filters))
         return query, keys
+    priority = effective_column("priority").label("priority")
     ranked = (
-        select(col(Tip.id).label("tip_id"), effective_column("priority").label("priority"))
-        .select_from(tips_and_cases)
-        .where(*_conditions(filters, now))
+        union_all(*(part.add_columns(priority) for part in _open_parts(filters, now)))
         .cte("ranked")
         .prefix_with("MATERIALIZED")
     )
@@ -178,6 +187,10 @@ def _page_query(settings: Settings, filters: QueueFilters, now: datetime) -> tup
     return _shown(tips.outerjoin(Case, col(Case.tip_id) == col(Tip.id)), keys), keys
 
 
+def _tips_and_cases() -> Join:
+    return outerjoin(Tip, Case, col(Case.tip_id) == col(Tip.id))
+
+
 def _shown(tips_and_cases: Join, keys: Keys) -> AnySelect:
     """What a row of the page shows, with its claimant."""
     claimed = tips_and_cases.outerjoin(TipClaim, col(TipClaim.tip_id) == col(Tip.id)).outerjoin(
@@ -186,9 +199,44 @@ def _shown(tips_and_cases: Join, keys: Keys) -> AnySelect:
     return select(Tip, Case, _escalated(), col(StaffUser.username), *keys).select_from(claimed)
 
 
-def _conditions(filters: QueueFilters, now: datetime) -> list[ColumnElement[bool]]:
-    """What the view and filters keep, over tips outer-joined to their case."""
-    conditions = _view_conditions(filters.view, now)
+def _open_parts(filters: QueueFilters, now: datetime) -> list[AnySelect]:
+    """Work to do as disjoint parts (``tip_id``), each found through its own index: tips by
+    status, cases awaiting their chief by the partial index. Never a look-up of every tip."""
+    cases_and_tips = join(Case, Tip, col(Tip.id) == col(Case.tip_id))
+    awaiting_chief = [
+        col(Case.acknowledged_at).is_(None),
+        col(Tip.status) == TipStatus.ROUTED,
+    ]
+    if filters.view == QueueView.TO_DO:
+        waiting = [TipStatus.RECEIVED, TipStatus.AWAITING_OFFICER]
+        parts = [
+            # Tips nobody has routed (or whose case was escalated)…
+            _tip_ids(_tips_and_cases()).where(
+                col(Tip.status).in_(waiting), col(Case.id).is_(None) | _escalated()
+            ),
+            # …and routed ones whose case was escalated.
+            _tip_ids(cases_and_tips).where(*awaiting_chief, _escalation()),
+        ]
+    else:
+        late = or_(col(Case.ack_deadline) < now, _escalation())
+        parts = [_tip_ids(cases_and_tips).where(*awaiting_chief, late)]
+    return [part.where(*_filters(filters)) for part in parts]
+
+
+def _tip_ids(source: Join) -> AnySelect:
+    return select(col(Tip.id).label("tip_id")).select_from(source)
+
+
+def _past_conditions(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    """Past views over tips outer-joined to their case: one status, or every tip."""
+    status = {QueueView.ROUTED: TipStatus.ROUTED, QueueView.CLOSED: TipStatus.CLOSED}
+    view = status.get(filters.view)
+    return [*([] if view is None else [col(Tip.status) == view]), *_filters(filters)]
+
+
+def _filters(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    """The officer's filters, over tips (outer-)joined to their case."""
+    conditions = []
     if filters.channel:
         conditions.append(col(Tip.channel) == filters.channel)
     if filters.category:
@@ -197,41 +245,6 @@ def _conditions(filters: QueueFilters, now: datetime) -> list[ColumnElement[bool
         antenna = func.coalesce(col(Case.antenna_code), effective_column("antenna"))
         conditions.append(antenna == filters.antenna)
     return conditions
-
-
-def _view_conditions(view: QueueView, now: datetime) -> list[ColumnElement[bool]]:
-    waiting = [TipStatus.RECEIVED, TipStatus.AWAITING_OFFICER]
-    if view == QueueView.TO_DO:
-        # Tips nobody has routed, and routed ones whose case was escalated; each side found
-        # through its own index (tips by status, unacknowledged cases), then joined.
-        candidates = union_all(
-            select(col(Tip.id)).where(col(Tip.status).in_(waiting)).correlate(None),
-            _unacknowledged_cases(_escalation()),
-        )
-        return [
-            col(Tip.id).in_(candidates),
-            col(Tip.status) != TipStatus.CLOSED,
-            col(Case.id).is_(None) | _escalated(),
-        ]
-    if view == QueueView.LATE:
-        overdue = _unacknowledged_cases(col(Case.ack_deadline) < now)
-        escalated = _unacknowledged_cases(_escalation())
-        return [
-            col(Tip.id).in_(union_all(overdue, escalated)),
-            col(Tip.status) == TipStatus.ROUTED,
-        ]
-    status = {QueueView.ROUTED: TipStatus.ROUTED, QueueView.CLOSED: TipStatus.CLOSED}.get(view)
-    return [] if status is None else [col(Tip.status) == status]
-
-
-def _unacknowledged_cases(condition: ColumnElement[bool]) -> AnySelect:
-    """The tips of cases awaiting their chief's acknowledgement (a partial index holds them)
-    that meet ``condition``; a subquery of its own, never correlated with the query around it."""
-    return (
-        select(col(Case.tip_id))
-        .where(col(Case.acknowledged_at).is_(None), condition)
-        .correlate(None)
-    )
 
 
 def _escalation() -> ColumnElement[bool]:
@@ -283,16 +296,17 @@ def _cursor(filters: QueueFilters) -> list[Any] | None:
 
 async def _count(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, bool]:
     """How many tips the view holds: exactly for work to do, up to a limit for past work."""
-    matching = (
-        select(col(Tip.id))
-        .outerjoin(Case, col(Case.tip_id) == col(Tip.id))
-        .where(*_conditions(filters, now))
-    )
-    if not filters.by_urgency:
-        matching = matching.limit(PAST_COUNT_LIMIT + 1)
-    found = int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
     if filters.by_urgency:
-        return found, False
+        matching = union_all(*_open_parts(filters, now)).subquery()
+        found = await session.scalar(select(func.count()).select_from(matching))
+        return int(found or 0), False
+    past = (
+        _tip_ids(_tips_and_cases())
+        .where(*_past_conditions(filters))
+        .limit(PAST_COUNT_LIMIT + 1)
+        .subquery()
+    )
+    found = int(await session.scalar(select(func.count()).select_from(past)) or 0)
     return min(found, PAST_COUNT_LIMIT), found > PAST_COUNT_LIMIT
 
 
