@@ -70,6 +70,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL server's URL")
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
     url = await _fresh_database(arguments.database_url)
@@ -90,6 +91,8 @@ async def main() -> None:
                 results.setdefault(name, {})[size] = seconds
     finally:
         await engine.dispose()
+        if not arguments.keep:
+            await _drop_database(arguments.database_url, url)
     _report(results, sizes)
 
 
@@ -103,6 +106,13 @@ async def _fresh_database(server_url: str) -> str:
     await asyncio.to_thread(upgrade_to_head, url)
     print(f"database {name}")
     return url
+
+
+async def _drop_database(server_url: str, url: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
+    await admin.dispose()
 
 
 async def _prepare(sessions: SessionMaker, now: datetime) -> uuid.UUID:
