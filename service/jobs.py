@@ -14,6 +14,7 @@ from typing import Any
 from service.background.backends import JobFunction
 from service.background.leases import release_stale_jobs
 from service.background.outbox import complete_job
+from service.background.outbox_purge import purge_completed
 from service.casework.jobs import (
     alert_antenna_chiefs,
     announce_routed_cases,
@@ -29,6 +30,7 @@ from service.intake.jobs import (
     fetch_media,
     fetch_recording,
 )
+from service.models.types import utcnow
 from service.reporters.jobs import (
     ERASE_REPLY_MAX_TRIES,
     SEND_REPLY_MAX_TRIES,
@@ -63,6 +65,11 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
     return await runtime_of(ctx).dispatcher.relay()
 
 
+async def purge_outbox(ctx: dict[str, Any]) -> int:
+    """Delete outbox entries completed more than a week ago."""
+    return await purge_completed(runtime_of(ctx).sessions, now=utcnow())
+
+
 _EVERY_10_SECONDS = {"second": set(range(0, 60, 10))}
 
 JOBS: dict[JobName, JobSpec] = {
@@ -72,6 +79,10 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.TRIAGE_BUNDLED: JobSpec(triage_bundled, max_tries=5),
     # The relay is cheap and periodic.
     JobName.RELAY_OUTBOX: JobSpec(relay_outbox, cron=_EVERY_10_SECONDS),
+    # Nightly, in short batches (service.background.outbox_purge).
+    JobName.PURGE_OUTBOX: JobSpec(
+        purge_outbox, timeout=300, cron={"hour": {3}, "minute": {41}, "second": {0}}, queued=False
+    ),
     # Hourly; a run stops itself after 45 s and the next one carries on.
     JobName.APPLY_RETENTION: JobSpec(apply_retention, cron={"minute": {17}, "second": {0}}),
     # Replies, media and recordings retry through Twilio outages.

@@ -37,13 +37,20 @@ router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
 
 @router.get("/cases", response_model=CaseListPublic)
 async def list_cases(
-    session: DbSession, staff: CaseReader, now: Now, status: str | None = None
+    session: DbSession,
+    staff: CaseReader,
+    now: Now,
+    status: str | None = None,
+    after: str | None = None,
 ) -> CaseListPublic:
-    rows = await cases.list_cases(session=session, staff=staff, status=status)
+    """A page of cases, the most recently routed first; ``next`` is the next page's ``after``."""
+    page = await cases.list_cases(session=session, staff=staff, status=status, after=after)
+    rows = page.rows
     outcomes = await cases.outcomes_of(session=session, case_ids=[row.case.id for row in rows])
     return CaseListPublic(
-        total=len(rows),
-        counts=await cases.count_cases(session=session, staff=staff),
+        total=page.total,
+        counts=page.counts,
+        next=page.next_cursor,
         items=[case_row_public(row, outcomes.get(row.case.id, []), now) for row in rows],
     )
 

@@ -135,6 +135,7 @@ def source_public(source: SourceRecord) -> SourcePublic:
     return SourcePublic(
         pseudonym=source.pseudonym,
         opted_out=source.opted_out,
+        past_count=source.past_count,
         past_tips=[
             PastTipPublic(
                 tip_id=past.tip_id,

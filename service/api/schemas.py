@@ -85,7 +85,9 @@ class QueueItemPublic(BaseModel):
 
 class QueuePage(BaseModel):
     model_config = _PUBLIC
-    total: int
+    total: int  # in the whole view, not only on this page
+    total_is_floor: bool = False  # past views are counted up to 10,000: "at least"
+    next: str | None = None  # pass as ``after`` for the next page; None on the last one
     items: list[QueueItemPublic]
 
 
@@ -124,7 +126,8 @@ class SourcePublic(BaseModel):
     model_config = _PUBLIC
     pseudonym: str | None
     opted_out: bool
-    past_tips: list[PastTipPublic]
+    past_tips: list[PastTipPublic]  # the most recent 20
+    past_count: int = 0  # all of the source's other tips
 
 
 class NotePublic(BaseModel):
@@ -169,9 +172,10 @@ class CaseListPublic(BaseModel):
     """``counts`` are by status, within the antenna(s) the caller may see."""
 
     model_config = _PUBLIC
-    total: int
+    total: int  # in the whole list (this status, or all), not only on this page
     counts: dict[str, int]
     items: list[CasePublic]
+    next: str | None = None  # pass as ``after`` for the next page; None on the last one
 
 
 class ClaimPublic(BaseModel):

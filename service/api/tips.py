@@ -60,12 +60,24 @@ async def queue(
     channel: str | None = None,
     category: str | None = None,
     antenna: str | None = None,
+    after: str | None = None,
 ) -> QueuePage:
+    """One page of the view, most urgent first; ``next`` is the ``after`` of the next page."""
     filters = await parse_filters(
-        session=session, view=view, channel=channel, category=category, antenna=antenna
+        session=session,
+        view=view,
+        channel=channel,
+        category=category,
+        antenna=antenna,
+        after=after,
     )
-    items = await build_queue(session=session, settings=settings, filters=filters, now=now)
-    return QueuePage(total=len(items), items=[queue_item_public(item) for item in items])
+    page = await build_queue(session=session, settings=settings, filters=filters, now=now)
+    return QueuePage(
+        total=page.total,
+        total_is_floor=page.total_is_floor,
+        next=page.next_cursor,
+        items=[queue_item_public(item) for item in page.items],
+    )
 
 
 @router.get("/tips/{tip_id}", response_model=TipDetailPublic)

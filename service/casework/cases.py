@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,6 +16,9 @@ from service.casework.effective import EffectiveTriage, effective_triages
 from service.casework.errors import InvalidChoice
 from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCES
 from service.core.audit import record_audit
+from service.core.db import among
+from service.core.keyset import InvalidCursor, decode_cursor, encode_cursor
+from service.core.keyset import after as keyset_after
 from service.models import (
     Case,
     CaseEscalation,
@@ -25,6 +29,9 @@ from service.models import (
     Tip,
     TipStatus,
 )
+
+CASES_PAGE_SIZE = 50
+_CASES = cast(Table, getattr(Case, "__table__"))  # noqa: B009 - SQLModel hides it
 
 
 @dataclass(frozen=True)
@@ -39,23 +46,54 @@ class CaseRow:
         return self.case.acknowledged_at is None and deadline is not None and deadline <= now
 
 
+@dataclass(frozen=True)
+class CasePage:
+    """One page of a case list: its rows, how many the list holds, where the next page starts."""
+
+    rows: list[CaseRow]
+    total: int
+    counts: dict[str, int]
+    next_cursor: str | None
+
+
 async def list_cases(
-    *, session: AsyncSession, staff: StaffUser, status: str | None = None
-) -> list[CaseRow]:
-    """The cases this person may see, most urgent first (then oldest)."""
+    *,
+    session: AsyncSession,
+    staff: StaffUser,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = CASES_PAGE_SIZE,
+) -> CasePage:
+    """A page of the cases this person may see, the most recently routed first: a walk down
+    the index on (antenna, routing time), however many cases years have piled up."""
+    if status is not None and status not in CASE_STATUSES:
+        raise InvalidChoice()
+    keys = [_CASES.c.created_at, _CASES.c.id]
     query = select(Case, Tip).join(Tip, col(Tip.id) == col(Case.tip_id)).where(case_scope(staff))
     if status is not None:
-        if status not in CASE_STATUSES:
-            raise InvalidChoice()
         query = query.where(col(Case.status) == status)
-    rows = (await session.execute(query.order_by(col(Case.created_at)))).all()
+    if after is not None:
+        try:
+            cursor = decode_cursor(after, (datetime, uuid.UUID))
+        except InvalidCursor as error:
+            raise InvalidChoice() from error
+        query = query.where(keyset_after(keys, cursor, descending=True))
+    found = await session.execute(query.order_by(*(key.desc() for key in keys)).limit(limit + 1))
+    rows = found.all()
+    more, rows = len(rows) > limit, rows[:limit]
     triages = await effective_triages(session=session, tip_ids=[tip.id for _case, tip in rows])
     escalated = await escalated_case_ids(session=session, cases=[case for case, _tip in rows])
-    listed = [
-        CaseRow(case=case, tip=tip, triage=triages[tip.id], escalated=case.id in escalated)
-        for case, tip in rows
-    ]
-    return sorted(listed, key=lambda row: (row.triage.priority or "P9", row.case.created_at))
+    counts = await count_cases(session=session, staff=staff)
+    last = rows[-1][0] if rows else None
+    return CasePage(
+        rows=[
+            CaseRow(case=case, tip=tip, triage=triages[tip.id], escalated=case.id in escalated)
+            for case, tip in rows
+        ],
+        total=counts[status] if status is not None else sum(counts.values()),
+        counts=counts,
+        next_cursor=encode_cursor([last.created_at, last.id]) if more and last else None,
+    )
 
 
 async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, int]:
@@ -75,7 +113,7 @@ async def escalated_case_ids(*, session: AsyncSession, cases: list[Case]) -> set
     deadlines = {case.id: case.ack_deadline for case in cases if case.acknowledged_at is None}
     found = await session.execute(
         select(col(CaseEscalation.case_id), col(CaseEscalation.deadline)).where(
-            col(CaseEscalation.case_id).in_(deadlines)
+            among(session, col(CaseEscalation.case_id), deadlines)
         )
     )
     return {case_id for case_id, deadline in found.all() if deadlines.get(case_id) == deadline}
@@ -178,7 +216,7 @@ async def outcomes_of(
     found: dict[uuid.UUID, list[CaseOutcome]] = {}
     for outcome in await session.scalars(
         select(CaseOutcome)
-        .where(col(CaseOutcome.case_id).in_(case_ids))
+        .where(among(session, col(CaseOutcome.case_id), case_ids))
         .order_by(col(CaseOutcome.recorded_at))
     ):
         found.setdefault(outcome.case_id, []).append(outcome)

@@ -14,6 +14,7 @@ from sqlmodel import col
 from service.casework.access import ensure_open, tip_target
 from service.casework.errors import TipClaimedByAnother, TipNotClaimedByYou
 from service.core.audit import record_audit
+from service.core.db import among
 from service.models import Role, StaffUser, Tip, TipClaim
 
 # Supervisors may take a tip back from an officer who went off duty with it.
@@ -78,6 +79,6 @@ async def claimants(
     rows = await session.execute(
         select(col(TipClaim.tip_id), col(StaffUser.username))
         .join(StaffUser, col(StaffUser.id) == col(TipClaim.staff_id))
-        .where(col(TipClaim.tip_id).in_(tip_ids))
+        .where(among(session, col(TipClaim.tip_id), tip_ids))
     )
     return dict(rows.all())

@@ -3,19 +3,24 @@ time to acknowledgement, outcomes. Days are UTC days, which is Mali's time."""
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, func, literal_column, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.casework.effective import effective_triages
+from service.casework.effective import effective_column
 from service.casework.vocabulary import CHANNELS, PRIORITIES
+from service.core.keyset import epoch_seconds
 from service.models import Case, CaseOutcome, Tip
+
+_EPOCH = date(1970, 1, 1)
+_SECONDS_A_DAY: ColumnElement[int] = literal_column(
+    "86400", Integer
+)  # a literal: GROUP BY repeats it word for word
 
 # Upper bounds in minutes, with the label key of each bucket.
 ACK_BUCKETS = (
@@ -47,57 +52,115 @@ class DashboardStats:
 async def dashboard_stats(
     *, session: AsyncSession, now: datetime, days: int = 14
 ) -> DashboardStats:
+    """Every figure an aggregate in SQL over the period: a few rows come back, however many
+    tips a campaign brought in."""
     first_day = now.date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=now.tzinfo)
-    tips = (await session.scalars(select(Tip).where(col(Tip.received_at) >= since))).all()
-    cases = (await session.scalars(select(Case).where(col(Case.created_at) >= since))).all()
-    outcomes = (
-        await session.scalars(select(CaseOutcome).where(col(CaseOutcome.recorded_at) >= since))
-    ).all()
-    triages = await effective_triages(session=session, tip_ids=[tip.id for tip in tips])
-    priorities = await effective_triages(session=session, tip_ids=[case.tip_id for case in cases])
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
-    acknowledged = [case for case in cases if case.acknowledged_at is not None]
+    outcomes, arrests = await _outcomes(session, since)
+    buckets, unacknowledged = await _acknowledgements(session, since)
     return DashboardStats(
         days=day_list,
-        tips_per_day=_per_day(tips, day_list),
-        by_category=dict(Counter(triages[tip.id].category or "non_trie" for tip in tips)),
-        by_antenna=dict(Counter(case.antenna_code for case in cases)),
-        ack_buckets=_ack_buckets(acknowledged),
-        unacknowledged=len(cases) - len(acknowledged),
-        median_ack_minutes={
-            priority: _median_minutes(
-                [c for c in acknowledged if priorities[c.tip_id].priority == priority]
-            )
-            for priority in PRIORITIES
-        },
-        outcomes=dict(Counter(str(outcome.kind) for outcome in outcomes)),
-        arrests=sum(outcome.arrests or 0 for outcome in outcomes),
+        tips_per_day=await _tips_per_day(session, since, day_list),
+        by_category=await _by_category(session, since),
+        by_antenna=await _counted(session, col(Case.antenna_code), col(Case.created_at) >= since),
+        ack_buckets=buckets,
+        unacknowledged=unacknowledged,
+        median_ack_minutes=await _median_ack_minutes(session, since),
+        outcomes=outcomes,
+        arrests=arrests,
     )
 
 
-def _per_day(tips: Sequence[Tip], days: list[date]) -> dict[date, dict[str, int]]:
-    per_day = {day: dict.fromkeys(CHANNELS, 0) for day in days}
-    for tip in tips:
-        by_channel = per_day.get(tip.received_at.date())
+async def _tips_per_day(
+    session: AsyncSession, since: datetime, days: list[date]
+) -> dict[date, dict[str, int]]:
+    day = epoch_seconds(col(Tip.received_at)) // _SECONDS_A_DAY  # UTC days since 1970
+    rows = await session.execute(
+        select(day, col(Tip.channel), func.count())
+        .where(col(Tip.received_at) >= since)
+        .group_by(day, col(Tip.channel))
+    )
+    per_day = {one: dict.fromkeys(CHANNELS, 0) for one in days}
+    for number, channel, count in rows.all():
+        by_channel = per_day.get(_EPOCH + timedelta(days=int(number)))
         if by_channel is not None:
-            by_channel[tip.channel] = by_channel.get(tip.channel, 0) + 1
+            by_channel[channel] = by_channel.get(channel, 0) + int(count)
     return per_day
 
 
-def _minutes_to_ack(case: Case) -> float:
-    assert case.acknowledged_at is not None
-    return (case.acknowledged_at - case.created_at).total_seconds() / 60
+async def _by_category(session: AsyncSession, since: datetime) -> dict[str, int]:
+    categories = (
+        select(func.coalesce(effective_column("category"), "non_trie").label("category"))
+        .where(col(Tip.received_at) >= since)
+        .subquery()
+    )
+    return await _counted(session, categories.c.category)
 
 
-def _ack_buckets(acknowledged: list[Case]) -> dict[str, int]:
-    buckets = dict.fromkeys((label for _bound, label in ACK_BUCKETS), 0)
-    for case in acknowledged:
-        minutes = _minutes_to_ack(case)
-        label = next(label for bound, label in ACK_BUCKETS if bound is None or minutes < bound)
-        buckets[label] += 1
-    return buckets
+async def _counted(session: AsyncSession, key: Any, *where: ColumnElement[bool]) -> dict[str, int]:
+    rows = await session.execute(select(key, func.count()).where(*where).group_by(key))
+    return {str(value): int(count) for value, count in rows.all()}
 
 
-def _median_minutes(cases: list[Case]) -> float | None:
-    return round(statistics.median(_minutes_to_ack(c) for c in cases), 1) if cases else None
+def _seconds_to_ack() -> ColumnElement[int]:
+    return epoch_seconds(col(Case.acknowledged_at)) - epoch_seconds(col(Case.created_at))
+
+
+async def _acknowledgements(session: AsyncSession, since: datetime) -> tuple[dict[str, int], int]:
+    """Acknowledged cases by delay bucket; how many are not acknowledged yet."""
+    seconds = _seconds_to_ack()
+    bucket = sql_case(
+        (col(Case.acknowledged_at).is_(None), "none"),
+        *((seconds < bound * 60, label) for bound, label in ACK_BUCKETS if bound is not None),
+        else_=ACK_BUCKETS[-1][1],
+    ).label("bucket")
+    found = await _counted(session, bucket, col(Case.created_at) >= since)
+    buckets = {label: found.get(label, 0) for _bound, label in ACK_BUCKETS}
+    return buckets, found.get("none", 0)
+
+
+async def _median_ack_minutes(session: AsyncSession, since: datetime) -> dict[str, float | None]:
+    """By the tip's priority; the median is the middle row (or the mean of the two middle rows)
+    of each priority, ranked by a window function."""
+    delays = (
+        select(
+            effective_column("priority").label("priority"),
+            _seconds_to_ack().label("seconds"),
+        )
+        .join(Tip, col(Tip.id) == col(Case.tip_id))
+        .where(col(Case.created_at) >= since, col(Case.acknowledged_at).is_not(None))
+        .subquery()
+    )
+    ranked = select(
+        delays.c.priority,
+        delays.c.seconds,
+        func.row_number()
+        .over(partition_by=delays.c.priority, order_by=delays.c.seconds)
+        .label("rank"),
+        func.count().over(partition_by=delays.c.priority).label("size"),
+    ).subquery()
+    middle = or_(
+        ranked.c.rank == (ranked.c.size + 1) // 2,
+        ranked.c.rank == (ranked.c.size + 2) // 2,
+    )
+    rows = await session.execute(
+        select(ranked.c.priority, func.avg(ranked.c.seconds))
+        .where(middle)
+        .group_by(ranked.c.priority)
+    )
+    medians = {str(priority): float(seconds) for priority, seconds in rows.all()}
+    return {
+        priority: round(medians[priority] / 60, 1) if priority in medians else None
+        for priority in PRIORITIES
+    }
+
+
+async def _outcomes(session: AsyncSession, since: datetime) -> tuple[dict[str, int], int]:
+    rows = await session.execute(
+        select(col(CaseOutcome.kind), func.count(), func.coalesce(func.sum(CaseOutcome.arrests), 0))
+        .where(col(CaseOutcome.recorded_at) >= since)
+        .group_by(col(CaseOutcome.kind))
+    )
+    found = [(str(kind), int(count), int(arrests or 0)) for kind, count, arrests in rows.all()]
+    return {kind: count for kind, count, _ in found}, sum(arrests for *_, arrests in found)

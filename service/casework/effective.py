@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.models import TriageCorrection, TriageDecision
+from service.core.db import among
+from service.models import Tip, TriageCorrection, TriageDecision
 
 CORRECTABLE = ("category", "priority", "antenna")
 
@@ -59,14 +60,14 @@ async def effective_triages(
     decisions: dict[uuid.UUID, TriageDecision] = {}
     for decision in await session.scalars(
         select(TriageDecision)
-        .where(col(TriageDecision.tip_id).in_(tip_ids))
+        .where(among(session, col(TriageDecision.tip_id), tip_ids))
         .order_by(col(TriageDecision.created_at))
     ):
         decisions[decision.tip_id] = decision  # ordered: the last one seen is the latest
     corrections: dict[uuid.UUID, list[TriageCorrection]] = {}
     for correction in await session.scalars(
         select(TriageCorrection)
-        .where(col(TriageCorrection.tip_id).in_(tip_ids))
+        .where(among(session, col(TriageCorrection.tip_id), tip_ids))
         .order_by(col(TriageCorrection.created_at))
     ):
         corrections.setdefault(correction.tip_id, []).append(correction)
@@ -86,3 +87,27 @@ async def corrections_of(*, session: AsyncSession, tip_id: uuid.UUID) -> list[Tr
         .order_by(col(TriageCorrection.created_at))
     )
     return list(found.all())
+
+
+def effective_column(name: str) -> ColumnElement[str | None]:
+    """``overlay`` in SQL, for the tip of the enclosing query (``tips.id``): the latest correction
+    that set ``name``, else the latest decision's. Each side is one index look-up by tip, so a
+    query can sort and filter every open tip by it without loading them."""
+    assert name in CORRECTABLE
+    corrected = getattr(TriageCorrection, name)
+    decided = getattr(TriageDecision, name)
+    correction = (
+        select(corrected)
+        .where(col(TriageCorrection.tip_id) == col(Tip.id), col(corrected).is_not(None))
+        .order_by(col(TriageCorrection.created_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    decision = (
+        select(decided)
+        .where(col(TriageDecision.tip_id) == col(Tip.id))
+        .order_by(col(TriageDecision.created_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(correction, decision)

@@ -14,6 +14,7 @@ from service.casework.access import tip_target
 from service.casework.errors import InvalidChoice
 from service.casework.vocabulary import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY
 from service.core.audit import record_audit
+from service.core.db import among
 from service.models import SourceGrade, StaffUser, Tip
 
 
@@ -57,7 +58,7 @@ async def latest_grades(
     grades: dict[uuid.UUID, str] = {}
     for grade in await session.scalars(
         select(SourceGrade)
-        .where(col(SourceGrade.tip_id).in_(tip_ids))
+        .where(among(session, col(SourceGrade.tip_id), tip_ids))
         .order_by(col(SourceGrade.created_at))
     ):
         grades[grade.tip_id] = f"{grade.source_reliability}{grade.information_credibility}"

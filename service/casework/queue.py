@@ -1,29 +1,54 @@
 """The duty officers' queue: tips to decide, and cases that missed their deadline.
 
-Sorted by priority, then age (oldest first), with the time left before each deadline. An
+Work to do is sorted by priority, then deadline, then age (oldest first), with the time left
+before each deadline; past work (routed, closed, everything) shows the most recent first. An
 unrouted tip's deadline runs from its arrival; a routed one's is its case's acknowledgement
-deadline.
+deadline. Sorting, filters and paging all run in SQL over the whole view, a page at a time.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    Select,
+    Table,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import join, outerjoin
 from sqlmodel import col
 
-from service.casework.cases import escalated_case_ids
-from service.casework.claims import claimants
-from service.casework.effective import EffectiveTriage, effective_triages
+from service.casework.effective import EffectiveTriage, effective_column, effective_triages
 from service.casework.errors import InvalidChoice
-from service.casework.vocabulary import CATEGORIES, CHANNELS
-from service.models import Antenna, Case, Tip, TipStatus
+from service.casework.vocabulary import CATEGORIES, CHANNELS, PRIORITIES
+from service.core.keyset import InvalidCursor, after, decode_cursor, encode_cursor, epoch_seconds
+from service.models import Antenna, Case, CaseEscalation, StaffUser, Tip, TipClaim, TipStatus
 from service.settings import Settings
 
-QUEUE_LIMIT = 500
+AnySelect = Select[*tuple[Any, ...]]
+Keys = list[ColumnElement[Any]]
+_TIPS = cast(Table, getattr(Tip, "__table__"))  # noqa: B009 - SQLModel hides it
+
+PAGE_SIZE = 100
+# Past work (routed, closed, everything) is counted up to here: an exact count of years of
+# closed tips would cost more than the page, and "more than 10,000" tells the officer as much.
+PAST_COUNT_LIMIT = 10_000
+_UNDECIDED = "P9"  # sorts after every priority
+_NO_DEADLINE = 2**53  # seconds: after every deadline
 
 
 class QueueView(StrEnum):
@@ -34,12 +59,21 @@ class QueueView(StrEnum):
     ALL = "tous"
 
 
+# The views of work still to do, sorted by urgency; the others show the most recent first.
+_OPEN_VIEWS = (QueueView.TO_DO, QueueView.LATE)
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     view: QueueView = QueueView.TO_DO
     channel: str | None = None
     category: str | None = None
     antenna: str | None = None
+    after: str | None = None  # the cursor of the page before: where this page starts
+
+    @property
+    def by_urgency(self) -> bool:
+        return self.view in _OPEN_VIEWS
 
 
 @dataclass(frozen=True)
@@ -61,6 +95,16 @@ class QueueItem:
         return self.case.antenna_code if self.case else self.triage.antenna
 
 
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a view: its items, how many the view holds, where the next page starts."""
+
+    items: list[QueueItem]
+    total: int
+    total_is_floor: bool  # past views are counted up to PAST_COUNT_LIMIT only
+    next_cursor: str | None
+
+
 async def parse_filters(
     *,
     session: AsyncSession,
@@ -68,6 +112,7 @@ async def parse_filters(
     channel: str | None,
     category: str | None,
     antenna: str | None,
+    after: str | None = None,
 ) -> QueueFilters:
     """Unknown filter values are refused (422) rather than silently showing everything."""
     try:
@@ -78,74 +123,191 @@ async def parse_filters(
         raise InvalidChoice()
     if antenna and await session.get(Antenna, antenna) is None:
         raise InvalidChoice()
-    return QueueFilters(
+    filters = QueueFilters(
         view=parsed_view,
         channel=channel or None,
         category=category or None,
         antenna=antenna or None,
+        after=after or None,
     )
+    _cursor(filters)  # a forged or stale cursor is refused here too
+    return filters
 
 
 async def build_queue(
-    *, session: AsyncSession, settings: Settings, filters: QueueFilters, now: datetime
-) -> list[QueueItem]:
-    result = await session.execute(_candidates(filters))
-    rows: list[tuple[Tip, Case | None]] = [(tip, case) for tip, case in result.all()]
-    tips = [tip for tip, _case in rows]
-    triages = await effective_triages(session=session, tip_ids=[tip.id for tip in tips])
-    cases = [case for _tip, case in rows if case is not None]
-    escalated = await escalated_case_ids(session=session, cases=cases)
-    holders = await claimants(session=session, tip_ids=[tip.id for tip in tips])
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    filters: QueueFilters,
+    now: datetime,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page, sorted and filtered in SQL over the whole view: however many tips wait, the
+    most urgent come first."""
+    query, keys = _page_query(settings, filters, now)
+    cursor = _cursor(filters)
+    if cursor is not None:
+        query = query.where(after(keys, cursor, descending=not filters.by_urgency))
+    order = keys if filters.by_urgency else [key.desc() for key in keys]
+    rows = (await session.execute(query.order_by(*order).limit(limit + 1))).all()
+    more, rows = len(rows) > limit, rows[:limit]
+    triages = await effective_triages(session=session, tip_ids=[row[0].id for row in rows])
     items = [
-        _item(
-            settings,
-            tip,
-            case,
-            triages[tip.id],
-            case is not None and case.id in escalated,
-            holders.get(tip.id),
-            now,
-        )
-        for tip, case in rows
+        _item(settings, tip, case, triages[tip.id], bool(escalated), holder, now)
+        for tip, case, escalated, holder, *_key in rows
     ]
-    items = [item for item in items if _wanted(item, filters)]
-    items.sort(key=lambda item: (item.triage.priority or "P9", item.tip.received_at))
-    return items[:QUEUE_LIMIT]
+    total, floor = await _count(session, filters, now)
+    next_cursor = encode_cursor(list(rows[-1][4:])) if more and rows else None
+    return QueuePage(items=items, total=total, total_is_floor=floor, next_cursor=next_cursor)
 
 
-def _candidates(filters: QueueFilters) -> Select[Tip, Case]:
-    query = select(Tip, Case).outerjoin(Case, col(Case.tip_id) == col(Tip.id))
-    statuses = {
-        QueueView.TO_DO: [TipStatus.RECEIVED, TipStatus.AWAITING_OFFICER, TipStatus.ROUTED],
-        QueueView.LATE: [TipStatus.ROUTED],
-        QueueView.ROUTED: [TipStatus.ROUTED],
-        QueueView.CLOSED: [TipStatus.CLOSED],
-    }.get(filters.view)
-    if statuses is not None:
-        query = query.where(col(Tip.status).in_(statuses))
-    if filters.view in (QueueView.TO_DO, QueueView.LATE):
-        # Routed tips come back only while their case is unacknowledged.
-        query = query.where(
-            (col(Tip.status) != TipStatus.ROUTED) | col(Case.acknowledged_at).is_(None)
-        )
+def _page_query(settings: Settings, filters: QueueFilters, now: datetime) -> tuple[AnySelect, Keys]:
+    """The view's rows (tip, case, escalated, claimant, sort key…) and its sort key.
+
+    Work to do is sorted by its effective priority: the open tips are first gathered once with
+    it (a materialised CTE, so the per-tip look-ups run once per tip, not once per mention),
+    then sorted by priority, deadline and age. Past work walks the index on arrival instead."""
+    if not filters.by_urgency:
+        keys: Keys = [_TIPS.c.received_at, _TIPS.c.id]
+        query = _shown(_tips_and_cases(), keys).where(*_past_conditions(filters))
+        return query, keys
+    priority = effective_column("priority").label("priority")
+    ranked = (
+        union_all(*(part.add_columns(priority) for part in _open_parts(filters, now)))
+        .cte("ranked")
+        .prefix_with("MATERIALIZED")
+    )
+    keys = [
+        func.coalesce(ranked.c.priority, _UNDECIDED),
+        func.coalesce(_deadline_seconds(settings, ranked.c.priority), _NO_DEADLINE),
+        _TIPS.c.received_at,
+        _TIPS.c.id,
+    ]
+    tips = ranked.join(Tip, col(Tip.id) == ranked.c.tip_id)
+    return _shown(tips.outerjoin(Case, col(Case.tip_id) == col(Tip.id)), keys), keys
+
+
+def _tips_and_cases() -> Join:
+    return outerjoin(Tip, Case, col(Case.tip_id) == col(Tip.id))
+
+
+def _shown(tips_and_cases: Join, keys: Keys) -> AnySelect:
+    """What a row of the page shows, with its claimant."""
+    claimed = tips_and_cases.outerjoin(TipClaim, col(TipClaim.tip_id) == col(Tip.id)).outerjoin(
+        StaffUser, col(StaffUser.id) == col(TipClaim.staff_id)
+    )
+    return select(Tip, Case, _escalated(), col(StaffUser.username), *keys).select_from(claimed)
+
+
+def _open_parts(filters: QueueFilters, now: datetime) -> list[AnySelect]:
+    """Work to do as disjoint parts (``tip_id``), each found through its own index: tips by
+    status, cases awaiting their chief by the partial index. Never a look-up of every tip."""
+    cases_and_tips = join(Case, Tip, col(Tip.id) == col(Case.tip_id))
+    awaiting_chief = [
+        col(Case.acknowledged_at).is_(None),
+        col(Tip.status) == TipStatus.ROUTED,
+    ]
+    if filters.view == QueueView.TO_DO:
+        waiting = [TipStatus.RECEIVED, TipStatus.AWAITING_OFFICER]
+        parts = [
+            # Tips nobody has routed (or whose case was escalated)…
+            _tip_ids(_tips_and_cases()).where(
+                col(Tip.status).in_(waiting), col(Case.id).is_(None) | _escalated()
+            ),
+            # …and routed ones whose case was escalated.
+            _tip_ids(cases_and_tips).where(*awaiting_chief, _escalation()),
+        ]
+    else:
+        late = or_(col(Case.ack_deadline) < now, _escalation())
+        parts = [_tip_ids(cases_and_tips).where(*awaiting_chief, late)]
+    return [part.where(*_filters(filters)) for part in parts]
+
+
+def _tip_ids(source: Join) -> AnySelect:
+    return select(col(Tip.id).label("tip_id")).select_from(source)
+
+
+def _past_conditions(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    """Past views over tips outer-joined to their case: one status, or every tip."""
+    status = {QueueView.ROUTED: TipStatus.ROUTED, QueueView.CLOSED: TipStatus.CLOSED}
+    view = status.get(filters.view)
+    return [*([] if view is None else [col(Tip.status) == view]), *_filters(filters)]
+
+
+def _filters(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    """The officer's filters, over tips (outer-)joined to their case."""
+    conditions = []
     if filters.channel:
-        query = query.where(col(Tip.channel) == filters.channel)
-    # Past work (closed, routed, everything) can be long: the most recent is what matters.
-    recent_first = filters.view not in (QueueView.TO_DO, QueueView.LATE)
-    order = col(Tip.received_at).desc() if recent_first else col(Tip.received_at)
-    return query.order_by(order).limit(QUEUE_LIMIT * 4)
+        conditions.append(col(Tip.channel) == filters.channel)
+    if filters.category:
+        conditions.append(effective_column("category") == filters.category)
+    if filters.antenna:
+        antenna = func.coalesce(col(Case.antenna_code), effective_column("antenna"))
+        conditions.append(antenna == filters.antenna)
+    return conditions
 
 
-def _wanted(item: QueueItem, filters: QueueFilters) -> bool:
-    if filters.category and item.triage.category != filters.category:
-        return False
-    if filters.antenna and item.antenna != filters.antenna:
-        return False
-    if filters.view == QueueView.TO_DO and item.case is not None:
-        return item.escalated
-    if filters.view == QueueView.LATE:
-        return item.escalated or item.late
-    return True
+def _escalation() -> ColumnElement[bool]:
+    """The case of the enclosing query was escalated for missing its current deadline."""
+    return (
+        select(col(CaseEscalation.id))
+        .where(
+            col(CaseEscalation.case_id) == col(Case.id),
+            col(CaseEscalation.deadline) == col(Case.ack_deadline),
+        )
+        .exists()
+    )
+
+
+def _escalated() -> ColumnElement[bool]:
+    return and_(col(Case.id).is_not(None), col(Case.acknowledged_at).is_(None), _escalation())
+
+
+def _deadline_seconds(settings: Settings, priority: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``_deadline`` in SQL, in seconds since 1970: the case's while it waits for its chief;
+    an unrouted tip's runs from its arrival by its priority (undecided counts as P3)."""
+    minutes = sql_case(
+        {name: literal(settings.ack_deadline_minutes(name)) for name in PRIORITIES},
+        value=func.coalesce(priority, "P3"),
+        else_=None,
+    )
+    unrouted = epoch_seconds(col(Tip.received_at)) + minutes * 60
+    return sql_case(
+        (col(Case.id).is_(None), unrouted),
+        (col(Case.acknowledged_at).is_(None), epoch_seconds(col(Case.ack_deadline))),
+        else_=None,
+    )
+
+
+_CURSOR_KINDS: dict[bool, Sequence[type]] = {
+    True: (str, int, datetime, uuid.UUID),
+    False: (datetime, uuid.UUID),
+}
+
+
+def _cursor(filters: QueueFilters) -> list[Any] | None:
+    if filters.after is None:
+        return None
+    try:
+        return decode_cursor(filters.after, _CURSOR_KINDS[filters.by_urgency])
+    except InvalidCursor as error:
+        raise InvalidChoice() from error
+
+
+async def _count(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, bool]:
+    """How many tips the view holds: exactly for work to do, up to a limit for past work."""
+    if filters.by_urgency:
+        matching = union_all(*_open_parts(filters, now)).subquery()
+        found = await session.scalar(select(func.count()).select_from(matching))
+        return int(found or 0), False
+    past = (
+        _tip_ids(_tips_and_cases())
+        .where(*_past_conditions(filters))
+        .limit(PAST_COUNT_LIMIT + 1)
+        .subquery()
+    )
+    found = int(await session.scalar(select(func.count()).select_from(past)) or 0)
+    return min(found, PAST_COUNT_LIMIT), found > PAST_COUNT_LIMIT
 
 
 def _item(

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,6 +17,9 @@ from service.casework.cases import outcomes_of
 from service.casework.effective import effective_triages
 from service.casework.grading import latest_grades
 from service.models import Case, Reporter, Tip
+
+# A prolific source may have sent thousands: the officer weighs it by its latest tips.
+PAST_TIPS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class PastTip:
 class SourceRecord:
     pseudonym: str | None  # None: a web reporter, who has no stable identity to follow
     opted_out: bool
-    past_tips: list[PastTip]
+    past_tips: list[PastTip]  # the most recent PAST_TIPS_SHOWN
+    past_count: int = 0  # all of the source's other tips
 
 
 async def source_record(*, session: AsyncSession, tip: Tip) -> SourceRecord:
@@ -44,17 +48,21 @@ async def source_record(*, session: AsyncSession, tip: Tip) -> SourceRecord:
     reporter = await session.get(Reporter, tip.reporter_id)
     if reporter is None:
         return SourceRecord(pseudonym=None, opted_out=False, past_tips=[])
+    others = (col(Tip.reporter_id) == reporter.id, col(Tip.id) != tip.id)
     result = await session.execute(
         select(Tip, Case)
         .outerjoin(Case, col(Case.tip_id) == col(Tip.id))
-        .where(col(Tip.reporter_id) == reporter.id, col(Tip.id) != tip.id)
+        .where(*others)
         .order_by(col(Tip.received_at).desc())
+        .limit(PAST_TIPS_SHOWN)
     )
     rows: list[tuple[Tip, Case | None]] = [(tip, case) for tip, case in result.all()]
+    count = await session.scalar(select(func.count()).select_from(Tip).where(*others))
     return SourceRecord(
         pseudonym=reporter.pseudonym,
         opted_out=reporter.opted_out_at is not None,
         past_tips=await _past_tips(session=session, rows=rows),
+        past_count=int(count or 0),
     )
 
 

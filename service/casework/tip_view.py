@@ -21,6 +21,7 @@ from service.casework.notes import NoteView, notes_of
 from service.casework.questions import reporter_reachable
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
+from service.core.db import among
 from service.decisions.store import decision_hits, latest_decision
 from service.models import (
     Case,
@@ -119,7 +120,7 @@ async def conversation(
     references = {tip.id: tip.reference for tip in tips}
     rows = await session.execute(
         select(Message, col(StaffUser.username))
-        .where(col(Message.tip_id).in_(references))
+        .where(among(session, col(Message.tip_id), references))
         .outerjoin(OperatorEntry, col(OperatorEntry.message_id) == col(Message.id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(OperatorEntry.staff_user_id))
         .order_by(col(Message.created_at))
@@ -168,7 +169,7 @@ async def _duplicates(*, session: AsyncSession, tip: Tip) -> list[RelatedTip]:
     }
     if not kinds:
         return []
-    others = await session.scalars(select(Tip).where(col(Tip.id).in_(kinds)))
+    others = await session.scalars(select(Tip).where(among(session, col(Tip.id), kinds)))
     return sorted(
         (_related(other, kinds[other.id]) for other in others.all()), key=lambda r: r.reference
     )

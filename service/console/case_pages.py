@@ -46,12 +46,23 @@ def _page(case_id: object) -> str:
 
 @router.get("/dossiers")
 async def cases_page(
-    request: Request, session: DbSession, staff: CaseReader, now: Now, statut: str | None = None
+    request: Request,
+    session: DbSession,
+    staff: CaseReader,
+    now: Now,
+    statut: str | None = None,
+    apres: str | None = None,
 ) -> Response:
-    rows = await cases.list_cases(session=session, staff=staff, status=statut or None)
+    page = await cases.list_cases(
+        session=session, staff=staff, status=statut or None, after=apres or None
+    )
+    following = request.url.include_query_params(apres=page.next_cursor or "")
     context = {
-        "rows": rows,
-        "counts": await cases.count_cases(session=session, staff=staff),
+        "rows": page.rows,
+        "page": page,
+        "next_url": f"{following.path}?{following.query}" if page.next_cursor else None,
+        "first_url": request.url.remove_query_params("apres") if apres else None,
+        "counts": page.counts,
         "status": statut or "",
         "statuses": CASE_STATUSES,
         "now": now,

@@ -31,14 +31,22 @@ async def queue_page(
     canal: str | None = None,
     categorie: str | None = None,
     antenne: str | None = None,
+    apres: str | None = None,
 ) -> Response:
     filters = await parse_filters(
-        session=session, view=vue, channel=canal, category=categorie, antenna=antenne
+        session=session,
+        view=vue,
+        channel=canal,
+        category=categorie,
+        antenna=antenne,
+        after=apres,
     )
-    items = await build_queue(session=session, settings=settings, filters=filters, now=now)
+    page = await build_queue(session=session, settings=settings, filters=filters, now=now)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
     context = {
-        "items": items,
+        "items": page.items,
+        "page": page,
+        "next_url": _next_url(request, page.next_cursor),
         "filters": filters,
         "channels": CHANNELS,
         "categories": CATEGORIES,
@@ -48,3 +56,11 @@ async def queue_page(
         "label": label,
     }
     return render(request, "console/queue.html", context)
+
+
+def _next_url(request: Request, cursor: str | None) -> str | None:
+    """The same view and filters, from where this page ends."""
+    if cursor is None:
+        return None
+    url = request.url.include_query_params(apres=cursor)
+    return f"{url.path}?{url.query}"

@@ -254,12 +254,25 @@ async def count_entries(*, session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
+async def sequence_bounds(*, session: AsyncSession) -> tuple[int, int] | None:
+    """The first and last sequence numbers, from the primary key's two ends; None when empty."""
+    first, last = (
+        await session.execute(select(func.min(AuditEntry.sequence), func.max(AuditEntry.sequence)))
+    ).one()
+    return None if last is None else (int(first), int(last))
+
+
 async def entries_page(*, session: AsyncSession, page: int, per_page: int) -> list[AuditEntry]:
-    """Newest first."""
+    """Newest first. The chain numbers its entries without gaps, so page ``page`` starts at a
+    sequence number known in advance: a seek on the primary key, not an ``OFFSET`` that reads
+    every newer entry first."""
+    bounds = await sequence_bounds(session=session)
+    if bounds is None:
+        return []
     statement = (
         select(AuditEntry)
+        .where(col(AuditEntry.sequence) <= bounds[1] - (page - 1) * per_page)
         .order_by(col(AuditEntry.sequence).desc())
-        .offset((page - 1) * per_page)
         .limit(per_page)
     )
     return list((await session.scalars(statement)).all())
@@ -341,8 +354,10 @@ def public_entry(entry: AuditEntry) -> AuditEntryPublic:
 
 
 async def audit_page(*, session: AsyncSession, page: int) -> AuditPage:
-    """Page ``page`` of the trail, newest first."""
-    total = await count_entries(session=session)
+    """Page ``page`` of the trail, newest first. Counted from the sequence numbers, not by a
+    ``count(*)`` reading millions of entries at each view."""
+    bounds = await sequence_bounds(session=session)
+    total = 0 if bounds is None else bounds[1] - bounds[0] + 1
     pages = max(1, -(-total // PER_PAGE))
     entries = await entries_page(session=session, page=page, per_page=PER_PAGE)
     return AuditPage(

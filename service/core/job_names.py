@@ -13,6 +13,7 @@ class JobName(StrEnum):
     TRIAGE_TIP = "triage_tip"
     TRIAGE_BUNDLED = "triage_bundled"
     RELAY_OUTBOX = "relay_outbox"
+    PURGE_OUTBOX = "purge_outbox"
     APPLY_RETENTION = "apply_retention"
     SEND_REPLY = "send_reply"
     ERASE_REPLY = "erase_reply"

@@ -38,6 +38,7 @@ from crypto import (
 )
 from service.background.outbox import BulkJob
 from service.core.db import among, insert_rows
+from service.core.fresh_codes import unused_codes
 from service.core.job_names import JobName
 from service.core.provider_ids import message_context, seal_provider_id
 from service.intake.attachments import ATTACHMENTS, attachment_rows, fetch_jobs, stored_sids
@@ -169,7 +170,10 @@ async def store_batch(
     """Store the messages in the caller's transaction. A follow-up of a reference no tip has
     raises ``NotFound``."""
     found = await _read(session, keyring, [one.message for one in submissions], window)
-    plan = _Plan(found, keyring=keyring, window=window)
+    # As many as the batch could open tips; the unused ones cost nothing.
+    wanted = sum(1 for one in submissions if one.reference is None)
+    references = await unused_codes(session, _TIPS.c.reference, new_reference, wanted)
+    plan = _Plan(found, keyring=keyring, window=window, references=references)
     receipts = [plan.add(i, submission) for i, submission in enumerate(submissions)]
     await plan.write(session)
     return StoredBatch(
@@ -301,8 +305,11 @@ async def _followed_up_tips(session: AsyncSession, references: set[str]) -> dict
 class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
-    def __init__(self, found: _Found, *, keyring: Keyring, window: timedelta) -> None:
+    def __init__(
+        self, found: _Found, *, keyring: Keyring, window: timedelta, references: list[str]
+    ) -> None:
         self._found = found
+        self._references = references  # drawn for this batch, none already stored
         self._keyring = keyring
         self._window = window
         self._now = utcnow()
@@ -392,7 +399,7 @@ class _Plan:
 
     def _add_tip(self, reporter_id: uuid.UUID | None, submission: Submission) -> _Tip:
         message = submission.message
-        reference = submission.reference or new_reference()
+        reference = submission.reference or self._references.pop()
         tip = _Tip(uuid.uuid4(), reference, Channel(message.channel), message.received_at)
         self.tips.append(
             {

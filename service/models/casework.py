@@ -105,7 +105,8 @@ class CaseOutcome(SQLModel, table=True):
     unit: str | None = Field(default=None, sa_type=String(16))
     arrests: int | None = None
     recorded_by: uuid.UUID = Field(foreign_key="staff_users.id")
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The dashboard's outcomes over its window.
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class CaseEscalation(SQLModel, table=True):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, String
+from sqlalchemy import Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from service.models.types import UTCDateTime, utcnow
@@ -48,6 +48,12 @@ class Reporter(SQLModel, table=True):
 
 class Tip(SQLModel, table=True):
     __tablename__ = "tips"
+    __table_args__ = (
+        # The queue's waiting tips and its past views, by status then arrival.
+        Index("ix_tips_status_received_at", "status", "received_at"),
+        # A source's earlier tips, most recent first, a few at a time.
+        Index("ix_tips_reporter_id_received_at", "reporter_id", "received_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     reference: str = Field(sa_column=Column(String(16), unique=True, nullable=False))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.models.types import UTCDateTime, utcnow
@@ -47,6 +47,20 @@ class Case(SQLModel, table=True):
     """A tip handed to one antenna. Its chief sees it; no other antenna does."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # Cases still awaiting their chief: the escalation and announcement sweeps, the late
+        # cases, the queue's escalated ones. Few at any time, among years of acknowledged ones.
+        Index(
+            "ix_cases_unacknowledged",
+            "ack_deadline",
+            postgresql_where=text("acknowledged_at IS NULL"),
+            sqlite_where=text("acknowledged_at IS NULL"),
+        ),
+        # Case lists, most recent first: a chief's antenna, a status, everything; the dashboard.
+        Index("ix_cases_antenna_code_created_at", "antenna_code", "created_at"),
+        Index("ix_cases_status_created_at", "status", "created_at"),
+        Index("ix_cases_created_at", "created_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tip_id: uuid.UUID = Field(foreign_key="tips.id", sa_column_kwargs={"unique": True})
@@ -72,6 +86,6 @@ class DuplicateLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
-    other_tip_id: uuid.UUID = Field(foreign_key="tips.id")
+    other_tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
     kind: DuplicateKind = Field(sa_type=String(16))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

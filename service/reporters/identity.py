@@ -24,6 +24,7 @@ from crypto import (
     seal_text,
 )
 from service.core.db import among, arrays_of, on_postgresql, unnested
+from service.core.fresh_codes import unused_codes
 from service.models import Reporter
 from service.models.types import utcnow
 
@@ -94,7 +95,11 @@ async def _upsert_reporters(
     if not senders:
         return {}
     index_of = {sender: blind_index(keyring, normalise_phone(sender)) for sender in senders}
-    rows = {index: _new_reporter(keyring, sender, index) for sender, index in index_of.items()}
+    pseudonyms = await unused_codes(session, _REPORTERS.c.pseudonym, new_pseudonym, len(senders))
+    rows = {
+        index: _new_reporter(keyring, sender, index, pseudonym)
+        for (sender, index), pseudonym in zip(index_of.items(), pseudonyms, strict=True)
+    }
     # In blind-index order, so two batches upserting the same numbers lock them in one order.
     ordered = [rows[index] for index in sorted(rows)]
     if on_postgresql(session):
@@ -110,7 +115,7 @@ async def _upsert_reporters(
     }
 
 
-def _new_reporter(keyring: Keyring, sender: str, index: str) -> dict[str, Any]:
+def _new_reporter(keyring: Keyring, sender: str, index: str, pseudonym: str) -> dict[str, Any]:
     reporter_id = uuid.uuid4()
     phone = normalise_phone(sender)
     return {
@@ -119,7 +124,7 @@ def _new_reporter(keyring: Keyring, sender: str, index: str) -> dict[str, Any]:
         "identity_ciphertext": seal_text(
             keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter_id}"
         ),
-        "pseudonym": new_pseudonym(),
+        "pseudonym": pseudonym,
         "created_at": utcnow(),
     }
 

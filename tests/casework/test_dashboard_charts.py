@@ -13,8 +13,10 @@ from service.casework.charts import horizontal_bars, stacked_columns
 from service.models import Role
 from service.models.types import utcnow
 from service.settings import Settings
+from tests.support.backlog import add_backlog
 from tests.support.casework import new_sender, received_tip, routed_case
 from tests.support.console import create_staff, session_client
+from tests.support.statements import statements_sent
 
 
 async def test_the_dashboard_counts_tips_cases_acknowledgements_and_outcomes(
@@ -101,3 +103,26 @@ async def test_the_period_is_chosen_in_days(
     assert len(week["days"]) == 7
     assert week["days"][0]["day"] == (utcnow().date() - timedelta(days=6)).isoformat()
     assert refused.status_code == 422
+
+
+async def test_a_campaigns_tens_of_thousands_of_tips_are_counted_in_sql(
+    app: FastAPI, settings: Settings
+) -> None:
+    """More tips than a statement may bind parameters (32,767): nothing is listed by id."""
+    supervisor = await create_staff(settings, role=Role.SUPERVISOR)
+    await add_backlog(
+        settings.resolved_database_url,
+        count=33_000,
+        priority="P3",
+        newest=utcnow() - timedelta(minutes=1),
+        spacing=timedelta(seconds=30),
+    )
+
+    async with session_client(app, settings, supervisor) as http:
+        with statements_sent(app) as sent:
+            stats = (await http.get("/api/v1/dashboard", params={"days": 14})).json()
+
+    assert sum(day["by_channel"]["sms"] for day in stats["days"]) == 33_000
+    assert stats["by_category"] == {"vente": 33_000}
+    # Aggregates only: no tip, decision or case row is loaded into the process.
+    assert not [s for s in sent if "tips.reference" in s or "hits_ciphertext" in s]

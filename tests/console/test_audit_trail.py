@@ -12,6 +12,7 @@ from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Role
 from service.settings import Settings
 from tests.support.console import create_staff, session_client, signed_in_client
+from tests.support.statements import statements_sent
 
 _SEQUENCES = re.compile(r"<tr>\s*<td>(\d+)</td>")
 
@@ -69,3 +70,18 @@ def test_the_auditor_is_shown_only_the_trail() -> None:
 
     assert "/console/audit" in hrefs
     assert set(hrefs) <= {"/console", "/console/audit", "/console/mot-de-passe"}
+
+
+async def test_a_page_of_the_trail_seeks_by_sequence_without_counting_or_skipping(
+    app: FastAPI, settings: Settings
+) -> None:
+    """Millions of entries: ``count(*)`` and ``OFFSET`` would read them all at each view."""
+    auditor = await create_staff(settings, role=Role.AUDITOR)
+    async with session_client(app, settings, auditor) as http:
+        with statements_sent(app) as sent:
+            page = await http.get("/api/v1/audit?page=1")
+
+    statements = [statement for statement in sent if "audit_entries" in statement]
+    assert page.status_code == 200
+    assert statements
+    assert not [s for s in statements if "offset" in s or "count(" in s]

@@ -4,6 +4,7 @@ duplicates, the source's pseudonym with its past tips. Never a number; reading i
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -13,8 +14,9 @@ from sqlmodel import col
 from crypto import load_keyring
 from service.core.db import create_engine, create_sessionmaker
 from service.decisions.store import decision_hits, latest_decision
-from service.models import AuditEntry, DuplicateLink, Reporter, Role, Tip
+from service.models import AuditEntry, DuplicateLink, Reporter, Role, Tip, TipStatus
 from service.settings import Settings
+from tests.support.backlog import add_backlog
 from tests.support.casework import new_sender, received_tip, routed_case, send_sms, tip_of
 from tests.support.console import create_staff, session_client
 from tests.support.inspect import fetch_all
@@ -110,6 +112,32 @@ async def test_the_source_shows_its_past_tips_with_their_outcomes(
     assert past["case_status"] == "clos"
     assert first.reference in page.text
     assert "Saisie" in page.text
+
+
+async def test_a_prolific_sources_latest_past_tips_are_listed_and_all_are_counted(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    url = settings.resolved_database_url
+    officer = await create_staff(settings, role=Role.DUTY_OFFICER)
+    tip = await received_tip(app, client, url, DESIGN_TIP, new_sender())
+    assert tip.reporter_id is not None
+    earlier = await add_backlog(
+        url,
+        count=30,
+        priority="P3",
+        newest=tip.received_at - timedelta(hours=1),
+        status=TipStatus.CLOSED,
+        reporter_id=tip.reporter_id,
+    )
+
+    async with session_client(app, settings, officer) as http:
+        source = (await http.get(f"/api/v1/tips/{tip.id}")).json()["source"]
+        page = await http.get(f"/console/signalements/{tip.id}")
+
+    listed = [past["tip_id"] for past in source["past_tips"]]
+    assert listed == [str(one) for one in reversed(earlier[-20:])]
+    assert source["past_count"] == 30
+    assert "Les 20 plus récents de ses 30 autres signalements." in page.text
 
 
 async def test_possible_duplicates_are_listed_on_both_tips(

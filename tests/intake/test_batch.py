@@ -9,11 +9,13 @@ import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
 from channels.ports import IncomingAttachment, IncomingMessage, IntakeReceipt
@@ -22,6 +24,7 @@ from crypto import (
     blind_index,
     hash_receipt_code,
     load_keyring,
+    new_pseudonym,
     new_receipt_code,
     new_reference,
     normalise_phone,
@@ -31,6 +34,7 @@ from crypto import (
     verify_receipt_code,
 )
 from service.core.db import transaction
+from service.core.fresh_codes import unused_codes
 from service.intake import batch
 from service.intake.batch import StoredBatch, StoredMessage, Submission, store_batch
 from service.models import (
@@ -343,9 +347,16 @@ async def test_during_an_index_key_rotation_a_known_number_is_found_under_its_ol
 
 @pytest.fixture
 def taken_references(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """References handed out before fresh ones: an existing one makes a unique-constraint race."""
+    """References handed out before fresh ones, as if another writer had stored each one just
+    after the batch looked it up: a unique-constraint race, which only the INSERT finds."""
     queue: list[str] = []
-    monkeypatch.setattr(batch, "new_reference", lambda: queue.pop(0) if queue else new_reference())
+
+    async def raced(session: AsyncSession, column: Any, draw: Any, count: int) -> list[str]:
+        if queue and count:
+            return [queue.pop(0), *await unused_codes(session, column, draw, count - 1)]
+        return await unused_codes(session, column, draw, count)
+
+    monkeypatch.setattr(batch, "unused_codes", raced)
     return queue
 
 
@@ -379,3 +390,36 @@ async def test_a_race_that_keeps_failing_is_an_error_after_three_attempts(
 
     assert taken_references == []
     assert len(await fetch_all(settings.resolved_database_url, select(Tip))) == 1
+
+
+async def test_codes_already_taken_are_drawn_again_inside_the_batch(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At two million tips a drawn reference (or pseudonym) is sometimes taken: the batch draws
+    again instead of failing at INSERT and falling back to one message at a time."""
+    runtime = runtime_of(app)
+    [first] = await store(runtime, Submission(text("yamba à Kati", sender="+22371000001")))
+    [reporter] = await fetch_all(settings.resolved_database_url, select(Reporter))
+    taken_reference, taken_pseudonym = first.receipt.reference, reporter.pseudonym
+    # Each draw repeats the stored code, then the batch's own first draw, then fresh ones.
+    references = iter([taken_reference, taken_reference, "OCS-2222-2222", "OCS-2222-2222"])
+    pseudonyms = iter([taken_pseudonym, taken_pseudonym, "SRC-222222", "SRC-222222"])
+    monkeypatch.setattr(
+        "service.intake.batch.new_reference", lambda: next(references, None) or new_reference()
+    )
+    monkeypatch.setattr(
+        "service.reporters.identity.new_pseudonym",
+        lambda: next(pseudonyms, None) or new_pseudonym(),
+    )
+
+    stored = await store(
+        runtime,
+        *(Submission(text("kush à Banconi", sender=f"+2237200000{n}")) for n in range(3)),
+    )
+
+    new_references = {one.receipt.reference for one in stored}
+    reporters = await fetch_all(settings.resolved_database_url, select(Reporter))
+    all_pseudonyms = [one.pseudonym for one in reporters]
+    assert len(new_references) == 3
+    assert taken_reference not in new_references
+    assert len(all_pseudonyms) == len(set(all_pseudonyms)) == 4

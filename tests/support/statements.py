@@ -1,0 +1,25 @@
+"""The SQL an app sends while a test drives it: to check how a page reads, not only what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import event
+
+
+@contextmanager
+def statements_sent(app: FastAPI) -> Iterator[list[str]]:
+    """Every statement the app's engine executes inside the block, lower-cased."""
+    engine = app.state.runtime.engine.sync_engine
+    sent: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
