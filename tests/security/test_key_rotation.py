@@ -7,11 +7,8 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -23,18 +20,6 @@ from service.settings import Settings
 from tests.reliability.harness import Delivery, ServerProcess, environment_of, fetch_rows, post
 from tests.support.console import create_staff
 from tests.support.twilio import sms_form
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    process = ServerProcess(settings, logs)
-    await process.ready()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 async def _send(client: httpx.AsyncClient, sender: str, body: str) -> int | None:

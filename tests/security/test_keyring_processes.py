@@ -8,8 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,18 +23,6 @@ from tests.support.twilio import sms_form
 
 # The processes look at the keyring file every two seconds.
 _RELOADED_WITHIN = 6.0
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    process = ServerProcess(settings, logs)
-    await process.ready()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 async def _send(server: ServerProcess, sender: str, body: str) -> None:
