@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
@@ -349,7 +349,13 @@ class _Plan:
             await session.execute(
                 update(_TIPS)
                 .where(_TIPS.c.id == bindparam("joined_tip"))
-                .values(last_message_at=bindparam("joined_at")),
+                .values(
+                    last_message_at=bindparam("joined_at"),
+                    # A message on a closed tip (an answer on /suivi) restarts its retention.
+                    closed_at=case(
+                        (_TIPS.c.closed_at.is_(None), None), else_=bindparam("joined_at")
+                    ),
+                ),
                 [{"joined_tip": tip, "joined_at": at} for tip, at in self._joined.items()],
             )
         await insert_rows(session, _MESSAGES, self.messages)
