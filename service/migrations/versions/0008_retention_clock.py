@@ -51,9 +51,7 @@ _POSTGRESQL_CASE_TARGET = "'case:' || c.id::text"
 def upgrade() -> None:
     postgresql = op.get_context().dialect.name == "postgresql"
     op.add_column("tips", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column(
-        "tips", sa.Column("content_erased_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("tips", sa.Column("content_erased_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "retention_cursors",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -99,9 +97,7 @@ def downgrade() -> None:
     if postgresql:
         with op.get_context().autocommit_block():
             for name, _ in reversed(_INDEXES):
-                op.drop_index(
-                    name, table_name="tips", postgresql_concurrently=True, if_exists=True
-                )
+                op.drop_index(name, table_name="tips", postgresql_concurrently=True, if_exists=True)
     else:
         for name, _ in reversed(_INDEXES):
             op.drop_index(name, table_name="tips")
