@@ -65,14 +65,18 @@ class IntakeService:
         receipt_hash = None
         if message.receipt_code is not None:
             receipt_hash = await asyncio.to_thread(hash_receipt_code, message.receipt_code)
-        try:
-            receipt = await self._store(Submission(message, receipt_hash, reference))
-        except (SQLAlchemyError, OSError) as error:
-            if reference is not None or not self._may_spool(message, error):
-                raise
-            assert self._spool is not None
-            return await self._spool.keep_message(message)
-        if receipt.new_tip:
+        spooled = None if reference is not None else self._spooled_reference(message)
+        if spooled is not None:
+            receipt = await self._store_spooled(Submission(message, receipt_hash, spooled))
+        else:
+            try:
+                receipt = await self._store(Submission(message, receipt_hash, reference))
+            except (SQLAlchemyError, OSError) as error:
+                if reference is not None or not self._may_spool(message, error):
+                    raise
+                assert self._spool is not None
+                return await self._spool.keep_message(message)
+        if receipt.new_tip and not receipt.replayed:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
         # DEBUG: the request log already has a line per webhook, and metrics count the tips.
         log.debug(
@@ -81,6 +85,25 @@ class IntakeService:
             new_tip=receipt.new_tip,
             replayed=receipt.replayed,
         )
+        return receipt
+
+    def _spooled_reference(self, message: IncomingMessage) -> str | None:
+        return None if self._spool is None else self._spool.pending_reference(message.provider_id)
+
+    async def _store_spooled(self, submission: Submission) -> IntakeReceipt:
+        """A provider's retry of a message this process spooled and has not replayed yet: stored
+        now exactly as its replay would store it (a tip of the reference already given, whatever
+        conversation the number has), or, while the database is still away, answered the same."""
+        assert self._spool is not None
+        assert submission.reference is not None
+        try:
+            self._hold.check()
+            receipt = await self._store_alone(submission)
+        except (SQLAlchemyError, OSError) as error:
+            if not database_unreachable(error):
+                raise
+            return IntakeReceipt(reference=submission.reference, new_tip=True, replayed=True)
+        self._spool.forget(submission.message.provider_id)
         return receipt
 
     async def opt_out(self, *, sender: str, from_spool: bool = False) -> None:
