@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -279,6 +279,16 @@ async def stored_references(settings: Settings) -> dict[str, list[str]]:
     for hashed, reference in rows:
         found.setdefault(hashed, []).append(reference)
     return found
+
+
+async def wrong_references(settings: Settings, answered: Iterable[Delivery]) -> list[str]:
+    """The reliability verdict on references: every answer carries the reference of the one tip
+    its MessageSid is stored in (the reference exists, and is that message's tip's). Returns the
+    MessageSids of the answers that break it."""
+    stored, key = await stored_references(settings), sid_key(settings)
+    return sorted(
+        {d.sid for d in answered if d.reference is None or stored.get(key(d.sid)) != [d.reference]}
+    )
 
 
 def sid_key(settings: Settings) -> Callable[[str], str]:
