@@ -75,6 +75,12 @@ class ServiceProcess:
             for start in range(1, self.started + 1)
         )
 
+    def logged_text(self) -> str:
+        """Every start's log so far."""
+        return "".join(
+            self.log_path(start).read_text(errors="replace") for start in range(1, self.started + 1)
+        )
+
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
