@@ -34,7 +34,11 @@ def run(settings: Settings) -> None:
     """The ``tipline worker`` process, until a signal stops it."""
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
-    supervise(lambda: Worker(**worker_settings(settings)), close_process)
+    supervise(
+        lambda: Worker(**worker_settings(settings)),
+        close_process,
+        stop_seconds=settings.worker_stop_seconds,
+    )
 
 
 async def close_process(ctx: dict[str, Any]) -> None:
@@ -136,7 +140,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         # more jobs at once than the pool holds (TIPLINE_DATABASE_POOL_SIZE + _MAX_OVERFLOW), so
         # none waits out the pool timeout behind the others.
         "max_jobs": settings.database_pool_size + settings.database_max_overflow,
-        "handle_signals": True,
+        # service.background.process stops the worker on a signal, in order.
+        "handle_signals": False,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
         # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.
         "job_timeout": 60,

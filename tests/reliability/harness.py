@@ -91,6 +91,18 @@ class ServiceProcess:
         self._process.send_signal(signal.SIGKILL)
         self._process.wait(timeout=10)
 
+    def terminate(self, within: float) -> int | None:
+        """SIGTERM, as a container runtime stops a process; its exit status (None: still
+        running after ``within`` seconds, then killed)."""
+        assert self._process is not None
+        self._process.terminate()
+        try:
+            return self._process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            return None
+
     def stop(self) -> None:
         if self.alive:
             assert self._process is not None
@@ -167,6 +179,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "TIPLINE_TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TIPLINE_SMS_BUNDLE_SECONDS": str(settings.sms_bundle_seconds),
         "TIPLINE_SPOOL_REPLAY_SECONDS": str(settings.spool_replay_seconds),
+        "TIPLINE_WORKER_STOP_SECONDS": str(settings.worker_stop_seconds),
     }
     return values
 
