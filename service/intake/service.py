@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from channels.ports import IncomingMessage, IntakeReceipt
-from crypto import Keyring, hash_receipt_code
+from crypto import Keyring, hash_receipt_code, provider_reference
 from service.background.outbox import OutboxDispatcher
 from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.group_commit import GroupCommit
@@ -88,21 +88,30 @@ class IntakeService:
         return receipt
 
     def _spooled_reference(self, message: IncomingMessage) -> str | None:
-        return None if self._spool is None else self._spool.pending_reference(message.provider_id)
+        """The reference to store a provider's message under as the spool's replay would: the
+        one this process answered from its spool, or, while any process's spool holds messages
+        not replayed yet (an outage has just ended), the one derived from its id — the message
+        may be a retry of one spooled elsewhere, answered with that reference."""
+        if self._spool is None or not spoolable(message):
+            return None
+        known = self._spool.pending_reference(message.provider_id)
+        if known is not None or not self._spool.has_pending():
+            return known
+        assert message.provider_id is not None
+        return provider_reference(self._keyring, message.provider_id)
 
     async def _store_spooled(self, submission: Submission) -> IntakeReceipt:
-        """A provider's retry of a message this process spooled and has not replayed yet: stored
-        now exactly as its replay would store it (a tip of the reference already given, whatever
-        conversation the number has), or, while the database is still away, answered the same."""
+        """Stored now exactly as the spool's replay stores it: a tip of that reference, whatever
+        conversation the number has (the replay, finding it stored, then skips it). While the
+        database is still away, spooled (or answered as the spool answered it already)."""
         assert self._spool is not None
-        assert submission.reference is not None
         try:
             self._hold.check()
             receipt = await self._store_alone(submission)
         except (SQLAlchemyError, OSError) as error:
-            if not database_unreachable(error):
+            if not self._may_spool(submission.message, error):
                 raise
-            return IntakeReceipt(reference=submission.reference, new_tip=True, replayed=True)
+            return await self._spool.keep_message(submission.message)
         self._spool.forget(submission.message.provider_id)
         return receipt
 

@@ -192,6 +192,8 @@ class IntakeSpool:
         log.warning("opt_out_spooled")
 
     def has_pending(self) -> bool:
+        """Some spool file of the directory (any process's) holds records not replayed yet:
+        about 20 µs for a spool directory at rest, so intake may ask it for every message."""
         return any(_size(path) > 0 for path in self._spool_files())
 
     async def replay(self, intake: Replayer) -> ReplayReport:

@@ -4,7 +4,8 @@ Two ``tipline serve`` sharing a data directory (and so a spool), their PostgreSQ
 the test refuses and lets through again. The same signed message is delivered as Twilio's retries
 and fallback URL deliver it: to both processes at once during the outage, once before the outage
 and again during it, during the outage and again just after it (before and after the spool is
-replayed). Every answer must carry the reference the message's tip is finally stored under.
+replayed) — also a known number's further message, which would join its open tip. Every answer
+must carry the reference the message's tip is finally stored under.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ PER_GROUP = 20
 
 @pytest.fixture
 def settings(tmp_path: Path, proxied_database_url: str, own_redis: OwnRedisServer) -> Settings:
-    # The spool is replayed every 3 s: retries just after the outage come before the replay.
+    # The spool is replayed every 10 s: retries just after the outage come before the replay.
     return make_settings(
         tmp_path,
         proxied_database_url,
         redis_url=own_redis.url,
         sms_bundle_seconds=0,
-        spool_replay_seconds=3,
+        spool_replay_seconds=10,
     )
 
 
@@ -58,10 +59,13 @@ async def servers(settings: Settings, tmp_path: Path) -> AsyncIterator[list[Serv
             process.stop()
 
 
-def messages(group: int) -> list[dict[str, str]]:
-    """First messages from as many new numbers: each stored one is a tip of its own."""
+def messages(group: int, *, senders: int | None = None) -> list[dict[str, str]]:
+    """First messages from as many new numbers: each stored one is a tip of its own (or, with
+    ``senders``, further messages from the numbers of that group)."""
     return [
-        sms_form(sender=f"+2237{group}{n:06d}", body=f"groupe {group} : yamba au marché {n}")
+        sms_form(
+            sender=f"+2237{senders or group}{n:06d}", body=f"groupe {group} : yamba au marché {n}"
+        )
         for n in range(PER_GROUP)
     ]
 
@@ -71,23 +75,25 @@ async def test_every_answer_for_a_message_sid_names_the_tip_it_is_stored_in(
 ) -> None:
     first, second = servers
     before, both, after = messages(1), messages(2), messages(3)
+    # Further messages of the numbers of ``before``, whose tips are open conversations.
+    known = messages(4, senders=1)
     answered = await deliver(first, before)
 
     postgres_proxy.refusing()
-    answered += await during_outage(servers, before, both, after)
+    answered += await during_outage(servers, before, both, after + known)
     spooled = sum(server.logged("message_spooled") for server in servers)
     postgres_proxy.passing()
     await ready(second)
     # Retries just after the outage, by the other process and by the same, before the replay.
-    answered += await deliver(second, after) + await deliver(first, after + both)
+    answered += await deliver(second, after + known) + await deliver(first, after + both)
     await wait_until_spool_replayed(settings, within=60)
-    answered += await deliver(second, before + both + after)
+    answered += await deliver(second, before + both + after + known)
 
-    assert spooled >= 3 * PER_GROUP, "the outage should have sent the messages to the spool"
+    assert spooled >= 4 * PER_GROUP, "the outage should have sent the messages to the spool"
     assert all(delivery.accepted for delivery in answered)
     wrong = await wrong_references(settings, answered)
     assert wrong == [], f"{len(wrong)} MessageSids answered with a reference not their tip's"
-    assert len(await stored_references(settings)) == 3 * PER_GROUP
+    assert len(await stored_references(settings)) == 4 * PER_GROUP
 
 
 async def during_outage(
