@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 
 _RESTART_DELAY_SECONDS = 2.0
 # After the stop wait: how long cancelled jobs get to hand themselves back, and how often to look.
-_HAND_BACK_SECONDS = 3.0
+_HAND_BACK_SECONDS = 2.0
 _POLL_SECONDS = 0.02
 
 # Closes what the worker's start-up put in its ctx, when arq gave up before its on_shutdown.
