@@ -98,6 +98,11 @@ def run_once(worker: Worker, close_lost: CloseLost) -> bool:
         log.warning("worker_lost_redis", error=type(error).__name__)
         worker.loop.run_until_complete(close_lost(worker.ctx))
         return False
+    except asyncio.CancelledError:
+        # Only if a job outlived its hand-back and arq's close() cancelled it mid-write: the
+        # process still stops cleanly; that job waits for the stale-job sweep.
+        log.warning("worker_stop_interrupted")
+        worker.loop.run_until_complete(close_lost(worker.ctx))
     return True
 
 
