@@ -30,7 +30,7 @@ from crypto.keyring import (
     load_or_create_keyring,
     save_keyring,
 )
-from crypto.provider_ids import provider_id_hash, provider_id_hashes
+from crypto.provider_ids import provider_id_hash, provider_id_hashes, provider_reference
 from crypto.receipts import (
     configure_for_production,
     configure_for_tests,
@@ -69,6 +69,7 @@ __all__ = [
     "open_text",
     "provider_id_hash",
     "provider_id_hashes",
+    "provider_reference",
     "receipt_hash_needs_update",
     "reseal",
     "save_keyring",

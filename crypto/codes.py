@@ -18,6 +18,9 @@ Reference "OCS-XXXX-XXXX": 7 random characters then 1 check character.
     character, so new_reference draws again when a draw would need it (1 draw in 31).
     Entropy: 30**7 * 30/31 = 2.1e10 valid references, about 34 bits; the database must still
     enforce uniqueness (draw again on conflict).
+    A provider's message gets its reference from a keyed hash of the provider's id instead of
+    the system's CSPRNG (``keyed_reference``, see provider_ids.py): the same characters, the same
+    check, drawn from a stream nobody can compute without the key.
 
 Receipt code "XXXX-XXXX": 8 random characters, 30**8 = 6.6e11 codes, about 39.3 bits. It proves a
     citizen holds a tip (to add details on the web) and is stored only as an Argon2id hash; with
@@ -32,8 +35,10 @@ Pseudonym "SRC-XXXXXX": 6 random characters, 7.3e8 values: a label officers can 
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
+from collections.abc import Iterator
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "OCS"
@@ -53,6 +58,17 @@ def new_reference() -> str:
     """A fresh tip reference such as "OCS-7K4M-Q2XH"; the last character is the check."""
     while True:
         payload = _random_chars(_REFERENCE_PAYLOAD)
+        check = _check_value(payload)
+        if check < len(ALPHABET):
+            return _format_reference(payload + ALPHABET[check])
+
+
+def keyed_reference(blocks: Iterator[bytes]) -> str:
+    """The reference drawn from a keyed pseudo-random byte stream, as ``new_reference`` draws
+    from the CSPRNG (same rejection of biased bytes, same check): one stream, one reference."""
+    chars = (ALPHABET[b % len(ALPHABET)] for block in blocks for b in block if b < _BYTE_LIMIT)
+    while True:
+        payload = "".join(itertools.islice(chars, _REFERENCE_PAYLOAD))
         check = _check_value(payload)
         if check < len(ALPHABET):
             return _format_reference(payload + ALPHABET[check])

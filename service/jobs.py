@@ -50,7 +50,8 @@ class JobSpec:
     ``completes_outbox``: the job's outbox entry is marked complete once it has run (the triage
     job does it itself, in its batch's transaction). ``cron``: arq's schedule keywords for
     a periodic run. ``queued``: False for a job that only runs on its schedule. The jobs that
-    retry count their own tries (``ctx["job_try"]``) to stop at these same ``max_tries``.
+    retry count their own tries (``ctx["job_try"]``) to stop at these same ``max_tries``; on the
+    worker a run that met a database or Redis outage is not a try (``service.background.tries``).
     """
 
     function: JobFunction

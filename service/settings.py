@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The worker's own Prometheus endpoint (its jobs' metrics live in its process); 0 turns it
     # off. The API serves its metrics at /metrics.
+    # On SIGTERM a worker lets its running jobs finish this long, then hands the rest back to
+    # the queue: within a container runtime's grace period before SIGKILL (Docker: 10 s).
+    worker_stop_seconds: float = 5.0
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9108
     # In production the API serves its metrics here, never on its public port; 0 turns it off.

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.background.backends import JobFunction
 from service.background.leases import job_leases
 from service.background.process import serve_metrics, supervise
+from service.background.tries import OUTAGE_RUNS, JobTries
 from service.core.logging import configure_logging
 from service.core.outage import database_unreachable
 from service.jobs import JOBS, queued_functions
@@ -33,7 +34,11 @@ def run(settings: Settings) -> None:
     """The ``tipline worker`` process, until a signal stops it."""
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
-    supervise(lambda: Worker(**worker_settings(settings)), close_process)
+    supervise(
+        lambda: Worker(**worker_settings(settings)),
+        close_process,
+        stop_seconds=settings.worker_stop_seconds,
+    )
 
 
 async def close_process(ctx: dict[str, Any]) -> None:
@@ -48,10 +53,10 @@ def worker_functions() -> list[Function]:
     functions = queued_functions()
     return [
         func(
-            _retry_when_database_down(functions[name]),
+            outages_spend_no_tries(name, functions[name], spec.max_tries),
             name=name,
             timeout=spec.timeout,
-            max_tries=spec.max_tries,
+            max_tries=spec.max_tries + OUTAGE_RUNS,
         )
         for name, spec in JOBS.items()
         if spec.queued
@@ -88,18 +93,27 @@ def _one_line_on_outage(name: str, job: JobFunction) -> WorkerCoroutine:
     return run
 
 
-def _retry_when_database_down(job: JobFunction) -> WorkerCoroutine:
-    """arq fails a job for good on any exception; a database restart is waited out instead."""
+def outages_spend_no_tries(name: str, job: JobFunction, max_tries: int) -> WorkerCoroutine:
+    """arq fails a job for good on any exception; a database or Redis outage is waited out
+    instead, as many times as it takes, without spending the job's tries (``JobTries``)."""
 
     @functools.wraps(job)
     async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        tries = JobTries(ctx)
+        spent = await tries.spent()
+        if spent >= max_tries:  # a backstop: the jobs that retry stop at their max_tries
+            log.warning("job_tries_exhausted", job=name, tries=spent)
+            return None
         try:
-            return await job(ctx, *args, **kwargs)
-        except (SQLAlchemyError, OSError) as error:
-            if not database_unreachable(error):
+            return await job(ctx | {"job_try": spent + 1}, *args, **kwargs)
+        except Retry:
+            await tries.spend(spent)
+            raise
+        except (SQLAlchemyError, OSError, RedisConnectionError, RedisTimeoutError) as error:
+            if not isinstance(error, RedisError) and not database_unreachable(error):
                 raise
-            # 2, 4, 6… seconds: triage's five tries wait out about 20 s of outage.
-            raise Retry(defer=min(2 * ctx.get("job_try", 1), 10)) from error
+            # 2, 4, 6… seconds, then every 10 s until the outage ends.
+            raise Retry(defer=min(2 * int(ctx.get("job_try", 1)), 10)) from error
 
     return run
 
@@ -126,7 +140,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         # more jobs at once than the pool holds (TIPLINE_DATABASE_POOL_SIZE + _MAX_OVERFLOW), so
         # none waits out the pool timeout behind the others.
         "max_jobs": settings.database_pool_size + settings.database_max_overflow,
-        "handle_signals": True,
+        # service.background.process stops the worker on a signal, in order.
+        "handle_signals": False,
         # arq leases a running job for the longest job timeout plus 10 s (released sooner by
         # release_stale_jobs); without a default, timeout-less cron jobs would count as 300 s.
         "job_timeout": 60,

@@ -8,17 +8,26 @@ its messages one by one. So a batch draws its codes first, looks them all up at 
 unique index, and draws again the few that are taken; only two batches drawing the same new
 code in the same instant (about 256^2 / 2.1e10 = 3e-6 for references) are left to the unique
 constraint.
+
+A provider's message has its reference derived from its id (``crypto.provider_reference``), so
+that every process, the spool included, answers the same one: ``first_unused`` takes, for each
+message, the first of its candidates (the derived reference, then its redraws) that no tip holds,
+with the same single look-up per round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.db import among
+
+K = TypeVar("K", bound=Hashable)
+# A code taken this often in a row is not bad luck: the candidates repeat themselves.
+_MAX_ROUNDS = 64
 
 
 async def unused_codes(
@@ -36,3 +45,30 @@ async def unused_codes(
         taken = set(await session.scalars(select(column).where(among(session, column, drawn))))
         codes += [code for code in drawn if code not in taken]
     return codes
+
+
+async def first_unused(
+    session: AsyncSession, column: Any, candidates: Mapping[K, Callable[[int], str]]
+) -> dict[K, str]:
+    """For each key, the first of its candidate codes (``candidate(0)``, ``candidate(1)``…) that
+    is neither stored in ``column`` nor chosen for another key: the same answer in every process
+    for the same stored codes. One look-up per round, rarely more than one round."""
+    attempts = dict.fromkeys(candidates, 0)
+    chosen: dict[K, str] = {}
+    used: set[str] = set()
+    for _ in range(_MAX_ROUNDS):
+        proposed = {key: candidates[key](attempts[key]) for key in candidates if key not in chosen}
+        if not proposed:
+            return chosen
+        taken = set(
+            await session.scalars(
+                select(column).where(among(session, column, set(proposed.values())))
+            )
+        )
+        for key, code in proposed.items():
+            if code in taken or code in used:
+                attempts[key] += 1
+            else:
+                chosen[key] = code
+                used.add(code)
+    raise RuntimeError("no unused code among the candidates")

@@ -5,7 +5,11 @@ The outcome is the one storing the messages one by one, in order, would give: a 
 gets the receipt first given and adds the files its first delivery lacked; a known number within
 the conversation window joins its open tip, and two messages of one new number in the same batch
 make one tip; a web follow-up joins the tip it names; a spooled message starts a tip under the
-reference its reporter was given. Whatever the batch size, each step is one fixed statement,
+reference its reporter was given. A provider's message (an SMS, a WhatsApp message, a call)
+that starts a tip gets the reference derived from its id (``crypto.provider_reference``), the
+one the spool answers during an outage too; another tip holding it (at two million tips, about one
+message in 10,000) moves it to the id's next derived reference, as in every process. Whatever
+the batch size, each step is one fixed statement,
 skipped when it has nothing to do: the reads (replays and their stored files, the reporters'
 upsert, their open conversations, the followed-up tips), then the writes (tips, the joined tips'
 last message time, messages, operator entries, files, outbox entries). The batch's tips are
@@ -17,12 +21,14 @@ largest cost of intake (bench/README.md).
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import structlog
 from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,11 +40,12 @@ from crypto import (
     new_reference,
     provider_id_hash,
     provider_id_hashes,
+    provider_reference,
     seal_text,
 )
 from service.background.outbox import BulkJob
 from service.core.db import among, insert_rows
-from service.core.fresh_codes import unused_codes
+from service.core.fresh_codes import first_unused, unused_codes
 from service.core.job_names import JobName
 from service.core.provider_ids import message_context, seal_provider_id
 from service.intake.attachments import ATTACHMENTS, attachment_rows, fetch_jobs, stored_sids
@@ -53,6 +60,8 @@ from service.models import (
 )
 from service.models.types import utcnow
 from service.reporters.identity import find_or_add_reporters
+
+log = structlog.get_logger(__name__)
 
 _TIPS = cast(Table, getattr(Tip, "__table__"))  # noqa: B009 - SQLModel types hide __table__
 _MESSAGES = cast(Table, getattr(Message, "__table__"))  # noqa: B009
@@ -175,15 +184,48 @@ async def store_batch(
     raises ``NotFound``."""
     found = await _read(session, keyring, [one.message for one in submissions], window)
     # As many as the batch could open tips; the unused ones cost nothing.
-    wanted = sum(1 for one in submissions if one.reference is None)
+    wanted = sum(1 for one in submissions if _derived_reference(one) is None)
     references = await unused_codes(session, _TIPS.c.reference, new_reference, wanted)
-    plan = _Plan(found, keyring=keyring, window=window, references=references)
+    derived = await first_unused(
+        session, _TIPS.c.reference, _candidates(keyring, submissions, found)
+    )
+    plan = _Plan(found, keyring=keyring, window=window, references=references, derived=derived)
     receipts = [plan.add(i, submission) for i, submission in enumerate(submissions)]
     await plan.write(session)
     return StoredBatch(
         [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)],
         plan.shared_jobs(),
     )
+
+
+def _derived_reference(submission: Submission) -> str | None:
+    """The provider id a new tip's reference is derived from, if any."""
+    message = submission.message
+    if message.follow_up_of is not None:
+        return None
+    return message.provider_id
+
+
+def _candidates(
+    keyring: Keyring, submissions: Sequence[Submission], found: _Found
+) -> dict[str, Callable[[int], str]]:
+    """Per provider id not stored yet, its references in order of preference: the one its
+    reporter was given from the spool, if any, then the ones derived from the id."""
+    candidates: dict[str, Callable[[int], str]] = {}
+    for submission in submissions:
+        provider_id = _derived_reference(submission)
+        if provider_id is None or provider_id in found.replays or provider_id in candidates:
+            continue
+        candidates[provider_id] = functools.partial(
+            _candidate, keyring, provider_id, submission.reference
+        )
+    return candidates
+
+
+def _candidate(keyring: Keyring, provider_id: str, given: str | None, attempt: int) -> str:
+    if given is None:
+        return provider_reference(keyring, provider_id, attempt)
+    return given if attempt == 0 else provider_reference(keyring, provider_id, attempt)
 
 
 async def _read(
@@ -310,10 +352,17 @@ class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
     def __init__(
-        self, found: _Found, *, keyring: Keyring, window: timedelta, references: list[str]
+        self,
+        found: _Found,
+        *,
+        keyring: Keyring,
+        window: timedelta,
+        references: list[str],
+        derived: dict[str, str],
     ) -> None:
         self._found = found
         self._references = references  # drawn for this batch, none already stored
+        self._derived = derived  # provider id → its reference, none already stored
         self._keyring = keyring
         self._window = window
         self._now = utcnow()
@@ -411,7 +460,7 @@ class _Plan:
 
     def _add_tip(self, reporter_id: uuid.UUID | None, submission: Submission) -> _Tip:
         message = submission.message
-        reference = submission.reference or self._references.pop()
+        reference = self._reference_of(submission)
         tip = _Tip(uuid.uuid4(), reference, Channel(message.channel), message.received_at)
         self.tips.append(
             {
@@ -430,6 +479,16 @@ class _Plan:
             self._found.conversations[(reporter_id, message.channel)] = tip
         self._found.followed[tip.reference] = tip
         return tip
+
+    def _reference_of(self, submission: Submission) -> str:
+        provider_id = _derived_reference(submission)
+        if provider_id is None:
+            return submission.reference or self._references.pop()
+        reference = self._derived[provider_id]
+        if submission.reference is not None and reference != submission.reference:
+            # Another tip holds the reference the spool gave: the citizen's answer names it.
+            log.warning("spooled_reference_taken")
+        return reference
 
     def _sealed_place(self, tip_id: uuid.UUID, place: str | None) -> bytes | None:
         if not place:

@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from channels.ports import IncomingMessage, IntakeReceipt
-from crypto import Keyring, hash_receipt_code
+from crypto import Keyring, hash_receipt_code, provider_reference
 from service.background.outbox import OutboxDispatcher
 from service.core.db import SessionMaker, forget_on_disk, transaction
 from service.core.group_commit import GroupCommit
@@ -65,14 +65,18 @@ class IntakeService:
         receipt_hash = None
         if message.receipt_code is not None:
             receipt_hash = await asyncio.to_thread(hash_receipt_code, message.receipt_code)
-        try:
-            receipt = await self._store(Submission(message, receipt_hash, reference))
-        except (SQLAlchemyError, OSError) as error:
-            if reference is not None or not self._may_spool(message, error):
-                raise
-            assert self._spool is not None
-            return await self._spool.keep_message(message)
-        if receipt.new_tip:
+        spooled = None if reference is not None else self._spooled_reference(message)
+        if spooled is not None:
+            receipt = await self._store_spooled(Submission(message, receipt_hash, spooled))
+        else:
+            try:
+                receipt = await self._store(Submission(message, receipt_hash, reference))
+            except (SQLAlchemyError, OSError) as error:
+                if reference is not None or not self._may_spool(message, error):
+                    raise
+                assert self._spool is not None
+                return await self._spool.keep_message(message)
+        if receipt.new_tip and not receipt.replayed:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
         # DEBUG: the request log already has a line per webhook, and metrics count the tips.
         log.debug(
@@ -81,6 +85,34 @@ class IntakeService:
             new_tip=receipt.new_tip,
             replayed=receipt.replayed,
         )
+        return receipt
+
+    def _spooled_reference(self, message: IncomingMessage) -> str | None:
+        """The reference to store a provider's message under as the spool's replay would: the
+        one this process answered from its spool, or, while any process's spool holds messages
+        not replayed yet (an outage has just ended), the one derived from its id — the message
+        may be a retry of one spooled elsewhere, answered with that reference."""
+        if self._spool is None or not spoolable(message):
+            return None
+        known = self._spool.pending_reference(message.provider_id)
+        if known is not None or not self._spool.has_pending():
+            return known
+        assert message.provider_id is not None
+        return provider_reference(self._keyring, message.provider_id)
+
+    async def _store_spooled(self, submission: Submission) -> IntakeReceipt:
+        """Stored now exactly as the spool's replay stores it: a tip of that reference, whatever
+        conversation the number has (the replay, finding it stored, then skips it). While the
+        database is still away, spooled (or answered as the spool answered it already)."""
+        assert self._spool is not None
+        try:
+            self._hold.check()
+            receipt = await self._store_alone(submission)
+        except (SQLAlchemyError, OSError) as error:
+            if not self._may_spool(submission.message, error):
+                raise
+            return await self._spool.keep_message(submission.message)
+        self._spool.forget(submission.message.provider_id)
         return receipt
 
     async def opt_out(self, *, sender: str, from_spool: bool = False) -> None:

@@ -5,7 +5,9 @@ Instead intake appends it here — one JSON line per message, fsync'd before the
 answered — and the API process replays it through the normal intake path once the database is
 back. A line holds only ciphertext for what the reporter wrote or who they are: sender, body and
 place are sealed (identity key for the sender, content key for the rest, bound to the record's
-pre-assigned reference), beside the channel, the provider's message id and the time received.
+reference), beside the channel, the provider's message id and the time received. The reference
+is the one derived from the provider's id (``crypto.provider_reference``): the one every process
+answers for that message, with the database or without, and the one replay stores the tip under.
 
 Files: ``<data dir>/spool/intake-<host>-<pid>.jsonl`` is appended to by one process, each append
 under an exclusive ``flock``. Replay first *claims* a file by renaming it to ``replay-<id>.jsonl``
@@ -36,7 +38,15 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from channels.ports import IncomingAttachment, IncomingMessage, IntakeReceipt
-from crypto import CryptoError, Keyring, Purpose, new_reference, open_text, seal_text
+from crypto import (
+    CryptoError,
+    Keyring,
+    Purpose,
+    new_reference,
+    open_text,
+    provider_reference,
+    seal_text,
+)
 from service.core.errors import ServiceUnavailable
 from service.core.outage import database_unreachable
 from service.models.types import utcnow
@@ -160,6 +170,14 @@ class IntakeSpool:
         log.warning("message_spooled", channel=message.channel)
         return IntakeReceipt(reference=record.reference, new_tip=True, replayed=False)
 
+    def pending_reference(self, provider_id: str | None) -> str | None:
+        """The reference this process answered from the spool for a message not replayed yet."""
+        return self._spooled.get(provider_id) if provider_id else None
+
+    def forget(self, provider_id: str | None) -> None:
+        """The message is stored: a late provider retry is answered from the database."""
+        self._spooled.pop(provider_id or "", None)
+
     async def keep_opt_out(self, *, sender: str) -> None:
         reference = new_reference()
         record = SpooledRecord(
@@ -174,6 +192,8 @@ class IntakeSpool:
         log.warning("opt_out_spooled")
 
     def has_pending(self) -> bool:
+        """Some spool file of the directory (any process's) holds records not replayed yet:
+        about 20 µs for a spool directory at rest, so intake may ask it for every message."""
         return any(_size(path) > 0 for path in self._spool_files())
 
     async def replay(self, intake: Replayer) -> ReplayReport:
@@ -204,7 +224,8 @@ class IntakeSpool:
     # Sealing and opening records ---------------------------------------------------------------
 
     def _seal_message(self, message: IncomingMessage) -> SpooledRecord:
-        reference = new_reference()
+        assert message.provider_id is not None  # spoolable
+        reference = provider_reference(self._keyring, message.provider_id)
         context = f"spool:{reference}"
         keyring = self._keyring
         return SpooledRecord(
@@ -291,8 +312,7 @@ class IntakeSpool:
             await intake.opt_out(sender=sender, from_spool=True)
             return True
         receipt = await intake.receive(self._open_message(record), reference=record.reference)
-        # Stored now: a late provider retry is answered from the database from here on.
-        self._spooled.pop(record.provider_id or "", None)
+        self.forget(record.provider_id)
         return not receipt.replayed
 
     async def _reject(self, line: bytes, report: ReplayReport, error: Exception) -> None:

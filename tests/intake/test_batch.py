@@ -30,6 +30,7 @@ from crypto import (
     normalise_phone,
     open_sealed,
     open_text,
+    provider_reference,
     save_keyring,
     verify_receipt_code,
 )
@@ -314,6 +315,44 @@ async def test_a_spooled_message_starts_the_tip_of_its_reference_which_later_tex
     tips = await fetch_all(settings.resolved_database_url, select(Tip))
     assert len(tips) == 2
     assert len({tip.reporter_id for tip in tips}) == 1
+
+
+async def test_a_provider_message_starts_the_tip_of_the_reference_derived_from_its_id(
+    app: FastAPI, settings: Settings, captured_logs: io.StringIO
+) -> None:
+    """Every process computes the same reference for a MessageSid; one another tip holds moves
+    to the id's next derived reference, and a spooled reference taken meanwhile too."""
+    runtime = runtime_of(app)
+    keyring = runtime.keyring
+    [blocker] = await store(runtime, Submission(text("web", channel="web")))
+    taken = blocker.receipt.reference
+    start = captured_logs.tell()
+
+    stored = await store(
+        runtime,
+        Submission(text("premier", sender="+22370000011", provider_id="SM-derived")),
+        Submission(text("spoolé", sender="+22370000012", provider_id="SM-given"), reference=taken),
+    )
+    # A reference held by another tip, as one in 10,000 at two million tips.
+    [moved] = await store_with_taken(runtime, "SM-moved")
+
+    assert stored[0].receipt.reference == provider_reference(keyring, "SM-derived")
+    assert stored[1].receipt.reference == provider_reference(keyring, "SM-given", 1)
+    assert moved.receipt.reference == provider_reference(keyring, "SM-moved", 1)
+    assert "spooled_reference_taken" in events(captured_logs, start)
+    references = [
+        tip.reference for tip in await fetch_all(settings.resolved_database_url, select(Tip))
+    ]
+    assert len(references) == len(set(references)) == 5
+
+
+async def store_with_taken(runtime: Runtime, provider_id: str) -> list[StoredMessage]:
+    """The message ``provider_id`` after a web tip took the reference derived from its id."""
+    derived = provider_reference(runtime.keyring, provider_id)
+    await store(runtime, Submission(text("web", channel="web"), reference=derived))
+    return await store(
+        runtime, Submission(text("sms", sender="+22370000013", provider_id=provider_id))
+    )
 
 
 async def test_during_an_index_key_rotation_a_known_number_is_found_under_its_old_key(

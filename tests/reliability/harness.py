@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +75,12 @@ class ServiceProcess:
             for start in range(1, self.started + 1)
         )
 
+    def logged_text(self) -> str:
+        """Every start's log so far."""
+        return "".join(
+            self.log_path(start).read_text(errors="replace") for start in range(1, self.started + 1)
+        )
+
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -84,6 +90,18 @@ class ServiceProcess:
         assert self._process is not None
         self._process.send_signal(signal.SIGKILL)
         self._process.wait(timeout=10)
+
+    def terminate(self, within: float) -> int | None:
+        """SIGTERM, as a container runtime stops a process; its exit status (None: still
+        running after ``within`` seconds, then killed)."""
+        assert self._process is not None
+        self._process.terminate()
+        try:
+            return self._process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            return None
 
     def stop(self) -> None:
         if self.alive:
@@ -161,6 +179,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "TIPLINE_TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TIPLINE_SMS_BUNDLE_SECONDS": str(settings.sms_bundle_seconds),
         "TIPLINE_SPOOL_REPLAY_SECONDS": str(settings.spool_replay_seconds),
+        "TIPLINE_WORKER_STOP_SECONDS": str(settings.worker_stop_seconds),
     }
     return values
 
@@ -279,6 +298,16 @@ async def stored_references(settings: Settings) -> dict[str, list[str]]:
     for hashed, reference in rows:
         found.setdefault(hashed, []).append(reference)
     return found
+
+
+async def wrong_references(settings: Settings, answered: Iterable[Delivery]) -> list[str]:
+    """The reliability verdict on references: every answer carries the reference of the one tip
+    its MessageSid is stored in (the reference exists, and is that message's tip's). Returns the
+    MessageSids of the answers that break it."""
+    stored, key = await stored_references(settings), sid_key(settings)
+    return sorted(
+        {d.sid for d in answered if d.reference is None or stored.get(key(d.sid)) != [d.reference]}
+    )
 
 
 def sid_key(settings: Settings) -> Callable[[str], str]:

@@ -34,6 +34,7 @@ from tests.reliability.harness import (
     wait_until_spool_replayed,
     wait_until_triaged,
     when_done,
+    wrong_references,
 )
 from tests.support.inspect import count_rows
 from tests.support.postgres_server import OwnPostgresServer
@@ -224,10 +225,9 @@ async def assert_nothing_lost(settings: Settings, load: Load, retried: list[Deli
     assert all(delivery.accepted for delivery in retried), "a Twilio retry was refused"
     answered = [d for d in load.deliveries if d.accepted] + retried
     assert len(answered) == LOAD
-    stored, key = await stored_references(settings), sid_key(settings)
-    wrong = [d.sid for d in answered if stored.get(key(d.sid)) != [d.reference]]
+    wrong = await wrong_references(settings, answered)
     assert wrong == [], f"{len(wrong)} answered webhooks without exactly one tip of their reference"
-    assert len(stored) == LOAD
+    assert len(await stored_references(settings)) == LOAD
     decisions = await decisions_per_tip(url)
     assert len(decisions) == LOAD, "a tip exists that no answer mentions"
     assert set(decisions.values()) == {1}, "a tip was triaged more than once, or never"

@@ -23,9 +23,9 @@ from tests.reliability.harness import (
     Load,
     ServerProcess,
     post,
-    sid_key,
     stored_references,
     wait_until_spool_replayed,
+    wrong_references,
 )
 from tests.support.redis import OwnRedisServer
 from tests.support.tcp_proxy import TcpProxy
@@ -88,10 +88,9 @@ async def test_a_partition_is_answered_within_seconds_and_every_answer_is_stored
     assert waited < ANSWER_BOUND_SECONDS
     spooled = sum(server.logged("message_spooled") for server in servers)
     assert spooled >= len(during), "every webhook of the partition should have been spooled"
-    stored, key = await stored_references(settings), sid_key(settings)
-    wrong = [d.sid for d in answered if stored.get(key(d.sid)) != [d.reference]]
+    wrong = await wrong_references(settings, answered)
     assert wrong == [], f"{len(wrong)} answered references are not the stored tip's"
-    assert len(stored) == len(answered)
+    assert len(await stored_references(settings)) == len(answered)
 
 
 async def deliver_timed(servers: list[ServerProcess], phase: str) -> list[tuple[Delivery, float]]:
