@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import (
@@ -262,16 +262,16 @@ async def _rehash_batch(
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     rows = (await session.execute(statement)).all()
-    count = 0
+    changes = []
     for row_id, sealed_id, current in rows:
         provider_id = open_text(
             keyring, Purpose.IDENTITY, sealed_id, context=sealed.context(row_id)
         )
         fresh = provider_id_hash(keyring, provider_id)
         if fresh != current:
-            await session.execute(update(table).where(key == row_id).values(provider_id_hash=fresh))
-            count += 1
-    return (rows[-1][0] if len(rows) == size else None), count
+            changes.append((row_id, fresh))
+    await _update_rows(session, table, sealed.key, "provider_id_hash", changes)
+    return (rows[-1][0] if len(rows) == size else None), len(changes)
 
 
 async def _reseal_batch(
@@ -286,13 +286,13 @@ async def _reseal_batch(
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     rows = (await session.execute(statement)).all()
-    count = 0
+    changes = []
     for row in rows:
         fresh = reseal(keyring, sealed.purpose, row[1], context=sealed.context(row[0]))
         if fresh is not None:
-            await session.execute(update(table).where(key == row[0]).values({column: fresh}))
-            count += 1
-    return (rows[-1][0] if len(rows) == size else None), count
+            changes.append((row[0], fresh))
+    await _update_rows(session, table, sealed.key, sealed.column, changes)
+    return (rows[-1][0] if len(rows) == size else None), len(changes)
 
 
 async def _reindex_batch(
@@ -311,16 +311,29 @@ async def _reindex_batch(
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     rows = (await session.execute(statement)).all()
-    count = 0
+    changes = []
     for reporter_id, index, sealed in rows:
         phone = open_text(keyring, Purpose.IDENTITY, sealed, context=f"reporter:{reporter_id}")
         fresh = blind_index(keyring, normalise_phone(phone))
         if fresh != index:
-            await session.execute(
-                update(table).where(table.c.id == reporter_id).values(blind_index=fresh)
-            )
-            count += 1
-    return (rows[-1][0] if len(rows) == size else None), count
+            changes.append((reporter_id, fresh))
+    await _update_rows(session, table, "id", "blind_index", changes)
+    return (rows[-1][0] if len(rows) == size else None), len(changes)
+
+
+async def _update_rows(
+    session: AsyncSession, table: Table, key: str, column: str, changes: list[tuple[Any, Any]]
+) -> None:
+    """A batch's new values in one executemany (pipelined by asyncpg), not a round trip per
+    row: at a million rows that is the difference between minutes and an hour."""
+    if not changes:
+        return
+    await session.execute(
+        update(table)
+        .where(table.c[key] == bindparam("_key"))
+        .values({column: bindparam("_value")}),
+        [{"_key": row_key, "_value": value} for row_key, value in changes],
+    )
 
 
 def _retire(settings: Settings, path: Path, state: dict[str, Any]) -> bool:
