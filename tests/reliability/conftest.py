@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from service.antennas.defaults import seed_antennas
 from service.core.db import create_engine, create_sessionmaker, transaction
+from service.settings import Settings
+from tests.reliability.harness import ServerProcess
 from tests.support.postgres_server import OwnPostgresServer
 from tests.support.redis import OwnRedisServer
 from tests.support.tcp_proxy import TcpProxy
@@ -60,3 +63,26 @@ def postgres_proxy(own_postgres: OwnPostgresServer) -> Iterator[TcpProxy]:
 def proxied_database_url(own_database_url: str, postgres_proxy: TcpProxy) -> str:
     """``own_database_url`` (migrated, antennas seeded) reached through ``postgres_proxy``."""
     return postgres_proxy.url(own_database_url.rsplit("/", 1)[1])
+
+
+# Each module's own ``settings`` fixture says how the processes below are configured.
+@pytest.fixture
+async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    process = ServerProcess(settings, tmp_path)
+    try:
+        await process.ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def servers(settings: Settings, tmp_path: Path) -> AsyncIterator[list[ServerProcess]]:
+    processes = [ServerProcess(settings, tmp_path) for _ in range(2)]
+    try:
+        for process in processes:
+            await process.ready()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()

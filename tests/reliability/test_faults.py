@@ -75,16 +75,6 @@ async def worker(settings: Settings, tmp_path: Path) -> AsyncIterator[WorkerProc
         process.stop()
 
 
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    process = ServerProcess(settings, tmp_path)
-    try:
-        await process.ready()
-        yield process
-    finally:
-        process.stop()
-
-
 async def test_a_redis_outage_under_load_loses_nothing(
     settings: Settings,
     own_redis: OwnRedisServer,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -39,16 +38,6 @@ def settings(tmp_path: Path, proxied_database_url: str, own_redis: OwnRedisServe
     return make_settings(
         tmp_path, proxied_database_url, redis_url=own_redis.url, sms_bundle_seconds=0
     )
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    process = ServerProcess(settings, tmp_path)
-    try:
-        await process.ready()
-        yield process
-    finally:
-        process.stop()
 
 
 async def test_jobs_wait_out_a_database_outage_without_spending_their_tries(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -45,18 +44,6 @@ def settings(tmp_path: Path, proxied_database_url: str, own_redis: OwnRedisServe
         sms_bundle_seconds=0,
         spool_replay_seconds=10,
     )
-
-
-@pytest.fixture
-async def servers(settings: Settings, tmp_path: Path) -> AsyncIterator[list[ServerProcess]]:
-    processes = [ServerProcess(settings, tmp_path) for _ in range(2)]
-    try:
-        for process in processes:
-            await process.ready()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
 
 
 def messages(group: int, *, senders: int | None = None) -> list[dict[str, str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -46,16 +45,6 @@ def settings(
         sms_bundle_seconds=0,
         worker_stop_seconds=request.param,
     )
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    process = ServerProcess(settings, tmp_path)
-    try:
-        await process.ready()
-        yield process
-    finally:
-        process.stop()
 
 
 async def test_sigterm_during_jobs_exits_0_and_leaves_no_job_marked_running(
