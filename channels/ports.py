@@ -51,6 +51,10 @@ class IntakePort(Protocol):
 
     async def opt_out(self, *, sender: str) -> None: ...
 
+    async def forget_call(self, *, provider_id: str) -> None:
+        """A call that left no message: have it deleted at the provider (it holds the number)."""
+        ...
+
 
 @dataclass(frozen=True)
 class MailboxEntry:

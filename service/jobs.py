@@ -23,9 +23,11 @@ from service.casework.jobs import (
 from service.core.job_names import JobName
 from service.decisions.jobs import triage_bundled, triage_tip
 from service.intake.jobs import (
+    ERASE_CALL_MAX_TRIES,
     ERASE_MESSAGE_MAX_TRIES,
     FETCH_MEDIA_MAX_TRIES,
     FETCH_RECORDING_MAX_TRIES,
+    erase_call,
     erase_message,
     fetch_media,
     fetch_recording,
@@ -99,6 +101,7 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.ERASE_MESSAGE: JobSpec(
         erase_message, max_tries=ERASE_MESSAGE_MAX_TRIES, completes_outbox=True
     ),
+    JobName.ERASE_CALL: JobSpec(erase_call, max_tries=ERASE_CALL_MAX_TRIES, completes_outbox=True),
     # What a lost webhook or a delete given up left at Twilio, found by listing the account.
     JobName.PURGE_TWILIO: JobSpec(purge_twilio, timeout=300, cron=PURGE_SCHEDULE, queued=False),
     # A chief's alert retries through Twilio outages; the periodic sweeps just run again:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Green number: French by text-to-speech; Bambara prompts are recorded audio files.
     hotline_voice: str = "Polly.Lea"
     hotline_record_max_seconds: int = 180
+    # Largest voicemail kept: its own limit, not the photos' (a long message is larger than a
+    # photo, and one that is too large stays at Twilio for an operator to retry, never lost).
+    hotline_recording_max_bytes: int = 16 * 1024 * 1024
     hotline_bm_menu_audio_url: str | None = None
     hotline_bm_record_audio_url: str | None = None
     hotline_bm_reference_audio_url: str | None = None

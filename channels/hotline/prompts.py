@@ -20,6 +20,8 @@ FRENCH = "fr"
 BAMBARA = "bm"
 VOICE_PATH = "/channels/hotline/twilio/voice"
 RECORDING_PATH = "/channels/hotline/twilio/recording"
+# The number's "call status changes" webhook: a call over, whether or not it left a message.
+CALL_STATUS_PATH = "/channels/hotline/twilio/status"
 REFERENCE_PATH = f"{VOICE_PATH}/reference"
 REPEAT_DIGIT = "1"
 # Long enough for a caller to write each character down.

@@ -4,7 +4,9 @@
 (``/voice/recorded``) files the tip through intake and reads the reference out while the caller
 is still on the line; the recording status callback (``/recording``) files it too when the action
 never came, and hands the recording to the download job. Both use the CallSid as the provider id,
-so a call makes one tip whichever arrives first. The caller ID is handled exactly like an SMS
+so a call makes one tip whichever arrives first. A call that leaves no message (``/status``, the
+number's call-status webhook; an empty or absent recording) is handed to intake to be deleted at
+Twilio. The caller ID is handled exactly like an SMS
 sender: encrypted and blind-indexed by intake, never logged.
 """
 
@@ -18,6 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from channels.hotline.prompts import (
     BAMBARA,
+    CALL_STATUS_PATH,
     FRENCH,
     RECORDING_PATH,
     REFERENCE_PATH,
@@ -42,6 +45,9 @@ _RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 _WITHHELD = frozenset(
     {"anonymous", "restricted", "unknown", "private", "+266696687", "+7378742833", "+2562533"}
 )
+
+
+_CALL_OVER = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 def hotline_config(request: Request) -> HotlineConfig:
@@ -75,6 +81,7 @@ async def message_recorded(
     (call_sid,) = required(form, "CallSid")
     language = BAMBARA if lang == BAMBARA else FRENCH
     if not form.get("RecordingSid") or form.get("RecordingDuration", "0") in ("", "0"):
+        await intake.forget_call(provider_id=call_sid)
         return twiml(str(nothing_recorded(config, language)))
     receipt = await intake.receive(_recorded_call(form, call_sid, sender=caller_id(form)))
     read_out = reference_read_out(
@@ -107,6 +114,18 @@ async def recording_status(form: TwilioForm, intake: Intake) -> Response:
     if status == "completed":
         # No caller ID in this callback: if the action never came, the tip has no sender.
         await intake.receive(_recorded_call(form, call_sid, sender=None))
+    elif status == "absent":  # silence: nothing to transcribe, nothing to keep at Twilio
+        await intake.forget_call(provider_id=call_sid)
+    return Response(status_code=204)
+
+
+@router.post(CALL_STATUS_PATH, status_code=204, response_class=Response)
+async def call_status(form: TwilioForm, intake: Intake) -> Response:
+    """The call is over. Without a message (hung up in the menu or before the beep) nothing else
+    would delete it at Twilio; with one, intake leaves it to the recording job."""
+    call_sid, status = required(form, "CallSid", "CallStatus")
+    if status in _CALL_OVER:
+        await intake.forget_call(provider_id=call_sid)
     return Response(status_code=204)
 
 

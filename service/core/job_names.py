@@ -20,6 +20,7 @@ class JobName(StrEnum):
     FETCH_MEDIA = "fetch_media"
     FETCH_RECORDING = "fetch_recording"
     ERASE_MESSAGE = "erase_message"
+    ERASE_CALL = "erase_call"
     PURGE_TWILIO = "purge_twilio"
     ALERT_ANTENNA_CHIEFS = "alert_antenna_chiefs"
     ESCALATE_OVERDUE_CASES = "escalate_overdue_cases"
