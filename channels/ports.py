@@ -36,6 +36,8 @@ class IncomingMessage:
     receipt_code: str | None = field(default=None, repr=False)
     # Hotline: the operator who typed the tip on the caller's behalf.
     entered_by: uuid.UUID | None = None
+    # Hotline: the language the caller chose in the menu ("fr", "bm").
+    language: str | None = None
 
 
 @dataclass(frozen=True)

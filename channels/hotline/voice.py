@@ -83,7 +83,8 @@ async def message_recorded(
     if not form.get("RecordingSid") or form.get("RecordingDuration", "0") in ("", "0"):
         await intake.forget_call(provider_id=call_sid)
         return twiml(str(nothing_recorded(config, language)))
-    receipt = await intake.receive(_recorded_call(form, call_sid, sender=caller_id(form)))
+    call = _recorded_call(form, call_sid, sender=caller_id(form), language=language)
+    receipt = await intake.receive(call)
     read_out = reference_read_out(
         config, language, receipt.reference, recording=form["RecordingSid"]
     )
@@ -100,7 +101,9 @@ async def reference_again(
     language = BAMBARA if lang == BAMBARA else FRENCH
     if form.get("Digits") != REPEAT_DIGIT or not _RECORDING_SID.fullmatch(recording):
         return twiml(str(goodbye(config, language)))
-    recorded = _recorded_call(form | {"RecordingSid": recording}, call_sid, sender=caller_id(form))
+    recorded = _recorded_call(
+        form | {"RecordingSid": recording}, call_sid, sender=caller_id(form), language=language
+    )
     receipt = await intake.receive(recorded)
     read_out = reference_read_out(
         config, language, receipt.reference, recording=recording, again=True
@@ -109,11 +112,12 @@ async def reference_again(
 
 
 @router.post(RECORDING_PATH, status_code=204, response_class=Response)
-async def recording_status(form: TwilioForm, intake: Intake) -> Response:
+async def recording_status(form: TwilioForm, intake: Intake, lang: str = FRENCH) -> Response:
     call_sid, _recording_sid, status = required(form, "CallSid", "RecordingSid", "RecordingStatus")
     if status == "completed":
         # No caller ID in this callback: if the action never came, the tip has no sender.
-        await intake.receive(_recorded_call(form, call_sid, sender=None))
+        language = BAMBARA if lang == BAMBARA else FRENCH
+        await intake.receive(_recorded_call(form, call_sid, sender=None, language=language))
     elif status == "absent":  # silence: nothing to transcribe, nothing to keep at Twilio
         await intake.forget_call(provider_id=call_sid)
     return Response(status_code=204)
@@ -137,7 +141,9 @@ def caller_id(form: dict[str, str]) -> str | None:
     return phone_sender(raw)
 
 
-def _recorded_call(form: dict[str, str], call_sid: str, *, sender: str | None) -> IncomingMessage:
+def _recorded_call(
+    form: dict[str, str], call_sid: str, *, sender: str | None, language: str
+) -> IncomingMessage:
     recording = IncomingAttachment(
         source="twilio_recording", content_type="audio/mpeg", provider_sid=form["RecordingSid"]
     )
@@ -148,6 +154,7 @@ def _recorded_call(form: dict[str, str], call_sid: str, *, sender: str | None) -
         provider_id=call_sid,
         sender=sender,
         attachments=(recording,),
+        language=language,
     )
 
 

@@ -439,6 +439,7 @@ class _Plan:
                 "transcript_of": None,
                 "body_ciphertext": body,
                 "created_at": message.received_at,
+                "language": message.language,
             }
         )
         self.triaged.setdefault(tip.tip_id, message_id)

@@ -88,3 +88,9 @@ class Message(SQLModel, table=True):
     body_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivery_status: str | None = Field(default=None, sa_type=String(16))
+    # A green-number call: the language chosen in the menu ("fr", "bm"), in clear (one of two
+    # choices, identifying no one), for the operator who transcribes it.
+    language: str | None = Field(default=None, sa_type=String(8))
+    # When the caller heard that the office may text them and how to refuse (STOP): an
+    # officer's question goes to a caller by SMS only after it.
+    texts_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -38,6 +38,7 @@ class WaitingVoicemail:
     received_at: datetime
     status: AttachmentStatus
     size_bytes: int | None
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ async def waiting_voicemails(*, session: AsyncSession) -> list[WaitingVoicemail]
             col(Message.created_at),
             col(Attachment.status),
             col(Attachment.size_bytes),
+            col(Message.language),
         )
         .join(Attachment, col(Attachment.message_id) == col(Message.id))
         .join(Tip, col(Tip.id) == col(Message.tip_id))
@@ -86,10 +88,12 @@ async def waiting_voicemails(*, session: AsyncSession) -> list[WaitingVoicemail]
         .limit(WAITING_LIMIT)
     )
     found: dict[uuid.UUID, WaitingVoicemail] = {}
-    for call_id, reference, received_at, status, size in rows:
+    for call_id, reference, received_at, status, size, language in rows:
         found.setdefault(
             call_id,
-            WaitingVoicemail(call_id, reference, received_at, AttachmentStatus(status), size),
+            WaitingVoicemail(
+                call_id, reference, received_at, AttachmentStatus(status), size, language
+            ),
         )
     return list(found.values())
 
