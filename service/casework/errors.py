@@ -48,6 +48,11 @@ class CannotMerge(Conflict):
     message = translate("console.error.cannot_merge")
 
 
+class UnheardVoicemail(Conflict):
+    code = "unheard_voicemail"
+    message = translate("console.error.unheard_voicemail")
+
+
 class ReporterUnreachable(Conflict):
     code = "reporter_unreachable"
     message = translate("console.error.reporter_unreachable")

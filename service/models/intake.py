@@ -66,6 +66,9 @@ class Tip(SQLModel, table=True):
     place_hint_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     last_message_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A voicemail's latest transcript: the moment there was something to decide, from which an
+    # unrouted tip's deadline runs (until then there were only sounds nobody had heard).
+    transcribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Message(SQLModel, table=True):

@@ -119,7 +119,11 @@ async def _recordings_not_kept(runtime: Runtime, sids: list[str]) -> set[str]:
             .where(col(Attachment.provider_id_hash).in_(list(sid_of)))
             .where(col(Attachment.status) == AttachmentStatus.FAILED)
         )
-        return {sid_of[hashed] for hashed, refusal in found.all() if retryable(refusal)}
+        return {
+            sid_of[hashed]
+            for hashed, refusal in found.all()
+            if hashed is not None and retryable(refusal)
+        }
 
 
 async def _forget(runtime: Runtime, sid: str) -> None:
