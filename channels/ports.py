@@ -57,6 +57,11 @@ class IntakePort(Protocol):
         """A call that left no message: have it deleted at the provider (it holds the number)."""
         ...
 
+    async def note_texts_notice(self, *, provider_id: str) -> None:
+        """The caller of this (stored) call was told the office may text them, and how to
+        refuse: an officer's question may now go to them by SMS."""
+        ...
+
 
 @dataclass(frozen=True)
 class MailboxEntry:

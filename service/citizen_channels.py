@@ -139,6 +139,7 @@ def _bambara_audio(settings: Settings) -> dict[str, str]:
         "record": settings.hotline_bm_record_audio_url,
         "reference": settings.hotline_bm_reference_audio_url,
         "repeat": settings.hotline_bm_repeat_audio_url,
+        "texts": settings.hotline_bm_texts_audio_url,
         "goodbye": settings.hotline_bm_goodbye_audio_url,
     }
     return {name: url for name, url in prompts.items() if url}

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     hotline_bm_record_audio_url: str | None = None
     hotline_bm_reference_audio_url: str | None = None
     hotline_bm_repeat_audio_url: str | None = None
+    # « L'Office peut vous écrire par SMS ; pour refuser, répondez STOP », recorded in Bambara.
+    # Without it a Bambara caller is not told, and no officer's question goes to them by SMS.
+    hotline_bm_texts_audio_url: str | None = None
     hotline_bm_goodbye_audio_url: str | None = None
     # WhatsApp replies come from this sender (default: "whatsapp:" + TIPLINE_TWILIO_FROM).
     twilio_whatsapp_from: str | None = None

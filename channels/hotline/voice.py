@@ -32,6 +32,7 @@ from channels.hotline.prompts import (
     nothing_recorded,
     record,
     reference_read_out,
+    tells_of_texts,
 )
 from channels.ports import IncomingAttachment, IncomingMessage, IntakePort
 from channels.senders import phone_sender
@@ -83,10 +84,15 @@ async def message_recorded(
     if not form.get("RecordingSid") or form.get("RecordingDuration", "0") in ("", "0"):
         await intake.forget_call(provider_id=call_sid)
         return twiml(str(nothing_recorded(config, language)))
-    call = _recorded_call(form, call_sid, sender=caller_id(form), language=language)
-    receipt = await intake.receive(call)
+    sender = caller_id(form)
+    receipt = await intake.receive(_recorded_call(form, call_sid, sender=sender, language=language))
+    # Only a caller whose number we hold can be texted, and only once told so (and how to
+    # refuse): the notice is noted with the call, which lets an officer's question go by SMS.
+    notice = sender is not None and tells_of_texts(config, language)
+    if notice:
+        await intake.note_texts_notice(provider_id=call_sid)
     read_out = reference_read_out(
-        config, language, receipt.reference, recording=form["RecordingSid"]
+        config, language, receipt.reference, recording=form["RecordingSid"], texts_notice=notice
     )
     return twiml(str(read_out))
 
@@ -99,14 +105,16 @@ async def reference_again(
     CallSid with the reference its tip is stored under, so nothing is kept between requests."""
     (call_sid,) = required(form, "CallSid")
     language = BAMBARA if lang == BAMBARA else FRENCH
+    sender = caller_id(form)
+    notice = sender is not None and tells_of_texts(config, language)
     if form.get("Digits") != REPEAT_DIGIT or not _RECORDING_SID.fullmatch(recording):
-        return twiml(str(goodbye(config, language)))
+        return twiml(str(goodbye(config, language, texts_notice=notice)))
     recorded = _recorded_call(
-        form | {"RecordingSid": recording}, call_sid, sender=caller_id(form), language=language
+        form | {"RecordingSid": recording}, call_sid, sender=sender, language=language
     )
     receipt = await intake.receive(recorded)
     read_out = reference_read_out(
-        config, language, receipt.reference, recording=recording, again=True
+        config, language, receipt.reference, recording=recording, again=True, texts_notice=notice
     )
     return twiml(str(read_out))
 

@@ -58,6 +58,11 @@ class ReporterUnreachable(Conflict):
     message = translate("console.error.reporter_unreachable")
 
 
+class CallerNotToldOfTexts(Conflict):
+    code = "caller_not_told_of_texts"
+    message = translate("console.error.caller_not_told_of_texts")
+
+
 class InvalidChoice(TiplineError):
     status_code = 422
     code = "invalid_choice"

@@ -18,7 +18,7 @@ from service.casework.effective import EffectiveTriage, corrections_of, overlay
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
-from service.casework.questions import reporter_reachable
+from service.casework.questions import reporter_reachable, told_of_texts
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
 from service.core.db import among
@@ -92,6 +92,7 @@ class TipDetail:
     claimed_by: str | None
     case: CaseSummary | None
     reachable: bool  # a question can reach the source
+    told_of_texts: bool = True  # a caller was told the office may text them (else no SMS)
 
 
 async def tip_detail(
@@ -123,6 +124,7 @@ async def tip_detail(
         claimed_by=(await claimants(session=session, tip_ids=[tip.id])).get(tip.id),
         case=await case_summary(session=session, tip=tip),
         reachable=await reporter_reachable(session=session, tip=tip),
+        told_of_texts=await told_of_texts(session=session, tip=tip),
     )
     await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
     return detail

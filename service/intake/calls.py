@@ -1,4 +1,6 @@
-"""Green-number calls that left no message: hung up in the menu or before the beep, silence.
+"""Green-number calls: those that left no message, and the end-of-call notice about texts.
+
+Calls that left no message: hung up in the menu or before the beep, silence.
 
 Nothing is filed, but Twilio's log still holds the call, and the call holds the caller's number.
 The call is deleted through a job (``erase_call``), as a call whose recording was kept is. The
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import base64
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +21,7 @@ from service.background.outbox import add_job
 from service.core.job_names import JobName
 from service.core.provider_ids import open_provider_id, seal_provider_id
 from service.models import Message, OutboxEntry
+from service.models.types import utcnow
 
 
 def _context(hashed: str) -> str:
@@ -56,3 +59,13 @@ async def call_was_filed(*, session: AsyncSession, keyring: Keyring, call_sid: s
         )
     )
     return found is not None
+
+
+async def note_texts_notice(*, session: AsyncSession, keyring: Keyring, call_sid: str) -> None:
+    """The call's caller heard that the office may text them and how to refuse (STOP)."""
+    await session.execute(
+        update(Message)
+        .where(col(Message.provider_id_hash).in_(list(provider_id_hashes(keyring, call_sid))))
+        .where(col(Message.texts_notice_at).is_(None))
+        .values(texts_notice_at=utcnow())
+    )

@@ -22,7 +22,7 @@ from service.core.group_commit import GroupCommit
 from service.core.metrics import TIPS_RECEIVED
 from service.core.outage import OutageHold, database_unreachable
 from service.intake.batch import Submission, store_batch
-from service.intake.calls import queue_erase_call
+from service.intake.calls import note_texts_notice, queue_erase_call
 from service.intake.spool import IntakeSpool, spoolable
 from service.reporters.identity import destroy_identity, find_reporter
 
@@ -109,6 +109,10 @@ class IntakeService:
             )
         if entry is not None:
             await self._dispatcher.dispatch([entry])
+
+    async def note_texts_notice(self, *, provider_id: str) -> None:
+        async with transaction(self._sessions) as session:
+            await note_texts_notice(session=session, keyring=self._keyring, call_sid=provider_id)
 
     async def _store(self, submission: Submission) -> IntakeReceipt:
         """Messages arriving together go in one batch; a failed batch's, and a spooled replay
