@@ -70,6 +70,7 @@ async def voicemails_page(
     done = request.query_params.get("fait")
     rows = await waiting_voicemails(session=session)
     context = {
+        "saved_call": _call_id(request.query_params.get("appel")),
         "rows": rows,
         "waiting": [row for row in rows if not row.failed],
         "failed": [row for row in rows if row.failed],
@@ -159,7 +160,8 @@ async def transcribe(
         session=session, actor=operator, action="tip.transcribed", target=tip_target(saved.tip)
     )
     queue_after_commit(request, session, background)  # triage runs again at once
-    return see_other(VOICEMAILS_PATH, saved.after)
+    # Names the call, so the page can drop the text the browser kept in case of trouble.
+    return see_other(VOICEMAILS_PATH, f"{saved.after}&appel={call.id}")
 
 
 @router.post("/standard/enregistrements/{message_id}/reessai")
@@ -180,6 +182,13 @@ async def retry(
     )
     queue_after_commit(request, session, background)
     return see_other(VOICEMAILS_PATH, "retrying")
+
+
+def _call_id(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _problem(text: str) -> str | None:
