@@ -159,7 +159,7 @@ async def _reopen_if_closed(
     if closure is None or closure.reason not in _REOPENED or case is not None:
         return AfterSave.CLOSED_WITH_CASE
     await session.delete(closure)
-    tip.status = TipStatus.RECEIVED  # triage decides it again, and may route it
+    tip.mark_reopened(TipStatus.RECEIVED)  # triage decides it again, and may route it
     await record_audit(
         session=session,
         actor=operator,

@@ -5,8 +5,8 @@ voicemail tip's transcript time, from which its deadline runs.
 Neither identifies a caller: the language is one of the menu's two choices, the time that of
 the call. Both stay in clear so the console can show them without opening anything sealed.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
