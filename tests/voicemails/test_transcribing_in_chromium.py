@@ -10,10 +10,10 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 from playwright.async_api import Page
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from service.core.db import create_engine, create_sessionmaker, transaction
-from service.models import Role, StaffSession
+from service.models import Role, StaffSession, Tip
 from service.models.types import utcnow
 from service.settings import Settings
 from tests.support.channel_fixtures import runtime_of_app, settle
@@ -132,3 +132,37 @@ async def test_two_operators_are_told_of_each_other_and_neither_save_is_lost(
     assert kept == second_text
     assert "fait=transcribed" in saved_again
     assert await _transcripts(runtime) == [second_text]
+
+
+async def test_a_call_being_entered_survives_a_session_expiry(
+    channel_app: FastAPI, twilio_settings: Settings
+) -> None:
+    operator = await create_staff(twilio_settings, role=Role.OPERATOR)
+    served = twilio_settings.model_copy(
+        update={"public_base_url": f"http://127.0.0.1:{free_port()}"}
+    )
+    words = "Le correspondant signale un dépôt de cannabis derrière la gare de Kayes"
+
+    async with live_server(served) as base_url, chromium() as browser:
+        page = await (await browser.new_context()).new_page()
+        await browser_sign_in(page, base_url, operator)
+        await page.goto(f"{base_url}/console/standard/saisie")
+        await page.locator("#text").press_sequentially(words)
+        await expire_sessions(twilio_settings)
+        await page.click("#enter-tip")
+        signed_out_at = page.url
+        await browser_sign_in(page, base_url, operator)
+        await page.locator("#pending-drafts a").click()
+        restored = await field_value(page)
+        await page.click("#enter-tip")
+        reference = await page.locator("#reference").text_content()
+        left = await page.evaluate("() => sessionStorage.length")
+
+    assert signed_out_at.endswith("/console/connexion?session=expiree")
+    assert restored == words
+    assert reference is not None
+    assert reference.startswith("OCS-")
+    assert left == 0
+    async with runtime_of_app(channel_app).sessions() as session:
+        tips = (await session.scalars(select(Tip))).all()
+    assert [tip.reference for tip in tips] == [reference]
