@@ -36,6 +36,8 @@ class IncomingMessage:
     receipt_code: str | None = field(default=None, repr=False)
     # Hotline: the operator who typed the tip on the caller's behalf.
     entered_by: uuid.UUID | None = None
+    # Hotline: the language the caller chose in the menu ("fr", "bm").
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class IntakePort(Protocol):
     async def receive(self, message: IncomingMessage) -> IntakeReceipt: ...
 
     async def opt_out(self, *, sender: str) -> None: ...
+
+    async def forget_call(self, *, provider_id: str) -> None:
+        """A call that left no message: have it deleted at the provider (it holds the number)."""
+        ...
+
+    async def note_texts_notice(self, *, provider_id: str) -> None:
+        """The caller of this (stored) call was told the office may text them, and how to
+        refuse: an officer's question may now go to them by SMS."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ def install_channels(app: FastAPI, settings: Settings) -> None:
     if not hotline.offers_bambara:
         # Said at every start: a green number without Bambara is a choice someone must make.
         log.warning("hotline_bambara_not_offered", missing_prompts=hotline.missing_bambara_prompts)
+    elif not hotline.bambara_audio.get("texts"):
+        # Bambara callers are then never told the office may text them: no SMS question to them.
+        log.warning("hotline_bambara_texts_notice_missing")
     app.state.hotline_config = hotline
     app.mount("/static/citoyen", StaticFiles(directory=STATIC_DIR), name="citizen-static")
 
@@ -139,6 +142,7 @@ def _bambara_audio(settings: Settings) -> dict[str, str]:
         "record": settings.hotline_bm_record_audio_url,
         "reference": settings.hotline_bm_reference_audio_url,
         "repeat": settings.hotline_bm_repeat_audio_url,
+        "texts": settings.hotline_bm_texts_audio_url,
         "goodbye": settings.hotline_bm_goodbye_audio_url,
     }
     return {name: url for name, url in prompts.items() if url}

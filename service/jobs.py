@@ -24,9 +24,11 @@ from service.core.job_names import JobName
 from service.decisions.jobs import triage_bundled, triage_tip
 from service.intake.erasure import ERASE_MESSAGES_MAX_TRIES, erase_messages
 from service.intake.jobs import (
+    ERASE_CALL_MAX_TRIES,
     ERASE_MESSAGE_MAX_TRIES,
     FETCH_MEDIA_MAX_TRIES,
     FETCH_RECORDING_MAX_TRIES,
+    erase_call,
     erase_message,
     fetch_media,
     fetch_recording,
@@ -106,6 +108,7 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.ERASE_MESSAGE: JobSpec(
         erase_message, max_tries=ERASE_MESSAGE_MAX_TRIES, completes_outbox=True
     ),
+    JobName.ERASE_CALL: JobSpec(erase_call, max_tries=ERASE_CALL_MAX_TRIES, completes_outbox=True),
     # What a lost webhook or a delete given up left at Twilio, found by listing the account.
     JobName.PURGE_TWILIO: JobSpec(purge_twilio, timeout=300, cron=PURGE_SCHEDULE, queued=False),
     # A chief's alert retries through Twilio outages; the periodic sweeps just run again:

@@ -74,10 +74,16 @@ class Settings(BaseSettings):
     # Green number: French by text-to-speech; Bambara prompts are recorded audio files.
     hotline_voice: str = "Polly.Lea"
     hotline_record_max_seconds: int = 180
+    # Largest voicemail kept: its own limit, not the photos' (a long message is larger than a
+    # photo, and one that is too large stays at Twilio for an operator to retry, never lost).
+    hotline_recording_max_bytes: int = 16 * 1024 * 1024
     hotline_bm_menu_audio_url: str | None = None
     hotline_bm_record_audio_url: str | None = None
     hotline_bm_reference_audio_url: str | None = None
     hotline_bm_repeat_audio_url: str | None = None
+    # « L'Office peut vous écrire par SMS ; pour refuser, répondez STOP », recorded in Bambara.
+    # Without it a Bambara caller is not told, and no officer's question goes to them by SMS.
+    hotline_bm_texts_audio_url: str | None = None
     hotline_bm_goodbye_audio_url: str | None = None
     # WhatsApp replies come from this sender (default: "whatsapp:" + TIPLINE_TWILIO_FROM).
     twilio_whatsapp_from: str | None = None

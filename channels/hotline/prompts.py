@@ -20,6 +20,8 @@ FRENCH = "fr"
 BAMBARA = "bm"
 VOICE_PATH = "/channels/hotline/twilio/voice"
 RECORDING_PATH = "/channels/hotline/twilio/recording"
+# The number's "call status changes" webhook: a call over, whether or not it left a message.
+CALL_STATUS_PATH = "/channels/hotline/twilio/status"
 REFERENCE_PATH = f"{VOICE_PATH}/reference"
 REPEAT_DIGIT = "1"
 # Long enough for a caller to write each character down.
@@ -37,7 +39,8 @@ class HotlineConfig:
     public_base_url: str
     voice: str = "Polly.Lea"
     record_max_seconds: int = 180
-    # Prompt name ("menu", "record", "reference", "repeat", "goodbye") → recorded Bambara audio.
+    # Prompt name ("menu", "record", "reference", "repeat", "texts", "goodbye") → recorded
+    # Bambara audio.
     bambara_audio: Mapping[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -109,7 +112,13 @@ def spoken_duration(seconds: int) -> str:
 
 
 def reference_read_out(
-    config: HotlineConfig, language: str, reference: str, *, recording: str, again: bool = False
+    config: HotlineConfig,
+    language: str,
+    reference: str,
+    *,
+    recording: str,
+    again: bool = False,
+    texts_notice: bool = False,
 ) -> VoiceResponse:
     """The reference, twice, slowly, then the offer to hear it again; the caller may hang up.
 
@@ -130,16 +139,30 @@ def reference_read_out(
     )
     _prompt(gather, config, language, "repeat", "hotline.repeat", digit=REPEAT_DIGIT)
     response.append(gather)
-    return goodbye(config, language, response)
+    return goodbye(config, language, response, texts_notice=texts_notice)
 
 
 def goodbye(
-    config: HotlineConfig, language: str, response: VoiceResponse | None = None
+    config: HotlineConfig,
+    language: str,
+    response: VoiceResponse | None = None,
+    *,
+    texts_notice: bool = False,
 ) -> VoiceResponse:
+    """``texts_notice``: tell the caller the office may text them, and how to refuse (STOP);
+    only then may an officer's question reach them by SMS."""
     response = response or VoiceResponse()
+    if texts_notice and tells_of_texts(config, language):
+        _prompt(response, config, language, "texts", "hotline.texts_notice")
     _prompt(response, config, language, "goodbye", "hotline.goodbye")
     response.hangup()
     return response
+
+
+def tells_of_texts(config: HotlineConfig, language: str) -> bool:
+    """Whether the end of the call can tell this caller, in their language, that the office may
+    text them: in French always; in Bambara only with its recorded prompt."""
+    return language != BAMBARA or bool(config.bambara_audio.get("texts"))
 
 
 def _spell(spelled: Say, reference: str) -> None:

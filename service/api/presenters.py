@@ -103,6 +103,7 @@ def queue_item_public(item: QueueItem) -> QueueItemPublic:
         channel=item.tip.channel,
         status=item.tip.status,
         received_at=item.tip.received_at,
+        transcribed_at=item.tip.transcribed_at,
         priority=item.triage.priority,
         category=item.triage.category,
         antenna=item.antenna,

@@ -72,6 +72,8 @@ class QueueItemPublic(BaseModel):
     channel: str
     status: str
     received_at: datetime
+    # A voicemail's transcript: its deadline runs from here (before it nothing was decidable).
+    transcribed_at: datetime | None = None
     priority: str | None
     category: str | None
     antenna: str | None
@@ -253,6 +255,8 @@ class MergeIn(BaseModel):
 class CloseIn(BaseModel):
     model_config = _PUBLIC
     reason: Literal["spam", "hors_champ"]
+    # Required to close a tip whose voicemail nobody has transcribed (nobody has heard it).
+    unheard_voicemail_confirmed: bool = False
 
 
 class TextIn(BaseModel):

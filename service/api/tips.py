@@ -165,7 +165,12 @@ async def close(
     body: CloseIn, tip: OfficerTip, session: DbSession, officer: Officer, now: Now
 ) -> TipStatusPublic:
     closure = await closing.close_tip(
-        session=session, tip=tip, officer=officer, reason=body.reason, now=now
+        session=session,
+        tip=tip,
+        officer=officer,
+        reason=body.reason,
+        now=now,
+        unheard_confirmed=body.unheard_voicemail_confirmed,
     )
     return _status(tip, closure, merged_into=None)
 

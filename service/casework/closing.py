@@ -10,7 +10,13 @@ from sqlmodel import col
 
 from service.casework.access import ensure_open, tip_target
 from service.casework.claims import drop_claim, ensure_workable
-from service.casework.errors import CannotMerge, InvalidChoice, TipAlreadyRouted
+from service.casework.errors import (
+    CannotMerge,
+    InvalidChoice,
+    TipAlreadyRouted,
+    UnheardVoicemail,
+)
+from service.casework.tip_view import has_unheard_voicemail
 from service.casework.vocabulary import OFFICER_CLOSURES
 from service.core.audit import record_audit
 from service.models import (
@@ -27,11 +33,21 @@ from service.models import (
 
 
 async def close_tip(
-    *, session: AsyncSession, tip: Tip, officer: StaffUser, reason: str, now: datetime
+    *,
+    session: AsyncSession,
+    tip: Tip,
+    officer: StaffUser,
+    reason: str,
+    now: datetime,
+    unheard_confirmed: bool = False,
 ) -> TipClosure:
+    """``unheard_confirmed``: the officer confirmed closing a tip whose voicemail nobody has
+    transcribed (required then: its words are in a recording nobody has heard)."""
     if reason not in OFFICER_CLOSURES:
         raise InvalidChoice()
     await _ensure_closable(session=session, tip=tip, officer=officer)
+    if not unheard_confirmed and await has_unheard_voicemail(session=session, tip=tip):
+        raise UnheardVoicemail()
     closure = _close(tip, officer=officer, reason=ClosureReason(reason), now=now)
     session.add(closure)
     await drop_claim(session=session, tip_id=tip.id)

@@ -48,9 +48,19 @@ class CannotMerge(Conflict):
     message = translate("console.error.cannot_merge")
 
 
+class UnheardVoicemail(Conflict):
+    code = "unheard_voicemail"
+    message = translate("console.error.unheard_voicemail")
+
+
 class ReporterUnreachable(Conflict):
     code = "reporter_unreachable"
     message = translate("console.error.reporter_unreachable")
+
+
+class CallerNotToldOfTexts(Conflict):
+    code = "caller_not_told_of_texts"
+    message = translate("console.error.caller_not_told_of_texts")
 
 
 class InvalidChoice(TiplineError):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crypto import Keyring
 from service.casework.access import ensure_open, tip_target
-from service.casework.errors import ReporterUnreachable
+from service.casework.errors import CallerNotToldOfTexts, ReporterUnreachable
 from service.casework.text import clean_text
 from service.core.audit import record_audit
-from service.models import Channel, Message, Reporter, StaffUser, Tip
+from service.models import (
+    Attachment,
+    AttachmentSource,
+    Channel,
+    Direction,
+    Message,
+    Reporter,
+    StaffUser,
+    Tip,
+)
 from service.reporters.replies import queue_reply
 
 
@@ -25,6 +36,34 @@ async def reporter_reachable(*, session: AsyncSession, tip: Tip) -> bool:
     return reporter is not None and reporter.identity_ciphertext is not None
 
 
+async def told_of_texts(*, session: AsyncSession, tip: Tip) -> bool:
+    """A green-number caller may get an SMS only once told the office may text them (at the
+    end of the call, with how to refuse), or once they texted the office themselves."""
+    if tip.channel != Channel.HOTLINE:
+        return True
+    told = await session.scalar(
+        select(col(Message.id)).where(
+            col(Message.tip_id) == tip.id, col(Message.texts_notice_at).is_not(None)
+        )
+    )
+    if told is not None:
+        return True
+    recordings = select(col(Attachment.message_id)).where(
+        col(Attachment.tip_id) == tip.id,
+        col(Attachment.source) == AttachmentSource.TWILIO_RECORDING,
+    )
+    texted = await session.scalar(
+        select(col(Message.id)).where(
+            col(Message.tip_id) == tip.id,
+            col(Message.direction) == Direction.INBOUND,
+            col(Message.provider_id_hash).is_not(None),  # came through Twilio: not an entry
+            col(Message.transcript_of).is_(None),
+            col(Message.id).not_in(recordings),
+        )
+    )
+    return texted is not None
+
+
 async def ask_reporter(
     *, session: AsyncSession, keyring: Keyring, tip: Tip, staff: StaffUser, body: str
 ) -> Message:
@@ -33,6 +72,8 @@ async def ask_reporter(
     ensure_open(tip)
     if not await reporter_reachable(session=session, tip=tip):
         raise ReporterUnreachable()
+    if not await told_of_texts(session=session, tip=tip):
+        raise CallerNotToldOfTexts()
     message = queue_reply(session=session, keyring=keyring, tip=tip, body=text)
     await record_audit(
         session=session,

@@ -2,7 +2,8 @@
 
 Work to do is sorted by priority, then deadline, then age (oldest first), with the time left
 before each deadline; past work (routed, closed, everything) shows the most recent first. An
-unrouted tip's deadline runs from its arrival; a routed one's is its case's acknowledgement
+unrouted tip's deadline runs from its arrival (a voicemail's from its transcript: before it there
+was nothing to decide); a routed one's is its case's acknowledgement
 deadline. Sorting, filters and paging all run in SQL over the whole view, a page at a time.
 """
 
@@ -265,13 +266,15 @@ def _escalated() -> ColumnElement[bool]:
 
 def _deadline_seconds(settings: Settings, priority: ColumnElement[Any]) -> ColumnElement[Any]:
     """``_deadline`` in SQL, in seconds since 1970: the case's while it waits for its chief;
-    an unrouted tip's runs from its arrival by its priority (undecided counts as P3)."""
+    an unrouted tip's runs from its arrival (a voicemail's from its transcript) by its priority
+    (undecided counts as P3)."""
     minutes = sql_case(
         {name: literal(settings.ack_deadline_minutes(name)) for name in PRIORITIES},
         value=func.coalesce(priority, "P3"),
         else_=None,
     )
-    unrouted = epoch_seconds(col(Tip.received_at)) + minutes * 60
+    since = func.coalesce(col(Tip.transcribed_at), col(Tip.received_at))
+    unrouted = epoch_seconds(since) + minutes * 60
     return sql_case(
         (col(Case.id).is_(None), unrouted),
         (col(Case.acknowledged_at).is_(None), epoch_seconds(col(Case.ack_deadline))),
@@ -339,4 +342,9 @@ def _deadline(
     if case is not None:
         return case.ack_deadline if case.acknowledged_at is None else None
     minutes = settings.ack_deadline_minutes(triage.priority or "P3")
-    return tip.received_at + timedelta(minutes=minutes) if minutes else None
+    return decidable_since(tip) + timedelta(minutes=minutes) if minutes else None
+
+
+def decidable_since(tip: Tip) -> datetime:
+    """When there was something to decide: a voicemail's transcript, else the tip's arrival."""
+    return tip.transcribed_at or tip.received_at

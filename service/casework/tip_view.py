@@ -18,12 +18,15 @@ from service.casework.effective import EffectiveTriage, corrections_of, overlay
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
-from service.casework.questions import reporter_reachable
+from service.casework.questions import reporter_reachable, told_of_texts
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
 from service.core.db import among
 from service.decisions.store import decision_hits, latest_decision
 from service.models import (
+    Attachment,
+    AttachmentSource,
+    AttachmentStatus,
     Case,
     CaseOutcome,
     DuplicateLink,
@@ -44,6 +47,17 @@ class ConversationLine:
     text: str
     delivery_status: str | None
     entered_by: str | None = None  # the operator who typed a caller's words: staff, not source
+    message_id: uuid.UUID | None = None
+    # A green-number call: its recording's state ("pending", "stored", "failed"), and whether
+    # someone has transcribed it yet. None for any other message.
+    recording: str | None = None
+    transcribed: bool = False
+    transcript: bool = False  # this line is an operator's transcript of a call
+
+    @property
+    def voicemail_waiting(self) -> bool:
+        """A call nobody has transcribed: its words are in a recording only."""
+        return self.recording is not None and not self.transcribed
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,7 @@ class TipDetail:
     claimed_by: str | None
     case: CaseSummary | None
     reachable: bool  # a question can reach the source
+    told_of_texts: bool = True  # a caller was told the office may text them (else no SMS)
 
 
 async def tip_detail(
@@ -109,6 +124,7 @@ async def tip_detail(
         claimed_by=(await claimants(session=session, tip_ids=[tip.id])).get(tip.id),
         case=await case_summary(session=session, tip=tip),
         reachable=await reporter_reachable(session=session, tip=tip),
+        told_of_texts=await told_of_texts(session=session, tip=tip),
     )
     await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
     return detail
@@ -125,6 +141,11 @@ async def conversation(
         .outerjoin(StaffUser, col(StaffUser.id) == col(OperatorEntry.staff_user_id))
         .order_by(col(Message.created_at))
     )
+    found = rows.tuples().all()
+    recordings = await recording_states(
+        session=session, message_ids=[message.id for message, _ in found]
+    )
+    transcribed = {message.transcript_of for message, _ in found if message.transcript_of}
     return [
         ConversationLine(
             reference=references[message.tip_id],
@@ -135,9 +156,51 @@ async def conversation(
             ),
             delivery_status=message.delivery_status,
             entered_by=operator,
+            message_id=message.id,
+            recording=recordings.get(message.id),
+            transcribed=message.id in transcribed,
+            transcript=message.transcript_of is not None,
         )
-        for message, operator in rows.tuples().all()
+        for message, operator in found
     ]
+
+
+async def recording_states(
+    *, session: AsyncSession, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each call's recording state: stored once one of its recordings is, else the first's."""
+    if not message_ids:
+        return {}
+    rows = await session.execute(
+        select(col(Attachment.message_id), col(Attachment.status))
+        .where(among(session, col(Attachment.message_id), message_ids))
+        .where(col(Attachment.source) == AttachmentSource.TWILIO_RECORDING)
+        .order_by(col(Attachment.created_at))
+    )
+    states: dict[uuid.UUID, str] = {}
+    for message_id, status in rows.tuples().all():
+        if status == AttachmentStatus.STORED or message_id not in states:
+            states[message_id] = status
+    return states
+
+
+async def has_unheard_voicemail(*, session: AsyncSession, tip: Tip) -> bool:
+    """A call of the tip that nobody has transcribed: closing it unheard needs a confirmation."""
+    calls = await session.scalars(
+        select(col(Attachment.message_id)).where(
+            col(Attachment.tip_id) == tip.id,
+            col(Attachment.source) == AttachmentSource.TWILIO_RECORDING,
+        )
+    )
+    call_ids = set(calls.all())
+    if not call_ids:
+        return False
+    transcribed = await session.scalars(
+        select(col(Message.transcript_of)).where(
+            among(session, col(Message.transcript_of), call_ids)
+        )
+    )
+    return bool(call_ids - set(transcribed.all()))
 
 
 async def case_summary(*, session: AsyncSession, tip: Tip) -> CaseSummary | None:

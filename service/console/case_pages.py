@@ -6,6 +6,7 @@ number is set here too (``/console/alerte-sms``): stored sealed, never shown bac
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Form, Request
@@ -30,6 +31,7 @@ from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCE
 from service.console.casework_pages import console_router, label, see_other, time_left
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import render
+from service.console.voicemail_pages import voicemail_response
 from service.models import Tip
 
 router = console_router()
@@ -153,6 +155,16 @@ async def ask(
     await questions.ask_reporter(session=session, keyring=keys, tip=tip, staff=staff, body=text)
     queue_after_commit(request, session, background)
     return see_other(_page(case.id), "asked")
+
+
+@router.get("/dossiers/{case_id}/vocal/{message_id}")
+async def case_voicemail_audio(
+    request: Request, case: ReadableCase, message_id: uuid.UUID, session: DbSession, keys: Keys
+) -> Response:
+    """A voicemail of the case's tip, for whoever may read the case."""
+    return await voicemail_response(
+        request, session=session, keyring=keys, tip_id=case.tip_id, call_id=message_id
+    )
 
 
 @router.get("/alerte-sms")

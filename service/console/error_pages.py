@@ -22,6 +22,7 @@ from crypto import DecryptionError
 from service.access.auth import SIGN_IN_PATH, NotSignedIn, is_api_request
 from service.console.templates import render
 from service.core.errors import error_response
+from service.staff.sessions import SESSION_COOKIE
 
 _CONSOLE_PREFIX = "/console"
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -66,7 +67,12 @@ def _as_page(previous: Handler) -> Handler:
 async def _not_signed_in(request: Request, error: NotSignedIn) -> Response:
     if is_api_request(request) or not _in_console(request):
         return error_response(error.status_code, error.code, error.message)
-    return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    # A session cookie that no longer opens a session: it expired (or was ended). The sign-in
+    # page says so, and that the text being typed was kept in the page.
+    expired = SESSION_COOKIE in request.cookies
+    return RedirectResponse(
+        f"{SIGN_IN_PATH}?session=expiree" if expired else SIGN_IN_PATH, status_code=303
+    )
 
 
 async def _tipline_page(request: Request, error: TiplineError) -> Response:

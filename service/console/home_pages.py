@@ -14,7 +14,7 @@ from service.access.roles import HOTLINE_OPERATORS, RULES_VIEWERS
 from service.access.session import DbSession
 from service.console.navigation import navigation_for
 from service.console.templates import render
-from service.voicemails.service import count_waiting
+from service.voicemails.service import count_failed, count_waiting
 
 router = APIRouter(
     prefix="/console",
@@ -26,11 +26,13 @@ router = APIRouter(
 
 @router.get("")
 async def home(request: Request, staff: CurrentStaff, session: DbSession) -> Response:
-    waiting = None
+    waiting = failed = None
     if staff.role in HOTLINE_OPERATORS:
         waiting = await count_waiting(session=session)
+        failed = await count_failed(session=session)
     context = {
         "voicemails_waiting": waiting,
+        "voicemails_failed": failed,
         "pages": [item for item in navigation_for(staff.role) if item.href != "/console"],
         "rules_version": rules_version(request) if staff.role in RULES_VIEWERS else None,
         "password_changed": request.query_params.get("mot_de_passe") == "change",

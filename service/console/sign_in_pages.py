@@ -69,7 +69,8 @@ def _with_new_session(request: Request, token: str, path: str) -> Response:
 async def sign_in_page(request: Request, live: LiveSession) -> Response:
     if live is not None:
         return _redirect(_NEXT_PAGE[SessionStage(live.stage)])
-    return render(request, "console/sign_in.html", {"username": ""})
+    expired = request.query_params.get("session") == "expiree"
+    return render(request, "console/sign_in.html", {"username": "", "expired": expired})
 
 
 @router.post("/connexion")

@@ -33,6 +33,7 @@ from service.casework.vocabulary import (
 )
 from service.console.casework_pages import console_router, label, see_other
 from service.console.templates import render
+from service.console.voicemail_pages import voicemail_response
 from service.models import Antenna
 
 router = console_router()
@@ -67,6 +68,16 @@ async def tip_page(
         "label": label,
     }
     return render(request, "console/tip.html", context)
+
+
+@router.get("/signalements/{tip_id}/vocal/{message_id}")
+async def tip_voicemail_audio(
+    request: Request, tip: OfficerTip, message_id: uuid.UUID, session: DbSession, keys: Keys
+) -> Response:
+    """A voicemail of the tip, for the officers who read it (seekable, never cached)."""
+    return await voicemail_response(
+        request, session=session, keyring=keys, tip_id=tip.id, call_id=message_id
+    )
 
 
 @router.post("/signalements/{tip_id}/prise-en-charge")
@@ -138,9 +149,21 @@ async def merge(
 
 @router.post("/signalements/{tip_id}/cloture")
 async def close(
-    tip: OfficerTip, session: DbSession, officer: Officer, now: Now, reason: Choice
+    tip: OfficerTip,
+    session: DbSession,
+    officer: Officer,
+    now: Now,
+    reason: Choice,
+    sans_ecoute: Choice = "",
 ) -> Response:
-    await closing.close_tip(session=session, tip=tip, officer=officer, reason=reason, now=now)
+    await closing.close_tip(
+        session=session,
+        tip=tip,
+        officer=officer,
+        reason=reason,
+        now=now,
+        unheard_confirmed=sans_ecoute == "1",
+    )
     return see_other("/console/signalements", "closed")
 
 

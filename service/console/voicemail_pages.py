@@ -11,8 +11,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Form, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from crypto import Keyring
 from service.access.deps import Keys, queue_after_commit
 from service.access.permissions import VOICEMAILS_PATH
 from service.access.roles import HOTLINE_OPERATORS
@@ -27,20 +29,28 @@ from service.core.byte_ranges import ranged_response
 from service.models import Message
 from service.voicemails.service import (
     Voicemail,
+    call_of_tip,
     recently_transcribed,
     recorded_call,
+    retry_download,
     tip_of_call,
     voicemail,
     voicemail_audio,
     waiting_voicemails,
 )
-from service.voicemails.transcripts import MAX_TRANSCRIPT_CHARS, save_transcript
+from service.voicemails.transcripts import (
+    MAX_TRANSCRIPT_CHARS,
+    AfterSave,
+    TranscriptChanged,
+    save_transcript,
+)
 
 router = console_router()
 add_navigation(NavItem("console.nav.voicemails", VOICEMAILS_PATH, HOTLINE_OPERATORS, order=13))
 
 TranscriptText = Annotated[str, Form(max_length=4 * MAX_TRANSCRIPT_CHARS)]
-_DONE = frozenset({"transcribed"})
+Version = Annotated[str | None, Form(max_length=64)]
+_DONE = frozenset({*AfterSave, "retrying", "not_retryable"})
 
 
 async def operator_call(
@@ -58,8 +68,12 @@ async def voicemails_page(
     request: Request, session: DbSession, _operator: HotlineOperator
 ) -> Response:
     done = request.query_params.get("fait")
+    rows = await waiting_voicemails(session=session)
     context = {
-        "rows": await waiting_voicemails(session=session),
+        "saved_call": _call_id(request.query_params.get("appel")),
+        "rows": rows,
+        "waiting": [row for row in rows if not row.failed],
+        "failed": [row for row in rows if row.failed],
         "transcribed": await recently_transcribed(session=session),
         "done": done if done in _DONE else None,
     }
@@ -70,7 +84,7 @@ async def voicemails_page(
 async def voicemail_page(
     request: Request, call: OperatorCall, session: DbSession, keys: Keys, operator: HotlineOperator
 ) -> Response:
-    view = await voicemail(session=session, keyring=keys, call=call)
+    view = await voicemail(session=session, keyring=keys, call=call, viewer=operator)
     await record_audit(
         session=session, actor=operator, action="tip.voicemail_opened", target=tip_target(view.tip)
     )
@@ -95,6 +109,23 @@ async def voicemail_audio_file(
     )
 
 
+async def voicemail_response(
+    request: Request,
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    tip_id: uuid.UUID,
+    call_id: uuid.UUID,
+) -> Response:
+    """A tip's voicemail for a page that shows the tip (officers, chiefs): the same audio,
+    range requests answered, never cached."""
+    call = await call_of_tip(session=session, tip_id=tip_id, call_id=call_id)
+    audio, content_type = await voicemail_audio(session=session, keyring=keyring, call=call)
+    return ranged_response(
+        audio, media_type=content_type, range_header=request.headers.get("range"), headers=NO_STORE
+    )
+
+
 @router.post("/standard/enregistrements/{message_id}/transcription")
 async def transcribe(
     request: Request,
@@ -104,18 +135,60 @@ async def transcribe(
     keys: Keys,
     operator: HotlineOperator,
     text: TranscriptText = "",
+    version: Version = None,
 ) -> Response:
     error = _problem(text.strip())
     if error is not None:
-        view = await voicemail(session=session, keyring=keys, call=call)
+        view = await voicemail(session=session, keyring=keys, call=call, viewer=operator)
         return _page(request, view, draft=text, error=error, status_code=422)
-    await save_transcript(session=session, keyring=keys, recording_message_id=call.id, text=text)
-    tip = await tip_of_call(session=session, call=call)
+    try:
+        saved = await save_transcript(
+            session=session,
+            keyring=keys,
+            recording_message_id=call.id,
+            text=text,
+            operator=operator,
+            version=version,
+        )
+    except TranscriptChanged:
+        # Another operator saved first: their text is shown, this one's draft is kept.
+        view = await voicemail(session=session, keyring=keys, call=call, viewer=operator)
+        return _page(
+            request, view, draft=text, error="console.voicemail.error.changed", status_code=409
+        )
     await record_audit(
-        session=session, actor=operator, action="tip.transcribed", target=tip_target(tip)
+        session=session, actor=operator, action="tip.transcribed", target=tip_target(saved.tip)
     )
     queue_after_commit(request, session, background)  # triage runs again at once
-    return see_other(VOICEMAILS_PATH, "transcribed")
+    # Names the call, so the page can drop the text the browser kept in case of trouble.
+    return see_other(VOICEMAILS_PATH, f"{saved.after}&appel={call.id}")
+
+
+@router.post("/standard/enregistrements/{message_id}/reessai")
+async def retry(
+    request: Request,
+    background: BackgroundTasks,
+    call: OperatorCall,
+    session: DbSession,
+    operator: HotlineOperator,
+) -> Response:
+    """A failed download tried again (Twilio still holds the recording: it is never deleted
+    there before it is kept)."""
+    if not await retry_download(session=session, call=call):
+        return see_other(VOICEMAILS_PATH, "not_retryable")
+    tip = await tip_of_call(session=session, call=call)
+    await record_audit(
+        session=session, actor=operator, action="tip.voicemail_retried", target=tip_target(tip)
+    )
+    queue_after_commit(request, session, background)
+    return see_other(VOICEMAILS_PATH, "retrying")
+
+
+def _call_id(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _problem(text: str) -> str | None:
@@ -136,6 +209,7 @@ def _page(
 ) -> Response:
     context = {
         "view": view,
+        "version": view.version,
         "draft": draft,
         "error": error,
         "max_chars": MAX_TRANSCRIPT_CHARS,

@@ -21,6 +21,7 @@ class JobName(StrEnum):
     FETCH_RECORDING = "fetch_recording"
     ERASE_MESSAGE = "erase_message"  # one text: queued by earlier versions
     ERASE_MESSAGES = "erase_messages"
+    ERASE_CALL = "erase_call"
     PURGE_TWILIO = "purge_twilio"
     ALERT_ANTENNA_CHIEFS = "alert_antenna_chiefs"
     ESCALATE_OVERDUE_CASES = "escalate_overdue_cases"

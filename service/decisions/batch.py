@@ -144,6 +144,9 @@ class _Batch:
     # Tips decided before whose newest text is a further part of the message (the bundling
     # window): those an officer acted on, and the cases of the others.
     further: set[uuid.UUID] = field(default_factory=set)
+    # Voicemail tips decided before (on the call alone: nothing to read) whose newest message
+    # is an operator's transcript: the first moment there is something to decide and route.
+    transcribed: set[uuid.UUID] = field(default_factory=set)
     acted: set[uuid.UUID] = field(default_factory=set)
     cases: dict[uuid.UUID, _CaseState] = field(default_factory=dict)
 
@@ -192,9 +195,13 @@ async def _read_further_parts(*, session: AsyncSession, batch: _Batch, window: t
         if batch.tips[tip_id].channel in _TEXTING
         and _further_part(batch.messages.get(tip_id, []), window)
     }
-    if not batch.further:
+    batch.transcribed = {
+        tip_id for tip_id in decided_before if _newly_transcribed(batch.messages.get(tip_id, []))
+    }
+    followed = batch.further | batch.transcribed
+    if not followed:
         return
-    batch.acted = await _acted_on(session=session, tip_ids=batch.further)
+    batch.acted = await _acted_on(session=session, tip_ids=followed)
     rows = await session.execute(
         select(
             col(Case.id),
@@ -203,13 +210,17 @@ async def _read_further_parts(*, session: AsyncSession, batch: _Batch, window: t
             col(Case.routed_by),
             col(Case.acknowledged_at),
             col(Case.status),
-        ).where(among(session, col(Case.tip_id), batch.further))
+        ).where(among(session, col(Case.tip_id), followed))
     )
     for case_id, tip_id, antenna, routed_by, acknowledged_at, status in rows:
         if routed_by is not None:  # a duty officer routed it
             batch.acted.add(tip_id)
         worked = acknowledged_at is not None or status != CaseStatus.NEW
         batch.cases[tip_id] = _CaseState(id=case_id, antenna=antenna, worked=worked)
+
+
+def _newly_transcribed(messages: Sequence[SealedMessage]) -> bool:
+    return bool(messages) and messages[-1].transcript_of is not None
 
 
 def _further_part(messages: Sequence[SealedMessage], window: timedelta) -> bool:
@@ -650,6 +661,12 @@ def _routing_follows(batch: _Batch, tip: _LockedTip) -> bool:
     if tip.status == TipStatus.RECEIVED:
         return True
     case = batch.cases.get(tip.id)
+    if tip.id in batch.transcribed:  # held until now for want of words, not by an officer
+        return (
+            tip.status in (TipStatus.AWAITING_OFFICER, TipStatus.ROUTED)
+            and tip.id not in batch.acted
+            and not (case is not None and case.worked)
+        )
     return (
         tip.id in batch.further
         and tip.status in (TipStatus.AWAITING_OFFICER, TipStatus.ROUTED)

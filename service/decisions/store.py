@@ -51,6 +51,7 @@ class SealedMessage:
     tip_id: uuid.UUID
     created_at: datetime
     body_ciphertext: bytes
+    transcript_of: uuid.UUID | None = None  # an operator's transcript of this call
 
 
 class DecidedTip(NamedTuple):
@@ -105,6 +106,7 @@ async def inbound_messages_of(
             col(Message.tip_id),
             col(Message.created_at),
             col(Message.body_ciphertext),
+            col(Message.transcript_of),
         )
         .where(among(session, col(Message.tip_id), ids))
         .where(col(Message.direction) == Direction.INBOUND)

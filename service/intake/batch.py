@@ -70,6 +70,9 @@ _OUTBOX = cast(Table, getattr(OutboxEntry, "__table__"))  # noqa: B009
 
 # Texting channels: a reporter's text stays in Twilio's log until it is erased there.
 BUNDLED_CHANNELS = frozenset({"sms", "whatsapp"})
+# A text from a caller's number joins their call's tip (the officer's questions reach a caller
+# by SMS, and their answers must not open a new tip with a new reference).
+JOINED_BY: dict[str, tuple[str, ...]] = {"sms": ("hotline",)}
 
 
 @dataclass(frozen=True)
@@ -451,12 +454,19 @@ class _Plan:
         return tip
 
     def _conversation(self, reporter_id: uuid.UUID | None, message: IncomingMessage) -> _Tip | None:
+        """The reporter's latest open tip on this channel within the window; an SMS also joins
+        a call of theirs (an answer to the question an officer texted the caller)."""
         if reporter_id is None:
             return None
-        found = self._found.conversations.get((reporter_id, message.channel))
-        if found is None or found.last_message_at < message.received_at - self._window:
-            return None
-        return found
+        since = message.received_at - self._window
+        channels = [message.channel, *JOINED_BY.get(message.channel, ())]
+        candidates = [
+            found
+            for channel in channels
+            if (found := self._found.conversations.get((reporter_id, channel))) is not None
+            and found.last_message_at >= since
+        ]
+        return max(candidates, key=lambda tip: tip.last_message_at, default=None)
 
     def _add_tip(self, reporter_id: uuid.UUID | None, submission: Submission) -> _Tip:
         message = submission.message
@@ -510,6 +520,7 @@ class _Plan:
                 "transcript_of": None,
                 "body_ciphertext": body,
                 "created_at": message.received_at,
+                "language": message.language,
             }
         )
         self.triaged.setdefault(tip.tip_id, message_id)

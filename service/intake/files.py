@@ -101,6 +101,12 @@ async def refuse(
         await _dispatch(runtime, notice_key)
 
 
+async def current(runtime: Runtime, attachment_id: uuid.UUID) -> Attachment | None:
+    """The row as a job's last write left it."""
+    async with runtime.sessions() as session:
+        return await session.get(Attachment, attachment_id)
+
+
 async def mark_erased(runtime: Runtime, attachment_id: uuid.UUID) -> None:
     async with transaction(runtime.sessions) as session:
         attachment = await session.get(Attachment, attachment_id, with_for_update=True)

@@ -22,6 +22,7 @@ from service.core.group_commit import GroupCommit
 from service.core.metrics import TIPS_RECEIVED
 from service.core.outage import OutageHold, database_unreachable
 from service.intake.batch import Submission, store_batch
+from service.intake.calls import note_texts_notice, queue_erase_call
 from service.intake.spool import IntakeSpool, spoolable
 from service.reporters.identity import destroy_identity, find_reporter
 
@@ -132,6 +133,18 @@ class IntakeService:
         if reporter is not None:
             await forget_on_disk(self._sessions)
         log.info("reporter_opted_out", known=reporter is not None)
+
+    async def forget_call(self, *, provider_id: str) -> None:
+        async with transaction(self._sessions) as session:
+            entry = await queue_erase_call(
+                session=session, keyring=self._keyring, call_sid=provider_id
+            )
+        if entry is not None:
+            await self._dispatcher.dispatch([entry])
+
+    async def note_texts_notice(self, *, provider_id: str) -> None:
+        async with transaction(self._sessions) as session:
+            await note_texts_notice(session=session, keyring=self._keyring, call_sid=provider_id)
 
     async def _store(self, submission: Submission) -> IntakeReceipt:
         """Messages arriving together go in one batch; a failed batch's, and a spooled replay

@@ -86,6 +86,7 @@ class SpooledRecord:
     provider_id: str | None = None
     # Provider media still at Twilio: ids and types only, the job downloads them after replay.
     attachments: tuple[IncomingAttachment, ...] = ()
+    language: str | None = None
 
     def to_line(self) -> bytes:
         fields: dict[str, Any] = {
@@ -99,6 +100,7 @@ class SpooledRecord:
             "body": _b64(self.body),
             "place": _b64(self.place),
             "attachments": [_attachment_fields(item) for item in self.attachments],
+            "language": self.language,
         }
         return json.dumps(fields, separators=(",", ":")).encode() + b"\n"
 
@@ -119,6 +121,7 @@ class SpooledRecord:
                 channel=fields["channel"],
                 provider_id=fields["provider_id"],
                 attachments=tuple(IncomingAttachment(**item) for item in fields["attachments"]),
+                language=fields.get("language"),  # absent from records written before it
             )
         except (KeyError, TypeError, json.JSONDecodeError) as error:
             raise ValueError("malformed spool record") from error
@@ -243,6 +246,7 @@ class IntakeSpool:
             channel=message.channel,
             provider_id=message.provider_id,
             attachments=message.attachments,
+            language=message.language,
         )
 
     def _open_message(self, record: SpooledRecord) -> IncomingMessage:
@@ -262,6 +266,7 @@ class IntakeSpool:
             if record.place is None
             else open_text(keyring, Purpose.CONTENT, record.place, context=f"{context}:place"),
             attachments=record.attachments,
+            language=record.language,
         )
 
     # Replay ------------------------------------------------------------------------------------

@@ -25,6 +25,16 @@ class AttachmentStatus(StrEnum):
     FAILED = "failed"  # could not be downloaded after every try
 
 
+# A failed recording whose ``refusal`` is one of these is still at Twilio (too large, or its
+# download failed): kept there, never deleted, for an operator's retry.
+RETRYABLE_RECORDING_FAILURES = frozenset({"too_large", "download"})
+
+
+def retryable(refusal: str | None) -> bool:
+    """A recording failure a retry can mend: Twilio still holds the recording."""
+    return refusal in RETRYABLE_RECORDING_FAILURES
+
+
 class Attachment(SQLModel, table=True):
     """A file a reporter sent. Its bytes are sealed like message text, bound to this row."""
 

@@ -87,6 +87,9 @@ class Tip(SQLModel, table=True):
     place_hint_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     last_message_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A voicemail's latest transcript: the moment there was something to decide, from which an
+    # unrouted tip's deadline runs (until then there were only sounds nobody had heard).
+    transcribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set while the tip is closed: when it closed, or its last message if one came after (a
     # reporter's answer on /suivi). Retention's periods count from it.
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -122,3 +125,9 @@ class Message(SQLModel, table=True):
     body_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivery_status: str | None = Field(default=None, sa_type=String(16))
+    # A green-number call: the language chosen in the menu ("fr", "bm"), in clear (one of two
+    # choices, identifying no one), for the operator who transcribes it.
+    language: str | None = Field(default=None, sa_type=String(8))
+    # When the caller heard that the office may text them and how to refuse (STOP): an
+    # officer's question goes to a caller by SMS only after it.
+    texts_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

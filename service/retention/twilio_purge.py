@@ -27,6 +27,7 @@ from crypto import Keyring, provider_id_hashes
 from service.core.db import transaction
 from service.core.twilio import HeldRecord, TwilioClient, TwilioError
 from service.models import Attachment, AttachmentStatus, Message
+from service.models.channels import retryable
 from service.models.types import utcnow
 from service.runtime import Runtime, runtime_of
 
@@ -68,7 +69,7 @@ async def run_purge(runtime: Runtime, twilio: TwilioClient, *, now: datetime) ->
         for record in messages + calls:
             if record.sid in waiting:
                 kept += 1
-            elif await _erase(twilio, record, call=record in calls):
+            elif await _erase(runtime, twilio, record, call=record in calls):
                 await _forget(runtime, record.sid)
                 deleted += 1
             else:
@@ -108,6 +109,23 @@ async def _still_fetching(runtime: Runtime, sids: list[str]) -> set[str]:
         return {sid_of[hashed] for hashed in found.all() if hashed is not None}
 
 
+async def _recordings_not_kept(runtime: Runtime, sids: list[str]) -> set[str]:
+    if not sids:
+        return set()
+    sid_of = _hashed(runtime.keyring, sids)
+    async with runtime.sessions() as session:
+        found = await session.execute(
+            select(col(Attachment.provider_id_hash), col(Attachment.refusal))
+            .where(col(Attachment.provider_id_hash).in_(list(sid_of)))
+            .where(col(Attachment.status) == AttachmentStatus.FAILED)
+        )
+        return {
+            sid_of[hashed]
+            for hashed, refusal in found.all()
+            if hashed is not None and retryable(refusal)
+        }
+
+
 async def _forget(runtime: Runtime, sid: str) -> None:
     """Twilio's copy is gone: the row keeps the hash, never again the id."""
     hashes = list(provider_id_hashes(runtime.keyring, sid))
@@ -124,12 +142,16 @@ def _hashed(keyring: Keyring, sids: list[str]) -> dict[str, str]:
     return {hashed: sid for sid in sids for hashed in provider_id_hashes(keyring, sid)}
 
 
-async def _erase(twilio: TwilioClient, record: HeldRecord, *, call: bool) -> bool:
-    """The files first (a message's media, a call's recordings), then the record itself."""
+async def _erase(runtime: Runtime, twilio: TwilioClient, record: HeldRecord, *, call: bool) -> bool:
+    """The files first (a message's media, a call's recordings), then the record itself. A
+    recording whose download failed in a way a retry can mend stays: it is the only copy."""
     try:
         if call:
-            for recording in await twilio.recordings_of(record.sid):
-                await twilio.delete_recording(recording)
+            recordings = await twilio.recordings_of(record.sid)
+            wanted = await _recordings_not_kept(runtime, recordings)
+            for recording in recordings:
+                if recording not in wanted:
+                    await twilio.delete_recording(recording)
             await twilio.delete_call(record.sid)
         else:
             if record.has_files:

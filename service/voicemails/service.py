@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +20,28 @@ from sqlmodel import col
 
 from channels.errors import NotFound
 from crypto import Keyring, Purpose, open_sealed, open_text
+from service.background.outbox import add_job
+from service.casework.access import tip_target
+from service.core.job_names import JobName
 from service.intake.attachments import attachment_context
-from service.models import Attachment, AttachmentSource, AttachmentStatus, Message, Tip
+from service.models import (
+    Attachment,
+    AttachmentSource,
+    AttachmentStatus,
+    AuditEntry,
+    Message,
+    StaffUser,
+    Tip,
+)
+from service.models.channels import retryable
+from service.models.types import utcnow
+from service.voicemails.transcripts import current_version, transcript_of
 
 # More than a shift's worth: the page lists the oldest first, so nothing waits unseen for long.
 WAITING_LIMIT = 200
 RECENT_LIMIT = 20
+# An operator who opened a voicemail this recently may be typing its transcript.
+PRESENCE_WINDOW = timedelta(minutes=30)
 # What a browser may be told a recording is; anything else is served as opaque bytes.
 _AUDIO_PREFIX = "audio/"
 _OPAQUE = "application/octet-stream"
@@ -38,6 +54,17 @@ class WaitingVoicemail:
     received_at: datetime
     status: AttachmentStatus
     size_bytes: int | None
+    language: str | None
+    refusal: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == AttachmentStatus.FAILED
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, and Twilio still holds the recording: a retry may bring it home."""
+        return self.failed and retryable(self.refusal)
 
 
 @dataclass(frozen=True)
@@ -53,10 +80,24 @@ class Voicemail:
     tip: Tip
     recordings: Sequence[Attachment]
     transcript: str | None  # the operator's text so far, decrypted for this view
+    version: str  # which transcript this view shows: a save names it (``save_transcript``)
+    others: Sequence[str] = ()  # other operators who opened it lately
 
     @property
     def playable(self) -> bool:
         return any(row.status == AttachmentStatus.STORED for row in self.recordings)
+
+    @property
+    def retryable(self) -> bool:
+        return not self.playable and any(
+            row.status == AttachmentStatus.FAILED and retryable(row.refusal)
+            for row in self.recordings
+        )
+
+
+def _waiting() -> ColumnElement[bool]:
+    """Still to be heard: downloaded, or on its way. A failed download is not waiting."""
+    return col(Attachment.status).in_([AttachmentStatus.PENDING, AttachmentStatus.STORED])
 
 
 def _untranscribed() -> ColumnElement[bool]:
@@ -78,6 +119,8 @@ async def waiting_voicemails(*, session: AsyncSession) -> list[WaitingVoicemail]
             col(Message.created_at),
             col(Attachment.status),
             col(Attachment.size_bytes),
+            col(Message.language),
+            col(Attachment.refusal),
         )
         .join(Attachment, col(Attachment.message_id) == col(Message.id))
         .join(Tip, col(Tip.id) == col(Message.tip_id))
@@ -86,19 +129,31 @@ async def waiting_voicemails(*, session: AsyncSession) -> list[WaitingVoicemail]
         .limit(WAITING_LIMIT)
     )
     found: dict[uuid.UUID, WaitingVoicemail] = {}
-    for call_id, reference, received_at, status, size in rows:
+    for call_id, reference, received_at, status, size, language, refusal in rows:
         found.setdefault(
             call_id,
-            WaitingVoicemail(call_id, reference, received_at, AttachmentStatus(status), size),
+            WaitingVoicemail(
+                call_id, reference, received_at, AttachmentStatus(status), size, language, refusal
+            ),
         )
     return list(found.values())
 
 
 async def count_waiting(*, session: AsyncSession) -> int:
+    """Calls without a transcript whose recording is here or on its way (not failed ones)."""
+    return await _count_calls(session, _waiting())
+
+
+async def count_failed(*, session: AsyncSession) -> int:
+    """Calls without a transcript whose recording could not be brought home."""
+    return await _count_calls(session, col(Attachment.status) == AttachmentStatus.FAILED)
+
+
+async def _count_calls(session: AsyncSession, condition: ColumnElement[bool]) -> int:
     calls = (
         select(col(Message.id))
         .join(Attachment, col(Attachment.message_id) == col(Message.id))
-        .where(_recordings(), _untranscribed())
+        .where(_recordings(), _untranscribed(), condition)
         .distinct()
         .subquery()
     )
@@ -128,13 +183,23 @@ async def recorded_call(*, session: AsyncSession, call_id: uuid.UUID) -> Message
     return call
 
 
+async def call_of_tip(*, session: AsyncSession, tip_id: uuid.UUID, call_id: uuid.UUID) -> Message:
+    """A recorded call of this tip (a page that may show the tip may play it); else NotFound."""
+    call = await recorded_call(session=session, call_id=call_id)
+    if call.tip_id != tip_id:
+        raise NotFound("Enregistrement introuvable.")
+    return call
+
+
 async def tip_of_call(*, session: AsyncSession, call: Message) -> Tip:
     tip = await session.get(Tip, call.tip_id)
     assert tip is not None  # a message's tip is a foreign key
     return tip
 
 
-async def voicemail(*, session: AsyncSession, keyring: Keyring, call: Message) -> Voicemail:
+async def voicemail(
+    *, session: AsyncSession, keyring: Keyring, call: Message, viewer: StaffUser | None = None
+) -> Voicemail:
     tip = await tip_of_call(session=session, call=call)
     recordings = (
         await session.scalars(
@@ -143,18 +208,58 @@ async def voicemail(*, session: AsyncSession, keyring: Keyring, call: Message) -
             .order_by(col(Attachment.created_at))
         )
     ).all()
-    return Voicemail(call, tip, recordings, await _transcript(session, keyring, call.id))
+    message = await transcript_of(session=session, call_id=call.id)
+    text = None
+    if message is not None:
+        text = open_text(
+            keyring, Purpose.CONTENT, message.body_ciphertext, context=f"message:{message.id}"
+        )
+    others = await _others_on(session, tip, viewer) if viewer is not None else ()
+    return Voicemail(call, tip, recordings, text, current_version(message), others)
 
 
-async def _transcript(session: AsyncSession, keyring: Keyring, call_id: uuid.UUID) -> str | None:
-    message = (
-        await session.scalars(select(Message).where(col(Message.transcript_of) == call_id))
-    ).first()
-    if message is None:
-        return None
-    return open_text(
-        keyring, Purpose.CONTENT, message.body_ciphertext, context=f"message:{message.id}"
+async def _others_on(session: AsyncSession, tip: Tip, viewer: StaffUser) -> list[str]:
+    """Operators other than ``viewer`` who opened the voicemail lately (the audit trail says
+    who opened what, and when): so that two of them do not transcribe it unawares."""
+    since = utcnow() - PRESENCE_WINDOW
+    found = await session.scalars(
+        select(col(AuditEntry.actor_username))
+        .where(
+            col(AuditEntry.action) == "tip.voicemail_opened",
+            col(AuditEntry.target) == tip_target(tip),
+            col(AuditEntry.recorded_at) >= since,
+            col(AuditEntry.actor_id) != viewer.id,
+        )
+        .distinct()
     )
+    return sorted(name for name in found.all() if name)
+
+
+async def retry_download(*, session: AsyncSession, call: Message) -> bool:
+    """Send a failed recording's download job again, if Twilio still holds it; False if not.
+    The job is written to the outbox in the caller's transaction."""
+    failed = (
+        await session.scalars(
+            select(Attachment).where(
+                col(Attachment.message_id) == call.id,
+                _recordings(),
+                col(Attachment.status) == AttachmentStatus.FAILED,
+                col(Attachment.provider_erased_at).is_(None),
+            )
+        )
+    ).all()
+    again = [row for row in failed if retryable(row.refusal)]
+    for row in again:
+        row.status = AttachmentStatus.PENDING
+        row.refusal = None
+    if again:
+        add_job(
+            session=session,
+            job_name=JobName.FETCH_RECORDING,
+            args=[str(call.id)],
+            job_key=f"{JobName.FETCH_RECORDING}:{call.id}:retry:{uuid.uuid4()}",
+        )
+    return bool(again)
 
 
 async def voicemail_audio(

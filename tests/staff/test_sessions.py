@@ -168,7 +168,8 @@ async def test_an_idle_session_expires(app: FastAPI, settings: Settings) -> None
         response = await http.get("/console")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/console/connexion"
+    # The sign-in page is told why: the session expired (and typed text is kept in the page).
+    assert response.headers["location"] == "/console/connexion?session=expiree"
     assert await fetch_all(settings.resolved_database_url, select(StaffSession)) == []
 
 

@@ -93,6 +93,11 @@ class FakeTwilio:
     # HTTP statuses answered to the next media downloads.
     download_failures: list[int] = field(default_factory=list)
     numbers: list[str] = field(default_factory=lambda: [ACCOUNT_NUMBER])
+    # Recording SID → how many more times to answer 404 for it, as Twilio does for a moment
+    # after announcing a recording (its storage lags behind its callback).
+    recordings_not_yet_found: dict[str, int] = field(default_factory=dict)
+    # HTTP statuses answered to the next recording downloads (the .mp3), in order.
+    recording_download_failures: list[int] = field(default_factory=list)
     messages: dict[str, LoggedRecord] = field(default_factory=dict)
     calls: dict[str, LoggedRecord] = field(default_factory=dict)
 
@@ -287,7 +292,11 @@ class _Handlers:
         return await self._delete_from(request, self.fake.recordings, request.match_info["sid"])
 
     async def fetch_recording(self, request: web.Request) -> web.Response:
-        stored = self.fake.recordings.get(request.match_info["sid"])
+        sid = request.match_info["sid"]
+        stored = self.fake.recordings.get(sid)
+        if self.fake.recordings_not_yet_found.get(sid, 0) > 0:
+            self.fake.recordings_not_yet_found[sid] -= 1
+            stored = None
         if stored is None:
             return _error(404, 20404, "not found")
         return web.json_response({"sid": request.match_info["sid"], "status": stored.status})
@@ -296,6 +305,8 @@ class _Handlers:
         stored = self.fake.recordings.get(request.match_info["sid"])
         if stored is None or stored.status != "completed":
             return _error(404, 20404, "not found")
+        if self.fake.recording_download_failures:
+            return _error(self.fake.recording_download_failures.pop(0), 20500, "refused")
         self.fake.downloaded.append(request.match_info["sid"])
         return web.Response(body=stored.content, content_type=stored.content_type)
 

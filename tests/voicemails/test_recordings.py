@@ -42,6 +42,19 @@ async def call_and_record(client: httpx.AsyncClient, recording_sid: str) -> str:
     return call_sid
 
 
+async def recordings_settled(application: FastAPI) -> None:
+    """Settled, and no recording still pending: Twilio's first 404s are tried again later."""
+    await settle(application)
+    runtime = runtime_of_app(application)
+
+    async def none_pending() -> bool:
+        async with runtime.sessions() as session:
+            rows = (await session.scalars(select(Attachment))).all()
+        return all(row.status != AttachmentStatus.PENDING for row in rows)
+
+    await wait_until(none_pending, what="every recording fetched or failed")
+
+
 async def only_recording(runtime: Runtime) -> Attachment:
     async with runtime.sessions() as session:
         attachment: Attachment = (await session.scalars(select(Attachment))).one()
@@ -96,7 +109,7 @@ async def test_a_recording_gone_from_twilio_is_marked_failed_not_retried_forever
     channel_app: FastAPI, channel_client: httpx.AsyncClient, fake_twilio: FakeTwilio
 ) -> None:
     await call_and_record(channel_client, new_sid("RE"))  # Twilio does not know it
-    await settle(channel_app)
+    await recordings_settled(channel_app)
 
     recording = await only_recording(runtime_of_app(channel_app))
     assert recording.status == AttachmentStatus.FAILED
