@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Request
 from sqlalchemy import select
 from starlette.responses import Response
@@ -32,6 +34,7 @@ async def queue_page(
     categorie: str | None = None,
     antenne: str | None = None,
     apres: str | None = None,
+    annuler: uuid.UUID | None = None,
 ) -> Response:
     filters = await parse_filters(
         session=session,
@@ -54,6 +57,7 @@ async def queue_page(
         "views": ("a_traiter", "en_retard", "transmis", "clos", "tous"),
         "time_left": time_left,
         "label": label,
+        "undo_tip": annuler,  # the tip just closed, whose closure can still be undone
     }
     return render(request, "console/queue.html", context)
 

@@ -23,17 +23,19 @@ from service.access.deps import (
 )
 from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
-from service.casework.access import get_tip
+from service.casework.access import ensure_open, get_tip
+from service.casework.errors import InvalidChoice
 from service.casework.tip_view import tip_detail
 from service.casework.vocabulary import (
     CATEGORIES,
     INFORMATION_CREDIBILITY,
+    OFFICER_CLOSURES,
     PRIORITIES,
     SOURCE_RELIABILITY,
 )
 from service.console.casework_pages import console_router, label, see_other
 from service.console.templates import render
-from service.models import Antenna
+from service.models import Antenna, Tip
 
 router = console_router()
 
@@ -53,17 +55,22 @@ async def tip_page(
     keys: Keys,
     rules: Rules,
     officer: Officer,
+    now: Now,
+    annuler: uuid.UUID | None = None,
 ) -> Response:
     detail = await tip_detail(session=session, keyring=keys, rules=rules, tip=tip, viewer=officer)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
     context = {
         "detail": detail,
+        "may_undo": closing.may_undo(detail.closure, officer=officer, now=now),
+        "undo_until": closing.undo_deadline(detail.closure) if detail.closure else None,
         "antennas": antennas,
         "categories": CATEGORIES,
         "priorities": PRIORITIES,
         "reliabilities": SOURCE_RELIABILITY,
         "credibilities": INFORMATION_CREDIBILITY,
         "done": request.query_params.get("fait"),
+        "undo_tip": annuler,
         "label": label,
     }
     return render(request, "console/tip.html", context)
@@ -123,6 +130,16 @@ async def route(
     return see_other("/console/signalements", "routed")
 
 
+@router.get("/signalements/{tip_id}/fusion")
+async def confirm_merge(
+    request: Request, tip: OfficerTip, session: DbSession, into: uuid.UUID
+) -> Response:
+    """The step before a merge, so that it works without script: say what will happen."""
+    ensure_open(tip)
+    kept = await get_tip(session=session, tip_id=into)
+    return _confirmation(request, tip, "fusion", "merge", {"into": str(kept.id)}, kept=kept)
+
+
 @router.post("/signalements/{tip_id}/fusion")
 async def merge(
     tip: OfficerTip,
@@ -133,7 +150,40 @@ async def merge(
 ) -> Response:
     kept = await get_tip(session=session, tip_id=into)
     await closing.merge_tip(session=session, tip=tip, into=kept, officer=officer, now=now)
-    return see_other(_page(kept.id), "merged")
+    return see_other(f"{_page(kept.id)}?annuler={tip.id}", "merged")
+
+
+@router.get("/signalements/{tip_id}/cloture")
+async def confirm_close(request: Request, tip: OfficerTip, reason: str) -> Response:
+    if reason not in OFFICER_CLOSURES:
+        raise InvalidChoice()
+    ensure_open(tip)
+    return _confirmation(request, tip, "cloture", f"close_{reason}", {"reason": reason})
+
+
+def _confirmation(
+    request: Request,
+    tip: Tip,
+    action: str,
+    kind: str,
+    fields: dict[str, str],
+    kept: Tip | None = None,
+) -> Response:
+    context = {
+        "tip": tip,
+        "action": f"{_page(tip.id)}/{action}",
+        "kind": kind,
+        "fields": fields,
+        "kept": kept,
+        "undo_minutes": int(closing.UNDO_WINDOW.total_seconds() // 60),
+    }
+    return render(request, "console/confirm.html", context)
+
+
+@router.post("/signalements/{tip_id}/annulation")
+async def undo_closure(tip: OfficerTip, session: DbSession, officer: Officer, now: Now) -> Response:
+    await closing.undo_closure(session=session, tip=tip, officer=officer, now=now)
+    return see_other(_page(tip.id), "undone")
 
 
 @router.post("/signalements/{tip_id}/cloture")
@@ -141,7 +191,7 @@ async def close(
     tip: OfficerTip, session: DbSession, officer: Officer, now: Now, reason: Choice
 ) -> Response:
     await closing.close_tip(session=session, tip=tip, officer=officer, reason=reason, now=now)
-    return see_other("/console/signalements", "closed")
+    return see_other(f"/console/signalements?annuler={tip.id}", "closed")
 
 
 @router.post("/signalements/{tip_id}/question")
