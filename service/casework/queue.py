@@ -57,10 +57,11 @@ class QueueView(StrEnum):
     ROUTED = "transmis"
     CLOSED = "clos"
     ALL = "tous"
+    MINE = "mes_signalements"  # the open tips this officer has claimed
 
 
 # The views of work still to do, sorted by urgency; the others show the most recent first.
-_OPEN_VIEWS = (QueueView.TO_DO, QueueView.LATE)
+_OPEN_VIEWS = (QueueView.TO_DO, QueueView.LATE, QueueView.MINE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class QueueFilters:
     category: str | None = None
     antenna: str | None = None
     after: str | None = None  # the cursor of the page before: where this page starts
+    claimant: uuid.UUID | None = None  # whose claimed tips "mes signalements" shows
 
     @property
     def by_urgency(self) -> bool:
@@ -113,12 +115,15 @@ async def parse_filters(
     category: str | None,
     antenna: str | None,
     after: str | None = None,
+    claimant: uuid.UUID | None = None,
 ) -> QueueFilters:
     """Unknown filter values are refused (422) rather than silently showing everything."""
     try:
         parsed_view = QueueView(view) if view else QueueView.TO_DO
     except ValueError as error:
         raise InvalidChoice() from error
+    if parsed_view == QueueView.MINE and claimant is None:
+        raise InvalidChoice()
     if (channel and channel not in CHANNELS) or (category and category not in CATEGORIES):
         raise InvalidChoice()
     if antenna and await session.get(Antenna, antenna) is None:
@@ -129,6 +134,7 @@ async def parse_filters(
         category=category or None,
         antenna=antenna or None,
         after=after or None,
+        claimant=claimant,
     )
     _cursor(filters)  # a forged or stale cursor is refused here too
     return filters
@@ -217,6 +223,9 @@ def _open_parts(filters: QueueFilters, now: datetime) -> list[AnySelect]:
             # …and routed ones whose case was escalated.
             _tip_ids(cases_and_tips).where(*awaiting_chief, _escalation()),
         ]
+    elif filters.view == QueueView.MINE:
+        claimed = _tips_and_cases().join(TipClaim, col(TipClaim.tip_id) == col(Tip.id))
+        parts = [_tip_ids(claimed).where(col(TipClaim.staff_id) == filters.claimant)]
     else:
         late = or_(col(Case.ack_deadline) < now, _escalation())
         parts = [_tip_ids(cases_and_tips).where(*awaiting_chief, late)]
