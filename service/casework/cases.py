@@ -117,6 +117,21 @@ async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, i
     return counts
 
 
+async def count_late_cases(*, session: AsyncSession, staff: StaffUser, now: datetime) -> int:
+    """Cases past their acknowledgement deadline, within what this person may see."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            case_scope(staff),
+            col(Case.acknowledged_at).is_(None),
+            col(Case.ack_deadline) < now,
+            col(Case.status) != CaseStatus.CLOSED,
+        )
+    )
+    return int(found or 0)
+
+
 async def escalated_case_ids(*, session: AsyncSession, cases: list[Case]) -> set[uuid.UUID]:
     """Cases escalated for missing their current deadline (a re-routed case starts afresh)."""
     if not cases:

@@ -303,6 +303,12 @@ def _cursor(filters: QueueFilters) -> list[Any] | None:
         raise InvalidChoice() from error
 
 
+async def count_view(*, session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
+    """How many tips a view holds (past views up to ``PAST_COUNT_LIMIT``): for the home page."""
+    total, _floor = await _count(session, filters, now)
+    return total
+
+
 async def _count(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, bool]:
     """How many tips the view holds: exactly for work to do, up to a limit for past work."""
     if filters.by_urgency:
