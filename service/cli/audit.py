@@ -16,9 +16,11 @@ app = typer.Typer(help="Journal d'audit.", no_args_is_help=True)
 def verify() -> None:
     """Check the keyed chain and the anchor; exit 1 and name the first broken link when broken."""
     from crypto import KeyringError
+    from service.cli.data import existing_data
 
+    settings = existing_data()
     try:
-        report = asyncio.run(_verify(Settings()))
+        report = asyncio.run(_verify(settings))
     except KeyringError as error:
         typer.echo(f"ERREUR : trousseau de clés illisible : {error}", err=True)
         raise typer.Exit(2) from None
