@@ -23,7 +23,7 @@ from service.access.deps import (
 )
 from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
-from service.casework.access import ensure_open, get_tip
+from service.casework.access import get_tip
 from service.casework.errors import InvalidChoice
 from service.casework.tip_view import tip_detail
 from service.casework.vocabulary import (
@@ -35,7 +35,7 @@ from service.casework.vocabulary import (
 )
 from service.console.casework_pages import console_router, label, see_other
 from service.console.templates import render
-from service.models import Antenna, Tip
+from service.models import Antenna, Tip, TipStatus
 
 router = console_router()
 
@@ -132,12 +132,16 @@ async def route(
 
 @router.get("/signalements/{tip_id}/fusion")
 async def confirm_merge(
-    request: Request, tip: OfficerTip, session: DbSession, into: uuid.UUID
+    request: Request, tip: OfficerTip, session: DbSession, into: uuid.UUID | None = None
 ) -> Response:
     """The step before a merge, so that it works without script: say what will happen."""
-    ensure_open(tip)
+    if tip.status == TipStatus.CLOSED:
+        return _confirmation(request, tip, "fusion", "already_closed", [])
+    if into is None:  # the tip to keep is chosen on the tip's page
+        return _confirmation(request, tip, "fusion", "merge_choose", [])
     kept = await get_tip(session=session, tip_id=into)
-    return _confirmation(request, tip, "fusion", "merge", {"into": str(kept.id)}, kept=kept)
+    choice = ("into", str(kept.id), "console.confirm.submit")
+    return _confirmation(request, tip, "fusion", "merge", [choice], kept=kept)
 
 
 @router.post("/signalements/{tip_id}/fusion")
@@ -154,26 +158,38 @@ async def merge(
 
 
 @router.get("/signalements/{tip_id}/cloture")
-async def confirm_close(request: Request, tip: OfficerTip, reason: str) -> Response:
-    if reason not in OFFICER_CLOSURES:
+async def confirm_close(request: Request, tip: OfficerTip, reason: str | None = None) -> Response:
+    """Confirm one reason, or choose between them when none was given."""
+    if reason is not None and reason not in OFFICER_CLOSURES:
         raise InvalidChoice()
-    ensure_open(tip)
-    return _confirmation(request, tip, "cloture", f"close_{reason}", {"reason": reason})
+    if tip.status == TipStatus.CLOSED:
+        return _confirmation(request, tip, "cloture", "already_closed", [])
+    if reason is None:
+        choices = [
+            ("reason", value, f"console.tip.close_{_CLOSE_KEYS[value]}")
+            for value in OFFICER_CLOSURES
+        ]
+        return _confirmation(request, tip, "cloture", "close", choices)
+    choice = ("reason", reason, "console.confirm.submit")
+    return _confirmation(request, tip, "cloture", f"close_{reason}", [choice])
+
+
+_CLOSE_KEYS = {"spam": "spam", "hors_champ": "out_of_scope"}
 
 
 def _confirmation(
     request: Request,
     tip: Tip,
     action: str,
-    kind: str,
-    fields: dict[str, str],
+    question: str,
+    choices: list[tuple[str, str, str]],  # (field, value, catalogue key of the button)
     kept: Tip | None = None,
 ) -> Response:
     context = {
         "tip": tip,
         "action": f"{_page(tip.id)}/{action}",
-        "kind": kind,
-        "fields": fields,
+        "question": f"console.confirm.{question}",
+        "choices": choices,
         "kept": kept,
         "undo_minutes": int(closing.UNDO_WINDOW.total_seconds() // 60),
     }

@@ -190,7 +190,13 @@ async def test_the_confirmation_steps_change_nothing(
         close = await http.get(f"/console/signalements/{tip.id}/cloture?reason=spam")
         merge = await http.get(f"/console/signalements/{tip.id}/fusion?into={other.id}")
         unknown = await http.get(f"/console/signalements/{tip.id}/cloture?reason=ennuyeux")
+        choose = await http.get(f"/console/signalements/{tip.id}/cloture")
+        no_target = await http.get(f"/console/signalements/{tip.id}/fusion")
     assert close.status_code == merge.status_code == 200
+    assert choose.status_code == no_target.status_code == 200
+    assert 'name="reason" value="spam"' in choose.text
+    assert 'name="reason" value="hors_champ"' in choose.text
+    assert 'id="confirm-form"' not in no_target.text
     assert 'action="/console/signalements/' in close.text
     assert unknown.status_code == 422
     assert (await tip_of(url, tip.reference)).status == TipStatus.AWAITING_OFFICER
