@@ -1,6 +1,6 @@
 """A stand-in for Twilio's REST API during the benches: every delete succeeds at once.
 
-Each stored text is erased at Twilio by a job of its own (``erase_message``). Without a server
+Each stored batch's texts are erased at Twilio by a job (``erase_messages``). Without a server
 to answer, those jobs fail (no route to api.twilio.com here) and come back every 30 s, and the
 benches would measure that instead of the pipeline.
 

@@ -22,6 +22,7 @@ from service.casework.jobs import (
 )
 from service.core.job_names import JobName
 from service.decisions.jobs import triage_bundled, triage_tip
+from service.intake.erasure import ERASE_MESSAGES_MAX_TRIES, erase_messages
 from service.intake.jobs import (
     ERASE_MESSAGE_MAX_TRIES,
     FETCH_MEDIA_MAX_TRIES,
@@ -96,6 +97,11 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.FETCH_RECORDING: JobSpec(
         fetch_recording, timeout=300, max_tries=FETCH_RECORDING_MAX_TRIES, completes_outbox=True
     ),
+    # A stored batch's plain texts, deleted at Twilio by one job.
+    JobName.ERASE_MESSAGES: JobSpec(
+        erase_messages, max_tries=ERASE_MESSAGES_MAX_TRIES, completes_outbox=True
+    ),
+    # One text: queued by earlier versions, still run after an upgrade.
     JobName.ERASE_MESSAGE: JobSpec(
         erase_message, max_tries=ERASE_MESSAGE_MAX_TRIES, completes_outbox=True
     ),

@@ -169,8 +169,10 @@ async def set_case_status(
         await acknowledge_case(session=session, case=case, staff=staff, now=now)
     previous, case.status = case.status, new
     tip = await session.get(Tip, case.tip_id)
-    if tip is not None:
-        tip.status = TipStatus.CLOSED if new == CaseStatus.CLOSED else TipStatus.ROUTED
+    if tip is not None and new == CaseStatus.CLOSED:
+        tip.mark_closed(now)
+    elif tip is not None:
+        tip.mark_reopened(TipStatus.ROUTED)
     await record_audit(
         session=session,
         actor=staff,

@@ -135,7 +135,7 @@ async def _ensure_closable(*, session: AsyncSession, tip: Tip, officer: StaffUse
 
 
 def _close(tip: Tip, *, officer: StaffUser, reason: ClosureReason, now: datetime) -> TipClosure:
-    tip.status = TipStatus.CLOSED
+    tip.mark_closed(now)
     return TipClosure(tip_id=tip.id, reason=reason, closed_by=officer.id, closed_at=now)
 
 

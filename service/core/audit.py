@@ -49,7 +49,6 @@ _CHAIN_LOCK_ID = 0x7417_A0D1
 # Eight or more digits separated at most by spaces or dots: a phone number. Tip references use
 # dashes between groups of four, so they pass.
 _PHONE_LIKE = re.compile(r"\+?\d(?:[ .]?\d){7,}")
-_VERIFY_BATCH = 1000
 PER_PAGE = 50
 # Where a session finds the audit key and the anchor (see ``audit_session_info``).
 _SEAL_INFO = "tipline.audit_seal"
@@ -173,81 +172,6 @@ def read_checkpoints(path: Path) -> dict[int, str]:
         except (ValueError, KeyError, TypeError):
             continue  # a line torn by a crash mid-write anchors nothing
     return checkpoints
-
-
-@dataclass(frozen=True)
-class TrailReport:
-    """The result of a verification: ``broken_at`` is None when the trail is intact."""
-
-    total: int
-    broken_at: int | None = None
-    reason: str | None = None  # "link" (rewritten, removed or reordered) or "cut" (end removed)
-    anchored: int = 0  # the highest sequence the anchor vouches for
-
-
-async def verify_trail(
-    *, session: AsyncSession, keyring: Keyring | None, anchor: Path | None
-) -> TrailReport:
-    """Check every link (keyed, or plain before the first keyed entry) and every checkpoint."""
-    keys = tuple(key.secret for key in keyring.keys(Purpose.AUDIT)) if keyring else ()
-    checkpoints = read_checkpoints(anchor) if anchor is not None else {}
-    walk = _ChainWalk(keys, checkpoints)
-    while True:
-        batch = (
-            await session.scalars(
-                select(AuditEntry)
-                .where(col(AuditEntry.sequence) >= walk.expected_sequence)
-                .order_by(col(AuditEntry.sequence))
-                .limit(_VERIFY_BATCH)
-            )
-        ).all()
-        for entry in batch:
-            broken = walk.step(entry)
-            if broken is not None:
-                return TrailReport(walk.total, broken, "link", walk.anchored_head)
-        if len(batch) < _VERIFY_BATCH:
-            break
-    if walk.anchored_head >= walk.expected_sequence:
-        return TrailReport(walk.total, walk.expected_sequence, "cut", walk.anchored_head)
-    return TrailReport(walk.total, None, None, walk.anchored_head)
-
-
-class _ChainWalk:
-    def __init__(self, keys: tuple[bytes, ...], checkpoints: dict[int, str]) -> None:
-        self._keys = keys
-        self._checkpoints = checkpoints
-        self.anchored_head = max(checkpoints, default=0)
-        self.expected_sequence = 1
-        self._previous_hash = GENESIS_HASH
-        self._keyed_seen = False
-        self.total = 0
-
-    def step(self, entry: AuditEntry) -> int | None:
-        """None when ``entry`` links; else the sequence number of the broken link."""
-        if entry.sequence != self.expected_sequence:
-            return self.expected_sequence
-        if entry.previous_hash != self._previous_hash or not self._sealed(entry):
-            return entry.sequence
-        anchored = self._checkpoints.get(entry.sequence)
-        if anchored is not None and not hmac.compare_digest(anchored, entry.entry_hash):
-            return entry.sequence
-        self.expected_sequence, self._previous_hash = entry.sequence + 1, entry.entry_hash
-        self.total += 1
-        return None
-
-    def _sealed(self, entry: AuditEntry) -> bool:
-        for secret in self._keys:
-            if hmac.compare_digest(keyed_digest(secret, entry), entry.entry_hash):
-                self._keyed_seen = True
-                return True
-        return not self._keyed_seen and hmac.compare_digest(entry_digest(entry), entry.entry_hash)
-
-
-async def verify_chain(
-    *, session: AsyncSession, keyring: Keyring | None = None, anchor: Path | None = None
-) -> int | None:
-    """None when the chain is intact, else the sequence number of the first broken link."""
-    return (await verify_trail(session=session, keyring=keyring, anchor=anchor)).broken_at
 
 
 async def count_entries(*, session: AsyncSession) -> int:

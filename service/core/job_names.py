@@ -19,7 +19,8 @@ class JobName(StrEnum):
     ERASE_REPLY = "erase_reply"
     FETCH_MEDIA = "fetch_media"
     FETCH_RECORDING = "fetch_recording"
-    ERASE_MESSAGE = "erase_message"
+    ERASE_MESSAGE = "erase_message"  # one text: queued by earlier versions
+    ERASE_MESSAGES = "erase_messages"
     PURGE_TWILIO = "purge_twilio"
     ALERT_ANTENNA_CHIEFS = "alert_antenna_chiefs"
     ESCALATE_OVERDUE_CASES = "escalate_overdue_cases"

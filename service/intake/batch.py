@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
@@ -80,15 +80,15 @@ class StoredMessage:
 
 @dataclass(frozen=True)
 class StoredBatch:
-    """One result per message, in order, and the batch's triage: one job for all its tips."""
+    """One result per message, in order, and the batch's own jobs: one triage for all its tips,
+    one deletion at Twilio for all its plain texts."""
 
     messages: list[StoredMessage]
-    triage: BulkJob | None
+    shared: list[BulkJob]
 
     @property
     def jobs(self) -> list[BulkJob]:
-        own = [job for one in self.messages for job in one.jobs]
-        return [self.triage, *own] if self.triage is not None else own
+        return self.shared + [job for one in self.messages for job in one.jobs]
 
 
 @dataclass
@@ -151,12 +151,16 @@ def held_at_twilio(message: IncomingMessage) -> bool:
     )
 
 
-def erase_job(*, message_id: uuid.UUID) -> tuple[str, list[str], str]:
-    """(job name, args, job key) deleting a plain text at Twilio once it is stored."""
-    return (
-        JobName.ERASE_MESSAGE,
-        [str(message_id)],
-        f"{JobName.ERASE_MESSAGE}:{message_id}",
+def erase_job(message_ids: list[uuid.UUID]) -> BulkJob | None:
+    """The deletion at Twilio of the plain texts a batch stored, together: a campaign's
+    thousands of texts cost the queue a job per batch, not one each. Named, like the triage
+    job, after the batch's first such message."""
+    if not message_ids:
+        return None
+    return BulkJob(
+        job_name=JobName.ERASE_MESSAGES,
+        job_args=[str(message_id) for message_id in message_ids],
+        job_key=f"{JobName.ERASE_MESSAGES}:{message_ids[0]}",
     )
 
 
@@ -178,7 +182,7 @@ async def store_batch(
     await plan.write(session)
     return StoredBatch(
         [StoredMessage(receipt, plan.jobs_of(i)) for i, receipt in enumerate(receipts)],
-        triage_job(plan.triaged),
+        plan.shared_jobs(),
     )
 
 
@@ -318,6 +322,8 @@ class _Plan:
         self._jobs: dict[int, list[BulkJob]] = {}
         # The tips given a message, in order, with the first: triaged together (``triage_job``).
         self.triaged: dict[uuid.UUID, uuid.UUID] = {}
+        # The plain texts to delete at Twilio, in order (``erase_job``).
+        self.erased: list[uuid.UUID] = []
         self.tips: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.operator_entries: list[dict[str, Any]] = []
@@ -349,7 +355,13 @@ class _Plan:
             await session.execute(
                 update(_TIPS)
                 .where(_TIPS.c.id == bindparam("joined_tip"))
-                .values(last_message_at=bindparam("joined_at")),
+                .values(
+                    last_message_at=bindparam("joined_at"),
+                    # A message on a closed tip (an answer on /suivi) restarts its retention.
+                    closed_at=case(
+                        (_TIPS.c.closed_at.is_(None), None), else_=bindparam("joined_at")
+                    ),
+                ),
                 [{"joined_tip": tip, "joined_at": at} for tip, at in self._joined.items()],
             )
         await insert_rows(session, _MESSAGES, self.messages)
@@ -443,8 +455,7 @@ class _Plan:
         )
         self.triaged.setdefault(tip.tip_id, message_id)
         if plain_text_at_twilio(message):
-            name, args, key = erase_job(message_id=message_id)
-            self._queue(position, [BulkJob(job_name=name, job_args=args, job_key=key)])
+            self.erased.append(message_id)
         if message.entered_by is not None:
             self.operator_entries.append(
                 {
@@ -502,8 +513,11 @@ class _Plan:
         if jobs:
             self._jobs.setdefault(position, []).extend(jobs)
 
+    def shared_jobs(self) -> list[BulkJob]:
+        """The batch's own jobs, each carrying all its tips or texts."""
+        return [job for job in (triage_job(self.triaged), erase_job(self.erased)) if job]
+
     def _outbox_rows(self) -> list[dict[str, Any]]:
-        triage = triage_job(self.triaged)
         jobs = [job for jobs in self._jobs.values() for job in jobs]
         return [
             {
@@ -512,5 +526,5 @@ class _Plan:
                 "job_key": job.job_key,
                 "created_at": self._now,
             }
-            for job in ([triage] if triage is not None else []) + jobs
+            for job in self.shared_jobs() + jobs
         ]

@@ -24,6 +24,7 @@ from service.models.channels import (
 from service.models.console import AuditEntry, SessionStage, StaffSession, TotpUse
 from service.models.intake import Channel, Direction, Message, Reporter, Tip, TipStatus
 from service.models.outbox import OutboxEntry
+from service.models.retention import RetentionCursor
 from service.models.staff import Role, StaffUser
 from service.models.triage import Case, CaseStatus, DuplicateKind, DuplicateLink, TriageDecision
 
@@ -50,6 +51,7 @@ __all__ = [
     "OutboxEntry",
     "OutcomeKind",
     "Reporter",
+    "RetentionCursor",
     "Role",
     "SessionStage",
     "SourceGrade",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, LargeBinary, String
+from sqlalchemy import Column, Index, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
 from service.models.types import UTCDateTime, utcnow
@@ -24,6 +24,10 @@ class TipStatus(StrEnum):
     AWAITING_OFFICER = "awaiting_officer"  # triaged, a duty officer must decide
     ROUTED = "routed"  # a case exists for one antenna
     CLOSED = "closed"
+
+
+CLOSED_AT_SET = "closed_at IS NOT NULL"
+CONTENT_TO_ERASE = "closed_at IS NOT NULL AND content_erased_at IS NULL"
 
 
 class Direction(StrEnum):
@@ -53,6 +57,23 @@ class Tip(SQLModel, table=True):
         Index("ix_tips_status_received_at", "status", "received_at"),
         # A source's earlier tips, most recent first, a few at a time.
         Index("ix_tips_reporter_id_received_at", "reporter_id", "received_at"),
+        # Retention's two passes walk closed tips in the order their periods run out: the
+        # numbers' pass every closed tip once (a cursor keeps its place between runs), the
+        # content's pass only what is still to erase, so a tip erased leaves the index.
+        Index(
+            "ix_tips_closed_at",
+            "closed_at",
+            "id",
+            postgresql_where=text(CLOSED_AT_SET),
+            sqlite_where=text(CLOSED_AT_SET),
+        ),
+        Index(
+            "ix_tips_content_to_erase",
+            "closed_at",
+            "id",
+            postgresql_where=text(CONTENT_TO_ERASE),
+            sqlite_where=text(CONTENT_TO_ERASE),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -66,6 +87,19 @@ class Tip(SQLModel, table=True):
     place_hint_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     last_message_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set while the tip is closed: when it closed, or its last message if one came after (a
+    # reporter's answer on /suivi). Retention's periods count from it.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When retention tombstoned what the reporter wrote (also audited as tip.content_erased).
+    content_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def mark_closed(self, at: datetime) -> None:
+        self.status = TipStatus.CLOSED
+        self.closed_at = at
+
+    def mark_reopened(self, status: TipStatus) -> None:
+        self.status = status
+        self.closed_at = None
 
 
 class Message(SQLModel, table=True):

@@ -1,9 +1,16 @@
 """Retention: a reporter's number is destroyed, then each tip's content, after fixed periods.
 
-Both periods count from the day a tip was closed — its case closed by the antenna chief, or the
-tip closed by a duty officer (spam, out of scope, merged). The number goes once *all* the
-reporter's tips have been closed for ``identity_after`` (an open tip may still need a reply);
-STOP destroys it at once, at intake. The content of a tip goes ``content_after`` it closed.
+Both periods count from ``Tip.closed_at``: the day its case was closed by the antenna chief, or
+the tip closed by a duty officer (spam, out of scope, merged), moved on by any message written to
+it afterwards. The number goes once *all* the reporter's tips have been closed for
+``identity_after`` (an open tip may still need a reply); STOP destroys it at once, at intake. The
+content of a tip goes ``content_after`` it closed.
+
+Each pass reads a bounded page through its own partial index (``ix_tips_closed_at``,
+``ix_tips_content_to_erase``), so a run costs what it changes, not the size of the history: the
+content pass's index holds only tips still to erase, and the numbers pass keeps a cursor in
+``retention_cursors`` so each closed tip is looked at once. A backlog is worked off over
+successive runs.
 
 Content is tombstoned, not deleted: the rows stay, so counts, the decision's category, priority
 and antenna, and the audit trail remain for the statistics; but everything written about the tip
@@ -14,32 +21,31 @@ list, the place the rules found with NULL, place hint, attachment bytes (photos,
 recordings) and any Twilio id still held with NULL, the web receipt-code hash with NULL.
 Officers' corrections, closures, grades and outcomes hold only labels from fixed lists, never
 text. Nothing of a tip is kept as a file on disk. Each erasure leaves a ``tip.content_erased``
-audit entry, which is also how an erased tip is recognised (no column marks it).
+audit entry, and ``Tip.content_erased_at`` marks it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, func, literal, select, update
+from sqlalchemy import Select, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from channels.i18n import translate
 from crypto import Keyring, Purpose, seal_text
 from service.core.audit import record_audit
+from service.core.db import among
 from service.models import (
     Attachment,
-    AuditEntry,
-    Case,
     InternalNote,
     Message,
     Reporter,
+    RetentionCursor,
     Tip,
-    TipClosure,
     TipStatus,
     TriageDecision,
 )
@@ -48,6 +54,7 @@ from service.reporters.identity import destroy_identity
 IDENTITY_DESTROYED = "reporter.identity_destroyed"
 CONTENT_ERASED = "tip.content_erased"
 PAGE_SIZE = 200
+_IDENTITIES_CURSOR = "identities"
 
 
 @dataclass(frozen=True)
@@ -62,46 +69,42 @@ class RetentionPolicy:
 
 @dataclass(frozen=True)
 class RetentionPage:
-    """How many rows one page changed, and where the next page starts (None: no more)."""
+    """How many rows one page changed, and whether another page may follow."""
 
     changed: int
-    next_after: uuid.UUID | None
+    more: bool
 
 
 async def destroy_expired_identities(
-    *,
-    session: AsyncSession,
-    policy: RetentionPolicy,
-    now: datetime,
-    after_id: uuid.UUID | None = None,
-    limit: int = PAGE_SIZE,
+    *, session: AsyncSession, policy: RetentionPolicy, now: datetime, limit: int = PAGE_SIZE
 ) -> RetentionPage:
-    """Crypto-shred the numbers of reporters whose tips have all been closed long enough."""
-    reporters = (await session.scalars(_identity_candidates(after_id, limit))).all()
-    tips = (
-        await session.scalars(
-            select(Tip).where(col(Tip.reporter_id).in_([r.id for r in reporters]))
-        )
-    ).all()
-    closed_at = await closing_times(session=session, tips=tips)
-    last_closed: dict[uuid.UUID | None, datetime] = {}
-    for tip in tips:
-        previous = last_closed.get(tip.reporter_id)
-        if previous is None or closed_at[tip.id] > previous:
-            last_closed[tip.reporter_id] = closed_at[tip.id]
-    changed = 0
+    """Crypto-shred the numbers of reporters whose tips have all been closed long enough.
+
+    The next ``limit`` tips past the cursor whose period ran out name the reporters to look at:
+    a reporter qualifies when that tip was their last to close."""
+    cutoff = now - policy.identity_after
+    cursor = await session.get(RetentionCursor, _IDENTITIES_CURSOR)
+    tips = (await session.execute(_closed_since(cursor, cutoff, limit))).all()
+    if not tips:
+        return RetentionPage(0, more=False)
+    reporter_ids = {reporter_id for _, _, reporter_id in tips if reporter_id is not None}
+    reporters = (await session.scalars(_expired_reporters(session, reporter_ids, cutoff))).all()
     for reporter in reporters:
-        if last_closed[reporter.id] <= now - policy.identity_after:
-            destroy_identity(reporter, opted_out=False, now=now)
-            await record_audit(
-                session=session,
-                actor=None,
-                action=IDENTITY_DESTROYED,
-                target=f"source:{reporter.pseudonym}",
-                details={"reason": "retention"},
-            )
-            changed += 1
-    return RetentionPage(changed, _next_after(reporters, limit))
+        destroy_identity(reporter, opted_out=False, now=now)
+        await record_audit(
+            session=session,
+            actor=None,
+            action=IDENTITY_DESTROYED,
+            target=f"source:{reporter.pseudonym}",
+            details={"reason": "retention"},
+        )
+    closed_at, tip_id, _ = tips[-1]
+    assert closed_at is not None  # the query reads only closed tips
+    if cursor is None:
+        cursor = RetentionCursor(name=_IDENTITIES_CURSOR, closed_at=closed_at, tip_id=tip_id)
+        session.add(cursor)
+    cursor.closed_at, cursor.tip_id = closed_at, tip_id
+    return RetentionPage(len(reporters), more=len(tips) == limit)
 
 
 async def erase_expired_content(
@@ -110,138 +113,115 @@ async def erase_expired_content(
     keyring: Keyring,
     policy: RetentionPolicy,
     now: datetime,
-    after_id: uuid.UUID | None = None,
     limit: int = PAGE_SIZE,
 ) -> RetentionPage:
-    """Tombstone what the reporter wrote in tips closed longer than the content period."""
-    tips = (await session.scalars(_content_candidates(after_id, limit))).all()
-    closed_at = await closing_times(session=session, tips=tips)
-    changed = 0
-    for tip in tips:
-        if closed_at[tip.id] <= now - policy.content_after:
-            await erase_tip_content(session=session, keyring=keyring, tip=tip)
-            changed += 1
-    return RetentionPage(changed, _next_after(tips, limit))
+    """Tombstone what the reporter wrote in tips closed longer than the content period. An
+    erased tip leaves the partial index the page is read from: no cursor is needed."""
+    cutoff = now - policy.content_after
+    tips = (
+        await session.scalars(
+            select(Tip)
+            .where(
+                col(Tip.closed_at).is_not(None),
+                col(Tip.content_erased_at).is_(None),
+                col(Tip.closed_at) <= cutoff,
+                col(Tip.status) == TipStatus.CLOSED,
+            )
+            .order_by(col(Tip.closed_at), col(Tip.id))
+            .limit(limit)
+        )
+    ).all()
+    await erase_contents(session=session, keyring=keyring, tips=tips, now=now)
+    return RetentionPage(len(tips), more=len(tips) == limit)
 
 
-async def erase_tip_content(*, session: AsyncSession, keyring: Keyring, tip: Tip) -> None:
+async def erase_contents(
+    *, session: AsyncSession, keyring: Keyring, tips: Sequence[Tip], now: datetime
+) -> None:
+    """One page's tips erased with a statement per table, not per tip."""
+    if not tips:
+        return
     tombstone = translate("retention.erased")
+    ids = [tip.id for tip in tips]
     for message in (
-        await session.scalars(select(Message).where(col(Message.tip_id) == tip.id))
+        await session.scalars(select(Message).where(among(session, col(Message.tip_id), ids)))
     ).all():
         message.body_ciphertext = seal_text(
             keyring, Purpose.CONTENT, tombstone, context=f"message:{message.id}"
         )
         message.provider_id_sealed = None
     # Officers write about what the tip says: their notes go with it.
-    for note in (
-        await session.scalars(select(InternalNote).where(col(InternalNote.tip_id) == tip.id))
-    ).all():
+    notes = select(InternalNote).where(among(session, col(InternalNote.tip_id), ids))
+    for note in (await session.scalars(notes)).all():
         note.body_ciphertext = seal_text(
             keyring, Purpose.CONTENT, tombstone, context=f"note:{note.id}"
         )
-    decisions = await session.scalars(
-        select(TriageDecision).where(col(TriageDecision.tip_id) == tip.id)
-    )
-    for decision in decisions.all():
+    decisions = select(TriageDecision).where(among(session, col(TriageDecision.tip_id), ids))
+    for decision in (await session.scalars(decisions)).all():
         decision.hits_ciphertext = seal_text(
             keyring, Purpose.CONTENT, "[]", context=f"decision:{decision.id}"
         )
         decision.place = None  # a place the reporter named
-    tip.place_hint_ciphertext = None
-    tip.receipt_code_hash = None
     await session.execute(
         update(Attachment)
-        .where(col(Attachment.tip_id) == tip.id)
-        .values(content_ciphertext=None, provider_id_sealed=None)
+        .where(among(session, col(Attachment.tip_id), ids))
+        .values(content_ciphertext=None, provider_id_sealed=None),
+        execution_options={"synchronize_session": False},
     )
-    await record_audit(
-        session=session,
-        actor=None,
-        action=CONTENT_ERASED,
-        target=_tip_target(tip.reference),
-        details={"reason": "retention"},
-    )
-
-
-async def closing_times(*, session: AsyncSession, tips: Sequence[Tip]) -> dict[uuid.UUID, datetime]:
-    """When each tip was closed, as the records tell it: the latest of its closure by a duty
-    officer, its case's creation, acknowledgement and audited changes (closing is one), anything
-    audited on the tip itself, and its last message. Later evidence only keeps data longer."""
-    times = {tip.id: tip.last_message_at for tip in tips}
-    ids = list(times)
-    closures = await session.execute(
-        select(col(TipClosure.tip_id), col(TipClosure.closed_at)).where(
-            col(TipClosure.tip_id).in_(ids)
+    for tip in tips:
+        tip.place_hint_ciphertext = None
+        tip.receipt_code_hash = None
+        tip.content_erased_at = now
+        await record_audit(
+            session=session,
+            actor=None,
+            action=CONTENT_ERASED,
+            target=_tip_target(tip.reference),
+            details={"reason": "retention"},
         )
-    )
-    _keep_latest(times, ((tip_id, closed) for tip_id, closed in closures))
-    cases = (
-        await session.execute(
-            select(
-                col(Case.id), col(Case.tip_id), col(Case.created_at), col(Case.acknowledged_at)
-            ).where(col(Case.tip_id).in_(ids))
-        )
-    ).all()
-    _keep_latest(times, ((tip_id, created) for _, tip_id, created, _ in cases))
-    _keep_latest(times, ((tip_id, acked) for _, tip_id, _, acked in cases))
-    targets = {f"case:{case_id}": tip_id for case_id, tip_id, _, _ in cases}
-    targets |= {_tip_target(tip.reference): tip.id for tip in tips}
-    audited = await session.execute(
-        select(col(AuditEntry.target), func.max(col(AuditEntry.recorded_at)))
-        .where(col(AuditEntry.target).in_(list(targets)))
-        .group_by(col(AuditEntry.target))
-    )
-    _keep_latest(times, ((targets[target], at) for target, at in audited if target))
-    return times
 
 
-def _identity_candidates(after_id: uuid.UUID | None, limit: int) -> Select[Reporter]:
-    """Reporters with a number, at least one tip, and no tip still open."""
-    has_tip = select(col(Tip.id)).where(col(Tip.reporter_id) == col(Reporter.id)).exists()
-    has_open_tip = (
+def _closed_since(
+    cursor: RetentionCursor | None, cutoff: datetime, limit: int
+) -> Select[datetime | None, uuid.UUID, uuid.UUID | None]:
+    """Closed tips past the cursor whose period ran out, in closing order."""
+    closed_at = col(Tip.closed_at)
+    query = (
+        select(closed_at, col(Tip.id), col(Tip.reporter_id))
+        .where(closed_at.is_not(None), closed_at <= cutoff)
+        .order_by(closed_at, col(Tip.id))
+        .limit(limit)
+    )
+    if cursor is None:
+        return query
+    return query.where(tuple_(closed_at, col(Tip.id)) > tuple_(cursor.closed_at, cursor.tip_id))
+
+
+def _expired_reporters(
+    session: AsyncSession, reporter_ids: set[uuid.UUID], cutoff: datetime
+) -> Select[Reporter]:
+    """Of these reporters, those with a number and every tip closed before ``cutoff``."""
+    not_expired = (
         select(col(Tip.id))
-        .where(col(Tip.reporter_id) == col(Reporter.id), col(Tip.status) != TipStatus.CLOSED)
-        .exists()
-    )
-    query = (
-        select(Reporter)
-        .where(col(Reporter.identity_ciphertext).is_not(None), has_tip, ~has_open_tip)
-        .order_by(col(Reporter.id))
-        .limit(limit)
-    )
-    return query if after_id is None else query.where(col(Reporter.id) > after_id)
-
-
-def _content_candidates(after_id: uuid.UUID | None, limit: int) -> Select[Tip]:
-    """Closed tips whose content has not been erased yet."""
-    erased = (
-        select(col(AuditEntry.sequence))
         .where(
-            col(AuditEntry.action) == CONTENT_ERASED,
-            col(AuditEntry.target) == literal("tip:", String) + col(Tip.reference),
+            col(Tip.reporter_id) == col(Reporter.id),
+            or_(
+                col(Tip.status) != TipStatus.CLOSED,
+                col(Tip.closed_at).is_(None),
+                col(Tip.closed_at) > cutoff,
+            ),
         )
         .exists()
     )
-    query = (
-        select(Tip)
-        .where(col(Tip.status) == TipStatus.CLOSED, ~erased)
-        .order_by(col(Tip.id))
-        .limit(limit)
+    return (
+        select(Reporter)
+        .where(
+            among(session, col(Reporter.id), reporter_ids),
+            col(Reporter.identity_ciphertext).is_not(None),
+            ~not_expired,
+        )
+        .order_by(col(Reporter.id))
     )
-    return query if after_id is None else query.where(col(Tip.id) > after_id)
-
-
-def _keep_latest(
-    times: dict[uuid.UUID, datetime], found: Iterable[tuple[uuid.UUID, datetime | None]]
-) -> None:
-    for tip_id, at in found:
-        if at is not None and at > times[tip_id]:
-            times[tip_id] = at
-
-
-def _next_after(rows: Sequence[Reporter] | Sequence[Tip], limit: int) -> uuid.UUID | None:
-    return rows[-1].id if len(rows) == limit else None
 
 
 def _tip_target(reference: str) -> str:

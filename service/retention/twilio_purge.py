@@ -1,6 +1,6 @@
 """``purge_twilio``: what Twilio still holds for the account's numbers, deleted.
 
-Intake's jobs delete each message and call once stored (``erase_message``, ``fetch_media``,
+Intake's jobs delete each message and call once stored (``erase_messages``, ``fetch_media``,
 ``fetch_recording``). This pass catches the rest: a webhook that never reached us (a STOP, a
 message sent while every API host was down), a delete given up after its tries, a call hung up
 before the beep. Twilio's log holds the number and the words for as long as nobody deletes them.

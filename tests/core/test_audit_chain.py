@@ -10,7 +10,8 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from service.core.audit import AuditDetailsRefused, entry_digest, record_audit, verify_chain
+from service.core.audit import AuditDetailsRefused, entry_digest, record_audit
+from service.core.audit_verification import verify_chain
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import AuditEntry, Role, StaffUser
 from service.settings import Settings

@@ -194,13 +194,14 @@ async def test_every_kind_of_message_is_stored_in_one_batch(
         messages["SM-mms"].id
     }
     assert attachments["RE-1"].status == AttachmentStatus.PENDING
-    # One triage job for the batch's tips, in order, named after its first message; then one
-    # fetch job per message and source of Twilio files.
-    assert batch.triage is not None
-    assert batch.triage.job_name == "triage_tip"
-    assert batch.triage.job_args == [str(tips[receipt.reference].id) for receipt in receipts]
+    # One triage job for the batch's tips, in order, named after its first message (no plain
+    # text from Twilio here: no deletion job); then one fetch job per message and source of
+    # Twilio files.
+    [triage] = batch.shared
+    assert triage.job_name == "triage_tip"
+    assert triage.job_args == [str(tips[receipt.reference].id) for receipt in receipts]
     first_message = messages["web:report"]
-    assert batch.triage.job_key == f"triage_tip:{first_message.tip_id}:{first_message.id}"
+    assert triage.job_key == f"triage_tip:{first_message.tip_id}:{first_message.id}"
     names = [[job.job_name for job in one.jobs] for one in stored]
     assert names == [[], [], [], ["fetch_media"], ["fetch_recording"]]
     assert stored[3].jobs[0].job_args == [str(messages["SM-mms"].id)]

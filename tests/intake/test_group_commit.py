@@ -55,11 +55,15 @@ async def test_a_burst_is_stored_in_batches_with_one_tip_per_conversation(
     assert await count_rows(url, "reporters") == 40
     assert await count_rows(url, "tips") == 40
     assert await count_rows(url, "messages") == 50
-    # Each message its deletion at Twilio; each stored batch one triage of its tips, each once.
+    # Each stored batch one triage of its tips and one deletion at Twilio of its texts, each
+    # tip and each text once.
     entries = await fetch_all(url, select(OutboxEntry))
-    assert [entry.job_name for entry in entries].count("erase_message") == 50
+    erased = [entry.job_args for entry in entries if entry.job_name == "erase_messages"]
+    messages = await fetch_all(url, select(Message))
+    assert sorted(m for ids in erased for m in ids) == sorted(str(m.id) for m in messages)
     triage = [entry.job_args for entry in entries if entry.job_name == "triage_tip"]
-    assert len(entries) == 50 + len(triage)
+    assert len(entries) == len(erased) + len(triage)
+    assert len(erased) == len(triage), "one of each per stored batch"
     assert len(triage) < 50, "messages stored together are triaged together"
     assert all(len(set(tips)) == len(tips) for tips in triage)
     assert {tip for tips in triage for tip in tips} == {

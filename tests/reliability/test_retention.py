@@ -37,7 +37,6 @@ from service.models import (
     StaffUser,
     Tip,
     TipClosure,
-    TipStatus,
     TriageDecision,
 )
 from service.models.types import utcnow
@@ -99,7 +98,7 @@ class Office:
                 session.add(case)
                 await session.flush()
             case.status = CaseStatus.CLOSED
-            tip.status = TipStatus.CLOSED
+            tip.mark_closed(utcnow())
             await record_audit(
                 session=session,
                 actor=None,
@@ -111,7 +110,7 @@ class Office:
     async def close_as_out_of_scope(self, reference: str, *, at: datetime) -> None:
         async with transaction(self.runtime.sessions) as session:
             tip = await _tip(session, reference)
-            tip.status = TipStatus.CLOSED
+            tip.mark_closed(at)
             session.add(
                 TipClosure(
                     tip_id=tip.id,

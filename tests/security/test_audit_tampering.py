@@ -42,7 +42,9 @@ async def _failed_sign_ins(http: httpx.AsyncClient, count: int) -> None:
         assert response.status_code == 401
 
 
-async def _tipline_audit_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
+async def _tipline_audit_verify(
+    settings: Settings, *options: str
+) -> subprocess.CompletedProcess[str]:
     env = os.environ | {
         "TIPLINE_DATABASE_URL": settings.resolved_database_url,
         "TIPLINE_DATA_DIR": str(settings.data_dir),
@@ -50,7 +52,7 @@ async def _tipline_audit_verify(settings: Settings) -> subprocess.CompletedProce
     }
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "service.cli", "audit", "verify"],
+        [sys.executable, "-m", "service.cli", "audit", "verify", *options],
         env=env,
         capture_output=True,
         text=True,
@@ -169,3 +171,35 @@ async def test_a_trail_begun_before_the_key_verifies_and_its_old_part_stays_prot
     await _rechain_without_the_key(settings)
     result = await _tipline_audit_verify(settings)
     assert result.returncode == 1
+
+
+async def test_a_resumed_verification_starts_at_the_last_point_verified(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The first walk writes how far it got; a resumed walk reads only what follows, and still
+    finds a rewritten entry there, or a rewritten point it would start from."""
+    await _failed_sign_ins(client, 5)
+    full = await _tipline_audit_verify(settings)
+    assert full.returncode == 0
+    assert full.stdout.strip() == "OK 5 entrées"  # the progress bar is on standard error
+    point = json.loads((settings.data_dir / "audit-verified.json").read_text())
+    assert point["sequence"] == 5
+
+    await _failed_sign_ins(client, 3)
+    resumed = await _tipline_audit_verify(settings, "--reprendre")
+    assert (resumed.returncode, resumed.stdout.strip()) == (0, "OK 8 entrées")
+    assert json.loads((settings.data_dir / "audit-verified.json").read_text())["sequence"] == 8
+
+    await _failed_sign_ins(client, 2)
+    await _execute(settings, "UPDATE audit_entries SET action = 'rien' WHERE sequence = 9")
+    after_tampering = await _tipline_audit_verify(settings, "--reprendre")
+    assert after_tampering.returncode == 1
+    assert "n° 9" in after_tampering.stderr
+
+    await _execute(
+        settings,
+        "UPDATE audit_entries SET entry_hash = 'f' || substr(entry_hash, 2) WHERE sequence = 8",
+    )
+    moved_point = await _tipline_audit_verify(settings, "--reprendre")
+    assert moved_point.returncode == 1
+    assert "n° 8" in moved_point.stderr

@@ -29,7 +29,7 @@ from crypto import (
 )
 from service.core.db import transaction
 from service.core.migrate import alembic_config, upgrade_to_head
-from service.models import Reporter, StaffAlertPhone, Tip, TipStatus
+from service.models import Reporter, StaffAlertPhone, Tip
 from service.models.types import utcnow
 from service.retention.jobs import run_retention
 from service.runtime import Runtime
@@ -167,7 +167,7 @@ async def test_after_the_retention_pass_no_key_of_the_keyring_finds_the_number(
     await settle(channel_app)
     async with transaction(runtime.sessions) as session:
         tip = (await session.scalars(select(Tip).where(col(Tip.reference) == reference))).one()
-        tip.status = TipStatus.CLOSED
+        tip.mark_closed(utcnow())
 
     totals = await run_retention(runtime, now=utcnow() + timedelta(days=91))
 

@@ -3,15 +3,18 @@ purge deletes what a lost webhook or a missed delete left there."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from service.core.job_names import JobName
 from service.jobs import JOBS
+from service.models import Message, OutboxEntry
 from service.retention.twilio_purge import purge_twilio
 from service.worker import scheduled_jobs
 from tests.channels.test_hotline_voice import VOICE, recorded_form
@@ -26,6 +29,7 @@ from tests.support.channel_fixtures import (
     wait_until,
 )
 from tests.support.fake_twilio import ACCOUNT_NUMBER, FakeTwilio, new_sid
+from tests.support.inspect import fetch_all
 from tests.support.twilio import sms_form
 
 SMS_PATH = "/channels/sms/twilio"
@@ -118,6 +122,27 @@ async def test_a_failed_delete_is_retried_with_backoff(
     await wait_until(lambda: held_nothing(fake_twilio), what="the SMS deleted on a later try")
     assert fake_twilio.delete_failures == []
     assert fake_twilio.deleted == [f"Messages/{sid}"]
+
+
+async def test_a_burst_is_deleted_by_a_job_per_stored_batch_and_a_retry_deletes_only_the_rest(
+    channel_app: FastAPI, channel_client: httpx.AsyncClient, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.delete_failures = [503]  # the first delete of the first job fails
+
+    sids = await asyncio.gather(
+        *(send_sms(channel_client, fake_twilio, sender=f"+2237650{n:04d}") for n in range(20))
+    )
+    await settle(channel_app)
+
+    await wait_until(lambda: held_nothing(fake_twilio), what="every text deleted at Twilio")
+    assert sorted(fake_twilio.deleted) == sorted(f"Messages/{sid}" for sid in sids)
+    url = runtime_of_app(channel_app).settings.resolved_database_url
+    jobs = [e for e in await fetch_all(url, select(OutboxEntry)) if e.job_name.startswith("erase")]
+    assert {job.job_name for job in jobs} == {"erase_messages"}
+    assert sorted(m for job in jobs for m in job.job_args) == sorted(
+        str(m.id) for m in await fetch_all(url, select(Message))
+    )
+    assert len(jobs) < len(sids), "texts stored together are deleted by one job"
 
 
 async def test_the_purge_deletes_what_a_lost_webhook_left_and_spares_the_rest(

@@ -24,7 +24,6 @@ from service.models import (
     Role,
     StaffUser,
     Tip,
-    TipStatus,
     TriageDecision,
 )
 from service.models.types import utcnow
@@ -172,7 +171,7 @@ async def test_after_the_content_period_nothing_of_the_tip_is_readable(
     assert [marker for marker in MARKERS if marker not in before] == []  # all seeded
     async with transaction(runtime.sessions) as session:
         for reference in references:
-            (await _tip(session, reference)).status = TipStatus.CLOSED
+            (await _tip(session, reference)).mark_closed(utcnow())
 
     totals = await run_retention(runtime, now=utcnow() + timedelta(days=400))
 

@@ -65,6 +65,8 @@ def _tip(
         "place_hint_ciphertext": None,
         "received_at": received,
         "last_message_at": received,
+        "closed_at": received if status == TipStatus.CLOSED else None,
+        "content_erased_at": None,
     }
 
 

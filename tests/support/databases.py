@@ -44,16 +44,24 @@ def sqlite_copy(template: Path, directory: Path) -> str:
 
 def create_postgres_database(base_url: str) -> str:
     """A fresh, migrated database for this run; its URL."""
-    name = f"tipline_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(base_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    url = asyncio.run(create_empty_postgres_database(base_url))
     upgrade_to_head(url)
     return url
 
 
+async def create_empty_postgres_database(base_url: str) -> str:
+    """A fresh database with no schema (a test migrates it to the revision it needs)."""
+    name = f"tipline_test_{uuid.uuid4().hex[:10]}"
+    await _admin(base_url, f'CREATE DATABASE "{name}"')
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database_async(base_url: str, url: str) -> None:
+    await _admin(base_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 def drop_postgres_database(base_url: str, url: str) -> None:
-    name = make_url(url).database
-    asyncio.run(_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(drop_postgres_database_async(base_url, url))
 
 
 async def empty_database(url: str) -> None:
