@@ -109,7 +109,7 @@ async def undo_closure(
     case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).first()
     if case is not None and case.status == CaseStatus.CLOSED:
         case.status = CaseStatus.NEW  # only an unacknowledged case is closed with its tip
-    tip.status = TipStatus.ROUTED if case is not None else TipStatus.AWAITING_OFFICER
+    tip.mark_reopened(TipStatus.ROUTED if case is not None else TipStatus.AWAITING_OFFICER)
     await session.delete(closure)
     await record_audit(
         session=session,

@@ -174,7 +174,9 @@ async def test_a_closure_is_undone_by_its_officer_or_a_supervisor_within_the_win
     assert twice.status_code == 409
     assert too_late.status_code == 409
     assert "undo-button" not in page.text
-    assert (await tip_of(url, tip.reference)).status == TipStatus.AWAITING_OFFICER
+    reopened = await tip_of(url, tip.reference)
+    assert reopened.status == TipStatus.AWAITING_OFFICER
+    assert reopened.closed_at is None  # retention's clock stops with the closure undone
     assert (await tip_of(url, late_tip.reference)).status == TipStatus.CLOSED
     assert (await _actions(url)).count("tip.closure_undone") == 1
 
