@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from channels.formatting import format_number
 from channels.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, translate
 
 WEB_TEMPLATES_DIR = Path(__file__).parent / "web" / "templates"
@@ -52,6 +53,7 @@ environment.globals["labels"] = labels
 environment.globals["t"] = translate
 environment.globals["t_or"] = translate_or
 environment.filters["when"] = wall_clock
+environment.filters["number"] = format_number
 
 
 def add_template_directory(directory: Path) -> None:

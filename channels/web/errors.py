@@ -19,6 +19,7 @@ _PAGES = {
     405: ("web.error_page.not_found.title", "web.error_page.not_found.text"),
     422: ("web.error_page.malformed.title", "web.error_page.malformed.text"),
     429: ("web.error_page.busy.title", "web.error_page.busy.text"),
+    500: ("web.error_page.internal.title", "web.error_page.internal.text"),
     503: ("web.error_page.unavailable.title", "web.error_page.unavailable.text"),
 }
 _REFUSED = ("web.error_page.refused.title", "web.error_page.refused.text")

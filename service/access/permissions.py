@@ -57,6 +57,7 @@ TIP_ACTIONS = (
     "transmission",
     "fusion",
     "cloture",
+    "annulation",
     "question",
     "note",
     "cotation",
@@ -83,6 +84,9 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     # The duty officers' queue and tip page, and every action on a tip.
     ("GET", "/console/signalements"): OFFICERS,
     ("GET", _TIP): OFFICERS,
+    # The confirmation steps before a merge or a closure.
+    ("GET", f"{_TIP}/fusion"): OFFICERS,
+    ("GET", f"{_TIP}/cloture"): OFFICERS,
     **{("POST", f"{_TIP}/{action}"): OFFICERS for action in TIP_ACTIONS},
     # Cases: chiefs read their antenna's only (another antenna's case answers 404 in the route).
     ("GET", "/console/dossiers"): CASE_READERS,

@@ -55,7 +55,7 @@ async def queue(
     session: DbSession,
     settings: AppSettings,
     now: Now,
-    _officer: Officer,
+    officer: Officer,
     view: str | None = None,
     channel: str | None = None,
     category: str | None = None,
@@ -70,6 +70,7 @@ async def queue(
         category=category,
         antenna=antenna,
         after=after,
+        claimant=officer.id,
     )
     page = await build_queue(session=session, settings=settings, filters=filters, now=now)
     return QueuePage(

@@ -61,17 +61,22 @@ async def list_cases(
     session: AsyncSession,
     staff: StaffUser,
     status: str | None = None,
+    open_only: bool = False,
     after: str | None = None,
     limit: int = CASES_PAGE_SIZE,
 ) -> CasePage:
     """A page of the cases this person may see, the most recently routed first: a walk down
-    the index on (antenna, routing time), however many cases years have piled up."""
+    the index on (antenna, routing time), however many cases years have piled up.
+
+    ``open_only`` leaves closed cases out (what a chief works on), unless a status is asked."""
     if status is not None and status not in CASE_STATUSES:
         raise InvalidChoice()
     keys = [_CASES.c.created_at, _CASES.c.id]
     query = select(Case, Tip).join(Tip, col(Tip.id) == col(Case.tip_id)).where(case_scope(staff))
     if status is not None:
         query = query.where(col(Case.status) == status)
+    elif open_only:
+        query = query.where(col(Case.status) != CaseStatus.CLOSED)
     if after is not None:
         try:
             cursor = decode_cursor(after, (datetime, uuid.UUID))
@@ -90,10 +95,16 @@ async def list_cases(
             CaseRow(case=case, tip=tip, triage=triages[tip.id], escalated=case.id in escalated)
             for case, tip in rows
         ],
-        total=counts[status] if status is not None else sum(counts.values()),
+        total=_total(counts, status=status, open_only=open_only),
         counts=counts,
         next_cursor=encode_cursor([last.created_at, last.id]) if more and last else None,
     )
+
+
+def _total(counts: dict[str, int], *, status: str | None, open_only: bool) -> int:
+    if status is not None:
+        return counts[status]
+    return sum(n for name, n in counts.items() if not (open_only and name == CaseStatus.CLOSED))
 
 
 async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, int]:
@@ -104,6 +115,21 @@ async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, i
     counts = dict.fromkeys(CASE_STATUSES, 0)
     counts.update({str(status): int(count) for status, count in rows.all()})
     return counts
+
+
+async def count_late_cases(*, session: AsyncSession, staff: StaffUser, now: datetime) -> int:
+    """Cases past their acknowledgement deadline, within what this person may see."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            case_scope(staff),
+            col(Case.acknowledged_at).is_(None),
+            col(Case.ack_deadline) < now,
+            col(Case.status) != CaseStatus.CLOSED,
+        )
+    )
+    return int(found or 0)
 
 
 async def escalated_case_ids(*, session: AsyncSession, cases: list[Case]) -> set[uuid.UUID]:
@@ -190,7 +216,27 @@ async def record_outcome(
         target=case_target(case),
         details={"kind": row.kind},
     )
+    await _follow_outcome(session=session, case=case, staff=staff, kind=row.kind, now=now)
     return row
+
+
+# What an outcome says of the case: an operation was carried out, or nothing will follow.
+_STATUS_AFTER = {
+    OutcomeKind.SEIZURE: CaseStatus.OPERATION_DONE,
+    OutcomeKind.ARRESTS: CaseStatus.OPERATION_DONE,
+    OutcomeKind.NO_FOLLOW_UP: CaseStatus.CLOSED,
+}
+_STATUS_ORDER = tuple(CaseStatus)
+
+
+async def _follow_outcome(
+    *, session: AsyncSession, case: Case, staff: StaffUser, kind: OutcomeKind, now: datetime
+) -> None:
+    """The status moves forward with the outcome (« sans suite » is not « nouveau »), never
+    back: a chief who already closed the case keeps it closed."""
+    implied = _STATUS_AFTER[kind]
+    if _STATUS_ORDER.index(implied) > _STATUS_ORDER.index(case.status):
+        await set_case_status(session=session, case=case, staff=staff, status=implied, now=now)
 
 
 def _check_outcome(outcome: OutcomeInput) -> None:

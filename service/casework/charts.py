@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
+from channels.formatting import format_number
+
 PALETTE = ("#1f5f8b", "#d9822b", "#2e8540", "#8e44ad", "#c0392b", "#7f8c8d", "#b7950b")
 # Bar charts sit in a third of the page, column charts across it: each viewBox is drawn for its
 # place, so text keeps a readable size once the SVG is scaled to the card's width.
@@ -104,7 +106,7 @@ def _column(
         parts.append(
             f'<rect x="{x}" y="{y:.1f}" width="{width}" height="{height:.1f}" '
             f'fill="{PALETTE[index % len(PALETTE)]}">'
-            f"<title>{escape(label)} — {escape(legend)} : {value}</title></rect>"
+            f"<title>{escape(label)} — {escape(legend)} : {_number(value)}</title></rect>"
         )
     return "".join(parts)
 
@@ -118,4 +120,4 @@ def _open_svg(title: str, width: int, height: int) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return format_number(value)

@@ -1,8 +1,12 @@
-"""Closing a tip without routing it: spam, out of scope, or merged into another tip."""
+"""Closing a tip without routing it: spam, out of scope, or merged into another tip.
+
+A closure is undone by the officer who made it (or a supervisor) within ``UNDO_WINDOW``: one
+careless click at night must not bury a tip. The undoing is audited like the closing.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +18,9 @@ from service.casework.errors import (
     CannotMerge,
     InvalidChoice,
     TipAlreadyRouted,
+    TipClaimedByAnother,
+    TipNotClosed,
+    UndoExpired,
     UnheardVoicemail,
 )
 from service.casework.tip_view import has_unheard_voicemail
@@ -25,6 +32,7 @@ from service.models import (
     ClosureReason,
     DuplicateKind,
     DuplicateLink,
+    Role,
     StaffUser,
     Tip,
     TipClosure,
@@ -79,6 +87,48 @@ async def merge_tip(
         action="tip.merged",
         target=tip_target(tip),
         details={"into": into.reference},
+    )
+    return closure
+
+
+UNDO_WINDOW = timedelta(minutes=15)
+# Supervisors may undo an officer's closure, as they may release an officer's claim.
+_MAY_UNDO_ANY = frozenset({Role.SUPERVISOR})
+
+
+def undo_deadline(closure: TipClosure) -> datetime:
+    return closure.closed_at + UNDO_WINDOW
+
+
+def may_undo(closure: TipClosure | None, *, officer: StaffUser, now: datetime) -> bool:
+    """Whether this officer may still undo this closure (the page shows the button only then)."""
+    if closure is None or now > undo_deadline(closure):
+        return False
+    return closure.closed_by == officer.id or officer.role in _MAY_UNDO_ANY
+
+
+async def undo_closure(
+    *, session: AsyncSession, tip: Tip, officer: StaffUser, now: datetime
+) -> TipClosure:
+    """The tip goes back where it was: to the queue, or to its case if one was closed with it."""
+    closure = await session.get(TipClosure, tip.id)
+    if closure is None or tip.status != TipStatus.CLOSED:
+        raise TipNotClosed()
+    if now > undo_deadline(closure):
+        raise UndoExpired()
+    if not may_undo(closure, officer=officer, now=now):
+        raise TipClaimedByAnother()
+    case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).first()
+    if case is not None and case.status == CaseStatus.CLOSED:
+        case.status = CaseStatus.NEW  # only an unacknowledged case is closed with its tip
+    tip.mark_reopened(TipStatus.ROUTED if case is not None else TipStatus.AWAITING_OFFICER)
+    await session.delete(closure)
+    await record_audit(
+        session=session,
+        actor=officer,
+        action="tip.closure_undone",
+        target=tip_target(tip),
+        details={"reason": closure.reason},
     )
     return closure
 

@@ -53,6 +53,16 @@ class UnheardVoicemail(Conflict):
     message = translate("console.error.unheard_voicemail")
 
 
+class TipNotClosed(Conflict):
+    code = "tip_not_closed"
+    message = translate("console.error.tip_not_closed")
+
+
+class UndoExpired(Conflict):
+    code = "undo_expired"
+    message = translate("console.error.undo_expired")
+
+
 class ReporterUnreachable(Conflict):
     code = "reporter_unreachable"
     message = translate("console.error.reporter_unreachable")

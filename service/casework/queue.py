@@ -58,10 +58,11 @@ class QueueView(StrEnum):
     ROUTED = "transmis"
     CLOSED = "clos"
     ALL = "tous"
+    MINE = "mes_signalements"  # the open tips this officer has claimed
 
 
 # The views of work still to do, sorted by urgency; the others show the most recent first.
-_OPEN_VIEWS = (QueueView.TO_DO, QueueView.LATE)
+_OPEN_VIEWS = (QueueView.TO_DO, QueueView.LATE, QueueView.MINE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class QueueFilters:
     category: str | None = None
     antenna: str | None = None
     after: str | None = None  # the cursor of the page before: where this page starts
+    claimant: uuid.UUID | None = None  # whose claimed tips "mes signalements" shows
 
     @property
     def by_urgency(self) -> bool:
@@ -114,12 +116,15 @@ async def parse_filters(
     category: str | None,
     antenna: str | None,
     after: str | None = None,
+    claimant: uuid.UUID | None = None,
 ) -> QueueFilters:
     """Unknown filter values are refused (422) rather than silently showing everything."""
     try:
         parsed_view = QueueView(view) if view else QueueView.TO_DO
     except ValueError as error:
         raise InvalidChoice() from error
+    if parsed_view == QueueView.MINE and claimant is None:
+        raise InvalidChoice()
     if (channel and channel not in CHANNELS) or (category and category not in CATEGORIES):
         raise InvalidChoice()
     if antenna and await session.get(Antenna, antenna) is None:
@@ -130,6 +135,7 @@ async def parse_filters(
         category=category or None,
         antenna=antenna or None,
         after=after or None,
+        claimant=claimant,
     )
     _cursor(filters)  # a forged or stale cursor is refused here too
     return filters
@@ -218,6 +224,9 @@ def _open_parts(filters: QueueFilters, now: datetime) -> list[AnySelect]:
             # …and routed ones whose case was escalated.
             _tip_ids(cases_and_tips).where(*awaiting_chief, _escalation()),
         ]
+    elif filters.view == QueueView.MINE:
+        claimed = _tips_and_cases().join(TipClaim, col(TipClaim.tip_id) == col(Tip.id))
+        parts = [_tip_ids(claimed).where(col(TipClaim.staff_id) == filters.claimant)]
     else:
         late = or_(col(Case.ack_deadline) < now, _escalation())
         parts = [_tip_ids(cases_and_tips).where(*awaiting_chief, late)]
@@ -295,6 +304,12 @@ def _cursor(filters: QueueFilters) -> list[Any] | None:
         return decode_cursor(filters.after, _CURSOR_KINDS[filters.by_urgency])
     except InvalidCursor as error:
         raise InvalidChoice() from error
+
+
+async def count_view(*, session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
+    """How many tips a view holds (past views up to ``PAST_COUNT_LIMIT``): for the home page."""
+    total, _floor = await _count(session, filters, now)
+    return total
 
 
 async def _count(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, bool]:

@@ -30,9 +30,11 @@ _RESUME_HELP = (
 def verify(resume: bool = typer.Option(False, "--reprendre", help=_RESUME_HELP)) -> None:
     """Check the keyed chain and the anchor; exit 1 and name the first broken link when broken."""
     from crypto import KeyringError
+    from service.cli.data import existing_data
 
+    settings = existing_data()
     try:
-        report = asyncio.run(_verify(Settings(), resume=resume))
+        report = asyncio.run(_verify(settings, resume=resume))
     except KeyringError as error:
         typer.echo(f"ERREUR : trousseau de clés illisible : {error}", err=True)
         raise typer.Exit(2) from None

@@ -7,17 +7,16 @@ import asyncio
 
 import typer
 
-from service.settings import Settings
-
 app = typer.Typer(help="Clés de chiffrement.", no_args_is_help=True)
 
 
 @app.command("rotate")
 def rotate() -> None:
     """Rotate every kind of key in short batches; run again to resume one cut short."""
+    from service.cli.data import existing_data
     from service.reporters.keys import rotate_keys
 
-    report = asyncio.run(rotate_keys(Settings()))
+    report = asyncio.run(rotate_keys(existing_data(keyring=True)))
     typer.echo(
         f"Nouvelles clés actives. Valeurs rechiffrées : {report.resealed}, "
         f"index recalculés : {report.reindexed}."

@@ -13,6 +13,10 @@ from service.cli import audit, keys, users
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+
     from service.bootstrap import BootstrapReport
 
 app = typer.Typer(help="Tipline — ligne anonyme de l'OCS.", no_args_is_help=True)
@@ -43,13 +47,14 @@ def serve(
             settings, migrate=embedded, database_may_wait=not embedded, logged=True
         )
         _log_first_start(settings, report.keyring_created, report.has_admin)
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(settings, freeze_gc=True, database_started=report.database_done),
             host=host,
             port=port,
             access_log=False,
             log_config=None,
         )
+        _announcing_server(config, settings).run()
 
 
 @app.command()
@@ -141,6 +146,29 @@ def rules_check(
     typer.echo(f"OK {version}")
     typer.echo("Lecture du corpus réel, règles en vigueur → fichier vérifié :")
     typer.echo(format_comparison(comparison))
+
+
+def _announcing_server(config: uvicorn.Config, settings: Settings) -> uvicorn.Server:
+    """A server that says where it listens once it does: the URL to open, first."""
+    import structlog
+    import uvicorn
+
+    log = structlog.get_logger("tipline.process")
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+    url = f"http://{host}:{config.port}"
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                log.info(
+                    "tipline_listening",
+                    url=url,
+                    console=f"{url}/console",
+                    public_url=settings.public_base_url,
+                )
+
+    return AnnouncingServer(config)
 
 
 def _log_first_start(settings: Settings, keyring_created: bool, has_admin: bool | None) -> None:

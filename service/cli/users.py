@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from service.settings import Settings
-
 app = typer.Typer(help="Comptes du personnel.", no_args_is_help=True)
 # Spelled out here rather than imported from the models: ``--help`` stays instant.
 _ROLES = ("admin", "supervisor", "duty_officer", "operator", "antenna_chief", "auditor")
@@ -21,6 +19,7 @@ def create(
     antenna: Annotated[str | None, typer.Option(help="Code d'antenne (chef d'antenne).")] = None,
 ) -> None:
     """Create a staff account and print its one-time password."""
+    from service.cli.data import existing_data
     from service.models import Role
     from service.staff.accounts import StaffError, create_staff_user
     from service.staff.passwords import one_time_password
@@ -28,11 +27,12 @@ def create(
     if role not in {r.value for r in Role}:
         typer.echo(f"Rôle inconnu : {role}. Rôles : {', '.join(r.value for r in Role)}.", err=True)
         raise typer.Exit(2)
+    settings = existing_data()
     password = one_time_password()
     try:
         asyncio.run(
             create_staff_user(
-                Settings(), username=username, role=Role(role), antenna=antenna, password=password
+                settings, username=username, role=Role(role), antenna=antenna, password=password
             )
         )
     except StaffError as error:

@@ -32,12 +32,13 @@ from service.console.casework_pages import console_router, label, see_other, tim
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import render
 from service.console.voicemail_pages import voicemail_response
-from service.models import Tip
+from service.models import CaseStatus, Tip
 
 router = console_router()
 add_navigation(NavItem("console.nav.cases", "/console/dossiers", CASE_READERS, order=20))
 add_navigation(NavItem("console.nav.alert_phone", "/console/alerte-sms", CHIEFS, order=40))
 
+ALL_CASES = "tous"
 Choice = Annotated[str, Form(max_length=32)]
 Text = Annotated[str, Form(max_length=4000)]
 
@@ -55,8 +56,15 @@ async def cases_page(
     statut: str | None = None,
     apres: str | None = None,
 ) -> Response:
+    # Open cases by default; closed ones (or all) on request.
+    everything = statut == ALL_CASES
+    status = None if everything else statut or None
     page = await cases.list_cases(
-        session=session, staff=staff, status=statut or None, after=apres or None
+        session=session,
+        staff=staff,
+        status=status,
+        open_only=not everything,
+        after=apres or None,
     )
     following = request.url.include_query_params(apres=page.next_cursor or "")
     context = {
@@ -66,6 +74,7 @@ async def cases_page(
         "first_url": request.url.remove_query_params("apres") if apres else None,
         "counts": page.counts,
         "status": statut or "",
+        "open_count": sum(n for name, n in page.counts.items() if name != CaseStatus.CLOSED),
         "statuses": CASE_STATUSES,
         "now": now,
         "time_left": time_left,

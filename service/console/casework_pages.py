@@ -39,7 +39,9 @@ def duration(seconds: int) -> str:
 
 def see_other(path: str, done: str | None = None) -> RedirectResponse:
     """After a form: back to a page, saying what was done (a catalogue key suffix)."""
-    return RedirectResponse(f"{path}?fait={done}" if done else path, status_code=303)
+    if done:
+        path = f"{path}{'&' if '?' in path else '?'}fait={done}"
+    return RedirectResponse(path, status_code=303)
 
 
 def label(kind: str, value: str | None) -> str:

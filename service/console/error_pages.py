@@ -34,7 +34,7 @@ def install_console_error_pages(app: FastAPI) -> None:
         previous: Handler = app.exception_handlers[error_class]
         app.add_exception_handler(error_class, _in_console_only(page, previous))
     # Undecryptable content, invalid characters: the JSON handler decides, the console shows it.
-    shown: tuple[type[Exception], ...] = (DecryptionError, UnicodeError, SQLAlchemyError)
+    shown: tuple[type[Exception], ...] = (DecryptionError, UnicodeError, SQLAlchemyError, OSError)
     for shown_class in shown:
         app.add_exception_handler(shown_class, _as_page(app.exception_handlers[shown_class]))
 
@@ -56,7 +56,8 @@ def _as_page(previous: Handler) -> Handler:
     async def handle(request: Request, error: Any) -> Response:
         answer = previous(request, error)
         response = await answer if inspect.isawaitable(answer) else answer
-        if not _in_console(request) or not 400 <= response.status_code < 500:
+        # A missing file (500) is told as such; an outage (503) keeps its JSON and Retry-After.
+        if not _in_console(request) or not 400 <= response.status_code <= 500:
             return response
         message = json.loads(bytes(response.body))["message"]
         return _error_page(request, response.status_code, message)

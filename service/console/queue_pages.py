@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+import uuid
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.responses import Response
 
 from service.access.deps import AppSettings, Now, Officer
 from service.access.roles import OFFICERS
 from service.access.session import DbSession
-from service.casework.queue import build_queue, parse_filters
+from service.casework.queue import QueueView, build_queue, parse_filters
+from service.casework.search import search_tips
 from service.casework.vocabulary import CATEGORIES, CHANNELS
 from service.console.casework_pages import console_router, label, time_left
 from service.console.navigation import NavItem, add_navigation
@@ -17,6 +22,7 @@ from service.console.templates import render
 from service.models import Antenna
 
 router = console_router()
+VIEWS = tuple(view.value for view in QueueView)
 add_navigation(NavItem("console.nav.queue", "/console/signalements", OFFICERS, order=10))
 
 
@@ -26,13 +32,17 @@ async def queue_page(
     session: DbSession,
     settings: AppSettings,
     now: Now,
-    _officer: Officer,
+    officer: Officer,
+    q: Annotated[str | None, Query(max_length=64)] = None,
     vue: str | None = None,
     canal: str | None = None,
     categorie: str | None = None,
     antenne: str | None = None,
     apres: str | None = None,
+    annuler: uuid.UUID | None = None,
 ) -> Response:
+    if q and q.strip():
+        return await _search(request, session, q)
     filters = await parse_filters(
         session=session,
         view=vue,
@@ -40,6 +50,7 @@ async def queue_page(
         category=categorie,
         antenna=antenne,
         after=apres,
+        claimant=officer.id,
     )
     page = await build_queue(session=session, settings=settings, filters=filters, now=now)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
@@ -51,11 +62,22 @@ async def queue_page(
         "channels": CHANNELS,
         "categories": CATEGORIES,
         "antennas": antennas,
-        "views": ("a_traiter", "en_retard", "transmis", "clos", "tous"),
+        "views": VIEWS,
+        "query": "",
         "time_left": time_left,
         "label": label,
+        "undo_tip": annuler,  # the tip just closed, whose closure can still be undone
     }
     return render(request, "console/queue.html", context)
+
+
+async def _search(request: Request, session: DbSession, query: str) -> Response:
+    """One tip found by its reference opens at once; a source's tips are listed."""
+    result = await search_tips(session=session, query=query)
+    if result.kind == "reference" and len(result.tips) == 1:
+        return RedirectResponse(f"/console/signalements/{result.tips[0].id}", status_code=303)
+    context = {"result": result, "query": query.strip(), "label": label}
+    return render(request, "console/search.html", context)
 
 
 def _next_url(request: Request, cursor: str | None) -> str | None:

@@ -24,17 +24,19 @@ from service.access.deps import (
 from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
 from service.casework.access import get_tip
-from service.casework.tip_view import tip_detail
+from service.casework.errors import InvalidChoice
+from service.casework.tip_view import has_unheard_voicemail, tip_detail
 from service.casework.vocabulary import (
     CATEGORIES,
     INFORMATION_CREDIBILITY,
+    OFFICER_CLOSURES,
     PRIORITIES,
     SOURCE_RELIABILITY,
 )
 from service.console.casework_pages import console_router, label, see_other
 from service.console.templates import render
 from service.console.voicemail_pages import voicemail_response
-from service.models import Antenna
+from service.models import Antenna, Tip, TipStatus
 
 router = console_router()
 
@@ -54,17 +56,22 @@ async def tip_page(
     keys: Keys,
     rules: Rules,
     officer: Officer,
+    now: Now,
+    annuler: uuid.UUID | None = None,
 ) -> Response:
     detail = await tip_detail(session=session, keyring=keys, rules=rules, tip=tip, viewer=officer)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
     context = {
         "detail": detail,
+        "may_undo": closing.may_undo(detail.closure, officer=officer, now=now),
+        "undo_until": closing.undo_deadline(detail.closure) if detail.closure else None,
         "antennas": antennas,
         "categories": CATEGORIES,
         "priorities": PRIORITIES,
         "reliabilities": SOURCE_RELIABILITY,
         "credibilities": INFORMATION_CREDIBILITY,
         "done": request.query_params.get("fait"),
+        "undo_tip": annuler,
         "label": label,
     }
     return render(request, "console/tip.html", context)
@@ -134,6 +141,20 @@ async def route(
     return see_other("/console/signalements", "routed")
 
 
+@router.get("/signalements/{tip_id}/fusion")
+async def confirm_merge(
+    request: Request, tip: OfficerTip, session: DbSession, into: uuid.UUID | None = None
+) -> Response:
+    """The step before a merge, so that it works without script: say what will happen."""
+    if tip.status == TipStatus.CLOSED:
+        return _confirmation(request, tip, "fusion", "already_closed", [])
+    if into is None:  # the tip to keep is chosen on the tip's page
+        return _confirmation(request, tip, "fusion", "merge_choose", [])
+    kept = await get_tip(session=session, tip_id=into)
+    choice = ("into", str(kept.id), "console.confirm.submit")
+    return _confirmation(request, tip, "fusion", "merge", [choice], kept=kept)
+
+
 @router.post("/signalements/{tip_id}/fusion")
 async def merge(
     tip: OfficerTip,
@@ -144,7 +165,59 @@ async def merge(
 ) -> Response:
     kept = await get_tip(session=session, tip_id=into)
     await closing.merge_tip(session=session, tip=tip, into=kept, officer=officer, now=now)
-    return see_other(_page(kept.id), "merged")
+    return see_other(f"{_page(kept.id)}?annuler={tip.id}", "merged")
+
+
+@router.get("/signalements/{tip_id}/cloture")
+async def confirm_close(
+    request: Request, tip: OfficerTip, session: DbSession, reason: str | None = None
+) -> Response:
+    """Confirm one reason, or choose between them when none was given; a voicemail nobody has
+    transcribed yet is named, and closing it needs a box ticked."""
+    unheard = await has_unheard_voicemail(session=session, tip=tip)
+    if reason is not None and reason not in OFFICER_CLOSURES:
+        raise InvalidChoice()
+    if tip.status == TipStatus.CLOSED:
+        return _confirmation(request, tip, "cloture", "already_closed", [])
+    if reason is None:
+        choices = [
+            ("reason", value, f"console.tip.close_{_CLOSE_KEYS[value]}")
+            for value in OFFICER_CLOSURES
+        ]
+        return _confirmation(request, tip, "cloture", "close", choices, unheard=unheard)
+    choice = ("reason", reason, "console.confirm.submit")
+    return _confirmation(request, tip, "cloture", f"close_{reason}", [choice], unheard=unheard)
+
+
+_CLOSE_KEYS = {"spam": "spam", "hors_champ": "out_of_scope"}
+
+
+def _confirmation(
+    request: Request,
+    tip: Tip,
+    action: str,
+    question: str,
+    choices: list[tuple[str, str, str]],  # (field, value, catalogue key of the button)
+    kept: Tip | None = None,
+    *,
+    unheard: bool = False,
+) -> Response:
+    context = {
+        "unheard": unheard,
+        "tip": tip,
+        "action": f"{_page(tip.id)}/{action}",
+        "question": f"console.confirm.{question}",
+        "choices": choices,
+        "kept": kept,
+        "undo_minutes": int(closing.UNDO_WINDOW.total_seconds() // 60),
+    }
+    return render(request, "console/confirm.html", context)
+
+
+@router.post("/signalements/{tip_id}/annulation")
+async def undo_closure(tip: OfficerTip, session: DbSession, officer: Officer, now: Now) -> Response:
+    await closing.undo_closure(session=session, tip=tip, officer=officer, now=now)
+    return see_other(_page(tip.id), "undone")
 
 
 @router.post("/signalements/{tip_id}/cloture")
@@ -164,7 +237,7 @@ async def close(
         now=now,
         unheard_confirmed=sans_ecoute == "1",
     )
-    return see_other("/console/signalements", "closed")
+    return see_other(f"/console/signalements?annuler={tip.id}", "closed")
 
 
 @router.post("/signalements/{tip_id}/question")

@@ -6,13 +6,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jinja2 import TemplateNotFound
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.errors import MalformedRequest, TiplineError
 from channels.i18n import translate
 from crypto import DecryptionError
-from service.core.outage import database_unreachable
+from service.core.outage import MISSING_FILE_ERRORS, database_unreachable
 
 log = structlog.get_logger(__name__)
 
@@ -26,6 +27,15 @@ class ServiceUnavailable(TiplineError):
     status_code = 503
     code = "service_unavailable"
     message = "Service momentanément indisponible. Réessayez dans un instant."
+
+
+class MissingFile(TiplineError):
+    """A template or file of the service is missing: a fault of the installation, not an outage
+    (waiting will not bring it back) and not the database's."""
+
+    status_code = 500
+    code = "missing_file"
+    message = translate("errors.missing_file")
 
 
 class InvalidCharacters(TiplineError):
@@ -121,6 +131,11 @@ def invalid_characters(error: BaseException) -> bool:
 async def _render_storage_error(_request: Request, error: Exception) -> JSONResponse:
     if invalid_characters(error):
         return _render_error(InvalidCharacters())
+    if isinstance(error, MISSING_FILE_ERRORS):
+        # The template's name says what to reinstall; a file's path is not logged (the type is).
+        name = error.name if isinstance(error, TemplateNotFound) else None
+        log.error("file_missing", error=type(error).__name__, template=name)
+        return _render_error(MissingFile())
     # Only the type is logged: a driver's message may quote a key value from the row.
     if database_unreachable(error):
         log.warning("storage_unavailable", error=type(error).__name__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import structlog
+from jinja2 import TemplateNotFound
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -25,11 +26,20 @@ log = structlog.get_logger(__name__)
 # 08 connection exception, 57P operator intervention (admin/crash shutdown, cannot connect now),
 # 53 insufficient resources (too many connections, disk full).
 _OUTAGE_SQLSTATES = ("08", "57P", "53")
+# A file or template that is missing or unreadable: the deployment is broken, the database is
+# fine. Reported as what it is, never as an outage to wait out (Jinja's is an OSError too).
+MISSING_FILE_ERRORS = (
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    TemplateNotFound,
+)
 
 
 def database_unreachable(error: BaseException) -> bool:
     """True for errors that say the database is down, restarting or overloaded."""
-    if isinstance(error, IntegrityError):
+    if isinstance(error, (IntegrityError, *MISSING_FILE_ERRORS)):
         return False
     if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
         return True

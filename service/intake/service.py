@@ -77,6 +77,8 @@ class IntakeService:
                     raise
                 assert self._spool is not None
                 return await self._spool.keep_message(message)
+        # A retry of a message already stored (Twilio's, a form sent twice) is answered like the
+        # first, as a new tip, but it is not one more tip.
         if receipt.new_tip and not receipt.replayed:
             TIPS_RECEIVED.labels(channel=message.channel).inc()
         # DEBUG: the request log already has a line per webhook, and metrics count the tips.

@@ -21,17 +21,18 @@ from tests.support.casework import received_tip, routed_case
 from tests.support.console import create_staff, session_client
 from tests.support.inspect import fetch_all
 
-# Valid bodies, so that only the antenna check can stop the request.
+# Valid bodies, so that only the antenna check can stop the request. The outcome is one that
+# leaves the case open (« sans suite » now closes it), so the question after it can still go.
 API_BODIES = {
     "acknowledge": None,
     "status": {"status": "en_cours"},
-    "outcomes": {"kind": "sans_suite"},
+    "outcomes": {"kind": "interpellations", "arrests": 1},
     "questions": {"text": "Pouvez-vous préciser le lieu ?"},
 }
 FORM_BODIES = {
     "accuse": {},
     "statut": {"status": "en_cours"},
-    "resultat": {"kind": "sans_suite"},
+    "resultat": {"kind": "interpellations", "arrests": "1"},
     "question": {"text": "Pouvez-vous préciser le lieu ?"},
 }
 

@@ -104,7 +104,7 @@ async def test_outcomes_record_a_seizure_with_substance_and_quantity_and_arrests
         ("interpellations", None, None, None, 3),
         ("saisie", "cannabis", 12.5, "kg", None),
     ]
-    assert "12.5 kg — Cannabis" in page.text
+    assert "12,5 kg — Cannabis" in page.text  # French decimals (issue 18, item 7)
 
 
 async def test_the_chief_can_ask_the_reporter_a_question_from_the_case(

@@ -40,8 +40,9 @@ async def test_the_newest_p1_tip_comes_first_behind_more_than_two_thousand_open_
     assert queue["total"] == 2_101
     assert queue["next"] is not None
     assert _FIRST_ROW.search(page.text).group(1) == str(urgent.id)  # type: ignore[union-attr]
-    assert '<span class="tag" id="queue-count">2101</span>' in page.text
-    assert "100 affichés sur 2101 dans cette vue." in page.text
+    # Written the French way (issue 18, item 7): a narrow no-break space between thousands.
+    assert '<span class="tag" id="queue-count">2\u202f101</span>' in page.text
+    assert "100 affichés sur 2\u202f101 dans cette vue." in page.text
     assert 'id="queue-next"' in page.text
 
 

@@ -112,6 +112,7 @@ async def test_closing_an_unheard_voicemail_needs_a_confirmation_that_says_so(
 
     async with session_client(channel_app, twilio_settings, officer) as http:
         page = unescape((await http.get(f"/console/signalements/{tip.id}")).text)
+        page += unescape((await http.get(f"{close}?reason=spam")).text)  # the confirmation step
         refused = await http.post(close, data={"reason": "spam"})
         by_api = await http.post(f"/api/v1/tips/{tip.id}/close", json={"reason": "hors_champ"})
         still_open = await reload(runtime_of_app(channel_app), tip)
