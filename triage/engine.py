@@ -7,11 +7,11 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from triage.categories import IMPORTED, choose_category, explains
+from triage.categories import IMPORTED, choose_category
 from triage.cues import clause_ids, ends_before
 from triage.decision import Decision, RuleHit, TipText
-from triage.evidence import Fired, fire
-from triage.flags import flag_values, minor_age
+from triage.evidence import Fired, Said, fire, said_by
+from triage.flags import minor_age
 from triage.matcher import Match
 from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
@@ -29,6 +29,9 @@ _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 _POSITION = itemgetter(0, 1)
 _RULE_ID = attrgetter("rule")
 _FIRST_WORD = attrgetter("first")
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# a hit costs a third as much, and a tip makes one per rule that fired.
+_new_hit = tuple.__new__
 
 
 class _Evidence(NamedTuple):
@@ -44,6 +47,7 @@ class _Evidence(NamedTuple):
 class _Reading(NamedTuple):
     text: NormalisedText
     fired: list[Fired]
+    said: Said
     mentions: list[Mention]
     computed: list[_Evidence]
     imported: Match | None  # a place abroad named as where something comes from
@@ -64,6 +68,7 @@ def decide(
     category, default_rule = choose_category(
         reading.text,
         reading.fired,
+        reading.said,
         located=located,
         flags=flags,
         imported=reading.imported is not None,
@@ -78,7 +83,7 @@ def decide(
     hits += [_bare_hit(rule) for rule in (*route_rules, priority_rule)]
     return Decision(
         category=category,
-        substances=_substances(reading.fired),
+        substances=tuple(sorted(reading.said.substances)),
         priority=priority,
         flags=tuple(sorted(flags)),
         antenna=antenna,
@@ -96,7 +101,8 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     mentions = locate(text, found, ruleset)
     place_words = {i for m in mentions for i in range(m.first, m.last + 1)}
     fired = fire(text, found, ruleset, place_words)
-    quiet = _quiet_sentences(text, fired)
+    said = said_by(fired)
+    quiet = _quiet_sentences(text, fired, said)
     computed = [
         _Evidence(cue.first, -1, cue.rule, cue.last)
         for cue in imminent_cues(text, tip.received_at, quiet, place_words)
@@ -109,7 +115,8 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
-    return _Reading(text, fired, mentions, computed, _from_abroad(text, found.abroad, ruleset))
+    imported = _from_abroad(text, found.abroad, ruleset)
+    return _Reading(text, fired, said, mentions, computed, imported)
 
 
 def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset) -> Match | None:
@@ -123,17 +130,17 @@ def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset
     return None
 
 
-def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired]) -> set[int]:
+def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired], said: Said) -> set[int]:
     """Clauses with a habit or past cue: their days and clock times are not imminent."""
+    if said.cues.isdisjoint(_QUIETING):
+        return set()  # the usual case, told without a pass over the hits
     starts = [h.first for h in fired if h.rule.effect == "cue" and h.rule.value in _QUIETING]
-    if not starts:
-        return set()
     ids = clause_ids(text)
     return {ids[start] for start in starts}
 
 
 def _flags(reading: _Reading) -> frozenset[str]:
-    flags = flag_values(reading.fired)
+    flags = set(reading.said.flags)
     for evidence in reading.computed:
         flags.add(evidence.rule.split(".")[1])
     return frozenset(flags)
@@ -173,7 +180,9 @@ def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:
     evidence = [
-        (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
+        (h.first, h.order, h.rule.id, h.last)
+        for h in reading.fired
+        if category in h.rule.explained_in
     ]
     if reading.computed:  # the fired hits alone are already in this order
         evidence += reading.computed
@@ -185,7 +194,7 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
         written = source[spans[first][0] : spans[last][1]]
         if written not in quoted:
             quoted.append(written)
-    hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
+    hits = [_new_hit(RuleHit, (rule, tuple(quoted))) for rule, quoted in words.items()]
     return hits + ([_bare_hit(default_rule)] if default_rule else [])
 
 
@@ -200,10 +209,6 @@ def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -
         rule = "place.fuzzy" if where.fuzzy else "place.text"
         return [RuleHit(rule, (text.words(where.first, where.last),))]
     return [RuleHit("place.form", (field,))] if field else []
-
-
-def _substances(fired: Sequence[Fired]) -> tuple[str, ...]:
-    return tuple(sorted({h.rule.value for h in fired if h.rule.effect == "substance"}))
 
 
 def _confident(category: str, antenna: str, where: Mention | None, form: Mention | None) -> bool:

@@ -49,6 +49,27 @@ class Fired(NamedTuple):
     order: int  # the rule's place in the rules file, to break ties
 
 
+class Said(NamedTuple):
+    """What the fired rules say, by effect: the values of their substance, category, flag and
+    cue rules (one pass over the hits that the category, flags and substances each read)."""
+
+    substances: set[str]
+    categories: set[str]
+    flags: set[str]
+    cues: set[str]
+
+
+_EFFECTS = {"substance": 0, "category": 1, "flag": 2, "cue": 3}  # Said's fields, by effect
+
+
+def said_by(fired: Iterable[Fired]) -> Said:
+    said = Said(set(), set(), set(), set())
+    for hit in fired:
+        rule = hit.rule
+        said[_EFFECTS[rule.effect]].add(rule.value)
+    return said
+
+
 def fire(
     text: NormalisedText, found: Found, ruleset: Ruleset, place_words: set[int]
 ) -> list[Fired]:
