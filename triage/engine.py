@@ -15,7 +15,6 @@ from triage.flags import minor_age
 from triage.matcher import Match
 from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
-from triage.priority import prioritise
 from triage.routing import AntennaStatus, route
 from triage.ruleset import Ruleset
 from triage.timing import imminent_cues
@@ -30,8 +29,8 @@ _POSITION = itemgetter(0, 1)
 _RULE_ID = attrgetter("rule")
 _FIRST_WORD = attrgetter("first")
 # A named tuple's own constructor is a Python function around tuple.__new__: called directly,
-# a hit costs a third as much, and a tip makes one per rule that fired.
-_new_hit = tuple.__new__
+# the tuple costs a third as much, and a tip makes its reading and a hit per rule that fired.
+_new = tuple.__new__
 
 
 class _Evidence(NamedTuple):
@@ -74,7 +73,7 @@ def decide(
         imported=reading.imported is not None,
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
-    priority, priority_rule = prioritise(ruleset.priority, category, flags, located=located)
+    priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
     hits = _explanation(reading, category, default_rule)
     if default_rule == IMPORTED and reading.imported is not None:
         words = reading.text.words(reading.imported.first, reading.imported.last)
@@ -104,19 +103,19 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     said = said_by(fired)
     quiet = _quiet_sentences(text, fired, said)
     computed = [
-        _Evidence(cue.first, -1, cue.rule, cue.last)
+        _new(_Evidence, (cue.first, -1, cue.rule, cue.last))
         for cue in imminent_cues(text, tip.received_at, quiet, place_words)
     ]
     age = minor_age(text)
     if age is not None:
         computed.append(_Evidence(age[0], -1, "flag.mineurs.age", age[1]))
     computed += [
-        _Evidence(m.first, -1, "flag.frontiere.border_post", m.last)
+        _new(_Evidence, (m.first, -1, "flag.frontiere.border_post", m.last))
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
     imported = _from_abroad(text, found.abroad, ruleset)
-    return _Reading(text, fired, said, mentions, computed, imported)
+    return _new(_Reading, (text, fired, said, mentions, computed, imported))
 
 
 def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset) -> Match | None:
@@ -194,7 +193,7 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
         written = source[spans[first][0] : spans[last][1]]
         if written not in quoted:
             quoted.append(written)
-    hits = [_new_hit(RuleHit, (rule, tuple(quoted))) for rule, quoted in words.items()]
+    hits = [_new(RuleHit, (rule, tuple(quoted))) for rule, quoted in words.items()]
     return hits + ([_bare_hit(default_rule)] if default_rule else [])
 
 

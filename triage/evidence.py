@@ -36,7 +36,7 @@ _CONDITIONAL = attrgetter("rule.conditional")
 
 
 # A named tuple's own constructor is a Python function around tuple.__new__: called directly,
-# the tuple costs a third less, and a tip makes a hit per rule phrase found.
+# the tuple costs a third less, and a tip makes a hit per rule phrase found (and its summaries).
 _new_hit = tuple.__new__
 
 
@@ -63,7 +63,7 @@ _EFFECTS = {"substance": 0, "category": 1, "flag": 2, "cue": 3}  # Said's fields
 
 
 def said_by(fired: Iterable[Fired]) -> Said:
-    said = Said(set(), set(), set(), set())
+    said = _new_hit(Said, (set(), set(), set(), set()))
     for hit in fired:
         rule = hit.rule
         said[_EFFECTS[rule.effect]].add(rule.value)
@@ -83,10 +83,13 @@ def fire(
     hits += _misspelt_drugs(text, found, ruleset, place_words)
     hits = _longest_per_group(hits)
     negations = _negations(text, ruleset)
+    negated = bool(negations.after_negation or negations.before_negation or negations.absence_named)
     kept = [
         h
         for h in hits
-        if not _cancelled(text, h, negations)
+        # Without a negation or absence word in the tip, only a rule with context words may be
+        # cancelled: most hits are kept without a call.
+        if not ((negated or h.rule.in_context) and _cancelled(text, h, negations))
         # The drugs are those named before any cancelling, as the drug-after test reads them.
         and (not h.rule.drug_after or _drug_follows(text, h, hits))
     ]
@@ -126,26 +129,22 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     longer: dict[str, list[Fired]] = {}
     for hit in multiword:
         longer.setdefault(hit.rule.group, []).append(hit)
-    return [hit for hit in hits if not _shadowed(hit, longer.get(hit.rule.group))]
+    # Most groups have no hit of several words: their hits are kept without a call.
+    return [
+        hit
+        for hit in hits
+        if (rivals := longer.get(hit.rule.group)) is None or not _shadowed(hit, rivals)
+    ]
 
 
-def _shadowed(hit: Fired, longer: list[Fired] | None) -> bool:
-    # Most groups have no hit of several words: no comparison at all for their hits.
-    if longer is None:
-        return False
-    # A loop rather than any() over a generator: no generator frame for each hit.
+def _shadowed(hit: Fired, longer: list[Fired]) -> bool:
+    """Whether a longer hit holds this one's words. A plain loop with the test inline: no
+    generator frame, no call per pair."""
+    _rule, first, last, _order = hit
     for other in longer:
-        if _inside(hit, other):
+        if other.first <= first and last <= other.last and other.last - other.first > last - first:
             return True
     return False
-
-
-def _inside(hit: Fired, longer: Fired) -> bool:
-    return (
-        longer.first <= hit.first
-        and hit.last <= longer.last
-        and longer.last - longer.first > hit.last - hit.first
-    )
 
 
 class _Negations(NamedTuple):
@@ -158,7 +157,7 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
     before = _single_words(ruleset.cues["negation_before"])
     after = _single_words(ruleset.cues["negation_after"])
     norms = text.norms
-    found = _Negations(set(), set(), not _ABSENCE_WORDS.isdisjoint(norms))
+    found = _new_hit(_Negations, (set(), set(), not _ABSENCE_WORDS.isdisjoint(norms)))
     if before.isdisjoint(norms) and after.isdisjoint(norms):
         return found
     for index, word in enumerate(norms):
@@ -181,7 +180,7 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
     rule = hit.rule
     # Most rules have no context words: the context is read only for those that have.
     if (
-        (rule.not_after or rule.not_before)
+        rule.in_context
         and _out_of_context(text, hit)
         and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
     ):

@@ -73,6 +73,7 @@ class Rule:
     # Derived once here rather than on every hit of every tip.
     names_drug: bool = field(init=False, repr=False, compare=False)
     conditional: bool = field(init=False, repr=False, compare=False)
+    in_context: bool = field(init=False, repr=False, compare=False)  # not_after or not_before
     # The categories whose explanation quotes this rule when it fires.
     explained_in: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -80,6 +81,7 @@ class Rule:
         names_drug = self.effect == "substance" or (self.effect, self.value) == ("cue", "drug")
         object.__setattr__(self, "names_drug", names_drug)
         object.__setattr__(self, "conditional", bool(self.needs or self.unless))
+        object.__setattr__(self, "in_context", bool(self.not_after or self.not_before))
         object.__setattr__(self, "explained_in", explained_in(self.effect, self.value))
 
 
