@@ -79,7 +79,8 @@ def decide(
         words = reading.text.words(reading.imported.first, reading.imported.last)
         hits[-1] = RuleHit(IMPORTED, (words,))
     hits += _place_hit(reading.text, where, tip.place if form else None)
-    hits += [_bare_hit(rule) for rule in (*route_rules, priority_rule)]
+    hits += map(_bare_hit, route_rules)  # mapped in C: no comprehension frame
+    hits.append(_bare_hit(priority_rule))
     return Decision(
         category=category,
         substances=tuple(sorted(reading.said.substances)),
@@ -187,12 +188,10 @@ def _explanation(reading: _Reading, category: str, default_rule: str | None) -> 
         evidence += reading.computed
         evidence.sort(key=_POSITION)
     source, spans = reading.text.source, reading.text.spans
-    words: dict[str, list[str]] = {}
+    # Each rule's words in the order of the text, each once (a dict keeps the first order).
+    words: dict[str, dict[str, None]] = {}
     for first, _order, rule, last in evidence:
-        quoted = words.setdefault(rule, [])
-        written = source[spans[first][0] : spans[last][1]]
-        if written not in quoted:
-            quoted.append(written)
+        words.setdefault(rule, {})[source[spans[first][0] : spans[last][1]]] = None
     hits = [_new(RuleHit, (rule, tuple(quoted))) for rule, quoted in words.items()]
     return hits + ([_bare_hit(default_rule)] if default_rule else [])
 
@@ -206,8 +205,8 @@ def _bare_hit(rule: str) -> RuleHit:
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:
     if where is not None:
         rule = "place.fuzzy" if where.fuzzy else "place.text"
-        return [RuleHit(rule, (text.words(where.first, where.last),))]
-    return [RuleHit("place.form", (field,))] if field else []
+        return [_new(RuleHit, (rule, (text.words(where.first, where.last),)))]
+    return [_new(RuleHit, ("place.form", (field,)))] if field else []
 
 
 def _confident(category: str, antenna: str, where: Mention | None, form: Mention | None) -> bool:

@@ -51,7 +51,8 @@ class Fired(NamedTuple):
 
 class Said(NamedTuple):
     """What the fired rules say, by effect: the values of their substance, category, flag and
-    cue rules (one pass over the hits that the category, flags and substances each read)."""
+    cue rules (one pass over the hits that the category, flags and substances each read). The
+    fields are in the order of the rules file's effects (``Rule.said``)."""
 
     substances: set[str]
     categories: set[str]
@@ -59,14 +60,13 @@ class Said(NamedTuple):
     cues: set[str]
 
 
-_EFFECTS = {"substance": 0, "category": 1, "flag": 2, "cue": 3}  # Said's fields, by effect
+_SAID_OF = attrgetter("rule.said")  # the effect's place in Said, derived at load
 
 
 def said_by(fired: Iterable[Fired]) -> Said:
     said = _new_hit(Said, (set(), set(), set(), set()))
-    for hit in fired:
-        rule = hit.rule
-        said[_EFFECTS[rule.effect]].add(rule.value)
+    for slot, value in map(_SAID_OF, fired):
+        said[slot].add(value)
     return said
 
 

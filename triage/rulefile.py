@@ -74,6 +74,9 @@ class Rule:
     names_drug: bool = field(init=False, repr=False, compare=False)
     conditional: bool = field(init=False, repr=False, compare=False)
     in_context: bool = field(init=False, repr=False, compare=False)  # not_after or not_before
+    # The effect's place among substances, categories, flags and cues (evidence.Said), and the
+    # value said there.
+    said: tuple[int, str] = field(init=False, repr=False, compare=False)
     # The categories whose explanation quotes this rule when it fires.
     explained_in: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -82,6 +85,7 @@ class Rule:
         object.__setattr__(self, "names_drug", names_drug)
         object.__setattr__(self, "conditional", bool(self.needs or self.unless))
         object.__setattr__(self, "in_context", bool(self.not_after or self.not_before))
+        object.__setattr__(self, "said", (tuple(_EFFECTS).index(self.effect), self.value))
         object.__setattr__(self, "explained_in", explained_in(self.effect, self.value))
 
 
