@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import NamedTuple
 
 from triage.categories import IMPORTED, choose_category
@@ -26,8 +26,9 @@ _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
-_RULE_ID = attrgetter("rule")
-_FIRST_WORD = attrgetter("first")
+# Fields of named tuples read by index in C (Python 3.11 reads them by name slowly: evidence.py).
+_RULE_ID = itemgetter(0)  # RuleHit's rule
+_FIRST_WORD = itemgetter(1)  # Mention's first
 # A named tuple's own constructor is a Python function around tuple.__new__: called directly,
 # the tuple costs a third as much, and a tip makes its reading and a hit per rule that fired.
 _new = tuple.__new__
@@ -58,41 +59,41 @@ def decide(
     """Decide a tip. ``antenna_status`` overrides, per antenna code, whether it is operational
     and its fallback (the service's database); None keeps the gazetteer's defaults."""
     reading = _read(tip, ruleset)
-    where = scene(reading.mentions)
+    # Unpacked once: the fields of a named tuple are slow to read by name (see evidence.py).
+    text, fired, said, mentions, _computed, imported = reading
+    where = scene(mentions)
     form = _form_place(tip.place, ruleset) if where is None else None
     chosen = where or form
     place = ruleset.gazetteer.places[chosen.place] if chosen else None
     located = place is not None
     flags = _flags(reading)
     category, default_rule = choose_category(
-        reading.text,
-        reading.fired,
-        reading.said,
-        located=located,
-        flags=flags,
-        imported=reading.imported is not None,
+        text, fired, said, located=located, flags=flags, imported=imported is not None
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
     hits = _explanation(reading, category, default_rule)
-    if default_rule == IMPORTED and reading.imported is not None:
-        words = reading.text.words(reading.imported.first, reading.imported.last)
+    if default_rule == IMPORTED and imported is not None:
+        words = text.words(imported.first, imported.last)
         hits[-1] = RuleHit(IMPORTED, (words,))
-    hits += _place_hit(reading.text, where, tip.place if form else None)
+    hits += _place_hit(text, where, tip.place if form else None)
     hits += map(_bare_hit, route_rules)  # mapped in C: no comprehension frame
     hits.append(_bare_hit(priority_rule))
-    return Decision(
-        category=category,
-        substances=tuple(sorted(reading.said.substances)),
-        priority=priority,
-        flags=tuple(sorted(flags)),
-        antenna=antenna,
-        place=place.name if place else None,
-        rules=tuple(map(_RULE_ID, hits)),
-        rules_version=ruleset.version,
-        hits=tuple(hits),
-        confident=_confident(category, antenna, where, form),
+    # In Decision's order (its keyword constructor is a Python call from C, once per tip):
+    # category, substances, priority, flags, antenna, place, rules, rules version, hits, confident.
+    decision = (
+        category,
+        tuple(sorted(said.substances)),
+        priority,
+        tuple(sorted(flags)),
+        antenna,
+        place.name if place else None,
+        tuple(map(_RULE_ID, hits)),
+        ruleset.version,
+        tuple(hits),
+        _confident(category, antenna, where, form),
     )
+    return _new(Decision, decision)
 
 
 def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
@@ -179,15 +180,16 @@ def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
 
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:
+    text, fired, _said, _mentions, computed, _imported = reading
     evidence = [
-        (h.first, h.order, h.rule.id, h.last)
-        for h in reading.fired
-        if category in h.rule.explained_in
+        (first, order, rule.id, last)
+        for rule, first, last, order in fired  # unpacked: see evidence.py
+        if category in rule.explained_in
     ]
-    if reading.computed:  # the fired hits alone are already in this order
-        evidence += reading.computed
+    if computed:  # the fired hits alone are already in this order
+        evidence += computed
         evidence.sort(key=_POSITION)
-    source, spans = reading.text.source, reading.text.spans
+    source, _norms, spans, _capitalised, _all_caps = text
     # Each rule's words in the order of the text, each once (a dict keeps the first order).
     words: dict[str, dict[str, None]] = {}
     for first, _order, rule, last in evidence:

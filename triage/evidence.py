@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from triage.cues import words_before
@@ -30,8 +30,11 @@ _NEGATABLE = ("category", "flag")
 _ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
 _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
 _ABSENCE_WORDS = frozenset({pair[1] for pair in _ABSENT_AFTER} | _ABSENT_JUST_AFTER)
-# Hits in the order of the text, then of the rules file.
-_POSITION = attrgetter("first", "order")
+# Python 3.11 does not specialise reading a named tuple's field by name (each read takes the
+# generic attribute look-up), while it does for a slots class such as Rule: in the loops run
+# per hit, a hit's fields are unpacked or read by index (itemgetter) instead.
+# Hits in the order of the text, then of the rules file: Fired's first and order.
+_POSITION = itemgetter(1, 3)
 _CONDITIONAL = attrgetter("rule.conditional")
 
 
@@ -60,12 +63,12 @@ class Said(NamedTuple):
     cues: set[str]
 
 
-_SAID_OF = attrgetter("rule.said")  # the effect's place in Said, derived at load
+_SAID = attrgetter("rule.said")  # the effect's place in Said and the value, derived at load
 
 
 def said_by(fired: Iterable[Fired]) -> Said:
     said = _new_hit(Said, (set(), set(), set(), set()))
-    for slot, value in map(_SAID_OF, fired):
+    for slot, value in map(_SAID, fired):
         said[slot].add(value)
     return said
 
@@ -84,15 +87,16 @@ def fire(
     hits = _longest_per_group(hits)
     negations = _negations(text, ruleset)
     negated = bool(negations.after_negation or negations.before_negation or negations.absence_named)
-    kept = [
-        h
-        for h in hits
+    kept = []
+    for hit in hits:
+        rule = hit[0]
         # Without a negation or absence word in the tip, only a rule with context words may be
         # cancelled: most hits are kept without a call.
-        if not ((negated or h.rule.in_context) and _cancelled(text, h, negations))
+        if (negated or rule.in_context) and _cancelled(text, hit, negations):
+            continue
         # The drugs are those named before any cancelling, as the drug-after test reads them.
-        and (not h.rule.drug_after or _drug_follows(text, h, hits))
-    ]
+        if not rule.drug_after or _drug_follows(text, hit, hits):
+            kept.append(hit)
     return sorted(_conditions_hold(kept), key=_POSITION)
 
 
@@ -123,17 +127,18 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
     # Containment is transitive: a hit inside any longer hit of its group is dropped.
-    multiword = [hit for hit in hits if hit.last > hit.first]
-    if not multiword:
-        return hits
     longer: dict[str, list[Fired]] = {}
-    for hit in multiword:
-        longer.setdefault(hit.rule.group, []).append(hit)
+    for hit in hits:
+        rule, first, last, _order = hit
+        if last > first:
+            longer.setdefault(rule.group, []).append(hit)
+    if not longer:
+        return hits
     # Most groups have no hit of several words: their hits are kept without a call.
     return [
         hit
         for hit in hits
-        if (rivals := longer.get(hit.rule.group)) is None or not _shadowed(hit, rivals)
+        if (rivals := longer.get(hit[0].group)) is None or not _shadowed(hit, rivals)
     ]
 
 
@@ -141,8 +146,8 @@ def _shadowed(hit: Fired, longer: list[Fired]) -> bool:
     """Whether a longer hit holds this one's words. A plain loop with the test inline: no
     generator frame, no call per pair."""
     _rule, first, last, _order = hit
-    for other in longer:
-        if other.first <= first and last <= other.last and other.last - other.first > last - first:
+    for _other, start, end, _ in longer:
+        if start <= first and last <= end and end - start > last - first:
             return True
     return False
 
