@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
-from triage.evidence import Fired
+from triage.evidence import Fired, Said
 from triage.normalise import BREAK, NormalisedText
 from triage.vocabulary import ACTIVITY_PRECEDENCE
 
 _NAMES_DRUG = attrgetter("rule.names_drug")
-NOT_DRUG = ("hors_competence", "non_exploitable")
 # Drugs from a place abroad ("la drogue du Ghana") are imported: trafic (triage.md).
 IMPORTED = "cat.trafic.from_abroad"
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
-_REAL_REPORT_FLAGS = ("armes", "terrorisme")
+_REAL_REPORT_FLAGS = frozenset({"armes", "terrorisme"})
 _LONE_WORDS = 2
 # Without a drug named, goods moved in bulk, carried or hidden are still a real report: smuggled
 # or hidden goods are hors compétence whatever the goods are (triage.md).
@@ -30,22 +29,23 @@ def is_drug_matter(fired: Sequence[Fired]) -> bool:
 def choose_category(
     text: NormalisedText,
     fired: Sequence[Fired],
+    said: Said,
     *,
     located: bool,
     flags: frozenset[str] = frozenset(),
     imported: bool = False,
 ) -> tuple[str, str | None]:
-    """The category, and the id of the default rule that chose it when no cue rule did."""
+    """The category, and the id of the default rule that chose it when no cue rule did.
+    ``said`` is what the fired rules say (``evidence.said_by``)."""
     if is_drug_matter(fired):
-        return _drug_category(text, fired, located=located, flags=flags, imported=imported)
-    values = {h.rule.value for h in fired if h.rule.effect in ("category", "flag")}
-    if "hors_competence" in values:
+        return _drug_category(text, fired, said, located=located, flags=flags, imported=imported)
+    if "hors_competence" in said.categories:
         return "hors_competence", None
-    if values & set(_REAL_REPORT_FLAGS):
+    if not _REAL_REPORT_FLAGS.isdisjoint(said.flags):
         return "hors_competence", "cat.hors_competence.not_drug"
     if any(_moves_goods(h) for h in fired):
         return "hors_competence", "cat.hors_competence.goods"
-    if "non_exploitable" in values:
+    if "non_exploitable" in said.categories:
         return "non_exploitable", None
     return "non_exploitable", "cat.non_exploitable.nothing"
 
@@ -57,14 +57,15 @@ def _moves_goods(hit: Fired) -> bool:
 def _drug_category(
     text: NormalisedText,
     fired: Sequence[Fired],
+    said: Said,
     *,
     located: bool,
     flags: frozenset[str],
     imported: bool,
 ) -> tuple[str, str | None]:
-    if _statement(fired, flags):
+    if _statement(said.cues, flags):
         return "non_exploitable", "cat.non_exploitable.statement"
-    activities = {h.rule.value for h in fired if h.rule.effect == "category"}
+    activities = said.categories
     if imported and not activities:
         return "trafic", IMPORTED  # drugs from abroad with no other activity stated
     for category in ACTIVITY_PRECEDENCE:
@@ -78,23 +79,11 @@ def _drug_category(
     return "vente", "cat.vente.available"
 
 
-def _statement(fired: Sequence[Fired], flags: frozenset[str]) -> bool:
+def _statement(cues: set[str], flags: frozenset[str]) -> bool:
     """A press statement, an opinion or a question about the service names drugs without
     reporting anything: unless a concrete report or an imminent event is in it too."""
-    cues = {h.rule.value for h in fired if h.rule.effect == "cue"}
     return "statement" in cues and "report" not in cues and "imminent" not in flags
 
 
 def _is_question(text: NormalisedText, fired: Sequence[Fired]) -> bool:
     return "?" in text.source or any(h.rule.id == "cat.non_exploitable.question" for h in fired)
-
-
-def explains(category: str, hit: Fired) -> bool:
-    """Non-drug cues are only read when no drug is named; otherwise they explain nothing."""
-    if hit.rule.effect == "cue" and hit.rule.value in ("statement", "report"):
-        return category == "non_exploitable"
-    return (
-        hit.rule.effect != "category"
-        or hit.rule.value not in NOT_DRUG
-        or hit.rule.value == category
-    )

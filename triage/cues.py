@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import accumulate
+from operator import add
 
 from triage.normalise import BREAK, NormalisedText
 
@@ -73,10 +75,6 @@ def clause_ids(text: NormalisedText) -> tuple[int, ...]:
 
 
 def _segment_ids(text: NormalisedText, starts: frozenset[str]) -> tuple[int, ...]:
-    ids: list[int] = []
-    current = 0
-    for word in text.norms:
-        if word in starts:
-            current += 1
-        ids.append(current)
-    return tuple(ids)
+    """Each word's segment: how many segment starts are at or before it, counted in C."""
+    counts = accumulate(map(starts.__contains__, text.norms), add, initial=0)
+    return tuple(counts)[1:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -17,16 +18,19 @@ class TipText:
     place: str | None = None
 
 
-@dataclass(frozen=True)
-class RuleHit:
+# RuleHit and Decision are named tuples, not frozen dataclasses: as immutable, but a frozen
+# dataclass sets each field through object.__setattr__, and every tip makes a decision and a
+# hit per rule that fired (about a tenth of the time of a decision went into building them).
+
+
+class RuleHit(NamedTuple):
     """A rule that fired and the words of the tip that made it fire, as the tip wrote them."""
 
     rule: str
     words: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """A triage decision.
 
     ``confident`` says the service may route the tip without a duty officer (unless a sensitive

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import NamedTuple
 
-from triage.categories import IMPORTED, choose_category, explains
+from triage.categories import IMPORTED, choose_category
 from triage.cues import clause_ids, ends_before
 from triage.decision import Decision, RuleHit, TipText
-from triage.evidence import Fired, fire
-from triage.flags import flag_values, minor_age
+from triage.evidence import Fired, Said, fire, said_by
+from triage.flags import minor_age
 from triage.matcher import Match
 from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
-from triage.priority import prioritise
 from triage.routing import AntennaStatus, route
 from triage.ruleset import Ruleset
 from triage.timing import imminent_cues
@@ -27,8 +26,12 @@ _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
-_RULE_ID = attrgetter("rule")
-_FIRST_WORD = attrgetter("first")
+# Fields of named tuples read by index in C (Python 3.11 reads them by name slowly: evidence.py).
+_RULE_ID = itemgetter(0)  # RuleHit's rule
+_FIRST_WORD = itemgetter(1)  # Mention's first
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# the tuple costs a third as much, and a tip makes its reading and a hit per rule that fired.
+_new = tuple.__new__
 
 
 class _Evidence(NamedTuple):
@@ -44,6 +47,7 @@ class _Evidence(NamedTuple):
 class _Reading(NamedTuple):
     text: NormalisedText
     fired: list[Fired]
+    said: Said
     mentions: list[Mention]
     computed: list[_Evidence]
     imported: Match | None  # a place abroad named as where something comes from
@@ -55,39 +59,41 @@ def decide(
     """Decide a tip. ``antenna_status`` overrides, per antenna code, whether it is operational
     and its fallback (the service's database); None keeps the gazetteer's defaults."""
     reading = _read(tip, ruleset)
-    where = scene(reading.mentions)
+    # Unpacked once: the fields of a named tuple are slow to read by name (see evidence.py).
+    text, fired, said, mentions, _computed, imported = reading
+    where = scene(mentions)
     form = _form_place(tip.place, ruleset) if where is None else None
     chosen = where or form
     place = ruleset.gazetteer.places[chosen.place] if chosen else None
     located = place is not None
     flags = _flags(reading)
     category, default_rule = choose_category(
-        reading.text,
-        reading.fired,
-        located=located,
-        flags=flags,
-        imported=reading.imported is not None,
+        text, fired, said, located=located, flags=flags, imported=imported is not None
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
-    priority, priority_rule = prioritise(ruleset.priority, category, flags, located=located)
+    priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
     hits = _explanation(reading, category, default_rule)
-    if default_rule == IMPORTED and reading.imported is not None:
-        words = reading.text.words(reading.imported.first, reading.imported.last)
+    if default_rule == IMPORTED and imported is not None:
+        words = text.words(imported.first, imported.last)
         hits[-1] = RuleHit(IMPORTED, (words,))
-    hits += _place_hit(reading.text, where, tip.place if form else None)
-    hits += [_bare_hit(rule) for rule in (*route_rules, priority_rule)]
-    return Decision(
-        category=category,
-        substances=_substances(reading.fired),
-        priority=priority,
-        flags=tuple(sorted(flags)),
-        antenna=antenna,
-        place=place.name if place else None,
-        rules=tuple(map(_RULE_ID, hits)),
-        rules_version=ruleset.version,
-        hits=tuple(hits),
-        confident=_confident(category, antenna, where, form),
+    hits += _place_hit(text, where, tip.place if form else None)
+    hits += map(_bare_hit, route_rules)  # mapped in C: no comprehension frame
+    hits.append(_bare_hit(priority_rule))
+    # In Decision's order (its keyword constructor is a Python call from C, once per tip):
+    # category, substances, priority, flags, antenna, place, rules, rules version, hits, confident.
+    decision = (
+        category,
+        tuple(sorted(said.substances)),
+        priority,
+        tuple(sorted(flags)),
+        antenna,
+        place.name if place else None,
+        tuple(map(_RULE_ID, hits)),
+        ruleset.version,
+        tuple(hits),
+        _confident(category, antenna, where, form),
     )
+    return _new(Decision, decision)
 
 
 def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
@@ -96,20 +102,22 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     mentions = locate(text, found, ruleset)
     place_words = {i for m in mentions for i in range(m.first, m.last + 1)}
     fired = fire(text, found, ruleset, place_words)
-    quiet = _quiet_sentences(text, fired)
+    said = said_by(fired)
+    quiet = _quiet_sentences(text, fired, said)
     computed = [
-        _Evidence(cue.first, -1, cue.rule, cue.last)
+        _new(_Evidence, (cue.first, -1, cue.rule, cue.last))
         for cue in imminent_cues(text, tip.received_at, quiet, place_words)
     ]
     age = minor_age(text)
     if age is not None:
         computed.append(_Evidence(age[0], -1, "flag.mineurs.age", age[1]))
     computed += [
-        _Evidence(m.first, -1, "flag.frontiere.border_post", m.last)
+        _new(_Evidence, (m.first, -1, "flag.frontiere.border_post", m.last))
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
-    return _Reading(text, fired, mentions, computed, _from_abroad(text, found.abroad, ruleset))
+    imported = _from_abroad(text, found.abroad, ruleset)
+    return _new(_Reading, (text, fired, said, mentions, computed, imported))
 
 
 def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset) -> Match | None:
@@ -123,17 +131,17 @@ def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset
     return None
 
 
-def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired]) -> set[int]:
+def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired], said: Said) -> set[int]:
     """Clauses with a habit or past cue: their days and clock times are not imminent."""
+    if said.cues.isdisjoint(_QUIETING):
+        return set()  # the usual case, told without a pass over the hits
     starts = [h.first for h in fired if h.rule.effect == "cue" and h.rule.value in _QUIETING]
-    if not starts:
-        return set()
     ids = clause_ids(text)
     return {ids[start] for start in starts}
 
 
 def _flags(reading: _Reading) -> frozenset[str]:
-    flags = flag_values(reading.fired)
+    flags = set(reading.said.flags)
     for evidence in reading.computed:
         flags.add(evidence.rule.split(".")[1])
     return frozenset(flags)
@@ -172,20 +180,21 @@ def _places_in(part: str, ruleset: Ruleset) -> list[Mention]:
 
 
 def _explanation(reading: _Reading, category: str, default_rule: str | None) -> list[RuleHit]:
+    text, fired, _said, _mentions, computed, _imported = reading
     evidence = [
-        (h.first, h.order, h.rule.id, h.last) for h in reading.fired if explains(category, h)
+        (first, order, rule.id, last)
+        for rule, first, last, order in fired  # unpacked: see evidence.py
+        if category in rule.explained_in
     ]
-    if reading.computed:  # the fired hits alone are already in this order
-        evidence += reading.computed
+    if computed:  # the fired hits alone are already in this order
+        evidence += computed
         evidence.sort(key=_POSITION)
-    source, spans = reading.text.source, reading.text.spans
-    words: dict[str, list[str]] = {}
+    source, _norms, spans, _capitalised, _all_caps = text
+    # Each rule's words in the order of the text, each once (a dict keeps the first order).
+    words: dict[str, dict[str, None]] = {}
     for first, _order, rule, last in evidence:
-        quoted = words.setdefault(rule, [])
-        written = source[spans[first][0] : spans[last][1]]
-        if written not in quoted:
-            quoted.append(written)
-    hits = [RuleHit(rule, tuple(quoted)) for rule, quoted in words.items()]
+        words.setdefault(rule, {})[source[spans[first][0] : spans[last][1]]] = None
+    hits = [_new(RuleHit, (rule, tuple(quoted))) for rule, quoted in words.items()]
     return hits + ([_bare_hit(default_rule)] if default_rule else [])
 
 
@@ -198,12 +207,8 @@ def _bare_hit(rule: str) -> RuleHit:
 def _place_hit(text: NormalisedText, where: Mention | None, field: str | None) -> list[RuleHit]:
     if where is not None:
         rule = "place.fuzzy" if where.fuzzy else "place.text"
-        return [RuleHit(rule, (text.words(where.first, where.last),))]
-    return [RuleHit("place.form", (field,))] if field else []
-
-
-def _substances(fired: Sequence[Fired]) -> tuple[str, ...]:
-    return tuple(sorted({h.rule.value for h in fired if h.rule.effect == "substance"}))
+        return [_new(RuleHit, (rule, (text.words(where.first, where.last),)))]
+    return [_new(RuleHit, ("place.form", (field,)))] if field else []
 
 
 def _confident(category: str, antenna: str, where: Mention | None, form: Mention | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from triage.cues import words_before
@@ -30,13 +30,16 @@ _NEGATABLE = ("category", "flag")
 _ABSENT_AFTER = {("de", "pas"), ("d", "pas"), ("de", "jamais"), ("d", "jamais")}
 _ABSENT_JUST_AFTER = {"aucun", "aucune", "sans", "no"}
 _ABSENCE_WORDS = frozenset({pair[1] for pair in _ABSENT_AFTER} | _ABSENT_JUST_AFTER)
-# Hits in the order of the text, then of the rules file.
-_POSITION = attrgetter("first", "order")
+# Python 3.11 does not specialise reading a named tuple's field by name (each read takes the
+# generic attribute look-up), while it does for a slots class such as Rule: in the loops run
+# per hit, a hit's fields are unpacked or read by index (itemgetter) instead.
+# Hits in the order of the text, then of the rules file: Fired's first and order.
+_POSITION = itemgetter(1, 3)
 _CONDITIONAL = attrgetter("rule.conditional")
 
 
 # A named tuple's own constructor is a Python function around tuple.__new__: called directly,
-# the tuple costs a third less, and a tip makes a hit per rule phrase found.
+# the tuple costs a third less, and a tip makes a hit per rule phrase found (and its summaries).
 _new_hit = tuple.__new__
 
 
@@ -47,6 +50,27 @@ class Fired(NamedTuple):
     first: int
     last: int
     order: int  # the rule's place in the rules file, to break ties
+
+
+class Said(NamedTuple):
+    """What the fired rules say, by effect: the values of their substance, category, flag and
+    cue rules (one pass over the hits that the category, flags and substances each read). The
+    fields are in the order of the rules file's effects (``Rule.said``)."""
+
+    substances: set[str]
+    categories: set[str]
+    flags: set[str]
+    cues: set[str]
+
+
+_SAID = attrgetter("rule.said")  # the effect's place in Said and the value, derived at load
+
+
+def said_by(fired: Iterable[Fired]) -> Said:
+    said = _new_hit(Said, (set(), set(), set(), set()))
+    for slot, value in map(_SAID, fired):
+        said[slot].add(value)
+    return said
 
 
 def fire(
@@ -62,13 +86,17 @@ def fire(
     hits += _misspelt_drugs(text, found, ruleset, place_words)
     hits = _longest_per_group(hits)
     negations = _negations(text, ruleset)
-    kept = [
-        h
-        for h in hits
-        if not _cancelled(text, h, negations)
+    negated = bool(negations.after_negation or negations.before_negation or negations.absence_named)
+    kept = []
+    for hit in hits:
+        rule = hit[0]
+        # Without a negation or absence word in the tip, only a rule with context words may be
+        # cancelled: most hits are kept without a call.
+        if (negated or rule.in_context) and _cancelled(text, hit, negations):
+            continue
         # The drugs are those named before any cancelling, as the drug-after test reads them.
-        and (not h.rule.drug_after or _drug_follows(text, h, hits))
-    ]
+        if not rule.drug_after or _drug_follows(text, hit, hits):
+            kept.append(hit)
     return sorted(_conditions_hold(kept), key=_POSITION)
 
 
@@ -99,32 +127,29 @@ def _longest_per_group(hits: list[Fired]) -> list[Fired]:
     """A hit inside a longer hit of the same group is the same words read less well:
     "chaque soir" is a habit, not a "soir"; "vente en gros" is wholesale, not retail."""
     # Containment is transitive: a hit inside any longer hit of its group is dropped.
-    multiword = [hit for hit in hits if hit.last > hit.first]
-    if not multiword:
-        return hits
     longer: dict[str, list[Fired]] = {}
-    for hit in multiword:
-        longer.setdefault(hit.rule.group, []).append(hit)
-    return [hit for hit in hits if not _shadowed(hit, longer.get(hit.rule.group))]
+    for hit in hits:
+        rule, first, last, _order = hit
+        if last > first:
+            longer.setdefault(rule.group, []).append(hit)
+    if not longer:
+        return hits
+    # Most groups have no hit of several words: their hits are kept without a call.
+    return [
+        hit
+        for hit in hits
+        if (rivals := longer.get(hit[0].group)) is None or not _shadowed(hit, rivals)
+    ]
 
 
-def _shadowed(hit: Fired, longer: list[Fired] | None) -> bool:
-    # Most groups have no hit of several words: no comparison at all for their hits.
-    if longer is None:
-        return False
-    # A loop rather than any() over a generator: no generator frame for each hit.
-    for other in longer:
-        if _inside(hit, other):
+def _shadowed(hit: Fired, longer: list[Fired]) -> bool:
+    """Whether a longer hit holds this one's words. A plain loop with the test inline: no
+    generator frame, no call per pair."""
+    _rule, first, last, _order = hit
+    for _other, start, end, _ in longer:
+        if start <= first and last <= end and end - start > last - first:
             return True
     return False
-
-
-def _inside(hit: Fired, longer: Fired) -> bool:
-    return (
-        longer.first <= hit.first
-        and hit.last <= longer.last
-        and longer.last - longer.first > hit.last - hit.first
-    )
 
 
 class _Negations(NamedTuple):
@@ -137,7 +162,7 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
     before = _single_words(ruleset.cues["negation_before"])
     after = _single_words(ruleset.cues["negation_after"])
     norms = text.norms
-    found = _Negations(set(), set(), not _ABSENCE_WORDS.isdisjoint(norms))
+    found = _new_hit(_Negations, (set(), set(), not _ABSENCE_WORDS.isdisjoint(norms)))
     if before.isdisjoint(norms) and after.isdisjoint(norms):
         return found
     for index, word in enumerate(norms):
@@ -160,7 +185,7 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
     rule = hit.rule
     # Most rules have no context words: the context is read only for those that have.
     if (
-        (rule.not_after or rule.not_before)
+        rule.in_context
         and _out_of_context(text, hit)
         and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
     ):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from triage.cues import words_before
-from triage.evidence import Fired
 from triage.normalise import NormalisedText
 
 ADULT = 18
@@ -41,7 +38,3 @@ def _is_minor(text: NormalisedText, index: int, age: int) -> bool:
     if unit == "yo":
         return True
     return bool(before) and before[0] in _AGE_INTRO and not set(before[1:]) & _DURATION
-
-
-def flag_values(fired: Sequence[Fired]) -> set[str]:
-    return {h.rule.value for h in fired if h.rule.effect == "flag"}

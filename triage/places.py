@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
-from operator import attrgetter
+from itertools import compress, pairwise
+from operator import itemgetter
 from typing import NamedTuple
 
 from triage.cues import ends_before, sentence_ids, starts_after
@@ -24,7 +24,12 @@ _ADMINISTRATIVE = frozenset({"region", "cercle", "commune", "ville", "prefecture
 _MAX_QUALIFYING_GAP = 4
 _MIN_SECOND_WORD = 3
 _MIN_TYPO = 4  # shorter words are never tried as a misspelt name
-_FIRST_WORD = attrgetter("first")  # a key read in C, without a call back into Python
+# Mention's first word, read in C: neither a call back into Python nor a read of a named
+# tuple's field by name (slow in Python 3.11, see evidence.py).
+_FIRST_WORD = itemgetter(1)
+# A named tuple's own constructor is a Python function around tuple.__new__: called directly,
+# the tuple costs a third as much, and every tip makes one per place it names.
+_new = tuple.__new__
 
 
 class Mention(NamedTuple):
@@ -45,7 +50,7 @@ def locate(
     name in it is meant as a place, so short names need no locative cue."""
     # A group named after a region ("katiba Macina") names no place; nor do the words of a
     # place abroad ("venant de Tamale", "Nioro du Rip").
-    held = {index for m in found.holding for index in range(m.first, m.last + 1)}
+    held = {index for first, last, _entry in found.holding for index in range(first, last + 1)}
     places = [m for m in found.places if not (held and _within(m, held))]
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
@@ -58,7 +63,8 @@ def locate(
 
 
 def _within(match: Match, held: set[int]) -> bool:
-    return held.issuperset(range(match.first, match.last + 1))
+    first, last, _entry = match
+    return held.issuperset(range(first, last + 1))
 
 
 def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
@@ -68,14 +74,14 @@ def _longest(matches: list[Match], ruleset: Ruleset) -> list[Mention]:
     mentions: list[Mention] = []
     # Most tips name one place: no key computed (a call back into Python each) to sort one.
     ordered = sorted(matches, key=_longest_first) if len(matches) > 1 else matches
-    for match in ordered:
-        words = set(range(match.first, match.last + 1))
+    for first, last, entry in ordered:
+        words = set(range(first, last + 1))
         if not words & taken:
             taken |= words
-            variant = ruleset.gazetteer.variants[match.entry.ref]
-            mentions.append(
-                Mention(variant.place, match.first, match.last, bare_noun=variant.generic)
-            )
+            variant = ruleset.gazetteer.variants[entry.ref]
+            # In Mention's order: place, first, last, fuzzy, destination, bare noun.
+            mention = (variant.place, first, last, False, False, variant.generic)
+            mentions.append(_new(Mention, mention))
     return mentions
 
 
@@ -127,9 +133,9 @@ def _typos(
     }
     if not strangers:
         return []
-    unknown = [
-        index for index, word in enumerate(text.norms) if word in strangers and index not in claimed
-    ]
+    # The strangers' positions picked in C (compress), without a Python step per word.
+    at_strangers = compress(range(len(text.norms)), map(strangers.__contains__, text.norms))
+    unknown = [index for index in at_strangers if index not in claimed]
     found: list[Mention] = []
     for index in unknown:
         if found and index <= found[-1].last:

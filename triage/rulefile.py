@@ -14,6 +14,7 @@ from triage.vocabulary import (
     CUES,
     FLAGS,
     LOCATED,
+    NOT_DRUG,
     PRIORITIES,
     SUBSTANCES,
 )
@@ -72,11 +73,30 @@ class Rule:
     # Derived once here rather than on every hit of every tip.
     names_drug: bool = field(init=False, repr=False, compare=False)
     conditional: bool = field(init=False, repr=False, compare=False)
+    in_context: bool = field(init=False, repr=False, compare=False)  # not_after or not_before
+    # The effect's place among substances, categories, flags and cues (evidence.Said), and the
+    # value said there.
+    said: tuple[int, str] = field(init=False, repr=False, compare=False)
+    # The categories whose explanation quotes this rule when it fires.
+    explained_in: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names_drug = self.effect == "substance" or (self.effect, self.value) == ("cue", "drug")
         object.__setattr__(self, "names_drug", names_drug)
         object.__setattr__(self, "conditional", bool(self.needs or self.unless))
+        object.__setattr__(self, "in_context", bool(self.not_after or self.not_before))
+        object.__setattr__(self, "said", (tuple(_EFFECTS).index(self.effect), self.value))
+        object.__setattr__(self, "explained_in", explained_in(self.effect, self.value))
+
+
+def explained_in(effect: str, value: str) -> frozenset[str]:
+    """Non-drug cues explain only a text found not exploitable; a rule choosing a non-drug
+    category explains only that category; every other rule explains any decision."""
+    if effect == "cue" and value in ("statement", "report"):
+        return frozenset({"non_exploitable"})
+    if effect == "category" and value in NOT_DRUG:
+        return frozenset({value})
+    return frozenset(CATEGORIES)
 
 
 def group_of(effect: str, value: str) -> str:

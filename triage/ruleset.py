@@ -16,7 +16,8 @@ from triage.errors import RulesError
 from triage.fuzzy import DrugTypos, FuzzyIndex
 from triage.gazetteer import Gazetteer, read_gazetteer
 from triage.matcher import ABROAD, PLACE, RULE, Entry, PhraseMatcher
-from triage.rulefile import PriorityRule, Rule, RuleBook, read_rules
+from triage.priority import PriorityTable
+from triage.rulefile import Rule, RuleBook, read_rules
 from triage.yamlnodes import NodeReader
 
 __all__ = [
@@ -38,7 +39,7 @@ class Ruleset:
     version: str
     rules: tuple[Rule, ...]
     cues: dict[str, frozenset[tuple[str, ...]]]
-    priority: tuple[PriorityRule, ...]
+    priority: PriorityTable
     gazetteer: Gazetteer
     matcher: PhraseMatcher = field(repr=False)
     fuzzy: FuzzyIndex = field(repr=False)
@@ -102,7 +103,7 @@ def build_ruleset(
         version=content_hash(rules_bytes, gazetteer_bytes),
         rules=book.rules,
         cues=book.cues,
-        priority=book.priority,
+        priority=PriorityTable(book.priority),
         gazetteer=gazetteer,
         matcher=_compile(book, gazetteer),
         fuzzy=FuzzyIndex(gazetteer, rule_words),

@@ -11,6 +11,8 @@ CATEGORIES = (
     "hors_competence",
     "non_exploitable",
 )
+# Not a drug matter to route: a category of its own, never an activity.
+NOT_DRUG = ("hors_competence", "non_exploitable")
 # When several activities appear, the first in this order wins (triage.md).
 ACTIVITY_PRECEDENCE = ("trafic", "production", "blanchiment", "vente", "consommation")
 SUBSTANCES = (

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.normalise import BREAK, normalise_text, tokenise
+from triage.normalise import _PLAIN_PARTS, BREAK, _plain_words, normalise_text, tokenise
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,34 @@ def test_output_is_plain_lowercase_words(text: str) -> None:
         word == BREAK or (word.isalnum() and word == word.lower() and word.isascii()) or "/" in word
         for word in normalise_text(text).split()
     )
+
+
+def _pattern_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The words and spans as the tokenising pattern alone finds them."""
+    matches = list(_PLAIN_PARTS.finditer(text))
+    return [match.group() for match in matches], [match.span() for match in matches]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un camion de yamba va quitter Kati ce soir",
+        "yamba bɛ feere Kalaban Coura bi su",
+        "ACI 2000 tramadol 225 x²",
+        "deux  espaces",  # a double space: the pattern's gap
+        " en tête",
+        "à la fin ",
+        "snake_case mot",  # "_" is no word character
+        "e\u0301te",  # a combining accent: not a letter of its own
+        "tab\there",
+        "Bonsoir. un policier",
+        "",
+    ],
+)
+def test_words_between_single_spaces_found_as_the_pattern_finds_them(text: str) -> None:
+    assert _plain_words(text) == _pattern_words(text)
+
+
+@given(st.text(alphabet=st.sampled_from("ab é_²\u0301.\t|'"), max_size=30))
+def test_plain_words_always_agree_with_the_pattern(text: str) -> None:
+    assert _plain_words(text) == _pattern_words(text)
