@@ -11,11 +11,17 @@ from sqlmodel import col
 
 from service.casework.access import case_target
 from service.casework.alerts import queue_chief_alert
-from service.core.audit import record_audit
+from service.core.audit import AuditRecord, record_audits
 from service.models import AlertReason, Case, CaseEscalation, CaseStatus
 
+# Cases escalated per transaction: a campaign's backlog of late cases is worked off page by page,
+# each holding its row locks and the audit chain's lock for one short transaction.
+ESCALATION_PAGE = 200
 
-async def overdue_cases(*, session: AsyncSession, now: datetime) -> list[Case]:
+
+async def overdue_cases(
+    *, session: AsyncSession, now: datetime, limit: int = ESCALATION_PAGE
+) -> list[Case]:
     """Unacknowledged open cases past their deadline, not yet escalated for that deadline."""
     already = select(col(CaseEscalation.id)).where(
         and_(
@@ -33,15 +39,19 @@ async def overdue_cases(*, session: AsyncSession, now: datetime) -> list[Case]:
             ~already.exists(),
         )
         .order_by(col(Case.ack_deadline))
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return list(found.all())
 
 
-async def escalate_overdue(*, session: AsyncSession, now: datetime) -> list[CaseEscalation]:
-    """Idempotent: a second run at the same instant finds nothing left to escalate."""
-    escalations = []
-    for case in await overdue_cases(session=session, now=now):
+async def escalate_overdue(
+    *, session: AsyncSession, now: datetime, limit: int = ESCALATION_PAGE
+) -> list[CaseEscalation]:
+    """One page of late cases, oldest deadline first. Idempotent: a second run at the same instant
+    finds nothing left to escalate."""
+    escalations, audits = [], []
+    for case in await overdue_cases(session=session, now=now, limit=limit):
         assert case.ack_deadline is not None  # filtered above
         escalation = CaseEscalation(
             case_id=case.id,
@@ -51,16 +61,18 @@ async def escalate_overdue(*, session: AsyncSession, now: datetime) -> list[Case
         )
         session.add(escalation)
         escalations.append(escalation)
-        await record_audit(
-            session=session,
-            actor=None,
-            action="case.escalated",
-            target=case_target(case),
-            details={
-                "antenna": case.antenna_code,
-                "deadline": case.ack_deadline.strftime("%Y-%m-%dT%H:%MZ"),
-            },
+        audits.append(
+            AuditRecord(
+                actor=None,
+                action="case.escalated",
+                target=case_target(case),
+                details={
+                    "antenna": case.antenna_code,
+                    "deadline": case.ack_deadline.strftime("%Y-%m-%dT%H:%MZ"),
+                },
+            )
         )
+    await record_audits(session=session, records=audits)
     for antenna_code in sorted({escalation.antenna_code for escalation in escalations}):
         queue_chief_alert(
             session=session, antenna_code=antenna_code, reason=AlertReason.ESCALATED, now=now

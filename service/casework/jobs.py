@@ -21,13 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.background.outbox import jobs_written
 from service.casework.alerts import SendSms, announce_unalerted_cases, deliver_alert
-from service.casework.escalation import escalate_overdue
+from service.casework.escalation import ESCALATION_PAGE, escalate_overdue
 from service.core.db import transaction
 from service.core.job_names import JobName
 from service.core.metrics import DEADLINE_MISSES, JOB_DURATION
 from service.core.twilio import TwilioClient, TwilioError
 from service.models.types import utcnow
-from service.runtime import runtime_of
+from service.runtime import Runtime, runtime_of
 
 log = structlog.get_logger(__name__)
 
@@ -44,16 +44,26 @@ async def escalate_overdue_cases(ctx: dict[str, Any]) -> int:
     """Mark late, show to duty officers and supervisors, alert the chiefs. How many escalated."""
     runtime = runtime_of(ctx)
     now = clock_of(ctx)
+    total = 0
     with JOB_DURATION.labels(job=JobName.ESCALATE_OVERDUE_CASES).time():
-        async with transaction(runtime.sessions) as session:
-            escalated = await escalate_overdue(session=session, now=now)
-            await session.flush()
-            jobs = jobs_written(session)
+        while True:
+            escalated = await _escalate_page(runtime, now)
+            total += escalated
+            if escalated < ESCALATION_PAGE:
+                break
+    if total:
+        log.info("cases_escalated", count=total)
+    return total
+
+
+async def _escalate_page(runtime: Runtime, now: datetime) -> int:
+    async with transaction(runtime.sessions) as session:
+        escalated = await escalate_overdue(session=session, now=now, limit=ESCALATION_PAGE)
+        await session.flush()
+        jobs = jobs_written(session)
     await runtime.dispatcher.dispatch(jobs)
     for escalation in escalated:
         DEADLINE_MISSES.labels(antenna=escalation.antenna_code).inc()
-    if escalated:
-        log.info("cases_escalated", count=len(escalated))
     return len(escalated)
 
 

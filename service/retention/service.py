@@ -37,7 +37,7 @@ from sqlmodel import col
 
 from channels.i18n import translate
 from crypto import Keyring, Purpose, seal_text
-from service.core.audit import record_audit
+from service.core.audit import AuditRecord, record_audits
 from service.core.db import among
 from service.models import (
     Attachment,
@@ -55,6 +55,7 @@ IDENTITY_DESTROYED = "reporter.identity_destroyed"
 CONTENT_ERASED = "tip.content_erased"
 PAGE_SIZE = 200
 _IDENTITIES_CURSOR = "identities"
+_BY_RETENTION = {"reason": "retention"}
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,13 @@ async def destroy_expired_identities(
     reporters = (await session.scalars(_expired_reporters(session, reporter_ids, cutoff))).all()
     for reporter in reporters:
         destroy_identity(reporter, opted_out=False, now=now)
-        await record_audit(
-            session=session,
-            actor=None,
-            action=IDENTITY_DESTROYED,
-            target=f"source:{reporter.pseudonym}",
-            details={"reason": "retention"},
-        )
+    await record_audits(
+        session=session,
+        records=[
+            AuditRecord(None, IDENTITY_DESTROYED, f"source:{reporter.pseudonym}", _BY_RETENTION)
+            for reporter in reporters
+        ],
+    )
     closed_at, tip_id, _ = tips[-1]
     assert closed_at is not None  # the query reads only closed tips
     if cursor is None:
@@ -172,13 +173,13 @@ async def erase_contents(
         tip.place_hint_ciphertext = None
         tip.receipt_code_hash = None
         tip.content_erased_at = now
-        await record_audit(
-            session=session,
-            actor=None,
-            action=CONTENT_ERASED,
-            target=_tip_target(tip.reference),
-            details={"reason": "retention"},
-        )
+    await record_audits(
+        session=session,
+        records=[
+            AuditRecord(None, CONTENT_ERASED, _tip_target(tip.reference), _BY_RETENTION)
+            for tip in tips
+        ],
+    )
 
 
 def _closed_since(

@@ -9,12 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
 from service.access.deps import now as request_now
+from service.casework import jobs as casework_jobs
 from service.casework.jobs import escalate_overdue_cases
+from service.core.audit_verification import verify_chain
 from service.models import AuditEntry, CaseEscalation, ChiefAlert, Role
 from service.settings import Settings
 from tests.support.casework import received_tip, routed_case
@@ -131,3 +134,30 @@ async def test_rerouting_a_late_case_gives_it_a_fresh_deadline(
     assert moved.json()["antenna"] == "KKR"
     assert datetime.fromisoformat(moved.json()["ack_deadline"]) > deadline
     assert [(c["antenna"], c["escalated"]) for c in listed] == [("KKR", False)]
+
+
+async def test_a_backlog_of_late_cases_is_escalated_page_by_page_with_one_chain(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page is its own short transaction (row locks and the audit lock held briefly); the
+    job goes on until a page comes back short, and every escalation is audited in order."""
+    monkeypatch.setattr(casework_jobs, "ESCALATION_PAGE", 2)
+    url = settings.resolved_database_url
+    officer = await create_staff(settings, role=Role.DUTY_OFFICER)
+    cases = [await _routed(app, client, settings, officer, priority="P2") for _ in range(5)]
+    late = max(datetime.fromisoformat(case["ack_deadline"]) for case in cases)
+
+    escalated = await escalate_overdue_cases(job_ctx(app, late))
+
+    assert escalated == 5
+    assert await escalate_overdue_cases(job_ctx(app, late)) == 0
+    targets = await fetch_all(
+        url,
+        select(col(AuditEntry.target))
+        .where(col(AuditEntry.action) == "case.escalated")
+        .order_by(col(AuditEntry.sequence)),
+    )
+    assert sorted(targets) == sorted(f"case:{case['id']}" for case in cases)
+    runtime = app.state.runtime
+    async with runtime.sessions() as session:
+        assert await verify_chain(session=session, keyring=runtime.keyring) is None

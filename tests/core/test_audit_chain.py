@@ -10,7 +10,13 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from service.core.audit import AuditDetailsRefused, entry_digest, record_audit
+from service.core.audit import (
+    AuditDetailsRefused,
+    AuditRecord,
+    entry_digest,
+    record_audit,
+    record_audits,
+)
 from service.core.audit_verification import verify_chain
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import AuditEntry, Role, StaffUser
@@ -188,3 +194,27 @@ async def test_appends_from_concurrent_transactions_never_fork_the_chain(
     if settings.resolved_database_url.startswith("postgresql"):
         assert all(outcome is None for outcome in outcomes)  # serialised by the advisory lock
     assert await _verify(settings) is None
+
+
+async def test_a_batch_appended_after_single_entries_continues_the_chain(
+    settings: Settings,
+) -> None:
+    """``record_audits`` chains its entries in memory: each names the one before it, the first
+    names the stored tail, and an edit inside the batch breaks the chain there."""
+    actor = await _record(settings, 2)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            records = [
+                AuditRecord(actor=None, action="tip.content_erased", target=f"tip:{n}")
+                for n in range(4)
+            ]
+            entries = await record_audits(session=session, records=records)
+            await record_audit(session=session, actor=actor, action="tip_viewed")
+    finally:
+        await engine.dispose()
+
+    assert [entry.sequence for entry in entries] == [3, 4, 5, 6]
+    assert await _verify(settings) is None
+    await _execute(settings, "UPDATE audit_entries SET target = 'tip:x' WHERE sequence = 5")
+    assert await _verify(settings) == 5
