@@ -84,6 +84,8 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     # The duty officers' queue and tip page, and every action on a tip.
     ("GET", "/console/signalements"): OFFICERS,
     ("GET", _TIP): OFFICERS,
+    # A voicemail of the tip, played from its page.
+    ("GET", f"{_TIP}/vocal/{{message_id}}"): OFFICERS,
     # The confirmation steps before a merge or a closure.
     ("GET", f"{_TIP}/fusion"): OFFICERS,
     ("GET", f"{_TIP}/cloture"): OFFICERS,
@@ -91,6 +93,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     # Cases: chiefs read their antenna's only (another antenna's case answers 404 in the route).
     ("GET", "/console/dossiers"): CASE_READERS,
     ("GET", _CASE): CASE_READERS,
+    ("GET", f"{_CASE}/vocal/{{message_id}}"): CASE_READERS,
     **{("POST", f"{_CASE}/{action}"): CASE_WORKERS for action in CASE_ACTIONS},
     ("GET", "/console/alerte-sms"): CHIEFS,
     ("POST", "/console/alerte-sms"): CHIEFS,
@@ -102,6 +105,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _VOICEMAIL): HOTLINE_OPERATORS,
     ("GET", f"{_VOICEMAIL}/audio"): HOTLINE_OPERATORS,
     ("POST", f"{_VOICEMAIL}/transcription"): HOTLINE_OPERATORS,
+    ("POST", f"{_VOICEMAIL}/reessai"): HOTLINE_OPERATORS,
     # The JSON API.
     ("GET", "/api/v1/me"): ALL_ROLES,
     ("GET", "/api/v1/rules"): RULES_VIEWERS,

@@ -196,9 +196,11 @@ async def test_a_resumed_verification_starts_at_the_last_point_verified(
     assert after_tampering.returncode == 1
     assert "n° 9" in after_tampering.stderr
 
+    # The first digit flipped to another one: a hash that already began with "f" stays changed.
     await _execute(
         settings,
-        "UPDATE audit_entries SET entry_hash = 'f' || substr(entry_hash, 2) WHERE sequence = 8",
+        "UPDATE audit_entries SET entry_hash = CASE substr(entry_hash, 1, 1) WHEN 'f' THEN '0' "
+        "ELSE 'f' END || substr(entry_hash, 2) WHERE sequence = 8",
     )
     moved_point = await _tipline_audit_verify(settings, "--reprendre")
     assert moved_point.returncode == 1

@@ -267,3 +267,35 @@ async def test_the_queue_shows_both_times_and_counts_the_deadline_from_the_trans
     deadline = held.transcribed_at + timedelta(minutes=minutes)
     assert item["transcribed_at"].startswith(held.transcribed_at.isoformat()[:16])
     assert item["deadline"].startswith(deadline.isoformat()[:16])
+
+
+async def test_the_chief_of_the_routed_case_plays_its_voicemail_another_antennas_chief_cannot(
+    channel_app: FastAPI,
+    channel_client: httpx.AsyncClient,
+    fake_twilio: FakeTwilio,
+    twilio_settings: Settings,
+) -> None:
+    runtime = runtime_of_app(channel_app)
+    tip, call = await recorded_call(channel_app, channel_client, fake_twilio)
+    operator = await create_staff(twilio_settings, role=Role.OPERATOR)
+    async with session_client(channel_app, twilio_settings, operator) as http:
+        await http.post(f"{LIST}/{call.id}/transcription", data={"text": ROUTABLE})
+        await settle(channel_app)
+    async with runtime.sessions() as session:
+        case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).one()
+    own = await create_staff(twilio_settings, role=Role.ANTENNA_CHIEF, antenna="SEG")
+    other = await create_staff(twilio_settings, role=Role.ANTENNA_CHIEF, antenna="SIK")
+    audio = f"/console/dossiers/{case.id}/vocal/{call.id}"
+
+    async with session_client(channel_app, twilio_settings, own) as http:
+        page = await http.get(f"/console/dossiers/{case.id}")
+        played = await http.get(audio)
+        wrong_message = await http.get(f"/console/dossiers/{case.id}/vocal/{tip.id}")
+    async with session_client(channel_app, twilio_settings, other) as http:
+        refused = await http.get(audio)
+
+    assert f'src="{audio}"' in page.text
+    assert (played.status_code, played.content) == (200, VOICEMAIL)
+    assert played.headers["cache-control"] == "no-store"
+    assert wrong_message.status_code == 404
+    assert refused.status_code == 404
