@@ -24,10 +24,13 @@ TEXTS = (
     "un policier garde la cocaïne au rond-point de Lafiabougou",
     "un douanier laisse passer des comprimés à Kati",
 )
-# A voicemail needs a recording fetched from Twilio: its pages are walked in tests/voicemails.
+# A voicemail needs a recording fetched from Twilio: its pages are walked in tests/voicemails,
+# and its audio (from the hotline, tip and case pages) is sound, not text.
 NOT_WALKED = {
     "/console/standard/enregistrements/{message_id}",
     "/console/standard/enregistrements/{message_id}/audio",
+    "/console/signalements/{tip_id}/vocal/{message_id}",
+    "/console/dossiers/{case_id}/vocal/{message_id}",
 }
 # What a catalogue key looks like when a page shows it instead of its text.
 _RAW_KEY = re.compile(r"\b(?:console|audit|web|sms|error|voice|hotline)\.[a-z_]+(?:\.[\w-]+)+")

@@ -210,3 +210,19 @@ def test_the_purge_runs_on_the_workers_schedule(name: JobName) -> None:
     spec = JOBS[name]
     assert spec.cron is not None
     assert f"cron:{name}" in {job.name for job in scheduled_jobs()}
+
+
+async def test_a_pass_that_cannot_reach_twilio_says_so_in_one_line(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator reading the worker's log during a Twilio outage sees one warning per pass,
+    not a job failure with its traceback every five minutes."""
+    settings = make_settings(tmp_path, database_url)  # Twilio at a port nothing listens on
+    async with running_app(settings) as application:
+        result = await purge_twilio({"runtime": runtime_of_app(application)})
+
+    assert result == "twilio_unreachable"
+    failures = [r for r in caplog.records if "twilio_purge_failed" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is None
+    assert "Traceback" not in caplog.text
