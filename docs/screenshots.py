@@ -19,6 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import Browser, Page  # noqa: E402
 
+from service.antennas.defaults import seed_antennas  # noqa: E402
+from service.core.db import create_engine, create_sessionmaker, transaction  # noqa: E402
+from service.core.migrate import upgrade_to_head  # noqa: E402
 from service.models import Role  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.support.browser_tips import api_as, phone_page, route, send_tip  # noqa: E402
@@ -37,6 +40,10 @@ TIPS = (
     "des faux médicaments vendus au marché de Médine, comprimés sans boîte",
     "cocaïne vendue au grand marché de Ségou le soir",
     "un homme vend du kush aux élèves devant le lycée de Sébénikoro",
+    # Left to a duty officer: public agents named, or nowhere to send it.
+    "un policier garde la cocaïne au rond-point de Lafiabougou",
+    "un douanier laisse passer des comprimés à Kati",
+    "mon voisin vend du tramadol la nuit, je ne veux pas donner mon nom",
 )
 SEIZURES = (
     {"kind": "saisie", "substance": "cannabis", "quantity": 250.5, "unit": "kg"},
@@ -49,7 +56,17 @@ async def _desktop_page(browser: Browser) -> Page:
     return await context.new_page()
 
 
+async def _prepared(database_url: str) -> None:
+    """Migrated and holding the antennas of the reference, as `tipline serve` leaves it."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    async with transaction(create_sessionmaker(engine)) as session:
+        await seed_antennas(session=session)
+    await engine.dispose()
+
+
 async def take(database_url: str, folder: Path) -> None:
+    await _prepared(database_url)
     base = f"http://127.0.0.1:{free_port()}"
     settings = make_settings(folder, database_url, public_base_url=base)
     officer = await create_staff(settings, role=Role.DUTY_OFFICER)
