@@ -84,8 +84,9 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     # The duty officers' queue and tip page, and every action on a tip.
     ("GET", "/console/signalements"): OFFICERS,
     ("GET", _TIP): OFFICERS,
-    # A voicemail of the tip, played from its page.
+    # A voicemail of the tip, played from its page; a photo or voice note the reporter sent.
     ("GET", f"{_TIP}/vocal/{{message_id}}"): OFFICERS,
+    ("GET", f"{_TIP}/fichiers/{{file_id}}"): OFFICERS,
     # The confirmation steps before a merge or a closure.
     ("GET", f"{_TIP}/fusion"): OFFICERS,
     ("GET", f"{_TIP}/cloture"): OFFICERS,
@@ -94,6 +95,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/dossiers"): CASE_READERS,
     ("GET", _CASE): CASE_READERS,
     ("GET", f"{_CASE}/vocal/{{message_id}}"): CASE_READERS,
+    ("GET", f"{_CASE}/fichiers/{{file_id}}"): CASE_READERS,
     **{("POST", f"{_CASE}/{action}"): CASE_WORKERS for action in CASE_ACTIONS},
     ("GET", "/console/alerte-sms"): CHIEFS,
     ("POST", "/console/alerte-sms"): CHIEFS,
@@ -119,11 +121,13 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/audit"): AUDIT_READERS,
     ("GET", "/api/v1/queue"): OFFICERS,
     ("GET", _API_TIP): OFFICERS,
+    ("GET", f"{_API_TIP}/attachments/{{attachment_id}}"): OFFICERS,
     ("POST", f"{_API_TIP}/claim"): OFFICERS,
     ("DELETE", f"{_API_TIP}/claim"): OFFICERS,
     **{("POST", f"{_API_TIP}/{action}"): OFFICERS for action in API_TIP_ACTIONS},
     ("GET", "/api/v1/cases"): CASE_READERS,
     ("GET", _API_CASE): CASE_READERS,
+    ("GET", f"{_API_CASE}/attachments/{{attachment_id}}"): CASE_READERS,
     **{("POST", f"{_API_CASE}/{action}"): CASE_WORKERS for action in API_CASE_ACTIONS},
     ("GET", "/api/v1/dashboard"): DASHBOARD_READERS,
     ("GET", "/api/v1/alert-phone"): CHIEFS,

@@ -3,7 +3,10 @@ another antenna's case answers 404, like one that does not exist."""
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from starlette.responses import Response
 
 from service.access.csrf import csrf_protect
 from service.access.deps import (
@@ -16,8 +19,15 @@ from service.access.deps import (
     WorkableCase,
     queue_after_commit,
 )
+from service.access.files import tip_file_response
 from service.access.session import DbSession
-from service.api.presenters import case_public, case_row_public, message_public, triage_public
+from service.api.presenters import (
+    attachments_public,
+    case_public,
+    case_row_public,
+    message_public,
+    triage_public,
+)
 from service.api.schemas import (
     CaseDetailPublic,
     CaseListPublic,
@@ -28,6 +38,7 @@ from service.api.schemas import (
     TextIn,
 )
 from service.casework import cases, questions
+from service.casework.access import tip_of_case
 from service.casework.case_view import CaseDetail, case_detail
 from service.casework.effective import effective_triage
 from service.models import Case, Tip
@@ -66,6 +77,26 @@ async def case(
 ) -> CaseDetailPublic:
     detail = await case_detail(session=session, keyring=keys, rules=rules, case=case, viewer=staff)
     return _detail_public(detail, now)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+async def attachment(
+    request: Request,
+    case: ReadableCase,
+    attachment_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    staff: CaseReader,
+) -> Response:
+    """A file of the case's tip, decrypted for this response (never cached; audited)."""
+    return await tip_file_response(
+        request,
+        session=session,
+        keyring=keys,
+        viewer=staff,
+        tip=await tip_of_case(session=session, case=case),
+        attachment_id=attachment_id,
+    )
 
 
 @router.post("/cases/{case_id}/acknowledge", response_model=CasePublic)
@@ -151,4 +182,6 @@ def _detail_public(detail: CaseDetail, now: Now) -> CaseDetailPublic:
         conversation=[message_public(line) for line in detail.conversation],
         pseudonym=detail.pseudonym,
         grade=detail.grade,
+        attachments=attachments_public(detail.attachments, f"/api/v1/cases/{detail.case.id}"),
+        place_hint=detail.place_hint,
     )

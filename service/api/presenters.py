@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal, cast
 
 from service.api.schemas import (
+    AttachmentPublic,
     CasePublic,
     MessagePublic,
     NotePublic,
@@ -17,6 +20,7 @@ from service.api.schemas import (
     TipDetailPublic,
     TriagePublic,
 )
+from service.casework.attachments import AttachmentView
 from service.casework.cases import CaseRow
 from service.casework.effective import EffectiveTriage
 from service.casework.explanations import ExplainedHit
@@ -25,6 +29,8 @@ from service.casework.queue import QueueItem
 from service.casework.sources import SourceRecord
 from service.casework.tip_view import ConversationLine, RelatedTip, TipDetail
 from service.models import Case, CaseOutcome, Tip
+
+AttachmentKind = Literal["image", "audio", "other"]
 
 
 def triage_public(triage: EffectiveTriage, hits: list[ExplainedHit]) -> TriagePublic:
@@ -118,12 +124,29 @@ def queue_item_public(item: QueueItem) -> QueueItemPublic:
 
 def message_public(line: ConversationLine) -> MessagePublic:
     return MessagePublic(
+        id=line.message_id,
         reference=line.reference,
         direction=line.direction,
         created_at=line.created_at,
         text=line.text,
         delivery_status=line.delivery_status,
     )
+
+
+def attachments_public(files: Sequence[AttachmentView], base: str) -> list[AttachmentPublic]:
+    """``base``: the tip's or the case's path; a file's bytes are at ``base/attachments/id``."""
+    return [
+        AttachmentPublic(
+            id=file.id,
+            message_id=file.message_id,
+            kind=cast(AttachmentKind, file.kind),
+            content_type=file.content_type,
+            size_bytes=file.size_bytes,
+            status=file.status,
+            url=f"{base}/attachments/{file.id}" if file.viewable else None,
+        )
+        for file in files
+    ]
 
 
 def related_public(related: RelatedTip) -> RelatedTipPublic:
@@ -176,6 +199,8 @@ def tip_detail_public(detail: TipDetail, now: datetime) -> TipDetailPublic:
         grade=detail.grade,
         notes=[note_public(note) for note in detail.notes],
         claimed_by=detail.claimed_by,
+        attachments=attachments_public(detail.attachments, f"/api/v1/tips/{tip.id}"),
+        place_hint=detail.place_hint,
         case=case_public(
             case=summary.case,
             tip=tip,

@@ -95,11 +95,27 @@ class QueuePage(BaseModel):
 
 class MessagePublic(BaseModel):
     model_config = _PUBLIC
+    id: uuid.UUID | None = None  # what an attachment's ``message_id`` names
     reference: str
     direction: str
     created_at: datetime
     text: str
     delivery_status: str | None
+
+
+class AttachmentPublic(BaseModel):
+    """A file the reporter sent, as stored here: never Twilio's URL or id. ``url`` gives the
+    bytes (decrypted for that request, audited); ``status`` is "stored" when they can be read,
+    else "pending", "refused", "failed" or "erased"."""
+
+    model_config = _PUBLIC
+    id: uuid.UUID
+    message_id: uuid.UUID
+    kind: Literal["image", "audio", "other"]
+    content_type: str
+    size_bytes: int | None
+    status: str
+    url: str | None  # None while the bytes are not here
 
 
 class RelatedTipPublic(BaseModel):
@@ -157,6 +173,8 @@ class TipDetailPublic(BaseModel):
     notes: list[NotePublic]
     claimed_by: str | None
     case: CasePublic | None
+    attachments: list[AttachmentPublic] = []
+    place_hint: str | None = None  # the web form's « précision sur le lieu »
 
 
 class CaseDetailPublic(BaseModel):
@@ -168,6 +186,8 @@ class CaseDetailPublic(BaseModel):
     conversation: list[MessagePublic]
     pseudonym: str | None
     grade: str | None
+    attachments: list[AttachmentPublic] = []
+    place_hint: str | None = None
 
 
 class CaseListPublic(BaseModel):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from starlette.responses import Response
 
 from service.access.csrf import csrf_protect
 from service.access.deps import (
@@ -14,6 +17,7 @@ from service.access.deps import (
     Rules,
     queue_after_commit,
 )
+from service.access.files import tip_file_response
 from service.access.session import DbSession
 from service.api.presenters import (
     case_public,
@@ -44,7 +48,7 @@ from service.casework.access import get_tip
 from service.casework.effective import effective_triage
 from service.casework.notes import NoteView
 from service.casework.queue import build_queue, parse_filters
-from service.casework.tip_view import tip_detail
+from service.casework.tip_view import merged_tip_ids, tip_detail
 from service.models import Tip, TipClosure
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
@@ -92,6 +96,28 @@ async def tip(
 ) -> TipDetailPublic:
     detail = await tip_detail(session=session, keyring=keys, rules=rules, tip=tip, viewer=officer)
     return tip_detail_public(detail, now)
+
+
+@router.get("/tips/{tip_id}/attachments/{attachment_id}")
+async def attachment(
+    request: Request,
+    tip: OfficerTip,
+    attachment_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    officer: Officer,
+) -> Response:
+    """A file of the tip (or of a tip merged into it), decrypted for this response (never
+    cached; audited)."""
+    return await tip_file_response(
+        request,
+        session=session,
+        keyring=keys,
+        viewer=officer,
+        tip=tip,
+        attachment_id=attachment_id,
+        also_of=await merged_tip_ids(session=session, tip=tip),
+    )
 
 
 @router.post("/tips/{tip_id}/claim", response_model=ClaimPublic)

@@ -50,6 +50,12 @@ async def visible_case(*, session: AsyncSession, staff: StaffUser, case_id: uuid
     return case
 
 
+async def tip_of_case(*, session: AsyncSession, case: Case) -> Tip:
+    tip = await session.get(Tip, case.tip_id)
+    assert tip is not None  # cases.tip_id is a foreign key
+    return tip
+
+
 def tip_target(tip: Tip) -> str:
     """How the audit trail names a tip: its public reference, never its content."""
     return f"tip:{tip.reference}"

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import Keyring
 from service.casework.access import case_target
+from service.casework.attachments import AttachmentView, attachments_of
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.effective import EffectiveTriage, effective_triage
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.questions import reporter_reachable
-from service.casework.tip_view import ConversationLine, conversation
+from service.casework.tip_view import ConversationLine, conversation, place_hint
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits
 from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
@@ -33,6 +34,8 @@ class CaseDetail:
     escalated: bool
     outcomes: list[CaseOutcome]
     reachable: bool  # a question can reach the source
+    attachments: tuple[AttachmentView, ...] = ()
+    place_hint: str | None = None  # the web form's « précision sur le lieu », decrypted
 
 
 async def case_detail(
@@ -42,6 +45,7 @@ async def case_detail(
     assert tip is not None  # cases.tip_id is a foreign key
     triage = await effective_triage(session=session, tip_id=tip.id)
     reporter = await session.get(Reporter, tip.reporter_id) if tip.reporter_id else None
+    files = await attachments_of(session=session, tip_ids=[tip.id])
     detail = CaseDetail(
         case=case,
         tip=tip,
@@ -49,12 +53,14 @@ async def case_detail(
         hits=(
             explain_hits(decision_hits(keyring, triage.decision), rules) if triage.decision else []
         ),
-        conversation=await conversation(session=session, keyring=keyring, tips=[tip]),
+        conversation=await conversation(session=session, keyring=keyring, tips=[tip], files=files),
         pseudonym=reporter.pseudonym if reporter else None,
         grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),
         escalated=case.id in await escalated_case_ids(session=session, cases=[case]),
         outcomes=(await outcomes_of(session=session, case_ids=[case.id])).get(case.id, []),
         reachable=await reporter_reachable(session=session, tip=tip),
+        attachments=tuple(files),
+        place_hint=place_hint(keyring, tip),
     )
     await record_audit(
         session=session, actor=viewer, action="case.viewed", target=case_target(case)

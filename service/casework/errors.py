@@ -18,6 +18,13 @@ class CaseNotFound(NotFound):
     message = translate("console.error.case_not_found")
 
 
+class FileNotFound(NotFound):
+    """Also what a file of another tip answers: which files exist is not confirmed."""
+
+    code = "file_not_found"
+    message = translate("console.error.file_not_found")
+
+
 class Conflict(TiplineError):
     status_code = 409
     code = "conflict"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text
 from service.casework.access import tip_target
+from service.casework.attachments import AttachmentView, attachments_of
 from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.claims import claimants
 from service.casework.effective import EffectiveTriage, corrections_of, overlay
@@ -22,7 +24,7 @@ from service.casework.questions import reporter_reachable, told_of_texts
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
 from service.core.db import among
-from service.decisions.store import decision_hits, latest_decision
+from service.decisions.store import decision_hits, latest_decision, open_place_hint
 from service.models import (
     Attachment,
     AttachmentSource,
@@ -53,6 +55,8 @@ class ConversationLine:
     recording: str | None = None
     transcribed: bool = False
     transcript: bool = False  # this line is an operator's transcript of a call
+    # The photos and voice notes that came with it (a call's recording shows as the call's).
+    files: tuple[AttachmentView, ...] = ()
 
     @property
     def voicemail_waiting(self) -> bool:
@@ -93,6 +97,8 @@ class TipDetail:
     case: CaseSummary | None
     reachable: bool  # a question can reach the source
     told_of_texts: bool = True  # a caller was told the office may text them (else no SMS)
+    attachments: tuple[AttachmentView, ...] = ()  # every file of the tip (and of merged ones)
+    place_hint: str | None = None  # the web form's « précision sur le lieu », decrypted
 
 
 async def tip_detail(
@@ -103,6 +109,8 @@ async def tip_detail(
     corrections = await corrections_of(session=session, tip_id=tip.id)
     merged = await _merged_into_this(session=session, tip=tip)
     closure = await session.get(TipClosure, tip.id)
+    shown = [tip, *merged]
+    files = await attachments_of(session=session, tip_ids=[one.id for one in shown])
     detail = TipDetail(
         tip=tip,
         triage=overlay(decision, corrections),
@@ -113,7 +121,7 @@ async def tip_detail(
             for name in ("category", "priority", "antenna")
             if (value := getattr(correction, name)) is not None
         ],
-        conversation=await conversation(session=session, keyring=keyring, tips=[tip, *merged]),
+        conversation=await conversation(session=session, keyring=keyring, tips=shown, files=files),
         duplicates=await _duplicates(session=session, tip=tip),
         merged=[_related(other, "fusionne") for other in merged],
         closure=closure,
@@ -125,14 +133,25 @@ async def tip_detail(
         case=await case_summary(session=session, tip=tip),
         reachable=await reporter_reachable(session=session, tip=tip),
         told_of_texts=await told_of_texts(session=session, tip=tip),
+        attachments=tuple(files),
+        place_hint=place_hint(keyring, tip),
     )
     await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
     return detail
 
 
 async def conversation(
-    *, session: AsyncSession, keyring: Keyring, tips: list[Tip]
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    tips: list[Tip],
+    files: Sequence[AttachmentView] = (),
 ) -> list[ConversationLine]:
+    """The tips' messages in order, each with the files it brought (``files``: the tips')."""
+    sent: dict[uuid.UUID, list[AttachmentView]] = {}
+    for file in files:
+        if not file.recording:
+            sent.setdefault(file.message_id, []).append(file)
     references = {tip.id: tip.reference for tip in tips}
     rows = await session.execute(
         select(Message, col(StaffUser.username))
@@ -160,9 +179,22 @@ async def conversation(
             recording=recordings.get(message.id),
             transcribed=message.id in transcribed,
             transcript=message.transcript_of is not None,
+            files=tuple(sent.get(message.id, ())),
         )
         for message, operator in found
     ]
+
+
+def place_hint(keyring: Keyring, tip: Tip) -> str | None:
+    """What the web form's reporter wrote of the place (gone once retention erased it)."""
+    if tip.place_hint_ciphertext is None:
+        return None
+    return open_place_hint(keyring, tip.id, tip.place_hint_ciphertext)
+
+
+async def merged_tip_ids(*, session: AsyncSession, tip: Tip) -> list[uuid.UUID]:
+    """The tips merged into this one: their messages and files show under it."""
+    return [merged.id for merged in await _merged_into_this(session=session, tip=tip)]
 
 
 async def recording_states(

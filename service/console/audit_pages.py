@@ -31,7 +31,12 @@ async def audit_trail(request: Request, session: DbSession, page: PageNumber = 1
 
 
 # Details whose values are codes of a closed list, shown by their French label.
-_DETAIL_LISTS = {"status": "case_status", "kind": "outcome", "category": "category"}
+_DETAIL_LISTS = {
+    "status": "case_status",
+    "kind": "outcome",
+    "category": "category",
+    "media": "media",
+}
 
 
 def shown_details(details: dict[str, str]) -> list[tuple[str, str]]:

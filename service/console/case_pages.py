@@ -23,9 +23,11 @@ from service.access.deps import (
     WorkableCase,
     queue_after_commit,
 )
+from service.access.files import tip_file_response
 from service.access.roles import CASE_READERS, CASE_WORKERS, CHIEFS
 from service.access.session import DbSession
 from service.casework import alerts, cases, questions
+from service.casework.access import tip_of_case
 from service.casework.case_view import case_detail
 from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCES
 from service.console.casework_pages import console_router, label, see_other, time_left
@@ -168,11 +170,41 @@ async def ask(
 
 @router.get("/dossiers/{case_id}/vocal/{message_id}")
 async def case_voicemail_audio(
-    request: Request, case: ReadableCase, message_id: uuid.UUID, session: DbSession, keys: Keys
+    request: Request,
+    case: ReadableCase,
+    message_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    staff: CaseReader,
 ) -> Response:
     """A voicemail of the case's tip, for whoever may read the case."""
     return await voicemail_response(
-        request, session=session, keyring=keys, tip_id=case.tip_id, call_id=message_id
+        request,
+        session=session,
+        keyring=keys,
+        viewer=staff,
+        tip=await tip_of_case(session=session, case=case),
+        call_id=message_id,
+    )
+
+
+@router.get("/dossiers/{case_id}/fichiers/{file_id}")
+async def case_file(
+    request: Request,
+    case: ReadableCase,
+    file_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    staff: CaseReader,
+) -> Response:
+    """A photo or voice note of the case's tip; another antenna's case is 404 before it."""
+    return await tip_file_response(
+        request,
+        session=session,
+        keyring=keys,
+        viewer=staff,
+        tip=await tip_of_case(session=session, case=case),
+        attachment_id=file_id,
     )
 
 

@@ -21,11 +21,12 @@ from service.access.deps import (
     Rules,
     queue_after_commit,
 )
+from service.access.files import tip_file_response
 from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
 from service.casework.access import get_tip
 from service.casework.errors import InvalidChoice
-from service.casework.tip_view import has_unheard_voicemail, tip_detail
+from service.casework.tip_view import has_unheard_voicemail, merged_tip_ids, tip_detail
 from service.casework.vocabulary import (
     CATEGORIES,
     INFORMATION_CREDIBILITY,
@@ -79,11 +80,37 @@ async def tip_page(
 
 @router.get("/signalements/{tip_id}/vocal/{message_id}")
 async def tip_voicemail_audio(
-    request: Request, tip: OfficerTip, message_id: uuid.UUID, session: DbSession, keys: Keys
+    request: Request,
+    tip: OfficerTip,
+    message_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    officer: Officer,
 ) -> Response:
     """A voicemail of the tip, for the officers who read it (seekable, never cached)."""
     return await voicemail_response(
-        request, session=session, keyring=keys, tip_id=tip.id, call_id=message_id
+        request, session=session, keyring=keys, viewer=officer, tip=tip, call_id=message_id
+    )
+
+
+@router.get("/signalements/{tip_id}/fichiers/{file_id}")
+async def tip_file(
+    request: Request,
+    tip: OfficerTip,
+    file_id: uuid.UUID,
+    session: DbSession,
+    keys: Keys,
+    officer: Officer,
+) -> Response:
+    """A photo or voice note the reporter sent (or sent on a tip merged into this one)."""
+    return await tip_file_response(
+        request,
+        session=session,
+        keyring=keys,
+        viewer=officer,
+        tip=tip,
+        attachment_id=file_id,
+        also_of=await merged_tip_ids(session=session, tip=tip),
     )
 
 

@@ -1,8 +1,9 @@
 """``/console/standard/enregistrements``: green-number voicemails waiting for an operator to
 listen and type what was said. Saving the transcript re-runs triage; saving again replaces it.
 
-The audio is decrypted for the one request that plays it and never cached. Opening a voicemail
-and saving its transcript are in the audit trail, without the words.
+The audio is decrypted for the one request that plays it and never cached (``service.access.
+files``, the path of every file a reporter sent). Opening a voicemail, playing it and saving its
+transcript are in the audit trail, without the words.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import Response
 
 from crypto import Keyring
 from service.access.deps import Keys, queue_after_commit
+from service.access.files import file_response
 from service.access.permissions import VOICEMAILS_PATH
 from service.access.roles import HOTLINE_OPERATORS
 from service.access.session import DbSession
@@ -23,10 +25,9 @@ from service.casework.access import tip_target
 from service.console.call_entry_pages import HotlineOperator
 from service.console.casework_pages import console_router, see_other
 from service.console.navigation import NavItem, add_navigation
-from service.console.templates import NO_STORE, render
+from service.console.templates import render
 from service.core.audit import record_audit
-from service.core.byte_ranges import ranged_response
-from service.models import Message
+from service.models import Message, StaffUser, Tip
 from service.voicemails.service import (
     Voicemail,
     call_of_tip,
@@ -97,16 +98,12 @@ async def voicemail_audio_file(
     call: OperatorCall,
     session: DbSession,
     keys: Keys,
-    _operator: HotlineOperator,
+    operator: HotlineOperator,
 ) -> Response:
     # Answers range requests: without them the player cannot seek back in a long message.
-    audio, content_type = await voicemail_audio(session=session, keyring=keys, call=call)
-    return ranged_response(
-        audio,
-        media_type=content_type,
-        range_header=request.headers.get("range"),
-        headers=NO_STORE,
-    )
+    audio = await voicemail_audio(session=session, keyring=keys, call=call)
+    tip = await tip_of_call(session=session, call=call)
+    return await file_response(request, viewer=operator, tip=tip, opened=audio)
 
 
 async def voicemail_response(
@@ -114,16 +111,15 @@ async def voicemail_response(
     *,
     session: AsyncSession,
     keyring: Keyring,
-    tip_id: uuid.UUID,
+    viewer: StaffUser,
+    tip: Tip,
     call_id: uuid.UUID,
 ) -> Response:
-    """A tip's voicemail for a page that shows the tip (officers, chiefs): the same audio,
-    range requests answered, never cached."""
-    call = await call_of_tip(session=session, tip_id=tip_id, call_id=call_id)
-    audio, content_type = await voicemail_audio(session=session, keyring=keyring, call=call)
-    return ranged_response(
-        audio, media_type=content_type, range_header=request.headers.get("range"), headers=NO_STORE
-    )
+    """A tip's voicemail for a page that shows the tip (officers, chiefs): served like any file
+    the reporter sent (range requests answered, never cached, audited)."""
+    call = await call_of_tip(session=session, tip_id=tip.id, call_id=call_id)
+    audio = await voicemail_audio(session=session, keyring=keyring, call=call)
+    return await file_response(request, viewer=viewer, tip=tip, opened=audio)
 
 
 @router.post("/standard/enregistrements/{message_id}/transcription")

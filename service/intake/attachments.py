@@ -23,6 +23,7 @@ from service.core.job_names import JobName
 from service.core.provider_ids import attachment_context as provider_context
 from service.core.provider_ids import seal_provider_id
 from service.models import Attachment, AttachmentSource, AttachmentStatus
+from service.models.channels import attachment_context
 
 ATTACHMENTS = cast(Table, getattr(Attachment, "__table__"))  # noqa: B009 - SQLModel hides it
 
@@ -31,10 +32,6 @@ _FETCH_JOBS = {
     AttachmentSource.TWILIO_MEDIA: JobName.FETCH_MEDIA,
     AttachmentSource.TWILIO_RECORDING: JobName.FETCH_RECORDING,
 }
-
-
-def attachment_context(attachment_id: uuid.UUID) -> str:
-    return f"attachment:{attachment_id}"
 
 
 async def stored_sids(session: AsyncSession, keyring: Keyring, sids: Collection[str]) -> set[str]:

@@ -20,7 +20,6 @@ from crypto import Purpose, seal
 from service.core.db import transaction
 from service.core.job_names import JobName
 from service.core.twilio import TwilioError
-from service.intake.attachments import attachment_context
 from service.models import (
     Attachment,
     AttachmentSource,
@@ -29,6 +28,7 @@ from service.models import (
     OutboxEntry,
     Tip,
 )
+from service.models.channels import attachment_context
 from service.models.types import utcnow
 from service.reporters.jobs import retry_delay
 from service.reporters.replies import queue_reply

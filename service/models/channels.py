@@ -61,6 +61,11 @@ class Attachment(SQLModel, table=True):
     provider_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+def attachment_context(attachment_id: uuid.UUID) -> str:
+    """What a file's sealed bytes are bound to: its own row (they cannot be moved to another)."""
+    return f"attachment:{attachment_id}"
+
+
 class OperatorEntry(SQLModel, table=True):
     """A hotline message typed by an operator on the caller's behalf: who entered it."""
 

@@ -19,11 +19,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from channels.errors import NotFound
-from crypto import Keyring, Purpose, open_sealed, open_text
+from crypto import Keyring, Purpose, open_text
 from service.background.outbox import add_job
 from service.casework.access import tip_target
+from service.casework.attachments import OpenedFile, opened
 from service.core.job_names import JobName
-from service.intake.attachments import attachment_context
 from service.models import (
     Attachment,
     AttachmentSource,
@@ -42,9 +42,6 @@ WAITING_LIMIT = 200
 RECENT_LIMIT = 20
 # An operator who opened a voicemail this recently may be typing its transcript.
 PRESENCE_WINDOW = timedelta(minutes=30)
-# What a browser may be told a recording is; anything else is served as opaque bytes.
-_AUDIO_PREFIX = "audio/"
-_OPAQUE = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -262,10 +259,9 @@ async def retry_download(*, session: AsyncSession, call: Message) -> bool:
     return bool(again)
 
 
-async def voicemail_audio(
-    *, session: AsyncSession, keyring: Keyring, call: Message
-) -> tuple[bytes, str]:
-    """The call's first downloaded recording, decrypted, and its content type; else NotFound."""
+async def voicemail_audio(*, session: AsyncSession, keyring: Keyring, call: Message) -> OpenedFile:
+    """The call's first downloaded recording, decrypted like any file a reporter sent; else
+    NotFound."""
     recording = (
         await session.scalars(
             select(Attachment)
@@ -276,13 +272,6 @@ async def voicemail_audio(
             .limit(1)
         )
     ).first()
-    if recording is None or recording.content_ciphertext is None:
+    if recording is None:
         raise NotFound("Enregistrement pas encore téléchargé.")
-    audio = open_sealed(
-        keyring,
-        Purpose.CONTENT,
-        recording.content_ciphertext,
-        context=attachment_context(recording.id),
-    )
-    content_type = recording.content_type
-    return audio, content_type if content_type.startswith(_AUDIO_PREFIX) else _OPAQUE
+    return opened(keyring, recording)

@@ -48,9 +48,10 @@ def case_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 # Routes to one thing inside a case. Their own-case answer needs that thing to exist (a
-# voicemail): tests/voicemails/test_voicemail_life.py plays one as the case's chief; here another
-# antenna's case must still answer 404 before the thing is even looked for.
-SUB_RESOURCES = {"{message_id}"}
+# voicemail, a photo): tests/voicemails/test_voicemail_life.py plays one as the case's chief,
+# tests/console/test_tip_files.py shows one; here another antenna's case must still answer 404
+# before the thing is even looked for.
+SUB_RESOURCES = {"{message_id}", "{file_id}", "{attachment_id}"}
 
 
 async def _call(http: httpx.AsyncClient, method: str, path: str, case_id: str) -> httpx.Response:
@@ -82,7 +83,7 @@ async def test_every_case_route_answers_404_for_another_antennas_case_and_for_gu
     mine, theirs = await _two_antennas(app, client, settings)
     chief = await create_staff(settings, role=Role.ANTENNA_CHIEF, antenna="BKO-RD")
     routes = case_routes(app)
-    assert len(routes) == 11
+    assert len(routes) == 13
     assert all(Role.ANTENNA_CHIEF in ROUTE_RULES[route] for route in routes)
 
     wrong = []

@@ -25,12 +25,15 @@ TEXTS = (
     "un douanier laisse passer des comprimés à Kati",
 )
 # A voicemail needs a recording fetched from Twilio: its pages are walked in tests/voicemails,
-# and its audio (from the hotline, tip and case pages) is sound, not text.
+# and its audio (from the hotline, tip and case pages) is sound, not text; so is a photo or
+# voice note the reporter sent (tests/console/test_tip_files.py).
 NOT_WALKED = {
     "/console/standard/enregistrements/{message_id}",
     "/console/standard/enregistrements/{message_id}/audio",
     "/console/signalements/{tip_id}/vocal/{message_id}",
     "/console/dossiers/{case_id}/vocal/{message_id}",
+    "/console/signalements/{tip_id}/fichiers/{file_id}",
+    "/console/dossiers/{case_id}/fichiers/{file_id}",
 }
 # What a catalogue key looks like when a page shows it instead of its text.
 _RAW_KEY = re.compile(r"\b(?:console|audit|web|sms|error|voice|hotline)\.[a-z_]+(?:\.[\w-]+)+")

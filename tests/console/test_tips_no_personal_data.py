@@ -35,11 +35,13 @@ _CASEWORK_PREFIXES = (
     "/api/v1/alert-phone",
 )
 # A voicemail's audio is the caller's recording itself, served only to those who may hear it
-# (tests/voicemails); these tips have none.
+# (tests/voicemails); a photo or voice note is the reporter's file (tests/console/
+# test_tip_files.py); these tips have none.
 CASEWORK_ROUTES = {
     route: roles
     for route, roles in ROUTE_RULES.items()
-    if route[1].startswith(_CASEWORK_PREFIXES) and "{message_id}" not in route[1]
+    if route[1].startswith(_CASEWORK_PREFIXES)
+    and not any(name in route[1] for name in ("{message_id}", "{file_id}", "{attachment_id}"))
 }
 
 
