@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     console_sign_in_delay_after: int = 3
     console_lockout_after: int = 10
     console_lockout_minutes: int = 30
+    # The duty officers' queue fetches its list again this often while open (0: never). A
+    # refresh from a visible tab counts as activity for the idle limit, a hidden tab's does not.
+    console_queue_refresh_seconds: float = 20.0
     # Channels. A tip is triaged at once; an SMS or WhatsApp text that follows the previous one
     # within this many seconds is a further part of the same message (split texts are common):
     # the whole is triaged again and its decision replaces the first, unless an officer acted.

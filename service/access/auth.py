@@ -21,6 +21,9 @@ from service.staff.sessions import SESSION_COOKIE, SessionPolicy, find_session, 
 
 API_PREFIX = "/api/v1"
 SIGN_IN_PATH = "/console/connexion"
+# Sent by a page that refreshes itself (the queue, ``queue_watch.js``): "visible" when its tab
+# is on screen (``document.visibilityState``), "hidden" when it is not.
+TAB_HEADER = "X-Tipline-Tab"
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,22 @@ async def current_staff(request: Request, session: DbSession) -> StaffUser:
     if user is None or user.disabled:
         await _forget_session(request, row.id)
         raise NotSignedIn()
-    touch(row, utcnow())  # after the checks: nothing is written before a refusal
+    if someone_at_the_screen(request):
+        touch(row, utcnow())  # after the checks: nothing is written before a refusal
     show_as_signed_in(request, user)
     request.state.staff_session = row
     return user
+
+
+def someone_at_the_screen(request: Request) -> bool:
+    """Whether this request shows someone is there, and so holds the session's idle limit off.
+
+    An open queue page refreshes itself (every ``console_queue_refresh_seconds``): an officer
+    watching it on screen must not be signed out for not clicking, but a tab left in the
+    background, or behind a locked screen (browsers report both as hidden), must not keep a
+    session open forever either. So a refresh from a visible tab counts as activity, one from a
+    hidden tab does not; every request without the header (a click, a form) counts as ever."""
+    return request.headers.get(TAB_HEADER, "visible") != "hidden"
 
 
 def show_as_signed_in(request: Request, user: StaffUser) -> None:

@@ -46,6 +46,7 @@ ENTRY_PATH = "/console/standard/saisie"
 VOICEMAILS_PATH = "/console/standard/enregistrements"
 _VOICEMAIL = VOICEMAILS_PATH + "/{message_id}"
 
+QUEUE_REFRESH_PATH = "/console/signalements/actualisation"
 _TIP = "/console/signalements/{tip_id}"
 _CASE = "/console/dossiers/{case_id}"
 _API_TIP = "/api/v1/tips/{tip_id}"
@@ -83,6 +84,8 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/audit"): AUDIT_READERS,
     # The duty officers' queue and tip page, and every action on a tip.
     ("GET", "/console/signalements"): OFFICERS,
+    # The queue's list alone, fetched again by the open page every few seconds.
+    ("GET", QUEUE_REFRESH_PATH): OFFICERS,
     ("GET", _TIP): OFFICERS,
     # A voicemail of the tip, played from its page; a photo or voice note the reporter sent.
     ("GET", f"{_TIP}/vocal/{{message_id}}"): OFFICERS,

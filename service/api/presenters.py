@@ -119,6 +119,8 @@ def queue_item_public(item: QueueItem) -> QueueItemPublic:
         late=item.late,
         escalated=item.escalated,
         case_id=item.case.id if item.case else None,
+        answer_received=item.answer_received,
+        answer_for_you=item.answer_for_viewer,
     )
 
 
@@ -201,6 +203,7 @@ def tip_detail_public(detail: TipDetail, now: datetime) -> TipDetailPublic:
         claimed_by=detail.claimed_by,
         attachments=attachments_public(detail.attachments, f"/api/v1/tips/{tip.id}"),
         place_hint=detail.place_hint,
+        answer_received=detail.answer_received,
         case=case_public(
             case=summary.case,
             tip=tip,

@@ -83,6 +83,8 @@ class QueueItemPublic(BaseModel):
     late: bool
     escalated: bool
     case_id: uuid.UUID | None
+    answer_received: bool = False  # « réponse reçue »: the reporter answered, not read yet
+    answer_for_you: bool = False  # …a question the caller asked (listed first)
 
 
 class QueuePage(BaseModel):
@@ -175,6 +177,7 @@ class TipDetailPublic(BaseModel):
     case: CasePublic | None
     attachments: list[AttachmentPublic] = []
     place_hint: str | None = None  # the web form's « précision sur le lieu »
+    answer_received: bool = False  # the reporter answered a question not read yet
 
 
 class CaseDetailPublic(BaseModel):

@@ -14,11 +14,12 @@ from service.casework.cases import escalated_case_ids, outcomes_of
 from service.casework.effective import EffectiveTriage, effective_triage
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
-from service.casework.questions import reporter_reachable
+from service.casework.questions import read_answers, reporter_reachable
 from service.casework.tip_view import ConversationLine, conversation, place_hint
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits
 from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
+from service.models.types import utcnow
 from triage import Ruleset
 
 
@@ -36,6 +37,7 @@ class CaseDetail:
     reachable: bool  # a question can reach the source
     attachments: tuple[AttachmentView, ...] = ()
     place_hint: str | None = None  # the web form's « précision sur le lieu », decrypted
+    answer_received: bool = False  # the reporter answered a question nobody has read yet
 
 
 async def case_detail(
@@ -61,6 +63,7 @@ async def case_detail(
         reachable=await reporter_reachable(session=session, tip=tip),
         attachments=tuple(files),
         place_hint=place_hint(keyring, tip),
+        answer_received=await read_answers(session=session, tip=tip, reader=viewer, now=utcnow()),
     )
     await record_audit(
         session=session, actor=viewer, action="case.viewed", target=case_target(case)

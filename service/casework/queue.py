@@ -1,10 +1,12 @@
 """The duty officers' queue: tips to decide, and cases that missed their deadline.
 
 Work to do is sorted by priority, then deadline, then age (oldest first), with the time left
-before each deadline; past work (routed, closed, everything) shows the most recent first. An
-unrouted tip's deadline runs from its arrival (a voicemail's from its transcript: before it there
-was nothing to decide); a routed one's is its case's acknowledgement
-deadline. Sorting, filters and paging all run in SQL over the whole view, a page at a time.
+before each deadline; a reporter's answer to a question lifts its tip to the top of its
+priority, and above everything for the officer who asked (« réponse reçue »). Past work
+(routed, closed, everything) shows the most recent first. An unrouted tip's deadline runs from
+its arrival (a voicemail's from its transcript: before it there was nothing to decide); a routed
+one's is its case's acknowledgement deadline. Sorting, filters and paging all run in SQL over
+the whole view, a page at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    false,
     func,
     literal,
     or_,
@@ -35,6 +38,7 @@ from sqlmodel import col
 
 from service.casework.effective import EffectiveTriage, effective_column, effective_triages
 from service.casework.errors import InvalidChoice
+from service.casework.questions import answer_waiting, answers_waiting
 from service.casework.vocabulary import CATEGORIES, CHANNELS, PRIORITIES
 from service.core.keyset import InvalidCursor, after, decode_cursor, encode_cursor, epoch_seconds
 from service.models import Antenna, Case, CaseEscalation, StaffUser, Tip, TipClaim, TipStatus
@@ -73,6 +77,8 @@ class QueueFilters:
     antenna: str | None = None
     after: str | None = None  # the cursor of the page before: where this page starts
     claimant: uuid.UUID | None = None  # whose claimed tips "mes signalements" shows
+    # The officer looking: the answers to their own questions come first.
+    viewer: uuid.UUID | None = None
 
     @property
     def by_urgency(self) -> bool:
@@ -88,6 +94,8 @@ class QueueItem:
     claimed_by: str | None
     deadline: datetime | None
     seconds_left: int | None  # negative once the deadline has passed
+    answer_received: bool = False  # the reporter answered a question not read yet
+    answer_for_viewer: bool = False  # …one the officer looking at the queue asked
 
     @property
     def late(self) -> bool:
@@ -136,6 +144,7 @@ async def parse_filters(
         antenna=antenna or None,
         after=after or None,
         claimant=claimant,
+        viewer=claimant,
     )
     _cursor(filters)  # a forged or stale cursor is refused here too
     return filters
@@ -158,9 +167,11 @@ async def build_queue(
     order = keys if filters.by_urgency else [key.desc() for key in keys]
     rows = (await session.execute(query.order_by(*order).limit(limit + 1))).all()
     more, rows = len(rows) > limit, rows[:limit]
-    triages = await effective_triages(session=session, tip_ids=[row[0].id for row in rows])
+    tip_ids = [row[0].id for row in rows]
+    triages = await effective_triages(session=session, tip_ids=tip_ids)
+    answers = await answers_waiting(session=session, tip_ids=tip_ids, viewer=filters.viewer)
     items = [
-        _item(settings, tip, case, triages[tip.id], bool(escalated), holder, now)
+        _item(settings, tip, case, triages[tip.id], bool(escalated), holder, now, answers)
         for tip, case, escalated, holder, *_key in rows
     ]
     total, floor = await _count(session, filters, now)
@@ -173,25 +184,37 @@ def _page_query(settings: Settings, filters: QueueFilters, now: datetime) -> tup
 
     Work to do is sorted by its effective priority: the open tips are first gathered once with
     it (a materialised CTE, so the per-tip look-ups run once per tip, not once per mention),
-    then sorted by priority, deadline and age. Past work walks the index on arrival instead."""
+    then sorted by priority, deadline and age — the viewer's answers first, then within a
+    priority any answer first. Past work walks the index on arrival instead."""
     if not filters.by_urgency:
         keys: Keys = [_TIPS.c.received_at, _TIPS.c.id]
         query = _shown(_tips_and_cases(), keys).where(*_past_conditions(filters))
         return query, keys
     priority = effective_column("priority").label("priority")
+    answered = _first_if(answer_waiting()).label("answered")
+    mine = _first_if(answer_waiting(filters.viewer) if filters.viewer else false()).label("mine")
     ranked = (
-        union_all(*(part.add_columns(priority) for part in _open_parts(filters, now)))
+        union_all(
+            *(part.add_columns(priority, answered, mine) for part in _open_parts(filters, now))
+        )
         .cte("ranked")
         .prefix_with("MATERIALIZED")
     )
     keys = [
+        ranked.c.mine,
         func.coalesce(ranked.c.priority, _UNDECIDED),
+        ranked.c.answered,
         func.coalesce(_deadline_seconds(settings, ranked.c.priority), _NO_DEADLINE),
         _TIPS.c.received_at,
         _TIPS.c.id,
     ]
     tips = ranked.join(Tip, col(Tip.id) == ranked.c.tip_id)
     return _shown(tips.outerjoin(Case, col(Case.tip_id) == col(Tip.id)), keys), keys
+
+
+def _first_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """0 where ``condition`` holds, else 1: a sort key that puts those rows first."""
+    return sql_case((condition, 0), else_=1)
 
 
 def _tips_and_cases() -> Join:
@@ -292,7 +315,7 @@ def _deadline_seconds(settings: Settings, priority: ColumnElement[Any]) -> Colum
 
 
 _CURSOR_KINDS: dict[bool, Sequence[type]] = {
-    True: (str, int, datetime, uuid.UUID),
+    True: (int, str, int, int, datetime, uuid.UUID),
     False: (datetime, uuid.UUID),
 }
 
@@ -336,6 +359,7 @@ def _item(
     escalated: bool,
     claimed_by: str | None,
     now: datetime,
+    answers: dict[uuid.UUID, bool],
 ) -> QueueItem:
     deadline = _deadline(settings, tip, case, triage)
     return QueueItem(
@@ -346,6 +370,8 @@ def _item(
         claimed_by=claimed_by,
         deadline=deadline,
         seconds_left=int((deadline - now).total_seconds()) if deadline else None,
+        answer_received=tip.id in answers,
+        answer_for_viewer=answers.get(tip.id, False),
     )
 
 
@@ -363,3 +389,37 @@ def _deadline(
 def decidable_since(tip: Tip) -> datetime:
     """When there was something to decide: a voicemail's transcript, else the tip's arrival."""
     return tip.transcribed_at or tip.received_at
+
+
+# The most urgent work looked at for the P1 banner: P1s come first (after the viewer's answers).
+_URGENT_LOOKED_AT = 20
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for the duty officers whatever view one is looking at: the tab's count."""
+
+    total: int  # the « à traiter » view's count
+    urgent: list[QueueItem]  # its P1 tips nobody has claimed, most urgent first
+
+
+async def what_waits(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    filters: QueueFilters,
+    page: QueuePage,
+    now: datetime,
+) -> Waiting:
+    """Read off ``page`` when it is the « à traiter » view's first page, else one more look."""
+    to_do = QueueFilters(claimant=filters.claimant, viewer=filters.viewer)
+    if filters != to_do:
+        page = await build_queue(
+            session=session, settings=settings, filters=to_do, now=now, limit=_URGENT_LOOKED_AT
+        )
+    urgent = [
+        item
+        for item in page.items[:_URGENT_LOOKED_AT]
+        if item.triage.priority == "P1" and item.claimed_by is None
+    ]
+    return Waiting(total=page.total, urgent=urgent)

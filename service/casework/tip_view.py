@@ -20,7 +20,7 @@ from service.casework.effective import EffectiveTriage, corrections_of, overlay
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.notes import NoteView, notes_of
-from service.casework.questions import reporter_reachable, told_of_texts
+from service.casework.questions import read_answers, reporter_reachable, told_of_texts
 from service.casework.sources import SourceRecord, source_record
 from service.core.audit import record_audit
 from service.core.db import among
@@ -38,6 +38,7 @@ from service.models import (
     Tip,
     TipClosure,
 )
+from service.models.types import utcnow
 from triage import Ruleset
 
 
@@ -99,6 +100,7 @@ class TipDetail:
     told_of_texts: bool = True  # a caller was told the office may text them (else no SMS)
     attachments: tuple[AttachmentView, ...] = ()  # every file of the tip (and of merged ones)
     place_hint: str | None = None  # the web form's « précision sur le lieu », decrypted
+    answer_received: bool = False  # the reporter answered a question nobody has read yet
 
 
 async def tip_detail(
@@ -135,6 +137,7 @@ async def tip_detail(
         told_of_texts=await told_of_texts(session=session, tip=tip),
         attachments=tuple(files),
         place_hint=place_hint(keyring, tip),
+        answer_received=await read_answers(session=session, tip=tip, reader=viewer, now=utcnow()),
     )
     await record_audit(session=session, actor=viewer, action="tip.viewed", target=tip_target(tip))
     return detail

@@ -1,49 +1,60 @@
-"""``/console/signalements``: the duty officers' queue, most urgent first."""
+"""``/console/signalements``: the duty officers' queue, most urgent first.
+
+The page keeps itself current while it is open: a small script fetches its list again every few
+seconds (``TIPLINE_CONSOLE_QUEUE_REFRESH_SECONDS``) from ``/console/signalements/actualisation``
+and puts it in place; the tab's title counts what waits, and a P1 nobody has claimed raises a
+banner. Without script the page is the same list, current when it was loaded.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.responses import Response
 
 from service.access.deps import AppSettings, Now, Officer
+from service.access.permissions import QUEUE_REFRESH_PATH
 from service.access.roles import OFFICERS
 from service.access.session import DbSession
-from service.casework.queue import QueueView, build_queue, parse_filters
+from service.casework.queue import (
+    QueueFilters,
+    QueueView,
+    build_queue,
+    parse_filters,
+    what_waits,
+)
 from service.casework.search import search_tips
 from service.casework.vocabulary import CATEGORIES, CHANNELS
 from service.console.casework_pages import console_router, label, time_left
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import render
 from service.models import Antenna
+from service.settings import Settings
 
 router = console_router()
+QUEUE_PATH = "/console/signalements"
+_NOT_CARRIED = frozenset({"fait", "annuler", "q", "apres"})
 VIEWS = tuple(view.value for view in QueueView)
-add_navigation(NavItem("console.nav.queue", "/console/signalements", OFFICERS, order=10))
+add_navigation(NavItem("console.nav.queue", QUEUE_PATH, OFFICERS, order=10))
 
 
-@router.get("/signalements")
-async def queue_page(
-    request: Request,
+async def queue_filters(
     session: DbSession,
-    settings: AppSettings,
-    now: Now,
     officer: Officer,
-    q: Annotated[str | None, Query(max_length=64)] = None,
     vue: str | None = None,
     canal: str | None = None,
     categorie: str | None = None,
     antenne: str | None = None,
     apres: str | None = None,
-    annuler: uuid.UUID | None = None,
-) -> Response:
-    if q and q.strip():
-        return await _search(request, session, q)
-    filters = await parse_filters(
+) -> QueueFilters:
+    """The view and filters in the query string (the page's and its refresh's)."""
+    return await parse_filters(
         session=session,
         view=vue,
         channel=canal,
@@ -52,23 +63,70 @@ async def queue_page(
         after=apres,
         claimant=officer.id,
     )
-    page = await build_queue(session=session, settings=settings, filters=filters, now=now)
+
+
+Filters = Annotated[QueueFilters, Depends(queue_filters)]
+
+
+@router.get("/signalements/actualisation")
+async def queue_refresh(
+    request: Request, session: DbSession, settings: AppSettings, now: Now, filters: Filters
+) -> Response:
+    """The list alone, for the open page to put in place of its own (``queue_watch.js``).
+
+    Whether this counts as the officer's activity (and keeps their session open) is decided
+    with every request, by ``service.access.auth``: only when the page's tab is visible."""
+    context = await _queue_context(request, session, settings, now, filters)
+    return render(request, "console/_queue_live.html", context)
+
+
+@router.get("/signalements")
+async def queue_page(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    now: Now,
+    filters: Filters,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    annuler: uuid.UUID | None = None,
+) -> Response:
+    if q and q.strip():
+        return await _search(request, session, q)
+    context = await _queue_context(request, session, settings, now, filters)
     antennas = (await session.scalars(select(Antenna).order_by(Antenna.code))).all()
-    context = {
-        "items": page.items,
-        "page": page,
-        "next_url": _next_url(request, page.next_cursor),
-        "filters": filters,
+    context |= {
         "channels": CHANNELS,
         "categories": CATEGORIES,
         "antennas": antennas,
         "views": VIEWS,
         "query": "",
-        "time_left": time_left,
-        "label": label,
         "undo_tip": annuler,  # the tip just closed, whose closure can still be undone
     }
     return render(request, "console/queue.html", context)
+
+
+async def _queue_context(
+    request: Request, session: DbSession, settings: Settings, now: datetime, filters: QueueFilters
+) -> dict[str, Any]:
+    """What the list shows, and what waits (the tab's count, the P1 banner)."""
+    page = await build_queue(session=session, settings=settings, filters=filters, now=now)
+    waiting = await what_waits(
+        session=session, settings=settings, filters=filters, page=page, now=now
+    )
+    return {
+        "items": page.items,
+        "page": page,
+        "next_url": _in_queue(request, QUEUE_PATH, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "first_url": _in_queue(request, QUEUE_PATH, after=None),
+        "filters": filters,
+        "waiting": waiting,
+        "refresh_url": _in_queue(request, QUEUE_REFRESH_PATH, after=filters.after),
+        "refresh_seconds": settings.console_queue_refresh_seconds,
+        "time_left": time_left,
+        "label": label,
+    }
 
 
 async def _search(request: Request, session: DbSession, query: str) -> Response:
@@ -80,9 +138,14 @@ async def _search(request: Request, session: DbSession, query: str) -> Response:
     return render(request, "console/search.html", context)
 
 
-def _next_url(request: Request, cursor: str | None) -> str | None:
-    """The same view and filters, from where this page ends."""
-    if cursor is None:
-        return None
-    url = request.url.include_query_params(apres=cursor)
-    return f"{url.path}?{url.query}"
+def _in_queue(request: Request, path: str, *, after: str | None) -> str:
+    """``path`` with the request's view and filters, from ``after`` (None: the first page).
+    What was just done (``fait``, ``annuler``) is not carried: it was said once."""
+    params = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name not in _NOT_CARRIED
+    ]
+    if after is not None:
+        params.append(("apres", after))
+    return f"{path}?{urlencode(params)}" if params else path

@@ -43,6 +43,24 @@ class TriageCorrection(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ReporterQuestion(SQLModel, table=True):
+    """A question staff sent the reporter, and when its asker read the answer.
+
+    The answer is whatever the reporter sends on the tip after the question (an operator's
+    transcript of a call aside): from then until the asker opens the tip it is « réponse
+    reçue », and the queue shows it to the asker first."""
+
+    __tablename__ = "reporter_questions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
+    asked_by: uuid.UUID = Field(foreign_key="staff_users.id")
+    # The outbound message that carries it (its text is sealed there, not here).
+    message_id: uuid.UUID = Field(foreign_key="messages.id", unique=True)
+    asked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    answer_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class ClosureReason(StrEnum):
     SPAM = "spam"
     OUT_OF_SCOPE = "hors_champ"

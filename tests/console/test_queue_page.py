@@ -154,7 +154,8 @@ async def test_keyboard_shortcuts_come_from_a_local_script_not_an_inline_one(
         script = await http.get("/console/static/shortcuts.js")
 
     assert re.findall(r"<script[^>]*>", page.text) == [
-        '<script src="/console/static/shortcuts.js" defer>'
+        '<script src="/console/static/shortcuts.js" defer>',
+        '<script src="/console/static/queue_watch.js" defer>',
     ]
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert script.status_code == 200

@@ -3,8 +3,24 @@
 // to the list; keys named by a button's data-shortcut (c claim, r release, a acknowledge) press it.
 (function () {
   "use strict";
-  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.queue-row[data-href]"));
+  var rows = [];
   var current = -1;
+
+  // The queue puts a fresh list in place every few seconds (queue_watch.js): the row selected
+  // stays selected if it is still there.
+  function findRows() {
+    var selected = current >= 0 && rows[current] ? rows[current].getAttribute("data-href") : null;
+    rows = Array.prototype.slice.call(document.querySelectorAll("tr.queue-row[data-href]"));
+    current = -1;
+    rows.forEach(function (row, index) {
+      if (row.getAttribute("data-href") === selected) {
+        current = index;
+        row.classList.add("selected");
+      }
+    });
+  }
+  findRows();
+  document.addEventListener("queue:refreshed", findRows);
 
   function typing(target) {
     var tag = target && target.tagName;
