@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people paste from tutorials; in production they mean "not configured".
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     ack_minutes_p1: int = 15
     ack_minutes_p2: int = 120
     ack_minutes_p3: int = 24 * 60
+    # A tip the rules route that repeats, within this many minutes, a tip whose case is open
+    # (same named place and substances, nearly the same words) joins that case instead of
+    # opening a second one; 0 turns joining off (the tips are still linked for the officers).
+    duplicate_join_minutes: int = Field(default=30, ge=0, le=24 * 60)
     max_webhook_bytes: int = 64 * 1024
     outbox_relay_seconds: float = 5.0
     # Staff console sessions: idle and absolute lifetimes, sign-in delays and lock-out.

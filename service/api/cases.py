@@ -41,6 +41,7 @@ from service.casework import cases, questions
 from service.casework.access import tip_of_case
 from service.casework.case_view import CaseDetail, case_detail
 from service.casework.effective import effective_triage
+from service.casework.tip_view import merged_tip_ids
 from service.models import Case, Tip
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
@@ -89,13 +90,15 @@ async def attachment(
     staff: CaseReader,
 ) -> Response:
     """A file of the case's tip, decrypted for this response (never cached; audited)."""
+    tip = await tip_of_case(session=session, case=case)
     return await tip_file_response(
         request,
         session=session,
         keyring=keys,
         viewer=staff,
-        tip=await tip_of_case(session=session, case=case),
+        tip=tip,
         attachment_id=attachment_id,
+        also_of=await merged_tip_ids(session=session, tip=tip),  # merged tips: part of the case
     )
 
 
@@ -180,6 +183,7 @@ def _detail_public(detail: CaseDetail, now: Now) -> CaseDetailPublic:
         received_at=detail.tip.received_at,
         triage=triage_public(detail.triage, detail.hits),
         conversation=[message_public(line) for line in detail.conversation],
+        merged=[tip.reference for tip in detail.merged],
         pseudonym=detail.pseudonym,
         grade=detail.grade,
         attachments=attachments_public(detail.attachments, f"/api/v1/cases/{detail.case.id}"),

@@ -187,6 +187,7 @@ class CaseDetailPublic(BaseModel):
     received_at: datetime
     triage: TriagePublic
     conversation: list[MessagePublic]
+    merged: list[str]  # references of the tips merged into the case's tip (part of the case)
     pseudonym: str | None
     grade: str | None
     attachments: list[AttachmentPublic] = []

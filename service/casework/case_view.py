@@ -1,5 +1,8 @@
 """What an antenna chief's case page shows: the tip's conversation and triage, the source's
-pseudonym and grade, the case's deadline, status and outcomes. Viewing it is audited."""
+pseudonym and grade, the case's deadline, status and outcomes. Viewing it is audited.
+
+Tips merged into the case's tip (the same report sent again, joined by the rules or merged by a
+duty officer) are part of the case: their messages are in its conversation."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from service.casework.effective import EffectiveTriage, effective_triage
 from service.casework.explanations import ExplainedHit, explain_hits
 from service.casework.grading import latest_grades
 from service.casework.questions import read_answers, reporter_reachable
-from service.casework.tip_view import ConversationLine, conversation, place_hint
+from service.casework.tip_view import ConversationLine, conversation, merged_into_this, place_hint
 from service.core.audit import record_audit
 from service.decisions.store import decision_hits
 from service.models import Case, CaseOutcome, Reporter, StaffUser, Tip
@@ -30,6 +33,7 @@ class CaseDetail:
     triage: EffectiveTriage
     hits: list[ExplainedHit]
     conversation: list[ConversationLine]
+    merged: list[Tip]  # the tips merged into the case's tip
     pseudonym: str | None
     grade: str | None
     escalated: bool
@@ -47,7 +51,9 @@ async def case_detail(
     assert tip is not None  # cases.tip_id is a foreign key
     triage = await effective_triage(session=session, tip_id=tip.id)
     reporter = await session.get(Reporter, tip.reporter_id) if tip.reporter_id else None
-    files = await attachments_of(session=session, tip_ids=[tip.id])
+    merged = await merged_into_this(session=session, tip=tip)
+    shown = [tip, *merged]
+    files = await attachments_of(session=session, tip_ids=[one.id for one in shown])
     detail = CaseDetail(
         case=case,
         tip=tip,
@@ -55,7 +61,8 @@ async def case_detail(
         hits=(
             explain_hits(decision_hits(keyring, triage.decision), rules) if triage.decision else []
         ),
-        conversation=await conversation(session=session, keyring=keyring, tips=[tip], files=files),
+        conversation=await conversation(session=session, keyring=keyring, tips=shown, files=files),
+        merged=sorted(merged, key=lambda other: other.received_at),
         pseudonym=reporter.pseudonym if reporter else None,
         grade=(await latest_grades(session=session, tip_ids=[tip.id])).get(tip.id),
         escalated=case.id in await escalated_case_ids(session=session, cases=[case]),

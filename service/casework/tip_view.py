@@ -109,7 +109,7 @@ async def tip_detail(
     """Reading a tip's content is recorded in the audit trail, whoever reads it."""
     decision = await latest_decision(session=session, tip_id=tip.id)
     corrections = await corrections_of(session=session, tip_id=tip.id)
-    merged = await _merged_into_this(session=session, tip=tip)
+    merged = await merged_into_this(session=session, tip=tip)
     closure = await session.get(TipClosure, tip.id)
     shown = [tip, *merged]
     files = await attachments_of(session=session, tip_ids=[one.id for one in shown])
@@ -197,7 +197,7 @@ def place_hint(keyring: Keyring, tip: Tip) -> str | None:
 
 async def merged_tip_ids(*, session: AsyncSession, tip: Tip) -> list[uuid.UUID]:
     """The tips merged into this one: their messages and files show under it."""
-    return [merged.id for merged in await _merged_into_this(session=session, tip=tip)]
+    return [merged.id for merged in await merged_into_this(session=session, tip=tip)]
 
 
 async def recording_states(
@@ -273,7 +273,8 @@ async def _duplicates(*, session: AsyncSession, tip: Tip) -> list[RelatedTip]:
     )
 
 
-async def _merged_into_this(*, session: AsyncSession, tip: Tip) -> list[Tip]:
+async def merged_into_this(*, session: AsyncSession, tip: Tip) -> list[Tip]:
+    """The tips merged into this one, by an officer or by the rules (a report sent twice)."""
     found = await session.scalars(
         select(Tip)
         .join(TipClosure, col(TipClosure.tip_id) == col(Tip.id))

@@ -47,8 +47,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
+from service.core.audit import record_audits
 from service.core.db import among, insert_rows, is_in, list_param, on_postgresql
 from service.core.metrics import TIPS_ROUTED
+from service.decisions import joining
 from service.decisions import store as decisions
 from service.decisions.routing import may_route_automatically
 from service.decisions.store import DecidedTip, SealedMessage
@@ -110,6 +112,8 @@ class _Decided:
     text: str
     values: dict[str, Any]
     links: list[dict[str, Any]] = field(default_factory=list)
+    # The earlier tip whose open case this one joins (``service.decisions.joining``).
+    joins: uuid.UUID | None = None
 
     @property
     def as_candidate_row(self) -> DecidedTip:
@@ -160,7 +164,8 @@ async def triage_batch(
     requests: Sequence[TriageRequest],
 ) -> list[str]:
     """Each request's outcome, in order: skipped, unchanged, kept (a further part of a message
-    an officer already acted on), decided, routed or held."""
+    an officer already acted on), decided, routed, joined (to the open case of a tip it sends
+    again: ``service.decisions.joining``) or held."""
     tip_ids = [uuid.UUID(request.tip_id) for request in requests]
     batch = await _read_batch(session=session, tip_ids=tip_ids)
     window = timedelta(seconds=settings.sms_bundle_seconds)
@@ -170,10 +175,13 @@ async def triage_batch(
         keyring=keyring, ruleset=ruleset, statuses=statuses, batch=batch, tip_ids=tip_ids
     )
     now = utcnow()
+    await _find_joins(session=session, keyring=keyring, settings=settings, batch=batch)
     await _link_duplicates(session=session, keyring=keyring, batch=batch, now=now)
     await _store_decisions(session=session, batch=batch)
     routed = await _route_or_hold(session=session, settings=settings, batch=batch, now=now)
+    audits = await joining.join_cases(session=session, joins=_joins(batch), now=now)
     await _complete_outbox(session=session, job_keys=[r.job_key for r in requests if r.job_key])
+    await record_audits(session=session, records=audits)  # last: the chain's lock to the commit
     return [routed[outcome] if isinstance(outcome, uuid.UUID) else outcome for outcome in outcomes]
 
 
@@ -351,6 +359,39 @@ async def _antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus
 # Duplicates ------------------------------------------------------------------------------------
 
 
+async def _find_joins(
+    *, session: AsyncSession, keyring: Keyring, settings: Settings, batch: _Batch
+) -> None:
+    """Which tips the rules route here send again a tip with an open case, and join it; decided
+    before linking, as triaging tips one at a time would (a joined tip is closed, and no longer
+    a candidate for the tips after it)."""
+    routed = [
+        joining.RoutedNow(
+            tip_id=d.tip.id,
+            received_at=d.tip.received_at,
+            text=d.text,
+            decision=d.decision,
+            first_routing=d.tip.status == TipStatus.RECEIVED and d.tip.id not in batch.cases,
+        )
+        for d in batch.decided
+        if _routing_follows(batch, d.tip) and may_route_automatically(d.decision)
+    ]
+    redecided = {d.tip.id for d in batch.decided if _routing_follows(batch, d.tip)}
+    joins = await joining.cases_to_join(
+        session=session,
+        keyring=keyring,
+        routed=routed,
+        redecided=redecided,
+        moment=timedelta(minutes=settings.duplicate_join_minutes),
+    )
+    for decided in batch.decided:
+        decided.joins = joins.get(decided.tip.id)
+
+
+def _joins(batch: _Batch) -> dict[uuid.UUID, uuid.UUID]:
+    return {d.tip.id: d.joins for d in batch.decided if d.joins is not None}
+
+
 async def _link_duplicates(
     *, session: AsyncSession, keyring: Keyring, batch: _Batch, now: datetime
 ) -> None:
@@ -364,15 +405,19 @@ async def _link_duplicates(
     chosen: list[tuple[_Decided, list[DecidedTip]]] = []
     for decided in batch.decided:
         chosen.append((decided, _candidates_of(decided, rows)))
-        if _open_in_window(decided.tip, since):  # a candidate for the tips after it
-            rows.add([decided.as_candidate_row])
+        if _open_in_window(decided.tip, since) and decided.joins is None:
+            rows.add([decided.as_candidate_row])  # a candidate for the tips after it
     texts = await _candidate_texts(session=session, keyring=keyring, batch=batch, chosen=chosen)
     known = await _known_links(session=session, tip_ids=[d.tip.id for d in batch.decided])
     comparison = _Comparison(texts)
     for decided, candidates in chosen:
+        found = comparison.duplicates(decided, candidates)
+        if decided.joins is not None and decided.joins not in {other for other, _ in found}:
+            # Beyond the 200 rows the link search reads (a flood at one place): still shown.
+            found.append((decided.joins, DuplicateKind.SUGGESTED))
         decided.links = [
             {"tip_id": decided.tip.id, "other_tip_id": other, "kind": kind, "created_at": now}
-            for other, kind in comparison.duplicates(decided, candidates)
+            for other, kind in found
             if (decided.tip.id, other) not in known
         ]
 
@@ -640,6 +685,8 @@ async def _route_or_hold(
         tip_id, decision = decided.tip.id, decided.decision
         if not _routing_follows(batch, decided.tip):
             outcomes[tip_id] = "decided"
+        elif decided.joins is not None:
+            outcomes[tip_id] = "joined"
         elif may_route_automatically(decision):
             routes[tip_id] = decision
             outcomes[tip_id] = "routed"

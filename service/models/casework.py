@@ -68,14 +68,15 @@ class ClosureReason(StrEnum):
 
 
 class TipClosure(SQLModel, table=True):
-    """Why a duty officer closed a tip without routing it."""
+    """Why a duty officer closed a tip without routing it, or why the rules merged it into an
+    earlier tip whose case it joined (``closed_by`` None: ``service.decisions.joining``)."""
 
     __tablename__ = "tip_closures"
 
     tip_id: uuid.UUID = Field(foreign_key="tips.id", primary_key=True)
     reason: ClosureReason = Field(sa_type=String(16))
     merged_into: uuid.UUID | None = Field(default=None, foreign_key="tips.id", index=True)
-    closed_by: uuid.UUID = Field(foreign_key="staff_users.id")
+    closed_by: uuid.UUID | None = Field(default=None, foreign_key="staff_users.id")
     closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -1,6 +1,7 @@
-"""On PostgreSQL, with closed work behind a few open tips and cases, the queue, the case lists
-and the periodic sweeps find their rows through the indexes made for them, never a Seq Scan
-(``tests.support.plans`` says how the plans are asked for)."""
+"""On PostgreSQL, with closed work behind a few open tips and cases, the queue, the case lists,
+the periodic sweeps and triage's look-up of open cases a repeated report may join find their
+rows through the indexes made for them, never a Seq Scan (``tests.support.plans`` says how the
+plans are asked for)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import make_url
 
+from crypto import load_keyring
 from service.casework.alerts import announce_unalerted_cases
 from service.casework.cases import list_cases
 from service.casework.escalation import overdue_cases
 from service.casework.queue import QueueFilters, QueueView, build_queue
 from service.core.db import create_engine, create_sessionmaker
+from service.decisions.joining import open_cases_nearby
 from service.models import Role, StaffUser, TipStatus
 from service.models.types import utcnow
 from service.settings import Settings
@@ -55,6 +58,13 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
                 await list_cases(session=session, staff=chief)
                 await overdue_cases(session=session, now=now)
                 await announce_unalerted_cases(session=session, now=now)
+                await open_cases_nearby(
+                    session=session,
+                    keyring=load_keyring(settings.resolved_keyring_path),
+                    antennas={"SIK", "BKO-RD"},
+                    since=now - timedelta(minutes=settings.duplicate_join_minutes),
+                    excluded=set(),
+                )
                 await session.rollback()
     finally:
         await engine.dispose()
@@ -70,5 +80,9 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
     assert "ix_cases_unacknowledged" in plan_of(plans, "NOT (EXISTS (SELECT chief_alerts")
     chiefs_list = plan_of(plans, "ORDER BY cases.created_at DESC")
     assert "ix_cases_antenna_code_created_at" in chiefs_list or "ix_cases_created_at" in chiefs_list
+    # The cases of the last half hour (at the antennas), never years of cases.
+    joinable = plan_of(plans, "JOIN triage_decisions ON")
+    assert "ix_cases_antenna_code_created_at" in joinable or "ix_cases_created_at" in joinable
+    assert "Seq Scan" not in joinable
     past = plan_of(plans, "ORDER BY tips.received_at DESC")
     assert "ix_tips_status_received_at" in past or "ix_tips_received_at" in past

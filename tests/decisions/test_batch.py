@@ -44,8 +44,17 @@ Triage = Callable[[Runtime, Sequence[TriageRequest]], Awaitable[list[str]]]
 
 
 @pytest.fixture
-async def process(tmp_path: Path, database_url: str) -> AsyncIterator[Process]:
-    opened = await open_process(make_settings(tmp_path, database_url, redis_url=_NO_REDIS))
+def join_minutes() -> int:
+    """``Settings.duplicate_join_minutes``: a test of the links alone turns joining off."""
+    return 30
+
+
+@pytest.fixture
+async def process(tmp_path: Path, database_url: str, join_minutes: int) -> AsyncIterator[Process]:
+    settings = make_settings(
+        tmp_path, database_url, redis_url=_NO_REDIS, duplicate_join_minutes=join_minutes
+    )
+    opened = await open_process(settings)
     yield opened
     await opened.close()
 
@@ -59,6 +68,8 @@ async def one_by_one(runtime: Runtime, requests: Sequence[TriageRequest]) -> lis
     """Each tip in a batch of one, as a failed batch's tips are run again."""
     return [await triage_alone(runtime, request) for request in requests]
 
+
+_PLACES = ("Kalaban Coura", "Banconi", "Sabalibougou")
 
 # Texts also queue their deletion at Twilio: only the triage entries are this module's business.
 TRIAGE_ENTRY = col(OutboxEntry.job_name).in_(("triage_tip", "triage_bundled"))
@@ -178,19 +189,23 @@ async def test_a_batch_decides_as_one_tip_at_a_time_in_order(
     assert "skipped" in alone
     assert {"routed", "held"} <= set(alone)
     assert stored_together == stored_alone
-    # Repeats of a tip decided before the batch, and of tips decided earlier in the batch.
-    assert {(1, 0), (2, 0), (3, 1)} <= {link[:2] for link in stored_together["links"]}
+    # Repeats of a tip decided before the batch (tips decided earlier in the batch: the crowded
+    # place below). Sent within minutes, they join its case: closed, merged into it.
+    assert {(1, 0), (2, 0), (3, 0)} <= {link[:2] for link in stored_together["links"]}
+    assert alone.count("joined") == 3
+    assert stored_together["statuses"][1:4] == [TipStatus.CLOSED] * 3
     assert stored_together["pending_jobs"] == 0
 
 
 async def test_a_batch_job_with_one_bad_tip_fails_only_that_tip(
     process: Process, runtime: Runtime
 ) -> None:
-    # Stored together (group commit): one triage job carries the three tips.
+    # Stored together (group commit): one triage job carries the three tips (at three places:
+    # the same report sent again would join the first one's case).
     await asyncio.gather(
         *(
-            send(process, f"yamba bɛ feere Kalaban Coura bi su ({n})", sender=f"+2237020000{n}")
-            for n in range(3)
+            send(process, f"yamba bɛ feere {place} bi su", sender=f"+2237020000{n}")
+            for n, place in enumerate(_PLACES)
         )
     )
     async with runtime.sessions() as session:
@@ -218,7 +233,10 @@ async def test_a_batch_job_completes_its_entry_with_its_decisions(
     process: Process, runtime: Runtime
 ) -> None:
     await asyncio.gather(
-        *(send(process, f"chicha à Sabalibougou ({n})", sender=f"+2237021000{n}") for n in range(3))
+        *(
+            send(process, f"chicha à {place}", sender=f"+2237021000{n}")
+            for n, place in enumerate(_PLACES)
+        )
     )
     async with runtime.sessions() as session:
         [job] = (await session.scalars(select(OutboxEntry).where(TRIAGE_ENTRY))).all()
@@ -260,6 +278,7 @@ async def crowded_place(process: Process, triage: Triage, history: int) -> dict[
     return await everything_stored(runtime)
 
 
+@pytest.mark.parametrize("join_minutes", [0])  # the links alone: each tip routed, none joined
 @pytest.mark.parametrize("history", [60, 180])
 async def test_a_crowded_place_links_as_one_tip_at_a_time(
     process: Process, runtime: Runtime, database_url: str, history: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from triage.duplicates import DuplicateCandidate, find_duplicates
+from triage.duplicates import DuplicateCandidate, find_duplicates, sent_twice
 
 NOW = datetime(2026, 1, 9, 20, 15, tzinfo=UTC)
 
@@ -54,3 +54,30 @@ def test_different_facts_or_texts_or_old_tips_are_not_duplicates() -> None:
         NEW,
     ]
     assert find_duplicates(NEW, candidates) == []
+
+
+def _minutes_ago(tip_id: str, text: str, minutes: float, **facts: object) -> DuplicateCandidate:
+    return _tip(tip_id, text, days_ago=minutes / (24 * 60), **facts)  # type: ignore[arg-type]
+
+
+def test_a_short_report_retold_within_minutes_is_sent_twice() -> None:
+    new = _tip("new", "yamba a Kati", days_ago=0)
+    retold = _minutes_ago("a", "il y a du yamba a Kati", 2, source="SRC-2")
+
+    assert find_duplicates(new, [retold]) == [("a", "suggested")]
+    assert sent_twice(new, retold)
+
+
+def test_another_hour_place_substance_or_account_is_not_sent_twice() -> None:
+    new = _tip("new", "yamba a Kati", days_ago=0)
+    others = [
+        _minutes_ago("late", "il y a du yamba a Kati", 45),
+        _minutes_ago("kayes", "il y a du yamba a Kati", 2, place="Kayes"),
+        _minutes_ago("coke", "il y a du yamba a Kati", 2, substances=("cocaine",)),
+        _minutes_ago("story", "mon voisin cache du yamba chez lui a Kati et le vend aux eleves", 2),
+    ]
+
+    assert [other.tip_id for other in others if sent_twice(new, other)] == []
+    assert find_duplicates(new, others) == []
+    unlocated = _tip("new", "yamba", place=None, days_ago=0)
+    assert not sent_twice(unlocated, _minutes_ago("a", "yamba", 1, place=None))

@@ -1,0 +1,252 @@
+"""The same report sent twice within minutes joins the case the first one opened.
+
+Two citizens (or one, twice) send near-identical texts about the same place and substances a
+moment apart: the rules would route each and open two cases for the same antenna. Instead the
+later tip, when the rules route it, is merged into the earlier one (``triage.duplicates
+.sent_twice``), as a duty officer would merge it: it is closed as « fusionné », its case page
+shows both tips, and the audit trail says the rules did it. A tip the rules hold for an officer
+is only linked, never joined.
+
+The earlier tip is looked for among the open cases of the tip's antenna opened within the
+window (``Settings.duplicate_join_minutes``), and among the tips this batch routes before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import Select, bindparam, not_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from crypto import Keyring
+from service.core.audit import AuditRecord
+from service.core.db import among, insert_rows, is_in, list_param, on_postgresql
+from service.decisions import store as decisions
+from service.models import Case, CaseStatus, ClosureReason, Tip, TipStatus, TriageDecision
+from triage import Decision
+from triage.duplicates import DuplicateCandidate, sent_twice
+from triage.normalise import normalise_text
+
+JOINED = "tip.joined_case"
+_CLOSURES = SQLModel.metadata.tables["tip_closures"]
+
+
+@dataclass(frozen=True)
+class RoutedNow:
+    """A tip this batch routes by the rules, in the batch's order. ``first_routing``: it has no
+    case yet, so it may join another's instead of opening its own."""
+
+    tip_id: uuid.UUID
+    received_at: datetime
+    text: str
+    decision: Decision
+    first_routing: bool
+
+
+@dataclass(frozen=True)
+class _OpenCase:
+    """A tip with an open case, as the later tip is compared with it."""
+
+    tip_id: uuid.UUID
+    antenna: str
+    priority: str
+    candidate: DuplicateCandidate
+
+
+async def cases_to_join(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    routed: Sequence[RoutedNow],
+    redecided: set[uuid.UUID],
+    moment: timedelta,
+) -> dict[uuid.UUID, uuid.UUID]:
+    """For each tip of ``routed`` that sends again a tip with an open case: that earlier tip.
+    In order, as if each tip were triaged alone: a tip that opens its case here is a case for the
+    tips after it. ``redecided``: tips of the batch whose routing this batch decides again (their
+    cases as stored may be moved or taken back)."""
+    joiners = [tip for tip in routed if tip.first_routing]
+    if not joiners or moment <= timedelta(0):
+        return {}
+    since = min(tip.received_at for tip in joiners) - moment
+    antennas = {tip.decision.antenna for tip in joiners}
+    open_cases = await open_cases_nearby(
+        session=session, keyring=keyring, antennas=antennas, since=since, excluded=redecided
+    )
+    # Each text normalised once, however many tips of the batch it is compared with.
+    normalise = functools.lru_cache(maxsize=None)(normalise_text)
+    joins: dict[uuid.UUID, uuid.UUID] = {}
+    for tip in routed:
+        new = _candidate(tip.tip_id, tip.received_at, tip.text, tip.decision)
+        kept = (
+            _earliest_sent_before(new, tip.decision, open_cases, moment, normalise)
+            if tip.first_routing
+            else None
+        )
+        if kept is not None:
+            joins[tip.tip_id] = kept.tip_id
+        else:  # its case opens (or stays) here: the tips after it may join it
+            open_cases.append(
+                _OpenCase(tip.tip_id, tip.decision.antenna, tip.decision.priority, new)
+            )
+    return joins
+
+
+def _earliest_sent_before(
+    new: DuplicateCandidate,
+    decision: Decision,
+    open_cases: list[_OpenCase],
+    moment: timedelta,
+    normalise: Callable[[str], str],
+) -> _OpenCase | None:
+    """The earliest open case at the tip's antenna that it sends again. A tip more urgent than
+    that case's tip is not joined: its own case and deadline make its urgency heard."""
+    matching = [
+        case
+        for case in open_cases
+        if case.antenna == decision.antenna
+        and case.priority <= decision.priority  # "P1" < "P2": at least as urgent
+        and sent_twice(new, case.candidate, normalise=normalise, moment=moment)
+    ]
+    return min(matching, key=lambda case: case.candidate.received_at, default=None)
+
+
+def _candidate(
+    tip_id: uuid.UUID, received_at: datetime, text: str, decision: Decision
+) -> DuplicateCandidate:
+    return DuplicateCandidate(
+        tip_id=str(tip_id),
+        text=text,
+        source=None,  # joining compares what was said, whoever said it
+        substances=tuple(decision.substances),
+        place=decision.place,
+        received_at=received_at,
+    )
+
+
+class _StoredCase(NamedTuple):
+    antenna: str
+    received_at: datetime
+    place: str | None
+    substances: tuple[str, ...]
+    priority: str
+
+
+@functools.cache
+def _open_cases_statement(
+    postgresql: bool,
+) -> Select[uuid.UUID, str, datetime, str | None, list[str], str]:
+    """Open cases of the antennas opened since ``since``, with every decision of their tips.
+
+    The plan at two million tips: the cases are found by a range seek on their creation time,
+    ``ix_cases_antenna_code_created_at`` (one range per antenna) or ``ix_cases_created_at``
+    (the window's cases of every antenna, as the planner prefers): the cases of the last half
+    hour, never years of cases nor any tip. A case opens after its tip is received, so a tip
+    received within the window has its case created within it: the bound on cases loses none.
+    Each case's tip is then read by its primary key and its decisions through
+    ``ix_triage_decisions_tip_id`` (tests/casework/test_query_plans.py)."""
+    antennas = list_param("antennas", col(Case.antenna_code), postgresql)
+    excluded = list_param("excluded", col(Tip.id), postgresql)
+    return (
+        select(
+            col(Case.tip_id),
+            col(Case.antenna_code),
+            col(Tip.received_at),
+            col(TriageDecision.place),
+            col(TriageDecision.substances),
+            col(TriageDecision.priority),
+        )
+        .join(Tip, col(Tip.id) == col(Case.tip_id))
+        .join(TriageDecision, col(TriageDecision.tip_id) == col(Case.tip_id))
+        .where(is_in(col(Case.antenna_code), antennas, postgresql))
+        .where(col(Case.created_at) >= bindparam("since"))
+        .where(col(Case.status) != CaseStatus.CLOSED)
+        .where(col(Tip.status) != TipStatus.CLOSED)
+        .where(col(Tip.received_at) >= bindparam("since"))
+        .where(not_(is_in(col(Tip.id), excluded, postgresql)))
+        .order_by(col(TriageDecision.created_at))
+    )
+
+
+async def open_cases_nearby(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    antennas: set[str],
+    since: datetime,
+    excluded: set[uuid.UUID],
+) -> list[_OpenCase]:
+    """The open cases a tip of the batch may join, each with its tip's newest decision; texts
+    are opened only for those at a named place (the only ones ``sent_twice`` can match)."""
+    params = {"antennas": list(antennas), "since": since, "excluded": list(excluded)}
+    rows = await session.execute(_open_cases_statement(on_postgresql(session)), params)
+    newest: dict[uuid.UUID, _StoredCase] = {}
+    for tip_id, antenna, received_at, place, substances, priority in rows:
+        # Oldest decision first: the newest of each tip stays.
+        newest[tip_id] = _StoredCase(antenna, received_at, place, tuple(substances), priority)
+    located = [tip_id for tip_id, case in newest.items() if case.place is not None]
+    texts = await decisions.texts_of(session=session, keyring=keyring, tip_ids=located)
+    return [
+        _OpenCase(
+            tip_id=tip_id,
+            antenna=case.antenna,
+            priority=case.priority,
+            candidate=DuplicateCandidate(
+                str(tip_id), texts[tip_id], None, case.substances, case.place, case.received_at
+            ),
+        )
+        for tip_id, case in newest.items()
+        if tip_id in texts
+    ]
+
+
+async def join_cases(
+    *, session: AsyncSession, joins: dict[uuid.UUID, uuid.UUID], now: datetime
+) -> list[AuditRecord]:
+    """Close each joined tip as merged into the earlier one (no officer: the rules did it); the
+    audit records to append, last, by the caller."""
+    if not joins:
+        return []
+    await insert_rows(
+        session,
+        _CLOSURES,
+        [
+            {
+                "tip_id": tip_id,
+                "reason": ClosureReason.MERGED,
+                "merged_into": kept,
+                "closed_by": None,
+                "closed_at": now,
+            }
+            for tip_id, kept in joins.items()
+        ],
+    )
+    await session.execute(
+        update(Tip)
+        .where(among(session, col(Tip.id), joins))
+        .values(status=TipStatus.CLOSED, closed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    references = await _references(session, {*joins, *joins.values()})
+    return [
+        AuditRecord(
+            actor=None,
+            action=JOINED,
+            target=f"tip:{references[tip_id]}",
+            details={"into": references[kept]},
+        )
+        for tip_id, kept in joins.items()
+    ]
+
+
+async def _references(session: AsyncSession, tip_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await session.execute(
+        select(col(Tip.id), col(Tip.reference)).where(among(session, col(Tip.id), tip_ids))
+    )
+    return dict(rows.all())
