@@ -95,6 +95,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         # A new connection on a CI machine running two test workers and browsers can take longer
         # than production's 1.5 s bound; the partition tests set their own bounds.
         "database_connect_timeout_seconds": 5.0,
+        # Tests send the same tip again and again: each opens its case (the tests of a report
+        # sent twice, tests/decisions, set their own window).
+        "duplicate_join_minutes": 0,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

@@ -144,13 +144,14 @@ def _open_cases_statement(
 ) -> Select[uuid.UUID, str, datetime, str | None, list[str], str]:
     """Open cases of the antennas opened since ``since``, with every decision of their tips.
 
-    The plan at two million tips: the cases are found by a range seek on their creation time,
-    ``ix_cases_antenna_code_created_at`` (one range per antenna) or ``ix_cases_created_at``
-    (the window's cases of every antenna, as the planner prefers): the cases of the last half
-    hour, never years of cases nor any tip. A case opens after its tip is received, so a tip
-    received within the window has its case created within it: the bound on cases loses none.
-    Each case's tip is then read by its primary key and its decisions through
-    ``ix_triage_decisions_tip_id`` (tests/casework/test_query_plans.py)."""
+    The plan at two million tips: both time bounds are indexed range seeks, so the statement
+    starts from the last half hour, never from years of cases or tips — either the cases
+    created in the window (``ix_cases_antenna_code_created_at``, one range per antenna, or
+    ``ix_cases_created_at``) or the tips received in it (``ix_tips_received_at``), whichever
+    the planner finds smaller; the rest is sought by key (the case by its unique ``tip_id``, the
+    tip by its primary key, its decisions through ``ix_triage_decisions_tip_id``). A case opens
+    after its tip is received, so the bound on cases loses none of the tips received in the
+    window. tests/casework/test_query_plans.py holds the plan to this."""
     antennas = list_param("antennas", col(Case.antenna_code), postgresql)
     excluded = list_param("excluded", col(Tip.id), postgresql)
     return (

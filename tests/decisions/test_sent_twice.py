@@ -4,9 +4,12 @@ another place, or the same text hours later opens a case of its own. SQLite and 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlmodel import col
@@ -15,12 +18,19 @@ from service.core.db import create_engine, create_sessionmaker, transaction
 from service.decisions.joining import JOINED
 from service.models import AuditEntry, Case, DuplicateLink, Role, Tip, TipClosure, TipStatus
 from service.settings import Settings
+from tests.conftest import make_settings
 from tests.support.casework import new_sender, received_tip, send_sms, settle, tip_of
 from tests.support.console import create_staff, session_client
 from tests.support.inspect import fetch_all
 
 FIRST = "yamba ka feere Kalaban coura ce soir"
 AGAIN = "il y a du yamba qui se vend a Kalaban Coura ce soir"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, captured_logs: io.StringIO) -> Settings:
+    """As in production: a report sent again within 30 minutes joins the first one's case."""
+    return make_settings(tmp_path, database_url, duplicate_join_minutes=30)
 
 
 async def test_a_report_sent_twice_a_moment_apart_makes_one_case_with_both_tips(
