@@ -26,6 +26,7 @@ _RULE_KEYS = {
     "id",
     "words",
     "explanation",
+    "explanation_en",
     "note",
     "needs",
     "unless",
@@ -68,6 +69,7 @@ class Rule:
     # ("le poste de police protège les dealers").
     kept_by: tuple[tuple[str, ...], ...] = ()
     explanation: str = ""
+    explanation_en: str = ""  # the same sentence in English (optional; the console is French)
     # Hits of one group shadow the shorter hits they contain ("chaque soir" over "soir").
     group: str = ""
     # Derived once here rather than on every hit of every tip.
@@ -116,6 +118,7 @@ class PriorityRule:
     any_of: frozenset[str]
     categories: frozenset[str]
     categories_not: frozenset[str]
+    explanation_en: str = ""
 
     def applies(self, category: str, facts: frozenset[str]) -> bool:
         return (
@@ -135,6 +138,8 @@ class RuleBook:
     explanations: dict[str, str]
     # Ordinary words a letter or two from a drug name, never read as its misspelling.
     ordinary_words: frozenset[str]
+    # The computed rules' sentences in English, where the file gives them.
+    explanations_en: dict[str, str] = field(default_factory=dict)
 
 
 def phrase_of(reader: NodeReader, text: str, node: yaml.Node) -> str:
@@ -150,7 +155,7 @@ def phrase_of(reader: NodeReader, text: str, node: yaml.Node) -> str:
 def read_rules(reader: NodeReader) -> RuleBook:
     top = reader.mapping(
         reader.root,
-        allowed={"rules", "cues", "priority", "explanations", "ordinary_words"},
+        allowed={"rules", "cues", "priority", "explanations", "explanations_en", "ordinary_words"},
         required=frozenset({"rules", "cues", "priority", "explanations"}),
     )
     rules = [_rule(reader, node) for node in reader.sequence(top["rules"], non_empty="no rules")]
@@ -162,20 +167,30 @@ def read_rules(reader: NodeReader) -> RuleBook:
         priority=_priority(reader, top["priority"]),
         explanations=_explanations(reader, top["explanations"]),
         ordinary_words=frozenset(_phrases(reader, ordinary)),
+        explanations_en=_explanations(reader, top.get("explanations_en"), every=False),
     )
 
 
-def _explanations(reader: NodeReader, node: yaml.Node) -> dict[str, str]:
-    """Every computed rule id has its sentence; an unknown id is a typo."""
+def _explanations(
+    reader: NodeReader, node: yaml.Node | None, *, every: bool = True
+) -> dict[str, str]:
+    """Every computed rule id has its sentence (the English ones are optional); an unknown id is
+    a typo."""
+    if node is None:
+        return {}
     sentences = {}
     for rule_id, key_node, value in reader.keyed(node):
         if rule_id not in COMPUTED_RULES:
             raise reader.error(key_node, f"'{rule_id}' is not a rule the engine computes")
         sentences[rule_id] = _sentence(reader, value)
     missing = [rule_id for rule_id in COMPUTED_RULES if rule_id not in sentences]
-    if missing:
+    if missing and every:
         raise reader.error(node, f"explanations has no sentence for {', '.join(missing)}")
     return sentences
+
+
+def _optional_sentence(reader: NodeReader, node: yaml.Node | None) -> str:
+    return "" if node is None else _sentence(reader, node)
 
 
 def _sentence(reader: NodeReader, node: yaml.Node) -> str:
@@ -208,6 +223,7 @@ def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
         not_before=_word_tuples(reader, entries.get("not_before")),
         kept_by=_word_tuples(reader, entries.get("kept_by")),
         explanation=_sentence(reader, entries["explanation"]),
+        explanation_en=_optional_sentence(reader, entries.get("explanation_en")),
     )
 
 
@@ -283,7 +299,7 @@ def _priority(reader: NodeReader, node: yaml.Node) -> tuple[PriorityRule, ...]:
 def _priority_rule(reader: NodeReader, node: yaml.Node) -> PriorityRule:
     entries = reader.mapping(
         node,
-        allowed={"id", "priority", "when", "note", "explanation"},
+        allowed={"id", "priority", "when", "note", "explanation", "explanation_en"},
         required=frozenset({"id", "priority", "when", "explanation"}),
     )
     priority = reader.string(entries["priority"])
@@ -301,6 +317,7 @@ def _priority_rule(reader: NodeReader, node: yaml.Node) -> PriorityRule:
         any_of=_closed(reader, when.get("any"), facts, "fact"),
         categories=_closed(reader, when.get("category"), set(CATEGORIES), "category"),
         categories_not=_closed(reader, when.get("category_not"), set(CATEGORIES), "category"),
+        explanation_en=_optional_sentence(reader, entries.get("explanation_en")),
     )
 
 

@@ -45,19 +45,34 @@ class Ruleset:
     fuzzy: FuzzyIndex = field(repr=False)
     drug_typos: DrugTypos = field(repr=False)
     explanations: dict[str, str] = field(repr=False)
+    # English sentences, where the file gives them (``explain`` falls back to the French).
+    explanations_en: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def explain(self, rule_id: str) -> str:
-        """The French sentence an officer reads for a rule id of ``Decision.rules`` (a keyword
-        rule, a priority rule or a rule the engine computes); any other id gets a plain one."""
-        sentence = self.explanations.get(rule_id)
+    def explain(self, rule_id: str, language: str = "fr") -> str:
+        """The sentence an officer reads for a rule id of ``Decision.rules`` (a keyword rule, a
+        priority rule or a rule the engine computes), in French or ``"en"``; any other id gets
+        a plain one."""
+        if language == "en":
+            sentence = _sentence_of(self.explanations_en, rule_id)
+            if sentence is not None:
+                return sentence
+        sentence = _sentence_of(self.explanations, rule_id)
         if sentence is not None:
             return sentence
-        family = rule_id.rsplit(".", 1)[0]
-        while "." in family:
-            if f"{family}.*" in self.explanations:
-                return self.explanations[f"{family}.*"]
-            family = family.rsplit(".", 1)[0]
         return f"Règle {rule_id} (sans explication dans cette version des règles)"
+
+
+def _sentence_of(sentences: dict[str, str], rule_id: str) -> str | None:
+    """The rule's own sentence, or its family's (``family.*``)."""
+    sentence = sentences.get(rule_id)
+    if sentence is not None:
+        return sentence
+    family = rule_id.rsplit(".", 1)[0]
+    while "." in family:
+        if f"{family}.*" in sentences:
+            return sentences[f"{family}.*"]
+        family = family.rsplit(".", 1)[0]
+    return None
 
 
 def default_paths() -> tuple[Path, Path]:
@@ -109,6 +124,7 @@ def build_ruleset(
         fuzzy=FuzzyIndex(gazetteer, rule_words),
         drug_typos=DrugTypos(_drug_names(book), known),
         explanations=_all_explanations(book),
+        explanations_en=_all_explanations_en(book),
     )
 
 
@@ -116,6 +132,15 @@ def _all_explanations(book: RuleBook) -> dict[str, str]:
     sentences = dict(book.explanations)
     sentences.update((rule.id, rule.explanation) for rule in book.rules)
     sentences.update((rule.id, rule.explanation) for rule in book.priority)
+    return sentences
+
+
+def _all_explanations_en(book: RuleBook) -> dict[str, str]:
+    sentences = dict(book.explanations_en)
+    sentences.update((rule.id, rule.explanation_en) for rule in book.rules if rule.explanation_en)
+    sentences.update(
+        (rule.id, rule.explanation_en) for rule in book.priority if rule.explanation_en
+    )
     return sentences
 
 

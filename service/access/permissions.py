@@ -103,6 +103,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/alerte-sms"): CHIEFS,
     ("POST", "/console/alerte-sms"): CHIEFS,
     ("GET", "/console/tableau-de-bord"): DASHBOARD_READERS,
+    ("GET", "/console/tableau-de-bord/export.csv"): DASHBOARD_READERS,
     # The hotline operators' pages: calls typed live, voicemails transcribed.
     ("GET", ENTRY_PATH): HOTLINE_OPERATORS,
     ("POST", ENTRY_PATH): HOTLINE_OPERATORS,

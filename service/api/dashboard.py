@@ -9,7 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from service.access.csrf import csrf_protect
 from service.access.deps import DashboardReader, Now
 from service.access.session import DbSession
-from service.api.schemas import DashboardDay, DashboardPublic
+from service.api.schemas import (
+    AntennaOutcomesPublic,
+    DashboardDay,
+    DashboardPublic,
+    SeizuresPublic,
+)
 from service.casework.dashboard import DashboardStats, dashboard_stats
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
@@ -37,4 +42,14 @@ def dashboard_public(stats: DashboardStats) -> DashboardPublic:
         median_ack_minutes=stats.median_ack_minutes,
         outcomes=stats.outcomes,
         arrests=stats.arrests,
+        seized=[
+            SeizuresPublic(
+                substance=one.substance, unit=one.unit, quantity=one.quantity, seizures=one.seizures
+            )
+            for one in stats.seized
+        ],
+        outcomes_by_antenna=[
+            AntennaOutcomesPublic(antenna=one.antenna, by_kind=one.by_kind, arrests=one.arrests)
+            for one in stats.outcomes_by_antenna
+        ],
     )

@@ -46,7 +46,12 @@ def triage_public(triage: EffectiveTriage, hits: list[ExplainedHit]) -> TriagePu
         rules_version=decision.rules_version if decision else None,
         confident=decision.confident if decision else None,
         hits=[
-            RuleHitPublic(rule=hit.rule, explanation=hit.explanation, words=list(hit.words))
+            RuleHitPublic(
+                rule=hit.rule,
+                explanation=hit.explanation,
+                explanation_en=hit.explanation_en,
+                words=list(hit.words),
+            )
             for hit in hits
         ],
         corrected=sorted(triage.corrected),

@@ -18,6 +18,7 @@ class RuleHitPublic(BaseModel):
     model_config = _PUBLIC
     rule: str
     explanation: str  # the rules file's French sentence for the rule
+    explanation_en: str  # its English sentence (the French one where the file gives none)
     words: list[str]
 
 
@@ -244,6 +245,23 @@ class DashboardDay(BaseModel):
     by_channel: dict[str, int]
 
 
+class SeizuresPublic(BaseModel):
+    """What was seized of one substance in one unit over the period (grams counted in kg)."""
+
+    model_config = _PUBLIC
+    substance: str
+    unit: str
+    quantity: float
+    seizures: int
+
+
+class AntennaOutcomesPublic(BaseModel):
+    model_config = _PUBLIC
+    antenna: str
+    by_kind: dict[str, int]
+    arrests: int
+
+
 class DashboardPublic(BaseModel):
     model_config = _PUBLIC
     days: list[DashboardDay]
@@ -254,6 +272,8 @@ class DashboardPublic(BaseModel):
     median_ack_minutes: dict[str, float | None]
     outcomes: dict[str, int]
     arrests: int
+    seized: list[SeizuresPublic]
+    outcomes_by_antenna: list[AntennaOutcomesPublic]
 
 
 # Request bodies.

@@ -1,5 +1,6 @@
 """The dashboard's figures over a period: tips per day by channel, by category and by antenna,
-time to acknowledgement, outcomes. Days are UTC days, which is Mali's time."""
+time to acknowledgement, outcomes (per antenna too) and the quantities seized by substance, as
+the antenna chiefs recorded them. Days are UTC days, which is Mali's time."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import col
 from service.casework.effective import effective_column
 from service.casework.vocabulary import CHANNELS, PRIORITIES
 from service.core.keyset import epoch_seconds
-from service.models import Case, CaseOutcome, Tip
+from service.models import Case, CaseOutcome, OutcomeKind, Tip
 
 _EPOCH = date(1970, 1, 1)
 _SECONDS_A_DAY: ColumnElement[int] = literal_column(
@@ -33,6 +34,23 @@ ACK_BUCKETS = (
 
 
 @dataclass(frozen=True)
+class Seizures:
+    """What was seized of one substance, in one unit (grams are added to kilograms)."""
+
+    substance: str
+    unit: str
+    quantity: float
+    seizures: int  # how many seizures were recorded
+
+
+@dataclass(frozen=True)
+class AntennaOutcomes:
+    antenna: str
+    by_kind: dict[str, int]  # outcome kind -> how many were recorded
+    arrests: int  # people arrested
+
+
+@dataclass(frozen=True)
 class DashboardStats:
     days: list[date]
     tips_per_day: dict[date, dict[str, int]]  # day -> channel -> count
@@ -43,6 +61,10 @@ class DashboardStats:
     median_ack_minutes: dict[str, float | None]  # by priority
     outcomes: dict[str, int]
     arrests: int
+    seized: list[Seizures]  # by substance, most seizures first
+    outcomes_by_antenna: list[AntennaOutcomes]
+    # For the export: what each antenna seized (the page shows the totals).
+    seized_by_antenna: dict[str, list[Seizures]]
 
     @property
     def total_tips(self) -> int:
@@ -69,6 +91,9 @@ async def dashboard_stats(
         median_ack_minutes=await _median_ack_minutes(session, since),
         outcomes=outcomes,
         arrests=arrests,
+        seized=await _seized(session, since),
+        outcomes_by_antenna=await _outcomes_by_antenna(session, since),
+        seized_by_antenna=await _seized_by_antenna(session, since),
     )
 
 
@@ -164,3 +189,81 @@ async def _outcomes(session: AsyncSession, since: datetime) -> tuple[dict[str, i
     )
     found = [(str(kind), int(count), int(arrests or 0)) for kind, count, arrests in rows.all()]
     return {kind: count for kind, count, _ in found}, sum(arrests for *_, arrests in found)
+
+
+# Grams are added to kilograms; other units (tablets, plants, litres) are summed as they are.
+_IN_GRAMS = col(CaseOutcome.unit) == "g"
+_SEIZED_UNIT = sql_case((_IN_GRAMS, "kg"), else_=col(CaseOutcome.unit))
+_SEIZED_QUANTITY = sql_case(
+    (_IN_GRAMS, col(CaseOutcome.quantity) / 1000), else_=col(CaseOutcome.quantity)
+)
+
+
+def _seizures_since(since: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(CaseOutcome.kind) == OutcomeKind.SEIZURE,
+        col(CaseOutcome.recorded_at) >= since,
+    )
+
+
+async def _seized(session: AsyncSession, since: datetime) -> list[Seizures]:
+    """Totals by substance and unit, summed in SQL (``ix_case_outcomes_recorded_at``)."""
+    rows = await session.execute(
+        select(
+            col(CaseOutcome.substance),
+            _SEIZED_UNIT,
+            func.sum(_SEIZED_QUANTITY),
+            func.count(),
+        )
+        .where(*_seizures_since(since))
+        .group_by(col(CaseOutcome.substance), _SEIZED_UNIT)
+    )
+    found = [_seizures(*row) for row in rows.all()]
+    return sorted(found, key=lambda one: (-one.seizures, one.substance, one.unit))
+
+
+async def _seized_by_antenna(session: AsyncSession, since: datetime) -> dict[str, list[Seizures]]:
+    rows = await session.execute(
+        select(
+            col(Case.antenna_code),
+            col(CaseOutcome.substance),
+            _SEIZED_UNIT,
+            func.sum(_SEIZED_QUANTITY),
+            func.count(),
+        )
+        .join(Case, col(Case.id) == col(CaseOutcome.case_id))
+        .where(*_seizures_since(since))
+        .group_by(col(Case.antenna_code), col(CaseOutcome.substance), _SEIZED_UNIT)
+        .order_by(col(Case.antenna_code), col(CaseOutcome.substance), _SEIZED_UNIT)
+    )
+    by_antenna: dict[str, list[Seizures]] = {}
+    for antenna, *seized in rows.all():
+        by_antenna.setdefault(str(antenna), []).append(_seizures(*seized))
+    return by_antenna
+
+
+def _seizures(substance: Any, unit: Any, quantity: Any, count: Any) -> Seizures:
+    # Summed floats: 0.1 + 0.2 is shown 0,3, not 0,30000000000000004.
+    return Seizures(str(substance), str(unit), round(float(quantity or 0), 3), int(count))
+
+
+async def _outcomes_by_antenna(session: AsyncSession, since: datetime) -> list[AntennaOutcomes]:
+    """Outcomes recorded in the period by the antenna of their case, counted in SQL."""
+    rows = await session.execute(
+        select(
+            col(Case.antenna_code),
+            col(CaseOutcome.kind),
+            func.count(),
+            func.coalesce(func.sum(CaseOutcome.arrests), 0),
+        )
+        .join(Case, col(Case.id) == col(CaseOutcome.case_id))
+        .where(col(CaseOutcome.recorded_at) >= since)
+        .group_by(col(Case.antenna_code), col(CaseOutcome.kind))
+        .order_by(col(Case.antenna_code))
+    )
+    kinds: dict[str, dict[str, int]] = {}
+    arrests: dict[str, int] = {}
+    for antenna, kind, count, arrested in rows.all():  # one row per antenna and kind
+        kinds.setdefault(str(antenna), {})[str(kind)] = int(count)
+        arrests[str(antenna)] = arrests.get(str(antenna), 0) + int(arrested or 0)
+    return [AntennaOutcomes(antenna, kinds[antenna], arrests[antenna]) for antenna in kinds]

@@ -1,4 +1,5 @@
-"""``/console/tableau-de-bord``: the charts, drawn as SVG on the server."""
+"""``/console/tableau-de-bord``: the charts, drawn as SVG on the server, the seizures and the
+outcomes per antenna; its statistics as a CSV file (``statistics_csv``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from service.access.roles import DASHBOARD_READERS
 from service.access.session import DbSession
 from service.casework.charts import horizontal_bars, stacked_columns
 from service.casework.dashboard import ACK_BUCKETS, DashboardStats, dashboard_stats
-from service.casework.vocabulary import CHANNELS
+from service.casework.vocabulary import CHANNELS, OUTCOME_KINDS
 from service.console.casework_pages import console_router, label
 from service.console.navigation import NavItem, add_navigation
-from service.console.templates import render
+from service.console.statistics_csv import filename, statistics_csv
+from service.console.templates import NO_STORE, render
+from service.core.audit import record_audit
 
 router = console_router()
 add_navigation(
@@ -31,8 +34,31 @@ async def dashboard_page(
     request: Request, session: DbSession, _reader: DashboardReader, now: Now, jours: Days = 14
 ) -> Response:
     stats = await dashboard_stats(session=session, now=now, days=jours)
-    context = {"stats": stats, "charts": charts(stats), "days": jours, "label": label}
+    context = {
+        "stats": stats,
+        "charts": charts(stats),
+        "days": jours,
+        "label": label,
+        "outcome_kinds": OUTCOME_KINDS,
+    }
     return render(request, "console/dashboard.html", context)
+
+
+@router.get("/tableau-de-bord/export.csv")
+async def dashboard_export(
+    session: DbSession, reader: DashboardReader, now: Now, jours: Days = 14
+) -> Response:
+    """Counts and quantities only; who took the figures out, and for how long, is audited."""
+    stats = await dashboard_stats(session=session, now=now, days=jours)
+    await record_audit(
+        session=session, actor=reader, action="dashboard.exported", details={"jours": str(jours)}
+    )
+    disposition = f'attachment; filename="{filename(stats)}"'
+    return Response(
+        statistics_csv(stats),
+        media_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "Content-Disposition": disposition},
+    )
 
 
 def charts(stats: DashboardStats) -> dict[str, object]:

@@ -65,6 +65,8 @@ async def test_the_tip_page_shows_the_conversation_the_rules_and_words_and_the_p
         (hit["rule"], hit["explanation"], tuple(hit["words"])) for hit in api["triage"]["hits"]
     ]
     assert explained == [(rule, rules.explain(rule), words) for rule, words in hits]
+    english = [hit["explanation_en"] for hit in api["triage"]["hits"]]
+    assert english == [rules.explain(rule, "en") for rule, _ in hits]
     assert sender.removeprefix("+")[-8:] not in text
 
 

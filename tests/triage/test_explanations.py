@@ -28,6 +28,25 @@ def test_every_rule_of_the_file_and_every_computed_rule_has_a_sentence(ruleset: 
         assert sentence[0].isupper(), rule_id
 
 
+def test_every_rule_has_its_english_sentence_in_the_packaged_file(ruleset: Ruleset) -> None:
+    ids = [rule.id for rule in ruleset.rules] + [rule.id for rule in ruleset.priority]
+    for rule_id in [*ids, *COMPUTED_RULES]:
+        assert ruleset.explanations_en.get(rule_id), rule_id
+        assert ruleset.explain(rule_id, "en") != ruleset.explain(rule_id), rule_id
+
+
+def test_an_english_sentence_is_optional_and_falls_back_to_the_french(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    text = rules.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("    explanation_en:"))
+    rules.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+
+    loaded = load_ruleset(rules, GAZETTEER)
+
+    first = loaded.rules[0].id
+    assert loaded.explain(first, "en") == loaded.explain(first)
+
+
 def test_every_rule_a_real_tip_fires_is_explained(ruleset: Ruleset) -> None:
     for labelled in load_corpus(packaged_corpus()):
         decision = decide(labelled.tip, ruleset)
