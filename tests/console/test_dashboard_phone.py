@@ -1,0 +1,56 @@
+"""On a 390 px phone, in Chromium: a supervisor reads the seizures and outcomes per antenna on
+the dashboard, and on the tip's page why the rules decided, as French sentences of the rules
+file (issue 18, items 7 and 9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.models import Role
+from tests.conftest import make_settings
+from tests.support.browser_tips import api_as, fits_the_width, phone_page, send_tip
+from tests.support.casework import case_of
+from tests.support.console import browser_sign_in, chromium, create_staff, free_port, live_server
+from triage import load_ruleset
+
+SEIZURE = {"kind": "saisie", "substance": "cannabis", "quantity": 250.5, "unit": "kg"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # pages, not storage
+async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentences(
+    tmp_path: Path, database_url: str
+) -> None:
+    base = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(tmp_path, database_url, public_base_url=base)
+    chief = await create_staff(settings, role=Role.ANTENNA_CHIEF, antenna="BKO-RD")
+    supervisor = await create_staff(settings, role=Role.SUPERVISOR)
+    async with live_server(settings) as base_url, chromium() as browser:
+        tip = await send_tip(settings, base_url, "yamba ka feere Kalaban coura ce soir")
+        case = await case_of(database_url, tip.id)  # routed by the rules
+        async with api_as(settings, base_url, chief) as http:
+            recorded = await http.post(f"/api/v1/cases/{case.id}/outcomes", json=SEIZURE)
+        page = await phone_page(browser)
+        await browser_sign_in(page, base_url, supervisor)
+
+        await page.goto(f"{base_url}/console/tableau-de-bord")
+        seizures = await page.inner_text("#seizures")
+        by_antenna = await page.inner_text("#outcomes-by-antenna")
+        dashboard_fits = await fits_the_width(page)
+        export = await page.get_attribute("#export-csv", "href")
+
+        await page.goto(f"{base_url}/console/signalements/{tip.id}")
+        tip_page = await page.inner_text("main")
+
+    assert recorded.status_code == 201
+    assert "Cannabis" in seizures
+    assert "250,5 kg" in seizures
+    assert "BKO-RD" in by_antenna
+    assert dashboard_fits
+    assert export == "/console/tableau-de-bord/export.csv?jours=14"
+    rules = load_ruleset()
+    assert rules.explain("sub.cannabis") in tip_page
+    assert rules.explain("route.place") in tip_page
+    assert "sub.cannabis" not in tip_page
