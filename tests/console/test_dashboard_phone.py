@@ -40,6 +40,15 @@ async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentence
         by_antenna = await page.inner_text("#outcomes-by-antenna")
         dashboard_fits = await fits_the_width(page)
         export = await page.get_attribute("#export-csv", "href")
+        # On a desk's screen the same tables stay inside their cards.
+        await page.set_viewport_size({"width": 1280, "height": 860})
+        spilling = await page.evaluate(
+            """[...document.querySelectorAll('.card table')].filter((table) =>
+                table.getBoundingClientRect().right
+                    > table.closest('.card').getBoundingClientRect().right + 1
+            ).map((table) => table.closest('.card').id)"""
+        )
+        await page.set_viewport_size({"width": 390, "height": 844})
 
         await page.goto(f"{base_url}/console/signalements/{tip.id}")
         tip_page = await page.inner_text("main")
@@ -49,6 +58,7 @@ async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentence
     assert "250,5 kg" in seizures
     assert "BKO-RD" in by_antenna
     assert dashboard_fits
+    assert spilling == []
     assert export == "/console/tableau-de-bord/export.csv?jours=14"
     rules = load_ruleset()
     assert rules.explain("sub.cannabis") in tip_page
