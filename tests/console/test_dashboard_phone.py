@@ -1,6 +1,6 @@
 """On a 390 px phone, in Chromium: a supervisor reads the seizures and outcomes per antenna on
-the dashboard, and on the tip's page why the rules decided, as French sentences of the rules
-file (issue 18, items 7 and 9)."""
+the dashboard, on the tip's page why the rules decided, as French sentences of the rules file,
+and on the case the same report sent again a moment later (issue 18, items 7, 8 and 9)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from tests.support.casework import case_of
 from tests.support.console import browser_sign_in, chromium, create_staff, free_port, live_server
 from triage import load_ruleset
 
+FIRST = "yamba ka feere Kalaban coura ce soir"
+AGAIN = "il y a du yamba qui se vend a Kalaban Coura ce soir"
 SEIZURE = {"kind": "saisie", "substance": "cannabis", "quantity": 250.5, "unit": "kg"}
 
 
@@ -24,12 +26,15 @@ async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentence
     tmp_path: Path, database_url: str
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}"
-    settings = make_settings(tmp_path, database_url, public_base_url=base)
+    settings = make_settings(
+        tmp_path, database_url, public_base_url=base, duplicate_join_minutes=30
+    )
     chief = await create_staff(settings, role=Role.ANTENNA_CHIEF, antenna="BKO-RD")
     supervisor = await create_staff(settings, role=Role.SUPERVISOR)
     async with live_server(settings) as base_url, chromium() as browser:
-        tip = await send_tip(settings, base_url, "yamba ka feere Kalaban coura ce soir")
+        tip = await send_tip(settings, base_url, FIRST)
         case = await case_of(database_url, tip.id)  # routed by the rules
+        await send_tip(settings, base_url, AGAIN)  # joins that case
         async with api_as(settings, base_url, chief) as http:
             recorded = await http.post(f"/api/v1/cases/{case.id}/outcomes", json=SEIZURE)
         page = await phone_page(browser)
@@ -53,6 +58,10 @@ async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentence
         await page.goto(f"{base_url}/console/signalements/{tip.id}")
         tip_page = await page.inner_text("main")
 
+        await page.goto(f"{base_url}/console/dossiers/{case.id}")
+        case_page = await page.inner_text("main")
+        case_fits = await fits_the_width(page)
+
     assert recorded.status_code == 201
     assert "Cannabis" in seizures
     assert "250,5 kg" in seizures
@@ -64,3 +73,6 @@ async def test_a_supervisor_on_a_phone_reads_the_seizures_and_the_rules_sentence
     assert rules.explain("sub.cannabis") in tip_page
     assert rules.explain("route.place") in tip_page
     assert "sub.cannabis" not in tip_page
+    assert FIRST in case_page
+    assert AGAIN in case_page
+    assert case_fits
