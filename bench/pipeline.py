@@ -4,7 +4,8 @@
    ``tipline serve`` and one ``tipline worker``; prints p50/p95/p99 webhook-to-decision latency.
 2. Drain: with the worker stopped, ``--backlog`` tips are taken in; a worker is started, and the
    time from its first decision to its last gives the drain rate (jobs/s for one worker; its
-   start-up is printed apart).
+   start-up is printed apart), with the worker's CPU over that time and the database
+   transactions per stored batch (which the machine's load does not move).
 3. The API's peak RSS (VmHWM) over the run.
 
     python bench/pipeline.py [--rate 100] [--seconds 60] [--backlog 3000] [--repeated]
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -129,6 +131,26 @@ async def decided_at(pg_url: str, references: list[str], timeout: float) -> dict
         await connection.close()
 
 
+async def database_counts(pg_url: str) -> tuple[int, int]:
+    """(triage jobs queued, transactions committed or rolled back) in the bench database so far;
+    SQLAlchemy's pre-ping counts as a transaction. Read once the worker's connections are
+    closed, which flushes their counts: unlike the timings, this does not depend on what else
+    the machine runs."""
+    await asyncio.sleep(1.5)  # PostgreSQL flushes a backend's counts at most once a second
+    connection = await asyncpg.connect(pg_url)
+    try:
+        triage: int = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE job_name = 'triage_tip'"
+        )
+        transactions: int = await connection.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+    return triage, transactions
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -137,10 +159,11 @@ def cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def worker(
-    env: dict[str, str], profile: str = "", cpu: list[float] | None = None
+    env: dict[str, str], profile: str = "", cpu: list[tuple[float, float]] | None = None
 ) -> Iterator[None]:
     """One ``tipline worker``; with ``profile``, run under py-spy, which writes its flame graph
-    (py-spy's --format raw, for speedscope or flamegraph.pl) there when the worker stops."""
+    (py-spy's --format raw, for speedscope or flamegraph.pl) there when the worker stops. With
+    ``cpu``, its CPU time is sampled into it as (wall clock, CPU seconds) every 20 ms."""
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "worker"],
         cwd=ROOT,
@@ -148,16 +171,35 @@ def worker(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    stop = threading.Event()
+    sampler = threading.Thread(
+        target=_sample_cpu, args=(process.pid, [] if cpu is None else cpu, stop)
+    )
     try:
+        sampler.start()
         _wait_until_polling(env["TIPLINE_REDIS_URL"])
-        polling = cpu_seconds(process.pid)
         with spied(process.pid, profile):
             yield
-        if cpu is not None:
-            cpu.append(cpu_seconds(process.pid) - polling)
     finally:
+        stop.set()
+        sampler.join()
         process.terminate()
         process.wait(timeout=30)
+
+
+def _sample_cpu(pid: int, samples: list[tuple[float, float]], stop: threading.Event) -> None:
+    while not stop.wait(0.02):
+        samples.append((time.time(), cpu_seconds(pid)))
+
+
+def cpu_between(samples: list[tuple[float, float]], start: float, end: float) -> float:
+    """The CPU time a process used between two moments, from its samples. The worker's first
+    health check comes only after its first poll has started a hundred jobs, so the CPU it used
+    "once polling" missed most of a small drain: the window is the drain's own, from the first
+    decision to the last."""
+    at = [cpu for sampled, cpu in samples if sampled <= start] or [0.0]
+    until = [cpu for sampled, cpu in samples if sampled <= end + 0.02] or [0.0]
+    return until[-1] - at[-1]
 
 
 def _wait_until_polling(redis_url: str) -> None:
@@ -237,16 +279,26 @@ def measure(
             f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
             f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p95 <= 1000 ms)"
         )
+        earlier_batches, _ = asyncio.run(database_counts(pg_url))
         backlog_sent = asyncio.run(
             steady_load(base, 500, max(1, backlog // 500), texts, first=rate * seconds)
         )
         started = time.time()
-        cpu: list[float] = []
+        cpu: list[tuple[float, float]] = []
+        batches, transactions = asyncio.run(database_counts(pg_url))
         with worker(env, profile, cpu):
             done = asyncio.run(decided_at(pg_url, list(backlog_sent), timeout=300))
+        _, transactions_now = asyncio.run(database_counts(pg_url))
         print_drain(done, len(backlog_sent), started)
-        per_tip = cpu[0] / max(len(done), 1) * 1000
-        print(f"worker CPU once polling: {cpu[0]:.1f} s, {per_tip:.2f} ms/tip")
+        drain_cpu = cpu_between(cpu, min(done.values()), max(done.values())) if done else 0.0
+        per_tip = drain_cpu / max(len(done), 1) * 1000
+        print(f"worker CPU during the drain: {drain_cpu:.1f} s, {per_tip:.2f} ms/tip")
+        batches = max(batches - earlier_batches, 1)
+        print(
+            f"database transactions during the drain: {transactions_now - transactions} for "
+            f"{batches} stored batches = {(transactions_now - transactions) / batches:.1f} "
+            "per batch"
+        )
         print(f"API peak RSS {peak_rss_mb(api_pid):.0f} MB (target <= 200 MB)")
         print(f"machine: {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}")
 

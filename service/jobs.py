@@ -50,10 +50,11 @@ class JobSpec:
     """How one job runs.
 
     ``completes_outbox``: the job's outbox entry is marked complete once it has run (the triage
-    job does it itself, in its batch's transaction). ``cron``: arq's schedule keywords for
-    a periodic run. ``queued``: False for a job that only runs on its schedule. The jobs that
-    retry count their own tries (``ctx["job_try"]``) to stop at these same ``max_tries``; on the
-    worker a run that met a database or Redis outage is not a try (``service.background.tries``).
+    and erase_messages jobs do it themselves, in their own last transaction). ``cron``: arq's
+    schedule keywords for a periodic run. ``queued``: False for a job that only runs on its
+    schedule. The jobs that retry count their own tries (``ctx["job_try"]``) to stop at these
+    same ``max_tries``; on the worker a run that met a database or Redis outage is not a try
+    (``service.background.tries``).
     """
 
     function: JobFunction
@@ -100,10 +101,9 @@ JOBS: dict[JobName, JobSpec] = {
     JobName.FETCH_RECORDING: JobSpec(
         fetch_recording, timeout=300, max_tries=FETCH_RECORDING_MAX_TRIES, completes_outbox=True
     ),
-    # A stored batch's plain texts, deleted at Twilio by one job.
-    JobName.ERASE_MESSAGES: JobSpec(
-        erase_messages, max_tries=ERASE_MESSAGES_MAX_TRIES, completes_outbox=True
-    ),
+    # A stored batch's plain texts, deleted at Twilio by one job, which completes its outbox
+    # entry itself with its last write.
+    JobName.ERASE_MESSAGES: JobSpec(erase_messages, max_tries=ERASE_MESSAGES_MAX_TRIES),
     # One text: queued by earlier versions, still run after an upgrade.
     JobName.ERASE_MESSAGE: JobSpec(
         erase_message, max_tries=ERASE_MESSAGE_MAX_TRIES, completes_outbox=True

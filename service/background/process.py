@@ -95,15 +95,23 @@ def run_once(worker: Worker, close_lost: CloseLost) -> bool:
     try:
         worker.run()
     except (RedisError, OSError) as error:
-        log.warning("worker_lost_redis", error=type(error).__name__)
-        worker.loop.run_until_complete(close_lost(worker.ctx))
-        return False
-    except asyncio.CancelledError:
+        return _lost_redis(worker, close_lost, error)
+    except asyncio.CancelledError as error:
+        if isinstance(error.__context__, (RedisError, OSError)):
+            # Redis went away while jobs ran: arq's close() cancelled them, and that cancellation
+            # hid the connection error. Started again like any loss of Redis.
+            return _lost_redis(worker, close_lost, error.__context__)
         # Only if a job outlived its hand-back and arq's close() cancelled it mid-write: the
         # process still stops cleanly; that job waits for the stale-job sweep.
         log.warning("worker_stop_interrupted")
         worker.loop.run_until_complete(close_lost(worker.ctx))
     return True
+
+
+def _lost_redis(worker: Worker, close_lost: CloseLost, error: BaseException) -> bool:
+    log.warning("worker_lost_redis", error=type(error).__name__)
+    worker.loop.run_until_complete(close_lost(worker.ctx))
+    return False
 
 
 def serve_metrics(port: int | None, host: str, *, process: str = "worker") -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     event,
+    exc,
     func,
     insert,
     text,
@@ -62,9 +65,43 @@ def create_engine(
     if bound_statements:
         connect_args["command_timeout"] = limits.database_statement_timeout_seconds
     kwargs["connect_args"] = connect_args | kwargs.get("connect_args", {})
-    engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
-    event.listen(engine.sync_engine.pool, "invalidate", _drop_if_silent)
+    engine = create_async_engine(url, **kwargs)
+    pool = engine.sync_engine.pool
+    event.listen(pool, "invalidate", _drop_if_silent)
+    event.listen(pool, "connect", _note_returned)
+    event.listen(pool, "checkin", _note_returned)
+    event.listen(pool, "checkout", functools.partial(_check_alive, engine.dialect))
     return engine
+
+
+# A connection back in the pool less than this long ago is handed out without a ping.
+_TRUSTED_SECONDS = 5.0
+_RETURNED_AT = "tipline_returned_at"
+
+
+def _note_returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _check_alive(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's pre-ping costs three round trips on asyncpg (BEGIN, the ping, ROLLBACK) at
+    every checkout (about a tenth of the worker's time under a steady load of webhooks). A
+    connection the server closed (a restart) is known to the driver for free; one that worked a
+    moment ago is used as is (failing, it is an outage like any other: the webhook spools, the
+    job runs again); only one that sat in the pool for a while is pinged, and a dead one makes
+    the pool replace every connection it holds, as the pre-ping did."""
+    # One turn of the event loop first, so that a close the server already sent is read.
+    dbapi_connection.run_async(lambda _driver: asyncio.sleep(0))
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.InvalidatePoolError("connection closed while in the pool")
+    if time.monotonic() - record.info.get(_RETURNED_AT, 0.0) < _TRUSTED_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise exc.InvalidatePoolError("connection lost while in the pool") from error
+        raise
 
 
 def _drop_if_silent(dbapi_connection: Any, _record: Any, error: BaseException | None) -> None:

@@ -6,6 +6,10 @@ not one per text: in a campaign the queue's cost per job was most of a worker's 
 deletions run a few at a time; each text's sealed id is set to NULL once Twilio deleted it, so a
 retry (Twilio down or throttling) deletes only what is still held, and a text whose delete was
 given up is left to the periodic purge (``service.retention.twilio_purge``).
+
+The job marks its outbox entry complete itself, in the transaction that forgets the ids of the
+texts deleted (as the triage job does in its batch's): a transaction less per stored batch. A run
+that asks to be retried leaves the entry incomplete, for the relay.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import structlog
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from service.background.outbox import complete_job, mark_completed
 from service.core.db import among, transaction
 from service.core.provider_ids import message_context, open_provider_id
 from service.core.twilio import TwilioClient, TwilioError
-from service.intake.files import retry_or_give_up
+from service.intake.files import retry_or_give_up, worth_retrying
 from service.models import Message
 from service.runtime import Runtime, runtime_of
 
@@ -35,22 +40,28 @@ _CONCURRENCY = 8
 
 async def erase_messages(ctx: dict[str, Any], *message_ids: str) -> str:
     runtime = runtime_of(ctx)
+    job_key: str | None = ctx.get("job_id")
     if runtime.twilio is None:
+        await complete_job(runtime.sessions, job_key)
         return "twilio_not_configured"
     held = await _still_held(runtime, [uuid.UUID(message_id) for message_id in message_ids])
     if not held:
+        await complete_job(runtime.sessions, job_key)
         return "skipped"  # a second run of the job
     limit = asyncio.Semaphore(_CONCURRENCY)
     failures = await asyncio.gather(*(_delete(runtime.twilio, sid, limit) for sid in held.values()))
     erased = [message_id for message_id, error in zip(held, failures, strict=True) if not error]
-    await _forget_provider_ids(runtime, erased)
     errors = [error for error in failures if error is not None]
+    # One temporary failure is reason enough to come back for what is left.
+    failed = next((error for error in errors if error.temporary), errors[0] if errors else None)
+    retrying = failed is not None and worth_retrying(
+        ctx, failed, max_tries=ERASE_MESSAGES_MAX_TRIES
+    )
+    await _forget_provider_ids(runtime, erased, completing=None if retrying else job_key)
     log.info("messages_erased", erased=len(erased), kept=len(errors))
-    if errors:
-        # One temporary failure is reason enough to come back for what is left.
-        worth_retrying = next((error for error in errors if error.temporary), errors[0])
-        log.warning("messages_kept_at_twilio", count=len(errors), status=worth_retrying.status)
-        retry_or_give_up(runtime, ctx, worth_retrying, max_tries=ERASE_MESSAGES_MAX_TRIES)
+    if failed is not None:
+        log.warning("messages_kept_at_twilio", count=len(errors), status=failed.status)
+        retry_or_give_up(runtime, ctx, failed, max_tries=ERASE_MESSAGES_MAX_TRIES)
     return f"{len(erased)} erased"
 
 
@@ -80,14 +91,20 @@ async def _delete(twilio: TwilioClient, sid: str, limit: asyncio.Semaphore) -> T
     return None
 
 
-async def _forget_provider_ids(runtime: Runtime, message_ids: list[uuid.UUID]) -> None:
-    """Deleted at Twilio: the ids lead nowhere now, keep only their hashes."""
-    if not message_ids:
+async def _forget_provider_ids(
+    runtime: Runtime, message_ids: list[uuid.UUID], *, completing: str | None
+) -> None:
+    """Deleted at Twilio: the ids lead nowhere now, keep only their hashes. With ``completing``,
+    the job's outbox entry is marked complete in the same transaction."""
+    if not message_ids and not completing:
         return
     async with transaction(runtime.sessions) as session:
-        await session.execute(
-            update(Message)
-            .where(among(session, col(Message.id), message_ids))
-            .values(provider_id_sealed=None),
-            execution_options={"synchronize_session": False},
-        )
+        if message_ids:
+            await session.execute(
+                update(Message)
+                .where(among(session, col(Message.id), message_ids))
+                .values(provider_id_sealed=None),
+                execution_options={"synchronize_session": False},
+            )
+        if completing:
+            await mark_completed(session=session, job_key=completing)

@@ -59,9 +59,13 @@ def retry_or_give_up(
     runtime: Runtime, ctx: dict[str, Any], error: TwilioError, *, max_tries: int
 ) -> None:
     """Raise arq's Retry for a temporary failure while tries remain; return to give up."""
-    job_try = int(ctx.get("job_try", 1))
-    if error.temporary and job_try < max_tries:
-        raise Retry(defer=retry_delay(runtime, job_try)) from None
+    if worth_retrying(ctx, error, max_tries=max_tries):
+        raise Retry(defer=retry_delay(runtime, int(ctx.get("job_try", 1)))) from None
+
+
+def worth_retrying(ctx: dict[str, Any], error: TwilioError, *, max_tries: int) -> bool:
+    """A temporary failure while the job has tries left."""
+    return error.temporary and int(ctx.get("job_try", 1)) < max_tries
 
 
 async def store(

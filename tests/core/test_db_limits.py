@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
+from service.core import db
 from service.core.db import create_engine
 from service.settings import Settings
 from service.startup import open_process
@@ -62,3 +64,35 @@ async def test_only_migrations_and_maintenance_run_statements_without_a_bound(
                 assert driver._config.command_timeout == expected
         finally:
             await engine.dispose()
+
+
+async def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(
+    postgres_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pre-ping round trips at checkout: a connection the server closed (a restart, an
+    operator's pg_terminate_backend) is replaced, whether it was used a moment ago or long
+    enough ago to be pinged."""
+    if postgres_url is None:
+        pytest.skip("TIPLINE_TEST_DATABASE_URL is not set (outside CI)")
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        for trusted_seconds in (5.0, 0.0):
+            monkeypatch.setattr(db, "_TRUSTED_SECONDS", trusted_seconds)
+            async with engine.connect() as connection:
+                ended = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await end_backend(postgres_url, ended)
+            async with engine.connect() as connection:
+                now = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert now != ended
+    finally:
+        await engine.dispose()
+
+
+async def end_backend(url: str, pid: int) -> None:
+    """What a restart or an operator does to a connection, from outside the pool."""
+    operator = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # Returns once the backend has exited, its socket closed.
+        assert await operator.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)
+    finally:
+        await operator.close()
