@@ -98,6 +98,17 @@ async def test_a_citizen_reports_then_answers_the_officer_in_a_browser(
         await page.click("button[type=submit]")
         assert "Votre réponse a été transmise" in (await page.content())
         assert ANSWER in (await page.text_content("ol.thread") or "")
+        # Reloading after answering lands on the mailbox again, not on "Method Not Allowed".
+        reloaded = await page.reload()
+        assert reloaded is not None
+        assert reloaded.status == 200
+        assert ANSWER in (await page.text_content("ol.thread") or "")
+        # An old or mistyped link gets a French page with the way back, never JSON.
+        missing = await page.goto(f"{base}/suivi/ancien-lien")
+        assert missing is not None
+        assert missing.status == 404
+        assert "text/html" in (missing.headers.get("content-type") or "")
+        assert await page.locator("a[href='/suivi']").count() >= 1
         await follow_up(page, base, reference, "2345-6789")
         assert "Référence ou code de suivi incorrect." in (await page.content())
         await context.close()
