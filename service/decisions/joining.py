@@ -71,13 +71,23 @@ async def cases_to_join(
     In order, as if each tip were triaged alone: a tip that opens its case here is a case for the
     tips after it. ``redecided``: tips of the batch whose routing this batch decides again (their
     cases as stored may be moved or taken back)."""
-    joiners = [tip for tip in routed if tip.first_routing]
+    # Only a tip at a named place can send a report again (``sent_twice``).
+    joiners = [tip for tip in routed if tip.first_routing and tip.decision.place is not None]
     if not joiners or moment <= timedelta(0):
         return {}
     since = min(tip.received_at for tip in joiners) - moment
     antennas = {tip.decision.antenna for tip in joiners}
+    facts = {
+        facts_of(tip.decision.antenna, tip.decision.place, tip.decision.substances)
+        for tip in joiners
+    }
     open_cases = await open_cases_nearby(
-        session=session, keyring=keyring, antennas=antennas, since=since, excluded=redecided
+        session=session,
+        keyring=keyring,
+        antennas=antennas,
+        since=since,
+        excluded=redecided,
+        facts=facts,
     )
     # Each text normalised once, however many tips of the batch it is compared with.
     normalise = functools.lru_cache(maxsize=None)(normalise_text)
@@ -175,6 +185,14 @@ def _open_cases_statement(
     )
 
 
+Facts = tuple[str, str | None, tuple[str, ...]]
+
+
+def facts_of(antenna: str, place: str | None, substances: Sequence[str]) -> Facts:
+    """What two tips must share before their words are compared: antenna, place, substances."""
+    return antenna, place, tuple(sorted(substances))
+
+
 async def open_cases_nearby(
     *,
     session: AsyncSession,
@@ -182,16 +200,25 @@ async def open_cases_nearby(
     antennas: set[str],
     since: datetime,
     excluded: set[uuid.UUID],
+    facts: set[Facts] | None = None,
 ) -> list[_OpenCase]:
-    """The open cases a tip of the batch may join, each with its tip's newest decision; texts
-    are opened only for those at a named place (the only ones ``sent_twice`` can match)."""
+    """The open cases a tip of the batch may join, each with its tip's newest decision. Texts
+    are opened only for those at a named place and, given ``facts``, only for those sharing the
+    antenna, place and substances of a tip of the batch: ``sent_twice`` matches no other, and
+    in a campaign the window holds hundreds of open cases whose decryption cost most of a
+    batch's time (bench/README.md)."""
     params = {"antennas": list(antennas), "since": since, "excluded": list(excluded)}
     rows = await session.execute(_open_cases_statement(on_postgresql(session)), params)
     newest: dict[uuid.UUID, _StoredCase] = {}
     for tip_id, antenna, received_at, place, substances, priority in rows:
         # Oldest decision first: the newest of each tip stays.
         newest[tip_id] = _StoredCase(antenna, received_at, place, tuple(substances), priority)
-    located = [tip_id for tip_id, case in newest.items() if case.place is not None]
+    located = [
+        tip_id
+        for tip_id, case in newest.items()
+        if case.place is not None
+        and (facts is None or facts_of(case.antenna, case.place, case.substances) in facts)
+    ]
     texts = await decisions.texts_of(session=session, keyring=keyring, tip_ids=located)
     return [
         _OpenCase(
