@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Collection
 
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from crypto import Keyring
-from service.casework.access import tip_target
+from service.casework.access import tip_of_case, tip_target
 from service.casework.attachments import OPAQUE, OpenedFile, open_attachment
+from service.casework.tip_view import merged_tip_ids
 from service.core.audit import record_audit
 from service.core.byte_ranges import ranged_response
 from service.core.db import transaction
-from service.models import StaffUser, Tip
+from service.models import Case, StaffUser, Tip
 from service.runtime import Runtime
 
 FILE_VIEWED = "tip.file_viewed"
@@ -40,13 +40,36 @@ async def tip_file_response(
     viewer: StaffUser,
     tip: Tip,
     attachment_id: uuid.UUID,
-    also_of: Collection[uuid.UUID] = (),
 ) -> Response:
-    """A file of ``tip`` (or of the tips in ``also_of``, merged into it); 404 for any other."""
+    """A file of ``tip`` or of a tip merged into it (part of what the officer reads on its
+    page); 404 for any other."""
+    also_of = await merged_tip_ids(session=session, tip=tip)
     opened = await open_attachment(
         session=session, keyring=keyring, tip_ids={tip.id, *also_of}, attachment_id=attachment_id
     )
     return await file_response(request, viewer=viewer, tip=tip, opened=opened)
+
+
+async def case_file_response(
+    request: Request,
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    viewer: StaffUser,
+    case: Case,
+    attachment_id: uuid.UUID,
+) -> Response:
+    """A file of the case's tip or of a tip merged into it; the caller has already answered 404
+    for another antenna's case."""
+    tip = await tip_of_case(session=session, case=case)
+    return await tip_file_response(
+        request,
+        session=session,
+        keyring=keyring,
+        viewer=viewer,
+        tip=tip,
+        attachment_id=attachment_id,
+    )
 
 
 async def file_response(

@@ -19,7 +19,7 @@ from service.access.deps import (
     WorkableCase,
     queue_after_commit,
 )
-from service.access.files import tip_file_response
+from service.access.files import case_file_response
 from service.access.session import DbSession
 from service.api.presenters import (
     attachments_public,
@@ -38,10 +38,8 @@ from service.api.schemas import (
     TextIn,
 )
 from service.casework import cases, questions
-from service.casework.access import tip_of_case
 from service.casework.case_view import CaseDetail, case_detail
 from service.casework.effective import effective_triage
-from service.casework.tip_view import merged_tip_ids
 from service.models import Case, Tip
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
@@ -90,15 +88,8 @@ async def attachment(
     staff: CaseReader,
 ) -> Response:
     """A file of the case's tip, decrypted for this response (never cached; audited)."""
-    tip = await tip_of_case(session=session, case=case)
-    return await tip_file_response(
-        request,
-        session=session,
-        keyring=keys,
-        viewer=staff,
-        tip=tip,
-        attachment_id=attachment_id,
-        also_of=await merged_tip_ids(session=session, tip=tip),  # merged tips: part of the case
+    return await case_file_response(
+        request, session=session, keyring=keys, viewer=staff, case=case, attachment_id=attachment_id
     )
 
 

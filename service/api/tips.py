@@ -48,7 +48,7 @@ from service.casework.access import get_tip
 from service.casework.effective import effective_triage
 from service.casework.notes import NoteView
 from service.casework.queue import build_queue, parse_filters
-from service.casework.tip_view import merged_tip_ids, tip_detail
+from service.casework.tip_view import tip_detail
 from service.models import Tip, TipClosure
 
 router = APIRouter(tags=["casework"], dependencies=[Depends(csrf_protect)])
@@ -116,7 +116,6 @@ async def attachment(
         viewer=officer,
         tip=tip,
         attachment_id=attachment_id,
-        also_of=await merged_tip_ids(session=session, tip=tip),
     )
 
 

@@ -23,13 +23,12 @@ from service.access.deps import (
     WorkableCase,
     queue_after_commit,
 )
-from service.access.files import tip_file_response
+from service.access.files import case_file_response
 from service.access.roles import CASE_READERS, CASE_WORKERS, CHIEFS
 from service.access.session import DbSession
 from service.casework import alerts, cases, questions
 from service.casework.access import tip_of_case
 from service.casework.case_view import case_detail
-from service.casework.tip_view import merged_tip_ids
 from service.casework.vocabulary import CASE_STATUSES, QUANTITY_UNITS, SUBSTANCES
 from service.console.casework_pages import console_router, label, see_other, time_left
 from service.console.navigation import NavItem, add_navigation
@@ -199,15 +198,8 @@ async def case_file(
     staff: CaseReader,
 ) -> Response:
     """A photo or voice note of the case's tip; another antenna's case is 404 before it."""
-    tip = await tip_of_case(session=session, case=case)
-    return await tip_file_response(
-        request,
-        session=session,
-        keyring=keys,
-        viewer=staff,
-        tip=tip,
-        attachment_id=file_id,
-        also_of=await merged_tip_ids(session=session, tip=tip),  # merged tips: part of the case
+    return await case_file_response(
+        request, session=session, keyring=keys, viewer=staff, case=case, attachment_id=file_id
     )
 
 

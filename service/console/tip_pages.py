@@ -26,7 +26,7 @@ from service.access.session import DbSession
 from service.casework import claims, closing, corrections, grading, notes, questions, routing
 from service.casework.access import get_tip
 from service.casework.errors import InvalidChoice
-from service.casework.tip_view import has_unheard_voicemail, merged_tip_ids, tip_detail
+from service.casework.tip_view import has_unheard_voicemail, tip_detail
 from service.casework.vocabulary import (
     CATEGORIES,
     INFORMATION_CREDIBILITY,
@@ -110,7 +110,6 @@ async def tip_file(
         viewer=officer,
         tip=tip,
         attachment_id=file_id,
-        also_of=await merged_tip_ids(session=session, tip=tip),
     )
 
 
