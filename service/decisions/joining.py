@@ -76,7 +76,6 @@ async def cases_to_join(
     if not joiners or moment <= timedelta(0):
         return {}
     since = min(tip.received_at for tip in joiners) - moment
-    antennas = {tip.decision.antenna for tip in joiners}
     facts = {
         facts_of(tip.decision.antenna, tip.decision.place, tip.decision.substances)
         for tip in joiners
@@ -84,7 +83,7 @@ async def cases_to_join(
     open_cases = await open_cases_nearby(
         session=session,
         keyring=keyring,
-        antennas=antennas,
+        antennas={antenna for antenna, _place, _substances in facts},
         since=since,
         excluded=redecided,
         facts=facts,

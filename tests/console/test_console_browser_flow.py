@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 from sqlalchemy import select
 from sqlmodel import col
 from twilio.request_validator import RequestValidator
@@ -31,6 +31,7 @@ from tests.support.console import (
     create_staff,
     free_port,
     live_server,
+    record_console_errors,
 )
 from tests.support.fake_twilio import FakeTwilio, running_fake_twilio
 from tests.support.inspect import fetch_all
@@ -108,10 +109,6 @@ async def test_a_tip_goes_from_the_queue_to_its_antenna_escalates_and_is_acknowl
 ) -> None:
     problems: list[str] = []
 
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":  # CSP violations and failed loads land here
-            problems.append(message.text)
-
     async with running_fake_twilio() as fake:
         base = f"http://127.0.0.1:{free_port()}"
         settings = make_settings(
@@ -126,7 +123,7 @@ async def test_a_tip_goes_from_the_queue_to_its_antenna_escalates_and_is_acknowl
             pages: dict[str, Page] = {}
             for name, account in (("officer", officer), ("chief", chief), ("auditor", auditor)):
                 pages[name] = await (await browser.new_context()).new_page()
-                pages[name].on("console", watch)
+                record_console_errors(pages[name], problems)
                 await browser_sign_in(pages[name], base_url, account)
 
             chief_page = pages["chief"]

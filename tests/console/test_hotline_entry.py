@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import ConsoleMessage
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -41,6 +40,7 @@ from tests.support.console import (
     create_staff,
     free_port,
     live_server,
+    record_console_errors,
     session_client,
 )
 from tests.support.inspect import fetch_all
@@ -189,17 +189,13 @@ async def test_an_operator_signs_in_enters_a_call_and_reads_the_reference(
 ) -> None:
     problems: list[str] = []
 
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":  # CSP violations and failed loads land here
-            problems.append(message.text)
-
     settings = make_settings(
         tmp_path, database_url, public_base_url=f"http://127.0.0.1:{free_port()}"
     )
     operator = await _operator(settings)
     async with live_server(settings) as base_url, chromium() as browser:
         page = await (await browser.new_context()).new_page()
-        page.on("console", watch)
+        record_console_errors(page, problems)
         await browser_sign_in(page, base_url, operator)
         await page.click("nav >> text=Saisie d'un appel")
         await page.fill("#text", TEXT)

@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 from playwright.async_api import Request as BrowserRequest
 from sqlalchemy import select
 from sqlmodel import col
@@ -22,7 +22,14 @@ from service.models import Role, Tip
 from service.models.types import utcnow
 from tests.conftest import make_settings
 from tests.support.backlog import add_backlog
-from tests.support.console import browser_sign_in, chromium, create_staff, free_port, live_server
+from tests.support.console import (
+    browser_sign_in,
+    chromium,
+    create_staff,
+    free_port,
+    live_server,
+    record_console_errors,
+)
 from tests.support.inspect import fetch_all
 
 pytestmark = pytest.mark.browser
@@ -44,10 +51,6 @@ async def test_a_new_p1_shows_in_the_open_queue_its_title_and_an_alert(
     problems: list[str] = []
     tabs: list[str | None] = []
 
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":  # CSP violations and failed loads land here
-            problems.append(message.text)
-
     def refreshed(request: BrowserRequest) -> None:
         if "/console/signalements/actualisation" in request.url:
             tabs.append(request.headers.get(TAB_HEADER.lower()))
@@ -60,7 +63,7 @@ async def test_a_new_p1_shows_in_the_open_queue_its_title_and_an_alert(
     await add_backlog(database_url, count=1, priority="P3", newest=utcnow())
     async with live_server(settings) as base_url, chromium() as browser:
         page = await (await browser.new_context()).new_page()
-        page.on("console", watch)
+        record_console_errors(page, problems)
         page.on("request", refreshed)
         await browser_sign_in(page, base_url, officer)
         await page.goto(f"{base_url}/console/signalements")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 
 from service.models import Role
 from tests.conftest import make_settings
@@ -17,6 +17,7 @@ from tests.support.console import (
     create_staff,
     free_port,
     live_server,
+    record_console_errors,
 )
 
 pytestmark = pytest.mark.browser
@@ -60,13 +61,9 @@ async def test_sign_in_with_totp_then_create_an_auditor_who_reads_the_trail(
     admin = await create_staff(settings, role=Role.ADMIN, enrolled=False, must_change_password=True)
     problems: list[str] = []
 
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":  # CSP violations and failed loads are reported here
-            problems.append(message.text)
-
     async with live_server(settings) as base_url, chromium() as browser:
         page = await (await browser.new_context()).new_page()
-        page.on("console", watch)
+        record_console_errors(page, problems)
         await _first_sign_in(page, base_url, admin)
         one_time = await _create_auditor(page)
         await page.click("text=Se déconnecter")
@@ -74,7 +71,7 @@ async def test_sign_in_with_totp_then_create_an_auditor_who_reads_the_trail(
 
         auditor = StaffAccount(admin.id, "auditrice", Role.AUDITOR, None, one_time, None)
         other = await (await browser.new_context()).new_page()
-        other.on("console", watch)
+        record_console_errors(other, problems)
         await browser_sign_in(other, base_url, auditor)
         await other.click("nav >> text=Journal d'audit")
         trail = await other.text_content("table") or ""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import ConsoleMessage, Locator
+from playwright.async_api import Locator
 from sqlalchemy import select
 from sqlmodel import col
 from twilio.request_validator import RequestValidator
@@ -23,7 +23,14 @@ from service.settings import Settings
 from tests.conftest import make_settings
 from tests.intake.test_media_fetch import SMS_PATH, mms_form, photo_with_gps
 from tests.support.browser_tips import fits_the_width, phone_page
-from tests.support.console import browser_sign_in, chromium, create_staff, free_port, live_server
+from tests.support.console import (
+    browser_sign_in,
+    chromium,
+    create_staff,
+    free_port,
+    live_server,
+    record_console_errors,
+)
 from tests.support.fake_twilio import running_fake_twilio
 from tests.support.inspect import fetch_all
 from tests.support.twilio import AUTH_TOKEN
@@ -62,10 +69,6 @@ async def test_an_officer_on_a_phone_sees_the_photo_and_plays_the_voice_note(
 ) -> None:
     problems: list[str] = []
 
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":  # CSP violations and failed loads land here
-            problems.append(message.text)
-
     async with running_fake_twilio() as fake:
         base = f"http://127.0.0.1:{free_port()}"
         settings = make_settings(
@@ -81,7 +84,7 @@ async def test_an_officer_on_a_phone_sees_the_photo_and_plays_the_voice_note(
             assert sent.status_code == 200, sent.text
             tip = await _stored(settings, 2)
             page = await phone_page(browser)
-            page.on("console", watch)
+            record_console_errors(page, problems)
             await browser_sign_in(page, base_url, officer)
             await page.goto(f"{base_url}/console/signalements/{tip.id}")
 

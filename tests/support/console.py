@@ -27,7 +27,7 @@ import httpx
 import pyotp
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from crypto import load_keyring
 from service.access.csrf import CSRF_HEADER, csrf_token_for
@@ -292,3 +292,14 @@ async def browser_sign_in(page: Page, base_url: str, account: StaffAccount) -> N
         await page.click("form[action='/console/mot-de-passe'] button[type=submit]")
         account.password = NEW_PASSWORD
     assert page.url.split("?")[0] == f"{base_url}/console", page.url
+
+
+def record_console_errors(page: Page, problems: list[str]) -> None:
+    """Appends to ``problems`` every error the page's console reports: content-security-policy
+    violations and failed loads land there."""
+
+    def watch(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", watch)
