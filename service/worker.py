@@ -23,6 +23,7 @@ from service.background.process import serve_metrics, supervise
 from service.background.tries import OUTAGE_RUNS, JobTries
 from service.core.logging import configure_logging
 from service.core.outage import database_unreachable
+from service.core.twilio import TwilioError
 from service.jobs import JOBS, queued_functions
 from service.settings import Settings
 from service.startup import Process, open_process
@@ -77,20 +78,37 @@ def scheduled_jobs() -> list[CronJob]:
 
 
 def _one_line_on_outage(name: str, job: JobFunction) -> WorkerCoroutine:
-    """A scheduled run that fails because the database or Redis is unreachable is one warning
-    line, not arq's ERROR traceback each time: the next run tries again."""
+    """A scheduled run that fails because the database, Redis or Twilio is unreachable is one
+    warning line, not arq's ERROR traceback each time: the next run tries again."""
 
     @functools.wraps(job)
     async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await job(ctx, *args, **kwargs)
-        except (SQLAlchemyError, OSError, RedisConnectionError, RedisTimeoutError) as error:
-            if not isinstance(error, RedisError) and not database_unreachable(error):
+        except (SQLAlchemyError, OSError, RedisError, TwilioError) as error:
+            unreachable = _unreachable(error)
+            if unreachable is None:
                 raise
-            log.warning("scheduled_job_skipped", job=name, error=type(error).__name__)
+            log.warning(
+                "scheduled_job_skipped",
+                job=name,
+                unreachable=unreachable,
+                error=type(error).__name__,
+            )
             return None
 
     return run
+
+
+def _unreachable(error: BaseException) -> str | None:
+    """The service ``error`` says is down or busy, or None for an error of any other kind."""
+    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+        return "redis"
+    if isinstance(error, TwilioError):
+        return "twilio" if error.temporary else None
+    if isinstance(error, SQLAlchemyError | OSError) and database_unreachable(error):
+        return "database"
+    return None
 
 
 def outages_spend_no_tries(name: str, job: JobFunction, max_tries: int) -> WorkerCoroutine:

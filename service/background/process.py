@@ -57,11 +57,8 @@ def stop_on_signals(worker: Worker, stop_seconds: float) -> None:
     def on_signal(signum: int) -> None:
         if stopping:
             return
-        # No new job: neither from the next poll nor from the batch arq is starting now.
-        worker.allow_pick_jobs = False
-        worker.max_jobs = 0
         log.info("worker_stopping", signal=signal.Signals(signum).name, jobs=running(worker))
-        stopping.append(worker.loop.create_task(_stop(worker, stop_seconds)))
+        stopping.append(stop_in_order(worker, stop_seconds))
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         worker.loop.add_signal_handler(signum, on_signal, signum)
@@ -71,14 +68,29 @@ def running(worker: Worker) -> int:
     return sum(not task.done() for task in worker.tasks.values())
 
 
+def busy(worker: Worker) -> bool:
+    """A job running, or one arq is starting: its ``job_counter`` counts a job from before it
+    marks it as running in Redis until its task ends, while ``tasks`` holds it only once its
+    task exists. Stopping the worker in that gap would leave the mark with no task to clear it."""
+    return worker.job_counter > 0 or running(worker) > 0
+
+
+def stop_in_order(worker: Worker, stop_seconds: float) -> asyncio.Task[None]:
+    """Stop ``worker`` as a signal does: wait for its jobs, hand back the rest, end its loop."""
+    # No new job: neither from the next poll nor from the batch arq is starting now.
+    worker.allow_pick_jobs = False
+    worker.max_jobs = 0
+    return worker.loop.create_task(_stop(worker, stop_seconds))
+
+
 async def _stop(worker: Worker, stop_seconds: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + stop_seconds
-    while running(worker) and loop.time() < deadline:
+    while busy(worker) and loop.time() < deadline:
         await asyncio.sleep(_POLL_SECONDS)
     handed_back: set[str] = set()
     deadline = loop.time() + _HAND_BACK_SECONDS
-    while running(worker) and loop.time() < deadline:
+    while busy(worker) and loop.time() < deadline:
         # The job's own task, not arq's task around it: arq sees a cancelled job, frees its
         # lease and keeps it queued ("will be run again"). A job just starting is caught next.
         for job_id, task in list(worker.job_tasks.items()):

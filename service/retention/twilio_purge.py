@@ -42,14 +42,9 @@ async def purge_twilio(ctx: dict[str, Any]) -> str:
     runtime = runtime_of(ctx)
     if runtime.twilio is None:
         return "twilio_not_configured"
-    try:
-        deleted, kept = await run_purge(runtime, runtime.twilio, now=utcnow())
-    except TwilioError as error:
-        if not error.temporary:
-            raise
-        # Twilio unreachable or busy: one line, no traceback; the next pass is the retry.
-        log.warning("twilio_purge_failed", error="twilio_unreachable", status=error.status)
-        return "twilio_unreachable"
+    # Twilio unreachable or busy raises: the worker's schedule logs it in one line
+    # (``scheduled_job_skipped``) and the next pass is the retry.
+    deleted, kept = await run_purge(runtime, runtime.twilio, now=utcnow())
     log.info("twilio_purged", deleted=deleted, kept=kept)
     return f"{deleted} deleted, {kept} kept"
 

@@ -1,5 +1,5 @@
-"""A TCP proxy in front of PostgreSQL that a fault test controls: it passes, cuts, refuses,
-black-holes, or answers like a server still starting up.
+"""A TCP proxy in front of PostgreSQL (or Redis) that a fault test controls: it passes, cuts,
+refuses, black-holes, slows, or answers like a server still starting up.
 
 It runs its own event loop in a thread, so a test blocking its own loop (waiting for a process
 to stop) never stalls the database traffic of the processes under test. Loopback only.
@@ -11,6 +11,8 @@ to stop) never stalls the database traffic of the processes under test. Loopback
   connections go silent, new ones are accepted and never answered. Whatever is sent meanwhile is
   lost, and the silent connections are closed when the proxy passes again (as TCP gives up on a
   long partition), so no statement sent during the partition reaches the server afterwards.
+- ``slowed(seconds)``: every chunk, either way, is forwarded that much later (a slow link),
+  which widens the gaps between a client's round trips for a race to be caught in.
 - ``starting_up()``: new connections are answered as PostgreSQL answers while it starts
   (FATAL, SQLSTATE 57P03); open ones are closed.
 """
@@ -47,6 +49,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
         self.accepted = 0
+        self.delay = 0.0
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
@@ -71,6 +74,9 @@ class TcpProxy:
 
     def black_hole(self) -> None:
         self._call(self._set(Mode.BLACK_HOLE))
+
+    def slowed(self, seconds: float) -> None:
+        self.delay = seconds
 
     def starting_up(self) -> None:
         self._call(self._set(Mode.STARTING_UP))
@@ -150,6 +156,8 @@ class _Link:
                     break
                 if self._proxy.mode is Mode.BLACK_HOLE:
                     continue  # lost in the partition
+                if self._proxy.delay:
+                    await asyncio.sleep(self._proxy.delay)
                 target.write(data)
                 await target.drain()
         except OSError:
