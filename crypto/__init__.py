@@ -13,7 +13,15 @@ from crypto.codes import (
     normalise_reference,
 )
 from crypto.derivation import derived_key
-from crypto.envelope import key_id_of, open_sealed, open_text, reseal, seal, seal_text
+from crypto.envelope import (
+    key_id_of,
+    open_sealed,
+    open_text,
+    reseal,
+    seal,
+    seal_text,
+    sealed_prefix,
+)
 from crypto.errors import (
     CryptoError,
     DecryptionError,
@@ -75,5 +83,6 @@ __all__ = [
     "save_keyring",
     "seal",
     "seal_text",
+    "sealed_prefix",
     "verify_receipt_code",
 ]

@@ -84,6 +84,12 @@ def key_id_of(blob: bytes) -> str:
     return _parse(blob).key_id
 
 
+def sealed_prefix(key_id: str) -> bytes:
+    """The first bytes of every blob sealed under ``key_id``: what a database query matches to
+    find the rows still under a key (the key-rotation's catch-up) without opening them."""
+    return _header(key_id)
+
+
 def reseal(keyring: Keyring, purpose: Purpose, blob: bytes, *, context: str) -> bytes | None:
     """Re-encrypt under the active key, or None when the blob is already under it.
 

@@ -21,5 +21,11 @@ def rotate() -> None:
         f"Nouvelles clés actives. Valeurs rechiffrées : {report.resealed}, "
         f"index recalculés : {report.reindexed}."
     )
-    if not report.retired:
+    if report.left_under_old_keys:
+        typer.echo(
+            f"Anciennes clés gardées : {report.left_under_old_keys} valeurs encore scellées "
+            "sous elles (un processus écrit-il avec un trousseau ancien ?). "
+            "Relancez « tipline keys rotate » pour terminer."
+        )
+    elif not report.retired:
         typer.echo("Anciennes clés gardées : le spool contient encore des fichiers.")

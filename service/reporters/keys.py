@@ -13,10 +13,15 @@ keyring so that a rotation cut short (a crash, a kill) resumes where it stopped 
    Twilio's copy is deleted) recomputed, in keyset batches of ``batch_size`` rows, each batch
    its own short transaction: intake keeps answering throughout, and a row already under the
    new key is skipped.
-4. **retire**: the old identity, content, index and provider-id keys leave the file once nothing
+4. **catch up**: a process that learned the new keys late (stalled, paused, on a slow disk) may
+   have sealed a row under an old key behind the re-seal pass. The database is asked which rows
+   still start with an old key's header (``crypto.sealed_prefix``); those rows alone are
+   re-sealed, re-indexed and re-hashed, a few rounds at most.
+5. **retire**: the old identity, content, index and provider-id keys leave the file once nothing
    is sealed under them (and no spool file still waits: spooled records are sealed under the
-   keys of their day). Old audit keys stay: they are what verifies the older part of the audit
-   trail.
+   keys of their day). If rows are still under an old key after the catch-up rounds, nothing is
+   retired and the rotation stays open: run it again to finish. Old audit keys stay: they are
+   what verifies the older part of the audit trail.
 
 A provider-id hash cannot be recomputed without the id, and the id is kept only while Twilio
 holds its copy. So the hashes of messages already deleted at Twilio stay under the old key and,
@@ -39,7 +44,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    LargeBinary,
+    Table,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import literal as sql_literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import (
@@ -52,6 +68,7 @@ from crypto import (
     provider_id_hash,
     reseal,
     save_keyring,
+    sealed_prefix,
 )
 from service.core.audit import record_audit, sealed_sessions_info
 from service.core.db import SessionMaker, create_engine, create_sessionmaker, transaction
@@ -72,6 +89,8 @@ from service.settings import Settings
 SETTLE_SECONDS = 6.0
 # Old keys kept after a rotation: what they verify is meant to stay verifiable.
 _KEPT_AFTER_ROTATION = frozenset({Purpose.AUDIT})
+# Catch-up rounds before a rotation gives up retiring (a process still sealing under old keys).
+CATCH_UP_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -145,6 +164,8 @@ class RotationReport:
     reindexed: int = 0
     rehashed: int = 0
     retired: bool = False
+    # Values still under an old key after the catch-up: the old keys stay, run again to finish.
+    left_under_old_keys: int = 0
 
 
 async def rotate_keys(
@@ -153,10 +174,12 @@ async def rotate_keys(
     batch_size: int = 200,
     settle_seconds: float = SETTLE_SECONDS,
     stop_after_batches: int | None = None,
+    before_catch_up_check: Callable[[], Awaitable[None]] | None = None,
 ) -> RotationReport:
     """Rotate every kind of key (see the module docstring); resumes a rotation cut short.
 
-    ``stop_after_batches`` stops after that many re-seal batches, as a crash would (tests)."""
+    ``stop_after_batches`` stops after that many re-seal batches, as a crash would, and
+    ``before_catch_up_check`` writes as a late process would (tests)."""
     path = settings.resolved_keyring_path
     state_path = path.with_name(path.name + ".rotation")
     state = _read_state(state_path)
@@ -189,9 +212,14 @@ async def rotate_keys(
         sessions = create_sessionmaker(
             engine, info=sealed_sessions_info(keyring, settings.data_dir)
         )
-        finished = await _reseal_all(sessions, keyring, report, batch_size, stop_after_batches)
-        if not finished:
+        passes = _passes(keyring, batch_size, old=None)
+        if not await _reseal_all(sessions, passes, report, stop_after_batches):
             return report
+        report.left_under_old_keys = await _catch_up(
+            sessions, keyring, report, batch_size, before_catch_up_check
+        )
+        if report.left_under_old_keys:
+            return report  # the state file stays: running again resumes and retires
         report.retired = _retire(settings, path, state)
         async with transaction(sessions) as session:
             details = {
@@ -210,22 +238,49 @@ async def rotate_keys(
 _Batch = Callable[[AsyncSession, Any], Awaitable[tuple[Any, int]]]
 
 
+def _passes(
+    keyring: Keyring, batch_size: int, *, old: dict[Purpose, list[bytes]] | None
+) -> list[tuple[str, _Batch]]:
+    """The re-seal step's passes over every row (``old`` None), or, for the catch-up, over the
+    rows still under an old key: hashes and indexes first, while their identities still say
+    which rows they are."""
+
+    def only(column: str, purpose: Purpose) -> _Only:
+        return None if old is None else lambda table: _under(table.c[column], old[purpose])
+
+    resealing: list[tuple[str, _Batch]] = [
+        (
+            "resealed",
+            _bound(_reseal_batch, keyring, sealed, batch_size, only(sealed.column, sealed.purpose)),
+        )
+        for sealed in SEALED_COLUMNS
+    ]
+    rehashing: list[tuple[str, _Batch]] = [
+        (
+            "rehashed",
+            _bound(
+                _rehash_batch, keyring, sealed, batch_size, only(sealed.column, Purpose.IDENTITY)
+            ),
+        )
+        for sealed in _REHASHED
+    ]
+    reindex_only = only("identity_ciphertext", Purpose.IDENTITY)
+    reindexing: tuple[str, _Batch] = (
+        "reindexed",
+        lambda s, after: _reindex_batch(s, keyring, after, batch_size, reindex_only),
+    )
+    if old is None:
+        return [*resealing, *rehashing, reindexing]
+    return [*rehashing, reindexing, *resealing]
+
+
 async def _reseal_all(
     sessions: SessionMaker,
-    keyring: Keyring,
+    passes: list[tuple[str, _Batch]],
     report: RotationReport,
-    batch_size: int,
     stop_after_batches: int | None,
 ) -> bool:
     """Every pass in turn, batch by batch; False when stopped after ``stop_after_batches``."""
-    passes: list[tuple[str, _Batch]] = [
-        ("resealed", _bound(_reseal_batch, keyring, sealed, batch_size))
-        for sealed in SEALED_COLUMNS
-    ]
-    passes += [
-        ("rehashed", _bound(_rehash_batch, keyring, sealed, batch_size)) for sealed in _REHASHED
-    ]
-    passes.append(("reindexed", lambda s, after: _reindex_batch(s, keyring, after, batch_size)))
     batches = 0
     for counter, batch in passes:
         after: Any = None
@@ -241,22 +296,87 @@ async def _reseal_all(
     return True
 
 
+async def _catch_up(
+    sessions: SessionMaker,
+    keyring: Keyring,
+    report: RotationReport,
+    batch_size: int,
+    before_check: Callable[[], Awaitable[None]] | None,
+) -> int:
+    """Rows sealed under an old key after the re-seal pass went by, brought under the new keys;
+    how many are still under an old key after ``CATCH_UP_ROUNDS`` rounds (0: safe to retire)."""
+    old = {
+        purpose: [
+            sealed_prefix(key.key_id)
+            for key in keyring.keys(purpose)
+            if key.key_id != keyring.active(purpose).key_id
+        ]
+        for purpose in Purpose
+    }
+    for round_number in range(CATCH_UP_ROUNDS + 1):
+        if before_check is not None:
+            await before_check()
+        left = await _count_under(sessions, old)
+        if not left or round_number == CATCH_UP_ROUNDS:
+            return left
+        await _reseal_all(sessions, _passes(keyring, batch_size, old=old), report, None)
+    return left
+
+
+async def _count_under(sessions: SessionMaker, old: dict[Purpose, list[bytes]]) -> int:
+    """Values still sealed under an old key, found by their header in SQL (a scan per column,
+    once per catch-up round: nothing is opened or sent back)."""
+    left = 0
+    async with sessions() as session:
+        for sealed in SEALED_COLUMNS:
+            column = sealed.table.c[sealed.column]
+            statement = select(func.count()).where(_under(column, old[sealed.purpose]))
+            left += int(await session.scalar(statement.select_from(sealed.table)) or 0)
+    return left
+
+
+def _under(column: Any, prefixes: list[bytes]) -> ColumnElement[bool]:
+    """``column`` holds a blob sealed under one of the keys whose headers are ``prefixes``."""
+    if not prefixes:
+        return false()
+    return or_(
+        *(
+            func.substr(column, 1, len(prefix)) == sql_literal(prefix, LargeBinary)
+            for prefix in prefixes
+        )
+    )
+
+
+# A condition on a sealed column's table: the catch-up's "still under an old key".
+_Only = Callable[[Table], ColumnElement[bool]] | None
+
+
 def _bound(
-    batch: Callable[[AsyncSession, Keyring, SealedColumn, Any, int], Awaitable[tuple[Any, int]]],
+    batch: Callable[
+        [AsyncSession, Keyring, SealedColumn, Any, int, _Only], Awaitable[tuple[Any, int]]
+    ],
     keyring: Keyring,
     sealed: SealedColumn,
     size: int,
+    only: _Only,
 ) -> _Batch:
-    return lambda session, after: batch(session, keyring, sealed, after, size)
+    return lambda session, after: batch(session, keyring, sealed, after, size, only)
 
 
 async def _rehash_batch(
-    session: AsyncSession, keyring: Keyring, sealed: SealedColumn, after: Any, size: int
+    session: AsyncSession,
+    keyring: Keyring,
+    sealed: SealedColumn,
+    after: Any,
+    size: int,
+    only: _Only,
 ) -> tuple[Any, int]:
     """Provider-id hashes recomputed under the active key, from the ids still held sealed."""
     table, key = sealed.table, sealed.table.c[sealed.key]
     column, hashed = table.c[sealed.column], table.c.provider_id_hash
     statement = select(key, column, hashed).where(column.is_not(None)).order_by(key).limit(size)
+    if only is not None:
+        statement = statement.where(only(table))
     if after is not None:
         statement = statement.where(key > after)
     if session.get_bind().dialect.name == "postgresql":
@@ -275,11 +395,18 @@ async def _rehash_batch(
 
 
 async def _reseal_batch(
-    session: AsyncSession, keyring: Keyring, sealed: SealedColumn, after: Any, size: int
+    session: AsyncSession,
+    keyring: Keyring,
+    sealed: SealedColumn,
+    after: Any,
+    size: int,
+    only: _Only,
 ) -> tuple[Any, int]:
     """One batch after key ``after``: (the last key, or None at the end; rows re-sealed)."""
     table, key, column = sealed.table, sealed.table.c[sealed.key], sealed.table.c[sealed.column]
     statement = select(key, column).where(column.is_not(None)).order_by(key).limit(size)
+    if only is not None:
+        statement = statement.where(only(table))
     if after is not None:
         statement = statement.where(key > after)
     # FOR UPDATE on PostgreSQL: a row changed meanwhile (a note edited) waits, never lost.
@@ -296,7 +423,7 @@ async def _reseal_batch(
 
 
 async def _reindex_batch(
-    session: AsyncSession, keyring: Keyring, after: uuid.UUID | None, size: int
+    session: AsyncSession, keyring: Keyring, after: uuid.UUID | None, size: int, only: _Only
 ) -> tuple[uuid.UUID | None, int]:
     """Blind indexes recomputed under the active index key, from the numbers still held."""
     table = _table(Reporter)
@@ -306,6 +433,8 @@ async def _reindex_batch(
         .order_by(table.c.id)
         .limit(size)
     )
+    if only is not None:
+        statement = statement.where(only(table))
     if after is not None:
         statement = statement.where(table.c.id > after)
     if session.get_bind().dialect.name == "postgresql":

@@ -12,10 +12,22 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from crypto import Purpose, key_id_of, load_keyring, provider_id_hash
+from crypto import (
+    Purpose,
+    blind_index,
+    key_id_of,
+    load_keyring,
+    load_or_create_keyring,
+    new_pseudonym,
+    normalise_phone,
+    open_text,
+    provider_id_hash,
+    seal_text,
+)
+from service.core.db import create_engine, create_sessionmaker, transaction
 from service.core.provider_ids import message_context, open_provider_id
 from service.models import Message, Reporter, Role
-from service.reporters.keys import rotate_keys
+from service.reporters.keys import CATCH_UP_ROUNDS, rotate_keys
 from service.settings import Settings
 from tests.reliability.harness import Delivery, ServerProcess, environment_of, fetch_rows, post
 from tests.support.console import create_staff
@@ -118,3 +130,87 @@ async def test_a_rotation_cut_short_resumes_and_finishes(
         settings.resolved_database_url, select(func.count()).select_from(Message)
     )
     assert count[0][0] == 6
+
+
+class _LateProcess:
+    """A process that still seals under the keys active before the rotation (it learned the new
+    ones late): each call writes one more reporter under the old identity and index keys."""
+
+    def __init__(self, settings: Settings, *, writes: int) -> None:
+        self._settings = settings
+        self._writes = writes
+        self._old = load_keyring(settings.resolved_keyring_path)
+        self.phones: list[str] = []
+
+    async def __call__(self) -> None:
+        if len(self.phones) >= self._writes:
+            return
+        keyring = load_keyring(self._settings.resolved_keyring_path)
+        for purpose in (Purpose.IDENTITY, Purpose.INDEX):
+            keyring = keyring.activated(purpose, self._old.active(purpose).key_id)
+        phone = f"+2237650{len(self.phones):04d}"
+        reporter = Reporter(
+            blind_index=blind_index(keyring, normalise_phone(phone)), pseudonym=new_pseudonym()
+        )
+        reporter.identity_ciphertext = seal_text(
+            keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter.id}"
+        )
+        engine = create_engine(self._settings.resolved_database_url)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                session.add(reporter)
+        finally:
+            await engine.dispose()
+        self.phones.append(phone)
+
+
+async def test_a_value_sealed_under_an_old_key_behind_the_pass_is_caught_up_before_retiring(
+    settings: Settings,
+) -> None:
+    load_or_create_keyring(settings.resolved_keyring_path)
+    late = _LateProcess(settings, writes=1)
+
+    report = await rotate_keys(settings, settle_seconds=0, before_catch_up_check=late)
+
+    assert report.retired
+    assert report.left_under_old_keys == 0
+    final = load_keyring(settings.resolved_keyring_path)
+    (phone,) = late.phones
+    rows = await fetch_rows(
+        settings.resolved_database_url,
+        select(col(Reporter.id), col(Reporter.identity_ciphertext), col(Reporter.blind_index)),
+    )
+    (reporter_id, sealed, index) = rows[0]
+    assert sealed is not None
+    # Readable with the keys left, and found again by its number under the new index key.
+    assert open_text(final, Purpose.IDENTITY, sealed, context=f"reporter:{reporter_id}") == phone
+    assert index == blind_index(final, normalise_phone(phone))
+
+
+async def test_old_keys_stay_while_a_late_process_keeps_sealing_under_them(
+    settings: Settings,
+) -> None:
+    load_or_create_keyring(settings.resolved_keyring_path)
+    before = load_keyring(settings.resolved_keyring_path)
+    late = _LateProcess(settings, writes=CATCH_UP_ROUNDS + 1)
+
+    stuck = await rotate_keys(settings, settle_seconds=0, before_catch_up_check=late)
+    kept = load_keyring(settings.resolved_keyring_path)
+    finished = await rotate_keys(settings, settle_seconds=0)
+
+    assert not stuck.retired
+    assert stuck.left_under_old_keys == 1
+    old_identity = before.active(Purpose.IDENTITY).key_id
+    assert old_identity in {key.key_id for key in kept.keys(Purpose.IDENTITY)}
+    # Run again once the late process is gone: the same rotation resumes and retires.
+    assert finished.retired
+    final = load_keyring(settings.resolved_keyring_path)
+    assert final.active(Purpose.IDENTITY).key_id == kept.active(Purpose.IDENTITY).key_id
+    assert [key.key_id for key in final.keys(Purpose.IDENTITY)] == [
+        final.active(Purpose.IDENTITY).key_id
+    ]
+    rows = await fetch_rows(
+        settings.resolved_database_url, select(col(Reporter.identity_ciphertext))
+    )
+    assert len(rows) == len(late.phones)
+    assert {key_id_of(sealed) for (sealed,) in rows} == {final.active(Purpose.IDENTITY).key_id}
