@@ -70,7 +70,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL server's URL")
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database and its keyring (to EXPLAIN)"
+    )
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
     configure_logging(level="ERROR")  # the figures, not a line per request
@@ -91,9 +93,11 @@ async def main() -> None:
                 results.setdefault(name, {})[size] = milliseconds
             _report(results, sizes[: sizes.index(size) + 1], retention_done)
     finally:
-        if not arguments.keep:
+        if arguments.keep:
+            print(f"kept: database {make_url(url).database}, data directory {data_dir}")
+        else:
             await _drop_database(arguments.database_url, url)
-        shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _settings(url: str, data_dir: Path) -> Settings:

@@ -59,7 +59,9 @@ async def list_cases(
     outcomes = await cases.outcomes_of(session=session, case_ids=[row.case.id for row in rows])
     return CaseListPublic(
         total=page.total,
-        counts=page.counts,
+        total_is_floor=page.total_is_floor,
+        counts=page.counts.by_status,
+        counts_past_limit=sorted(page.counts.past_limit),
         next=page.next_cursor,
         items=[case_row_public(row, outcomes.get(row.case.id, []), now) for row in rows],
     )

@@ -167,6 +167,7 @@ def source_public(source: SourceRecord) -> SourcePublic:
         pseudonym=source.pseudonym,
         opted_out=source.opted_out,
         past_count=source.past_count,
+        past_count_is_floor=source.past_count_is_floor,
         past_tips=[
             PastTipPublic(
                 tip_id=past.tip_id,

@@ -148,7 +148,8 @@ class SourcePublic(BaseModel):
     pseudonym: str | None
     opted_out: bool
     past_tips: list[PastTipPublic]  # the most recent 20
-    past_count: int = 0  # all of the source's other tips
+    past_count: int = 0  # the source's other tips, counted up to 1,000
+    past_count_is_floor: bool = False  # more than 1,000: "at least"
 
 
 class NotePublic(BaseModel):
@@ -196,11 +197,14 @@ class CaseDetailPublic(BaseModel):
 
 
 class CaseListPublic(BaseModel):
-    """``counts`` are by status, within the antenna(s) the caller may see."""
+    """``counts`` are by status, within the antenna(s) the caller may see, each counted up to
+    10,000: a status in ``counts_past_limit`` has more (years of closed cases)."""
 
     model_config = _PUBLIC
     total: int  # in the whole list (this status, or all), not only on this page
+    total_is_floor: bool = False  # the list holds a status past the count limit: "at least"
     counts: dict[str, int]
+    counts_past_limit: list[str] = []
     items: list[CasePublic]
     next: str | None = None  # pass as ``after`` for the next page; None on the last one
 

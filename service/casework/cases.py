@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,7 +31,31 @@ from service.models import (
 )
 
 CASES_PAGE_SIZE = 50
+# Cases of a status are counted up to here: an exact count of years of closed cases would cost
+# more than the page (and grow with the years), and "10 000+" tells a chief as much.
+COUNT_LIMIT = 10_000
 _CASES = cast(Table, getattr(Case, "__table__"))  # noqa: B009 - SQLModel hides it
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Cases by status, each counted up to ``COUNT_LIMIT``; ``past_limit`` holds the statuses
+    with more (their count reads "at least")."""
+
+    by_status: dict[str, int]
+    past_limit: frozenset[str]
+
+    @property
+    def open(self) -> int:
+        return sum(n for name, n in self.by_status.items() if name != CaseStatus.CLOSED)
+
+    def total(self, *, status: str | None, open_only: bool) -> tuple[int, bool]:
+        """How many the list holds, and whether that is a floor."""
+        names = [status] if status is not None else list(self.by_status)
+        if status is None and open_only:
+            names = [name for name in names if name != CaseStatus.CLOSED]
+        total = sum(self.by_status[name] for name in names)
+        return total, any(name in self.past_limit for name in names)
 
 
 @dataclass(frozen=True)
@@ -52,7 +76,8 @@ class CasePage:
 
     rows: list[CaseRow]
     total: int
-    counts: dict[str, int]
+    total_is_floor: bool  # some status has more than COUNT_LIMIT cases
+    counts: CaseCounts
     next_cursor: str | None
 
 
@@ -89,32 +114,39 @@ async def list_cases(
     triages = await effective_triages(session=session, tip_ids=[tip.id for _case, tip in rows])
     escalated = await escalated_case_ids(session=session, cases=[case for case, _tip in rows])
     counts = await count_cases(session=session, staff=staff)
+    total, total_is_floor = counts.total(status=status, open_only=open_only)
     last = rows[-1][0] if rows else None
     return CasePage(
         rows=[
             CaseRow(case=case, tip=tip, triage=triages[tip.id], escalated=case.id in escalated)
             for case, tip in rows
         ],
-        total=_total(counts, status=status, open_only=open_only),
+        total=total,
+        total_is_floor=total_is_floor,
         counts=counts,
         next_cursor=encode_cursor([last.created_at, last.id]) if more and last else None,
     )
 
 
-def _total(counts: dict[str, int], *, status: str | None, open_only: bool) -> int:
-    if status is not None:
-        return counts[status]
-    return sum(n for name, n in counts.items() if not (open_only and name == CaseStatus.CLOSED))
-
-
-async def count_cases(*, session: AsyncSession, staff: StaffUser) -> dict[str, int]:
-    """Cases by status, counted within what this person may see."""
-    rows = await session.execute(
-        select(col(Case.status), func.count()).where(case_scope(staff)).group_by(col(Case.status))
+async def count_cases(*, session: AsyncSession, staff: StaffUser) -> CaseCounts:
+    """Cases by status within what this person may see, in one statement: each status an index
+    range (``ix_cases_antenna_code_status``, ``ix_cases_status_created_at``) stopped after
+    ``COUNT_LIMIT`` + 1 rows, however many cases the years have closed."""
+    per_status = [
+        select(literal(status).label("status"), func.count().label("found")).select_from(
+            select(col(Case.id))
+            .where(case_scope(staff), col(Case.status) == status)
+            .limit(COUNT_LIMIT + 1)
+            .subquery()
+        )
+        for status in CASE_STATUSES
+    ]
+    rows = (await session.execute(union_all(*per_status))).all()
+    found = {str(status): int(count) for status, count in rows}
+    return CaseCounts(
+        by_status={status: min(count, COUNT_LIMIT) for status, count in found.items()},
+        past_limit=frozenset(status for status, count in found.items() if count > COUNT_LIMIT),
     )
-    counts = dict.fromkeys(CASE_STATUSES, 0)
-    counts.update({str(status): int(count) for status, count in rows.all()})
-    return counts
 
 
 async def count_late_cases(*, session: AsyncSession, staff: StaffUser, now: datetime) -> int:

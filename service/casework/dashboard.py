@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.casework.effective import effective_column
+from service.casework.effective import effective_column, effective_since
 from service.casework.vocabulary import CHANNELS, PRIORITIES
 from service.core.keyset import epoch_seconds
 from service.models import Case, CaseOutcome, OutcomeKind, Tip
@@ -115,8 +115,11 @@ async def _tips_per_day(
 
 
 async def _by_category(session: AsyncSession, since: datetime) -> dict[str, int]:
+    effective = effective_since("category", since)
     categories = (
-        select(func.coalesce(effective_column("category"), "non_trie").label("category"))
+        effective.joined(
+            select(func.coalesce(effective.value, "non_trie").label("category")).select_from(Tip)
+        )
         .where(col(Tip.received_at) >= since)
         .subquery()
     )
@@ -148,12 +151,17 @@ async def _acknowledgements(session: AsyncSession, since: datetime) -> tuple[dic
 async def _median_ack_minutes(session: AsyncSession, since: datetime) -> dict[str, float | None]:
     """By the tip's priority; the median is the middle row (or the mean of the two middle rows)
     of each priority, ranked by a window function."""
+    effective = effective_since("priority", since)
+    # A case routed in the period from a tip received before it (rare): looked up by tip.
+    priority = sql_case(
+        (col(Tip.received_at) >= since, effective.value), else_=effective_column("priority")
+    )
     delays = (
-        select(
-            effective_column("priority").label("priority"),
-            _seconds_to_ack().label("seconds"),
+        effective.joined(
+            select(priority.label("priority"), _seconds_to_ack().label("seconds"))
+            .select_from(Case)
+            .join(Tip, col(Tip.id) == col(Case.tip_id))
         )
-        .join(Tip, col(Tip.id) == col(Case.tip_id))
         .where(col(Case.created_at) >= since, col(Case.acknowledged_at).is_not(None))
         .subquery()
     )

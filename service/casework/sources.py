@@ -20,6 +20,8 @@ from service.models import Case, Reporter, Tip
 
 # A prolific source may have sent thousands: the officer weighs it by its latest tips.
 PAST_TIPS_SHOWN = 20
+# ... and counts the rest up to here ("more than 1 000"), an index range however long the years.
+PAST_COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class SourceRecord:
     pseudonym: str | None  # None: a web reporter, who has no stable identity to follow
     opted_out: bool
     past_tips: list[PastTip]  # the most recent PAST_TIPS_SHOWN
-    past_count: int = 0  # all of the source's other tips
+    past_count: int = 0  # all of the source's other tips, up to PAST_COUNT_LIMIT
+    past_count_is_floor: bool = False  # more than PAST_COUNT_LIMIT
 
 
 async def source_record(*, session: AsyncSession, tip: Tip) -> SourceRecord:
@@ -57,12 +60,15 @@ async def source_record(*, session: AsyncSession, tip: Tip) -> SourceRecord:
         .limit(PAST_TIPS_SHOWN)
     )
     rows: list[tuple[Tip, Case | None]] = [(tip, case) for tip, case in result.all()]
-    count = await session.scalar(select(func.count()).select_from(Tip).where(*others))
+    # Counted up to a limit: a source of years (a courier reporting daily) is not walked whole.
+    others_ids = select(col(Tip.id)).where(*others).limit(PAST_COUNT_LIMIT + 1).subquery()
+    count = int(await session.scalar(select(func.count()).select_from(others_ids)) or 0)
     return SourceRecord(
         pseudonym=reporter.pseudonym,
         opted_out=reporter.opted_out_at is not None,
         past_tips=await _past_tips(session=session, rows=rows),
-        past_count=int(count or 0),
+        past_count=min(count, PAST_COUNT_LIMIT),
+        past_count_is_floor=count > PAST_COUNT_LIMIT,
     )
 
 

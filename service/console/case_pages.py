@@ -34,7 +34,7 @@ from service.console.casework_pages import console_router, label, see_other, tim
 from service.console.navigation import NavItem, add_navigation
 from service.console.templates import render
 from service.console.voicemail_pages import voicemail_response
-from service.models import CaseStatus, Tip
+from service.models import Tip
 
 router = console_router()
 add_navigation(NavItem("console.nav.cases", "/console/dossiers", CASE_READERS, order=20))
@@ -74,9 +74,10 @@ async def cases_page(
         "page": page,
         "next_url": f"{following.path}?{following.query}" if page.next_cursor else None,
         "first_url": request.url.remove_query_params("apres") if apres else None,
-        "counts": page.counts,
+        "counts": page.counts.by_status,
+        "past_limit": page.counts.past_limit,
         "status": statut or "",
-        "open_count": sum(n for name, n in page.counts.items() if name != CaseStatus.CLOSED),
+        "open_count": page.counts.open,
         "statuses": CASE_STATUSES,
         "now": now,
         "time_left": time_left,

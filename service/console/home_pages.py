@@ -93,12 +93,17 @@ async def _queue_tiles(*, session: AsyncSession, staff: StaffUser, now: datetime
 
 async def _case_tiles(*, session: AsyncSession, staff: StaffUser, now: datetime) -> list[Tile]:
     counts = await count_cases(session=session, staff=staff)
-    open_cases = sum(n for status, n in counts.items() if status != CaseStatus.CLOSED)
+    open_cases = counts.open
     late = await count_late_cases(session=session, staff=staff, now=now)
     # A chief's cases are theirs: what waits is what they have not acknowledged yet.
     mine_key = "mine" if staff.role == Role.ANTENNA_CHIEF else "open"
     return [
-        Tile("waiting", "console.home.cases_waiting", counts[CaseStatus.NEW], _cases("nouveau")),
+        Tile(
+            "waiting",
+            "console.home.cases_waiting",
+            counts.by_status[CaseStatus.NEW],
+            _cases("nouveau"),
+        ),
         Tile("late", "console.home.cases_late", late, _cases("nouveau")),
         Tile("mine", f"console.home.cases_{mine_key}", open_cases, "/console/dossiers"),
     ]

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Float, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Column, Float, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.models.types import UTCDateTime, utcnow
@@ -31,6 +31,8 @@ class TriageCorrection(SQLModel, table=True):
     """An officer's correction; a field left None keeps the value decided before."""
 
     __tablename__ = "triage_corrections"
+    # A period's corrections in one range (the dashboard: ``effective_since``).
+    __table_args__ = (Index("ix_triage_corrections_created_at", "created_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)

@@ -16,7 +16,11 @@ class TriageDecision(SQLModel, table=True):
     """One automatic decision per (tip, rules version, input); re-running the job adds nothing."""
 
     __tablename__ = "triage_decisions"
-    __table_args__ = (UniqueConstraint("tip_id", "rules_version", "input_digest"),)
+    __table_args__ = (
+        UniqueConstraint("tip_id", "rules_version", "input_digest"),
+        # A period's decisions in one range (the dashboard: ``effective_since``).
+        Index("ix_triage_decisions_created_at", "created_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
@@ -60,6 +64,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_antenna_code_created_at", "antenna_code", "created_at"),
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_created_at", "created_at"),
+        # A chief's counts by status, each an index range stopped at the count limit.
+        Index("ix_cases_antenna_code_status", "antenna_code", "status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -7,6 +7,7 @@ import re
 
 from fastapi import FastAPI
 
+from service.casework.cases import COUNT_LIMIT
 from service.models import Role, TipStatus
 from service.models.types import utcnow
 from service.settings import Settings
@@ -45,3 +46,33 @@ async def test_a_chief_pages_through_the_antennas_cases_most_recent_first(
     assert str(ours[-51]) in second.text
     assert str(ours[-50]) not in second.text
     assert forged.status_code == 422
+
+
+async def test_years_of_closed_cases_are_counted_up_to_the_limit_and_said_so(
+    app: FastAPI, settings: Settings
+) -> None:
+    """Past 10,000 closed cases the count stops and reads "10 000+" (Babel's narrow space):
+    counting an antenna's whole history on every page would grow with the years. Open cases are
+    still counted exactly."""
+    url = settings.resolved_database_url
+    chief = await create_staff(settings, role=Role.ANTENNA_CHIEF, antenna="BKO-RD")
+    now = utcnow()
+    closed = await add_backlog(
+        url, count=COUNT_LIMIT + 5, priority="P3", newest=now, status=TipStatus.CLOSED
+    )
+    await add_cases(url, closed, antenna="BKO-RD", routed=now, closed=True)
+    waiting = await add_backlog(url, count=3, priority="P1", newest=now, status=TipStatus.ROUTED)
+    await add_cases(url, waiting, antenna="BKO-RD", routed=now)
+
+    async with session_client(app, settings, chief) as http:
+        everything = (await http.get("/api/v1/cases")).json()
+        open_only = (await http.get("/console/dossiers")).text
+        closed_page = (await http.get("/console/dossiers", params={"statut": "clos"})).text
+
+    assert everything["counts"]["clos"] == COUNT_LIMIT
+    assert everything["counts_past_limit"] == ["clos"]
+    assert (everything["total"], everything["total_is_floor"]) == (COUNT_LIMIT + 3, True)
+    assert everything["counts"]["nouveau"] == 3
+    assert 'data-status="clos">10\u202f000+</span>' in closed_page
+    assert "50 affichés sur plus de 10\u202f000, les plus récents d&#39;abord." in closed_page
+    assert "3 affichés sur 3, les plus récents d&#39;abord." in open_only

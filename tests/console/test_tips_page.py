@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crypto import load_keyring
+from service.casework.sources import PAST_COUNT_LIMIT
 from service.core.db import create_engine, create_sessionmaker
 from service.decisions.store import decision_hits, latest_decision
 from service.models import AuditEntry, DuplicateLink, Reporter, Role, Tip, TipStatus
@@ -140,6 +141,30 @@ async def test_a_prolific_sources_latest_past_tips_are_listed_and_all_are_counte
     assert listed == [str(one) for one in reversed(earlier[-20:])]
     assert source["past_count"] == 30
     assert "Les 20 plus récents de ses 30 autres signalements." in page.text
+
+
+async def test_a_source_of_years_is_counted_up_to_a_limit(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    url = settings.resolved_database_url
+    officer = await create_staff(settings, role=Role.DUTY_OFFICER)
+    tip = await received_tip(app, client, url, DESIGN_TIP, new_sender())
+    assert tip.reporter_id is not None
+    await add_backlog(
+        url,
+        count=PAST_COUNT_LIMIT + 1,
+        priority="P3",
+        newest=tip.received_at - timedelta(hours=1),
+        status=TipStatus.CLOSED,
+        reporter_id=tip.reporter_id,
+    )
+
+    async with session_client(app, settings, officer) as http:
+        source = (await http.get(f"/api/v1/tips/{tip.id}")).json()["source"]
+        page = await http.get(f"/console/signalements/{tip.id}")
+
+    assert (source["past_count"], source["past_count_is_floor"]) == (PAST_COUNT_LIMIT, True)
+    assert "Les 20 plus récents de ses plus de 1\u202f000 autres signalements." in page.text
 
 
 async def test_possible_duplicates_are_listed_on_both_tips(
