@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.casework.effective import effective_column, effective_since
+from service.casework.effective import effective_since
 from service.casework.vocabulary import CHANNELS, PRIORITIES
 from service.core.keyset import epoch_seconds
 from service.models import Case, CaseOutcome, OutcomeKind, Tip
@@ -118,7 +118,8 @@ async def _by_category(session: AsyncSession, since: datetime) -> dict[str, int]
     effective = effective_since("category", since)
     categories = (
         effective.joined(
-            select(func.coalesce(effective.value, "non_trie").label("category")).select_from(Tip)
+            select(func.coalesce(effective.value, "non_trie").label("category")).select_from(Tip),
+            col(Tip.id),
         )
         .where(col(Tip.received_at) >= since)
         .subquery()
@@ -152,15 +153,13 @@ async def _median_ack_minutes(session: AsyncSession, since: datetime) -> dict[st
     """By the tip's priority; the median is the middle row (or the mean of the two middle rows)
     of each priority, ranked by a window function."""
     effective = effective_since("priority", since)
-    # A case routed in the period from a tip received before it (rare): looked up by tip.
-    priority = sql_case(
-        (col(Tip.received_at) >= since, effective.value), else_=effective_column("priority")
-    )
+    priority = effective.exact_for(col(Case.tip_id), since)
     delays = (
         effective.joined(
-            select(priority.label("priority"), _seconds_to_ack().label("seconds"))
-            .select_from(Case)
-            .join(Tip, col(Tip.id) == col(Case.tip_id))
+            select(priority.label("priority"), _seconds_to_ack().label("seconds")).select_from(
+                Case
+            ),
+            col(Case.tip_id),
         )
         .where(col(Case.created_at) >= since, col(Case.acknowledged_at).is_not(None))
         .subquery()

@@ -9,13 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from service.core.db import among
 from service.models import Tip, TriageCorrection, TriageDecision
 
 CORRECTABLE = ("category", "priority", "antenna")
+# The column naming the tip in the enclosing query (``tips.id``, ``cases.tip_id``).
+_TipKey = ColumnElement[uuid.UUID] | Mapped[uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -91,23 +95,25 @@ async def corrections_of(*, session: AsyncSession, tip_id: uuid.UUID) -> list[Tr
     return list(found.all())
 
 
-def effective_column(name: str) -> ColumnElement[str | None]:
-    """``overlay`` in SQL, for the tip of the enclosing query (``tips.id``): the latest correction
-    that set ``name``, else the latest decision's. Each side is one index look-up by tip, so a
-    query can sort and filter every open tip by it without loading them."""
+def effective_column(name: str, tip_id: _TipKey | None = None) -> ColumnElement[str | None]:
+    """``overlay`` in SQL, for the tip of the enclosing query (``tip_id``, by default
+    ``tips.id``): the latest correction that set ``name``, else the latest decision's. Each side
+    is one index look-up by tip, so a query can sort and filter every open tip by it without
+    loading them."""
     assert name in CORRECTABLE
+    tip = col(Tip.id) if tip_id is None else tip_id
     corrected = getattr(TriageCorrection, name)
     decided = getattr(TriageDecision, name)
     correction = (
         select(corrected)
-        .where(col(TriageCorrection.tip_id) == col(Tip.id), col(corrected).is_not(None))
+        .where(col(TriageCorrection.tip_id) == tip, col(corrected).is_not(None))
         .order_by(col(TriageCorrection.created_at).desc())
         .limit(1)
         .scalar_subquery()
     )
     decision = (
         select(decided)
-        .where(col(TriageDecision.tip_id) == col(Tip.id))
+        .where(col(TriageDecision.tip_id) == tip)
         .order_by(col(TriageDecision.created_at).desc())
         .limit(1)
         .scalar_subquery()
@@ -123,6 +129,7 @@ class EffectiveSince:
     after it arrives, so for every tip received since that time it is the same value; what a
     period's figures cost then follows the period, not the years of history behind it."""
 
+    name: str
     corrected: Subquery
     decided: Subquery
 
@@ -130,16 +137,38 @@ class EffectiveSince:
     def value(self) -> ColumnElement[Any]:
         return func.coalesce(self.corrected.c.value, self.decided.c.value)
 
-    def joined(self, query: Select[Any]) -> Select[Any]:
-        """``query`` (whose FROM holds ``tips``) with both joined on the tip."""
-        return query.outerjoin(self.corrected, self.corrected.c.tip_id == col(Tip.id)).outerjoin(
-            self.decided, self.decided.c.tip_id == col(Tip.id)
+    def exact_for(self, tip_id: _TipKey, since: datetime) -> ColumnElement[Any]:
+        """``value``, made exact for a tip that may have arrived before ``since`` (a case routed
+        in the period from an older tip): a correction of the period is the latest; a decision
+        of the period is the latest decision, which stands unless an older correction overrides
+        it; with neither, the tip is looked up (``effective_column``). Index probes of the small
+        corrections table, not of ``tips``."""
+        older_correction = (
+            select(col(TriageCorrection.id))
+            .where(
+                col(TriageCorrection.tip_id) == tip_id,
+                col(TriageCorrection.created_at) < since,
+                col(getattr(TriageCorrection, self.name)).is_not(None),
+            )
+            .exists()
+        )
+        decided = sql_case(
+            (self.decided.c.value.is_not(None) & ~older_correction, self.decided.c.value),
+            else_=effective_column(self.name, tip_id),
+        )
+        return func.coalesce(self.corrected.c.value, decided)
+
+    def joined(self, query: Select[Any], tip_id: _TipKey) -> Select[Any]:
+        """``query`` with both joined on its ``tip_id`` column."""
+        return query.outerjoin(self.corrected, self.corrected.c.tip_id == tip_id).outerjoin(
+            self.decided, self.decided.c.tip_id == tip_id
         )
 
 
 def effective_since(name: str, since: datetime) -> EffectiveSince:
     assert name in CORRECTABLE
     return EffectiveSince(
+        name=name,
         corrected=_latest_since(TriageCorrection, name, since),
         decided=_latest_since(TriageDecision, name, since),
     )
