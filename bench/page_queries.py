@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import event, func, select
 from sqlmodel import col
 
-from bench.scale import _settings, _signed_in
+from bench.scale import _REDIS_URL, _settings, _signed_in
 from service.app import create_app
 from service.core.logging import configure_logging
 from service.models import Role, Tip
@@ -32,10 +32,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--redis-url", default=_REDIS_URL)
     parser.add_argument("pages", nargs="+", help="role:path")
     arguments = parser.parse_args()
     configure_logging(level="ERROR")
-    app = create_app(_settings(arguments.database_url, arguments.data_dir))
+    app = create_app(_settings(arguments.database_url, arguments.data_dir, arguments.redis_url))
     async with LifespanManager(app):
         runtime: Runtime = app.state.runtime
         timings: list[tuple[float, str]] = []

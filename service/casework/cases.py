@@ -35,6 +35,7 @@ CASES_PAGE_SIZE = 50
 # more than the page (and grow with the years), and "10 000+" tells a chief as much.
 COUNT_LIMIT = 10_000
 _CASES = cast(Table, getattr(Case, "__table__"))  # noqa: B009 - SQLModel hides it
+_OPEN_STATUSES = [status for status in CaseStatus if status != CaseStatus.CLOSED]
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ async def list_cases(
     if status is not None:
         query = query.where(col(Case.status) == status)
     elif open_only:
-        query = query.where(col(Case.status) != CaseStatus.CLOSED)
+        # The open statuses by name, not "not closed": an index range on (antenna, status) of
+        # what is open, instead of a walk down the antenna's years of closed cases.
+        query = query.where(col(Case.status).in_(_OPEN_STATUSES))
     if after is not None:
         try:
             cursor = decode_cursor(after, (datetime, uuid.UUID))
