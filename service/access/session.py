@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.db import transaction
+from service.core.db import SessionMaker, transaction
 from service.runtime import Runtime
 
 
@@ -23,3 +23,13 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+
+
+def read_sessions(request: Request) -> SessionMaker:
+    """Sessions of its own for a page whose independent reads run side by side (the
+    dashboard's aggregates), each on a connection of the pool; nothing written through them."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.sessions
+
+
+ReadSessions = Annotated[SessionMaker, Depends(read_sessions)]

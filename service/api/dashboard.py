@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from service.access.csrf import csrf_protect
 from service.access.deps import DashboardReader, Now
-from service.access.session import DbSession
+from service.access.session import ReadSessions
 from service.api.schemas import (
     AntennaOutcomesPublic,
     DashboardDay,
@@ -24,9 +24,9 @@ Days = Annotated[int, Query(ge=1, le=92)]
 
 @router.get("/dashboard", response_model=DashboardPublic)
 async def dashboard(
-    session: DbSession, _reader: DashboardReader, now: Now, days: Days = 14
+    sessions: ReadSessions, _reader: DashboardReader, now: Now, days: Days = 14
 ) -> DashboardPublic:
-    return dashboard_public(await dashboard_stats(session=session, now=now, days=days))
+    return dashboard_public(await dashboard_stats(sessions=sessions, now=now, days=days))
 
 
 def dashboard_public(stats: DashboardStats) -> DashboardPublic:

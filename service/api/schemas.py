@@ -198,7 +198,7 @@ class CaseDetailPublic(BaseModel):
 
 class CaseListPublic(BaseModel):
     """``counts`` are by status, within the antenna(s) the caller may see, each counted up to
-    10,000: a status in ``counts_past_limit`` has more (years of closed cases)."""
+    1,000: a status in ``counts_past_limit`` has more (years of closed cases)."""
 
     model_config = _PUBLIC
     total: int  # in the whole list (this status, or all), not only on this page

@@ -32,8 +32,8 @@ from service.models import (
 
 CASES_PAGE_SIZE = 50
 # Cases of a status are counted up to here: an exact count of years of closed cases would cost
-# more than the page (and grow with the years), and "10 000+" tells a chief as much.
-COUNT_LIMIT = 10_000
+# more than the page (and grow with the years), and "1 000+" tells a chief as much.
+COUNT_LIMIT = 1_000
 _CASES = cast(Table, getattr(Case, "__table__"))  # noqa: B009 - SQLModel hides it
 _OPEN_STATUSES = [status for status in CaseStatus if status != CaseStatus.CLOSED]
 

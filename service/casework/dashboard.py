@@ -4,6 +4,8 @@ the antenna chiefs recorded them. Days are UTC days, which is Mali's time."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ from sqlmodel import col
 
 from service.casework.effective import effective_since
 from service.casework.vocabulary import CHANNELS, PRIORITIES
+from service.core.db import SessionMaker
 from service.core.keyset import epoch_seconds
 from service.models import Case, CaseOutcome, OutcomeKind, Tip
 
@@ -72,29 +75,59 @@ class DashboardStats:
 
 
 async def dashboard_stats(
-    *, session: AsyncSession, now: datetime, days: int = 14
+    *, sessions: SessionMaker, now: datetime, days: int = 14
 ) -> DashboardStats:
     """Every figure an aggregate in SQL over the period: a few rows come back, however many
-    tips a campaign brought in."""
+    tips a campaign brought in. The aggregates are independent reads: they run in two lanes,
+    each on its own connection, so the database works on both at once (a 92-day period at a
+    million tips: about 220 ms of SQL in a row)."""
     first_day = now.date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
-    outcomes, arrests = await _outcomes(session, since)
-    buckets, unacknowledged = await _acknowledgements(session, since)
+
+    async def by_priority_and_day(session: AsyncSession) -> tuple[Any, ...]:
+        return (
+            await _median_ack_minutes(session, since),
+            await _tips_per_day(session, since, day_list),
+            await _acknowledgements(session, since),
+        )
+
+    async def by_category_and_outcome(session: AsyncSession) -> tuple[Any, ...]:
+        return (
+            await _by_category(session, since),
+            await _counted(session, col(Case.antenna_code), col(Case.created_at) >= since),
+            await _outcomes(session, since),
+            await _seized(session, since),
+            await _outcomes_by_antenna(session, since),
+            await _seized_by_antenna(session, since),
+        )
+
+    first, second = await asyncio.gather(
+        _in_session(sessions, by_priority_and_day), _in_session(sessions, by_category_and_outcome)
+    )
+    medians, tips_per_day, (buckets, unacknowledged) = first
+    by_category, by_antenna, (outcomes, arrests), seized, per_antenna, seized_per_antenna = second
     return DashboardStats(
         days=day_list,
-        tips_per_day=await _tips_per_day(session, since, day_list),
-        by_category=await _by_category(session, since),
-        by_antenna=await _counted(session, col(Case.antenna_code), col(Case.created_at) >= since),
+        tips_per_day=tips_per_day,
+        by_category=by_category,
+        by_antenna=by_antenna,
         ack_buckets=buckets,
         unacknowledged=unacknowledged,
-        median_ack_minutes=await _median_ack_minutes(session, since),
+        median_ack_minutes=medians,
         outcomes=outcomes,
         arrests=arrests,
-        seized=await _seized(session, since),
-        outcomes_by_antenna=await _outcomes_by_antenna(session, since),
-        seized_by_antenna=await _seized_by_antenna(session, since),
+        seized=seized,
+        outcomes_by_antenna=per_antenna,
+        seized_by_antenna=seized_per_antenna,
     )
+
+
+async def _in_session(
+    sessions: SessionMaker, reads: Callable[[AsyncSession], Awaitable[tuple[Any, ...]]]
+) -> tuple[Any, ...]:
+    async with sessions() as session:
+        return await reads(session)
 
 
 async def _tips_per_day(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from channels.i18n import translate
 from service.access.deps import DashboardReader, Now
 from service.access.roles import DASHBOARD_READERS
-from service.access.session import DbSession
+from service.access.session import DbSession, ReadSessions
 from service.casework.charts import horizontal_bars, stacked_columns
 from service.casework.dashboard import ACK_BUCKETS, DashboardStats, dashboard_stats
 from service.casework.vocabulary import CHANNELS, OUTCOME_KINDS
@@ -31,9 +31,9 @@ Days = Annotated[int, Query(ge=1, le=92)]
 
 @router.get("/tableau-de-bord")
 async def dashboard_page(
-    request: Request, session: DbSession, _reader: DashboardReader, now: Now, jours: Days = 14
+    request: Request, sessions: ReadSessions, _reader: DashboardReader, now: Now, jours: Days = 14
 ) -> Response:
-    stats = await dashboard_stats(session=session, now=now, days=jours)
+    stats = await dashboard_stats(sessions=sessions, now=now, days=jours)
     context = {
         "stats": stats,
         "charts": charts(stats),
@@ -46,10 +46,14 @@ async def dashboard_page(
 
 @router.get("/tableau-de-bord/export.csv")
 async def dashboard_export(
-    session: DbSession, reader: DashboardReader, now: Now, jours: Days = 14
+    session: DbSession,
+    sessions: ReadSessions,
+    reader: DashboardReader,
+    now: Now,
+    jours: Days = 14,
 ) -> Response:
     """Counts and quantities only; who took the figures out, and for how long, is audited."""
-    stats = await dashboard_stats(session=session, now=now, days=jours)
+    stats = await dashboard_stats(sessions=sessions, now=now, days=jours)
     await record_audit(
         session=session, actor=reader, action="dashboard.exported", details={"jours": str(jours)}
     )

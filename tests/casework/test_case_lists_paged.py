@@ -51,7 +51,7 @@ async def test_a_chief_pages_through_the_antennas_cases_most_recent_first(
 async def test_years_of_closed_cases_are_counted_up_to_the_limit_and_said_so(
     app: FastAPI, settings: Settings
 ) -> None:
-    """Past 10,000 closed cases the count stops and reads "10 000+" (Babel's narrow space):
+    """Past 1,000 closed cases the count stops and reads "1 000+" (Babel's narrow space):
     counting an antenna's whole history on every page would grow with the years. Open cases are
     still counted exactly."""
     url = settings.resolved_database_url
@@ -73,6 +73,6 @@ async def test_years_of_closed_cases_are_counted_up_to_the_limit_and_said_so(
     assert everything["counts_past_limit"] == ["clos"]
     assert (everything["total"], everything["total_is_floor"]) == (COUNT_LIMIT + 3, True)
     assert everything["counts"]["nouveau"] == 3
-    assert 'data-status="clos">10\u202f000+</span>' in closed_page
-    assert "50 affichés sur plus de 10\u202f000, les plus récents d&#39;abord." in closed_page
+    assert 'data-status="clos">1\u202f000+</span>' in closed_page
+    assert "50 affichés sur plus de 1\u202f000, les plus récents d&#39;abord." in closed_page
     assert "3 affichés sur 3, les plus récents d&#39;abord." in open_only

@@ -31,8 +31,7 @@ async def test_priorities_and_categories_follow_the_latest_triage_of_each_tip(
         await add_cases(
             url, [recent], antenna="SEG", routed=now - timedelta(minutes=30), closed=True
         )
-        async with sessions() as session:
-            stats = await dashboard_stats(session=session, now=now, days=14)
+        stats = await dashboard_stats(sessions=sessions, now=now, days=14)
     finally:
         await engine.dispose()
 
