@@ -47,6 +47,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     LargeBinary,
+    Select,
     Table,
     bindparam,
     false,
@@ -374,14 +375,7 @@ async def _rehash_batch(
     """Provider-id hashes recomputed under the active key, from the ids still held sealed."""
     table, key = sealed.table, sealed.table.c[sealed.key]
     column, hashed = table.c[sealed.column], table.c.provider_id_hash
-    statement = select(key, column, hashed).where(column.is_not(None)).order_by(key).limit(size)
-    if only is not None:
-        statement = statement.where(only(table))
-    if after is not None:
-        statement = statement.where(key > after)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    rows = (await session.execute(statement)).all()
+    rows = await _locked_batch(session, select(key, column, hashed), column, after, size, only)
     changes = []
     for row_id, sealed_id, current in rows:
         provider_id = open_text(
@@ -404,15 +398,7 @@ async def _reseal_batch(
 ) -> tuple[Any, int]:
     """One batch after key ``after``: (the last key, or None at the end; rows re-sealed)."""
     table, key, column = sealed.table, sealed.table.c[sealed.key], sealed.table.c[sealed.column]
-    statement = select(key, column).where(column.is_not(None)).order_by(key).limit(size)
-    if only is not None:
-        statement = statement.where(only(table))
-    if after is not None:
-        statement = statement.where(key > after)
-    # FOR UPDATE on PostgreSQL: a row changed meanwhile (a note edited) waits, never lost.
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    rows = (await session.execute(statement)).all()
+    rows = await _locked_batch(session, select(key, column), column, after, size, only)
     changes = []
     for row in rows:
         fresh = reseal(keyring, sealed.purpose, row[1], context=sealed.context(row[0]))
@@ -427,19 +413,9 @@ async def _reindex_batch(
 ) -> tuple[uuid.UUID | None, int]:
     """Blind indexes recomputed under the active index key, from the numbers still held."""
     table = _table(Reporter)
-    statement = (
-        select(table.c.id, table.c.blind_index, table.c.identity_ciphertext)
-        .where(table.c.identity_ciphertext.is_not(None))
-        .order_by(table.c.id)
-        .limit(size)
-    )
-    if only is not None:
-        statement = statement.where(only(table))
-    if after is not None:
-        statement = statement.where(table.c.id > after)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    rows = (await session.execute(statement)).all()
+    sealed_column = table.c.identity_ciphertext
+    statement = select(table.c.id, table.c.blind_index, sealed_column)
+    rows = await _locked_batch(session, statement, sealed_column, after, size, only)
     changes = []
     for reporter_id, index, sealed in rows:
         phone = open_text(keyring, Purpose.IDENTITY, sealed, context=f"reporter:{reporter_id}")
@@ -448,6 +424,28 @@ async def _reindex_batch(
             changes.append((reporter_id, fresh))
     await _update_rows(session, table, "id", "blind_index", changes)
     return (rows[-1][0] if len(rows) == size else None), len(changes)
+
+
+async def _locked_batch(
+    session: AsyncSession,
+    statement: Select[Any],
+    sealed_column: Any,
+    after: Any,
+    size: int,
+    only: _Only,
+) -> list[Any]:
+    """The next ``size`` rows of ``statement`` whose ``sealed_column`` holds a value, by the
+    primary key (its first column) after ``after``, narrowed by ``only`` (the catch-up). FOR
+    UPDATE on PostgreSQL: a row changed meanwhile (a note edited) waits, never lost."""
+    key = statement.selected_columns[0]
+    statement = statement.where(sealed_column.is_not(None)).order_by(key).limit(size)
+    if only is not None:
+        statement = statement.where(only(sealed_column.table))
+    if after is not None:
+        statement = statement.where(key > after)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return list((await session.execute(statement)).all())
 
 
 async def _update_rows(
