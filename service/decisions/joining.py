@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, not_, select, update
+from sqlalchemy import Select, bindparam, exists, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
@@ -151,18 +152,24 @@ class _StoredCase(NamedTuple):
 def _open_cases_statement(
     postgresql: bool,
 ) -> Select[uuid.UUID, str, datetime, str | None, list[str], str]:
-    """Open cases of the antennas opened since ``since``, with every decision of their tips.
+    """Open cases of the antennas opened since ``since`` whose tip's newest decision names one
+    of ``places``, with that decision.
 
-    The plan at two million tips: both time bounds are indexed range seeks, so the statement
-    starts from the last half hour, never from years of cases or tips — either the cases
-    created in the window (``ix_cases_antenna_code_created_at``, one range per antenna, or
-    ``ix_cases_created_at``) or the tips received in it (``ix_tips_received_at``), whichever
-    the planner finds smaller; the rest is sought by key (the case by its unique ``tip_id``, the
-    tip by its primary key, its decisions through ``ix_triage_decisions_tip_id``). A case opens
-    after its tip is received, so the bound on cases loses none of the tips received in the
-    window. tests/casework/test_query_plans.py holds the plan to this."""
+    Only a case at a place of the batch can be sent again (``sent_twice``): in a campaign the
+    window holds hundreds of open cases per antenna, and reading every decision of each cost a
+    batch most of its time (bench/README.md). The plan at two million tips: both time bounds
+    are indexed range seeks, so the statement starts from the last half hour, never from years
+    of cases or tips — either the cases created in the window
+    (``ix_cases_antenna_code_created_at``, one range per antenna, or ``ix_cases_created_at``) or
+    the tips received in it (``ix_tips_received_at``), whichever the planner finds smaller; the
+    rest is sought by key (the case by its unique ``tip_id``, the tip by its primary key, its
+    decisions through ``ix_triage_decisions_tip_id``). A case opens after its tip is received,
+    so the bound on cases loses none of the tips received in the window.
+    tests/casework/test_query_plans.py holds the plan to this."""
     antennas = list_param("antennas", col(Case.antenna_code), postgresql)
+    places = list_param("places", col(TriageDecision.place), postgresql)
     excluded = list_param("excluded", col(Tip.id), postgresql)
+    newer = aliased(TriageDecision)
     return (
         select(
             col(Case.tip_id),
@@ -180,6 +187,13 @@ def _open_cases_statement(
         .where(col(Tip.status) != TipStatus.CLOSED)
         .where(col(Tip.received_at) >= bindparam("since"))
         .where(not_(is_in(col(Tip.id), excluded, postgresql)))
+        .where(is_in(col(TriageDecision.place), places, postgresql))
+        .where(
+            ~exists().where(
+                col(newer.tip_id) == col(TriageDecision.tip_id),
+                col(newer.created_at) > col(TriageDecision.created_at),
+            )
+        )
         .order_by(col(TriageDecision.created_at))
     )
 
@@ -199,24 +213,27 @@ async def open_cases_nearby(
     antennas: set[str],
     since: datetime,
     excluded: set[uuid.UUID],
-    facts: set[Facts] | None = None,
+    facts: set[Facts],
 ) -> list[_OpenCase]:
-    """The open cases a tip of the batch may join, each with its tip's newest decision. Texts
-    are opened only for those at a named place and, given ``facts``, only for those sharing the
-    antenna, place and substances of a tip of the batch: ``sent_twice`` matches no other, and
-    in a campaign the window holds hundreds of open cases whose decryption cost most of a
-    batch's time (bench/README.md)."""
-    params = {"antennas": list(antennas), "since": since, "excluded": list(excluded)}
-    rows = await session.execute(_open_cases_statement(on_postgresql(session)), params)
+    """The open cases a tip of the batch may join, each with its tip's newest decision: those
+    sharing the antenna, place and substances of a tip of the batch (``facts``), as
+    ``sent_twice`` matches no other. Only their texts are opened."""
+    params = {
+        "antennas": list(antennas),
+        "places": list({place for _antenna, place, _substances in facts if place is not None}),
+        "since": since,
+        "excluded": list(excluded),
+    }
+    connection = await session.connection()  # plain rows: no ORM objects to load
+    rows = await connection.execute(_open_cases_statement(on_postgresql(session)), params)
     newest: dict[uuid.UUID, _StoredCase] = {}
     for tip_id, antenna, received_at, place, substances, priority in rows:
-        # Oldest decision first: the newest of each tip stays.
+        # Oldest first: of two decisions made at the same instant, the later read stays.
         newest[tip_id] = _StoredCase(antenna, received_at, place, tuple(substances), priority)
     located = [
         tip_id
         for tip_id, case in newest.items()
-        if case.place is not None
-        and (facts is None or facts_of(case.antenna, case.place, case.substances) in facts)
+        if facts_of(case.antenna, case.place, case.substances) in facts
     ]
     texts = await decisions.texts_of(session=session, keyring=keyring, tip_ids=located)
     return [

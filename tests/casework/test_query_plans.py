@@ -65,6 +65,7 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
                     antennas={"SIK", "BKO-RD"},
                     since=now - timedelta(minutes=settings.duplicate_join_minutes),
                     excluded=set(),
+                    facts={("SIK", "Médine", ("cannabis",)), ("BKO-RD", "Badalabougou", ())},
                 )
                 await session.rollback()
     finally:

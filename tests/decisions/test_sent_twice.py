@@ -5,6 +5,7 @@ another place, or the same text hours later opens a case of its own. SQLite and 
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from sqlmodel import col
 
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.decisions.joining import JOINED
-from service.models import AuditEntry, Case, DuplicateLink, Role, Tip, TipClosure, TipStatus
+from service.models import (
+    AuditEntry,
+    Case,
+    DuplicateLink,
+    Role,
+    Tip,
+    TipClosure,
+    TipStatus,
+    TriageDecision,
+)
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.casework import new_sender, received_tip, send_sms, settle, tip_of
@@ -106,5 +116,46 @@ async def _received_earlier(url: str, tip: Tip, by: timedelta) -> None:
             )
             case = (await session.scalars(select(Case).where(col(Case.tip_id) == tip.id))).one()
             case.created_at -= by
+    finally:
+        await engine.dispose()
+
+
+async def test_a_case_whose_newest_decision_is_elsewhere_is_not_joined(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Only the open case's newest decision counts: decided again at another place, it no
+    longer matches the place its first decision named (the look-up filters places in SQL)."""
+    url = settings.resolved_database_url
+    first = await received_tip(app, client, url, FIRST)
+    await _decided_again_elsewhere(url, first, place="Banconi")
+
+    again = await received_tip(app, client, url, AGAIN)
+
+    assert again.status != TipStatus.CLOSED
+    assert len(await fetch_all(url, select(Case))) == 2
+    assert await fetch_all(url, select(TipClosure)) == []
+
+
+async def _decided_again_elsewhere(url: str, tip: Tip, *, place: str) -> None:
+    """A newer decision of ``tip`` naming ``place``, as a later rules version would store."""
+    engine = create_engine(url)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            [decided] = (
+                await session.scalars(
+                    select(TriageDecision).where(col(TriageDecision.tip_id) == tip.id)
+                )
+            ).all()
+            assert decided.place not in (None, place)
+            newer = TriageDecision.model_validate(
+                decided.model_dump()
+                | {
+                    "id": uuid.uuid4(),
+                    "place": place,
+                    "rules_version": "later",
+                    "created_at": decided.created_at + timedelta(seconds=1),
+                }
+            )
+            session.add(newer)
     finally:
         await engine.dispose()
