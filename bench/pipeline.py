@@ -9,10 +9,11 @@
 3. The API's peak RSS (VmHWM) over the run.
 
     python bench/pipeline.py [--rate 100] [--seconds 60] [--backlog 3000] [--repeated]
-                             [--profile-drain FILE]
+                             [--profile-drain FILE] [--profile-steady FILE]
 
 The texts are a campaign's mix by default; ``--repeated`` makes every tip repeat 25 others, the
-worst case for duplicate detection. ``--profile-drain`` records the draining worker with py-spy.
+worst case for duplicate detection. ``--profile-drain`` records the draining worker with py-spy,
+``--profile-steady`` the one under the steady load.
 """
 
 from __future__ import annotations
@@ -229,7 +230,14 @@ def percentile(values: list[float], cut: int) -> float:
     return statistics.quantiles(values, n=100)[cut - 1]
 
 
-def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = "") -> None:
+def run(
+    rate: int,
+    seconds: int,
+    backlog: int,
+    repeated: bool,
+    profile: str = "",
+    steady_profile: str = "",
+) -> None:
     texts = bodies(rate * seconds + max(1, backlog // 500) * 500, repeated)
     print(f"texts: {'five repeated (the worst case)' if repeated else 'a campaign mix'}")
     with bench_database() as pg_url, tempfile.TemporaryDirectory() as data:
@@ -253,7 +261,7 @@ def run(rate: int, seconds: int, backlog: int, repeated: bool, profile: str = ""
         with server([sys.executable, "-m", "bench.twilio_stub"], {}) as (twilio, _):
             # Every text is erased at Twilio by a job of its own: a stub answers them at once.
             env["TIPLINE_TWILIO_API_BASE_URL"] = twilio
-            measure(env, pg_url, rate, seconds, backlog, texts, profile)
+            measure(env, pg_url, rate, seconds, backlog, texts, profile, steady_profile)
 
 
 def measure(
@@ -264,22 +272,30 @@ def measure(
     backlog: int,
     texts: list[str],
     profile: str,
+    steady_profile: str = "",
 ) -> None:
     """The three measures against one ``tipline serve`` and a worker started twice."""
     with server([sys.executable, "-m", "service.cli", "serve"], env) as (base, api_pid):
-        with worker(env):
+        steady_cpu: list[tuple[float, float]] = []
+        with worker(env, steady_profile, steady_cpu):
+            started = time.time()
             sent = asyncio.run(steady_load(base, rate, seconds, texts))
             decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
         latencies = [decided[ref] - sent[ref] for ref in sent if ref in decided]
+        earlier_batches, _ = asyncio.run(database_counts(pg_url))
         print(
             f"steady load: {rate} tips/s for {seconds} s, {len(sent)} tips, {len(decided)} decided"
+            f" in {earlier_batches} stored batches ({len(sent) / max(earlier_batches, 1):.1f} "
+            "tips each)"
         )
+        until = max(decided.values(), default=started)
+        steady = cpu_between(steady_cpu, started, until) / max(len(decided), 1) * 1000
+        print(f"worker CPU during the steady load: {steady:.2f} ms/tip")
         print(
             f"webhook-to-decision p50 {percentile(latencies, 50) * 1000:.0f} ms, "
             f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
             f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p95 <= 1000 ms)"
         )
-        earlier_batches, _ = asyncio.run(database_counts(pg_url))
         backlog_sent = asyncio.run(
             steady_load(base, 500, max(1, backlog // 500), texts, first=rate * seconds)
         )
@@ -323,8 +339,18 @@ def main() -> None:
         "--repeated", action="store_true", help="every tip repeats 25 others (worst case)"
     )
     parser.add_argument("--profile-drain", default="", help="py-spy the draining worker into FILE")
+    parser.add_argument(
+        "--profile-steady", default="", help="py-spy the worker under the steady load into FILE"
+    )
     args = parser.parse_args()
-    run(args.rate, args.seconds, args.backlog, args.repeated, args.profile_drain)
+    run(
+        args.rate,
+        args.seconds,
+        args.backlog,
+        args.repeated,
+        args.profile_drain,
+        args.profile_steady,
+    )
 
 
 if __name__ == "__main__":

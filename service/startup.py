@@ -84,6 +84,7 @@ async def open_process(settings: Settings) -> Process:
         dispatcher=dispatcher,
         conversation_window=timedelta(days=settings.conversation_window_days),
         spool=spool,
+        linger_seconds=settings.intake_linger_ms / 1000,
     )
     ctx["runtime"] = runtime
     runtime.background.append(asyncio.create_task(_replay_spool_forever(runtime, spool, intake)))

@@ -46,6 +46,7 @@ class IntakeService:
         dispatcher: OutboxDispatcher,
         conversation_window: timedelta,
         spool: IntakeSpool | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._spool = spool
         self._sessions = sessions
@@ -54,7 +55,7 @@ class IntakeService:
         self._window = conversation_window
         self._hold = OutageHold(_OUTAGE_HOLD_SECONDS)
         self._group: GroupCommit[Submission, IntakeReceipt] = GroupCommit(
-            self._store_batch, shared=database_unreachable
+            self._store_batch, shared=database_unreachable, linger_seconds=linger_seconds
         )
 
     async def receive(

@@ -153,3 +153,68 @@ def test_after_a_timeout_the_hold_answers_at_once_and_a_refusal_holds_nothing() 
     assert database_unreachable(DatabaseHeldOff())
     hold.end()
     hold.check()
+
+
+class _Recorder:
+    """A ``write`` that records its batches and takes a moment, as a transaction does."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    async def __call__(self, batch: Sequence[int]) -> list[int]:
+        self.batches.append(list(batch))
+        await asyncio.sleep(0.001)
+        return list(batch)
+
+
+async def test_a_quiet_line_writes_at_once_even_with_a_linger() -> None:
+    write = _Recorder()
+    group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, busy_seconds=0.0)
+
+    # A linger of a minute would time the test out if a lone item waited for it.
+    assert await asyncio.wait_for(group.submit(1), timeout=10) == 1
+    assert await asyncio.wait_for(group.submit(2), timeout=10) == 2
+    assert write.batches == [[1], [2]]
+
+
+async def test_a_busy_line_waits_a_moment_and_stores_what_follows_together() -> None:
+    write = _Recorder()
+    group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, gather=3)
+
+    assert await group.submit(0) == 0  # quiet so far: written at once
+    # Moments later (busy now), one at a time: the writer waits for the third, not the minute.
+    first = asyncio.ensure_future(group.submit(1))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(group.submit(2))
+    await asyncio.sleep(0.01)
+    third = asyncio.ensure_future(group.submit(3))
+
+    assert list(await asyncio.wait_for(asyncio.gather(first, second, third), 10)) == [1, 2, 3]
+    assert write.batches == [[0], [1, 2, 3]]
+
+
+async def test_a_busy_line_writes_what_it_gathered_when_the_linger_ends() -> None:
+    write = _Recorder()
+    group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=0.5, gather=10)
+
+    await group.submit(0)
+    first = asyncio.ensure_future(group.submit(1))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(group.submit(2))
+
+    assert list(await asyncio.wait_for(asyncio.gather(first, second), 10)) == [1, 2]
+    assert write.batches == [[0], [1, 2]]
+
+
+async def test_items_waiting_when_the_writer_is_cancelled_are_stored_alone() -> None:
+    write = _Recorder()
+    group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, gather=10)
+    await group.submit(0)
+    waiting = asyncio.ensure_future(group.submit(1))
+    await asyncio.sleep(0.01)  # the writer lingers
+
+    for task in asyncio.all_tasks():
+        if task.get_name() == "group-commit":
+            task.cancel()
+
+    assert await asyncio.wait_for(waiting, timeout=10) is None  # the caller stores it alone
