@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
-import json
 import operator
 import uuid
 from collections import Counter
@@ -548,8 +547,8 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
     limit = decisions.CANDIDATE_ROWS
     by_reporter = is_in(ranked.c.reporter_id, reporters, postgresql)
     by_place = is_in(ranked.c.place, places, postgresql)
-    # The place and substances of a tip of the batch, as one text (see ``_what_and_where``).
-    what_and_where = ranked.c.place.concat(_SEPARATOR).concat(ranked.c.substances)
+    # The place and substances of a tip of the batch, as one text.
+    what_and_where = decisions.stored_what_and_where(ranked.c.place, ranked.c.substances)
     wanted = list_param("what_and_where", ranked.c.substances, postgresql)
     could_match = and_(ranked.c.tip_place_rank == 1, is_in(what_and_where, wanted, postgresql))
     return select(*list(ranked.c)[: len(decisions.DECIDED_COLUMNS)]).where(
@@ -581,6 +580,7 @@ async def _recent_decided(
     every row is read."""
     reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
     places = {d.decision.place for d in batch.decided if d.decision.place is not None}
+    decided = batch.decided
     if not reporters and not places:
         return []
     params = {
@@ -588,7 +588,9 @@ async def _recent_decided(
         "places": list(places),
         "since": since,
         "batch": list(batch.tips),
-        "what_and_where": list({_what_and_where(d.decision) for d in batch.decided}),
+        "what_and_where": list(
+            {decisions.what_and_where(d.decision.place, d.decision.substances) for d in decided}
+        ),
         "every_row_above": _rows_never_cut_above(batch),
     }
     rows = await _read_decided(session, params)
@@ -613,14 +615,6 @@ def _rows_never_cut_above(batch: _Batch) -> int:
     by_reporter = Counter(row.reporter_id for row in own if row.reporter_id is not None)
     in_batch = max(at_place.values(), default=0) + max(by_reporter.values(), default=0)
     return decisions.CANDIDATE_ROWS - _ASSUMED_REPORTER_ROWS - in_batch
-
-
-_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
-
-
-def _what_and_where(decision: Decision) -> str:
-    """A decision's place and substances as SQL spells them from a stored row (JSON text)."""
-    return f"{decision.place}{_SEPARATOR}{json.dumps(list(decision.substances))}"
 
 
 async def _candidate_texts(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, exists, not_, select, update
+from sqlalchemy import Select, Text, bindparam, cast, exists, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -36,6 +36,7 @@ from triage.normalise import normalise_text
 
 JOINED = "tip.joined_case"
 _CLOSURES = SQLModel.metadata.tables["tip_closures"]
+_DECISIONS = SQLModel.metadata.tables["triage_decisions"]
 
 
 @dataclass(frozen=True)
@@ -152,22 +153,23 @@ class _StoredCase(NamedTuple):
 def _open_cases_statement(
     postgresql: bool,
 ) -> Select[uuid.UUID, str, datetime, str | None, list[str], str]:
-    """Open cases of the antennas opened since ``since`` whose tip's newest decision names one
-    of ``places``, with that decision.
+    """Open cases of the antennas opened since ``since`` whose tip's newest decision names the
+    place and substances of a tip of the batch (``what_and_where``), with that decision.
 
-    Only a case at a place of the batch can be sent again (``sent_twice``): in a campaign the
-    window holds hundreds of open cases per antenna, and reading every decision of each cost a
-    batch most of its time (bench/README.md). The plan at two million tips: both time bounds
-    are indexed range seeks, so the statement starts from the last half hour, never from years
-    of cases or tips — either the cases created in the window
-    (``ix_cases_antenna_code_created_at``, one range per antenna, or ``ix_cases_created_at``) or
-    the tips received in it (``ix_tips_received_at``), whichever the planner finds smaller; the
-    rest is sought by key (the case by its unique ``tip_id``, the tip by its primary key, its
-    decisions through ``ix_triage_decisions_tip_id``). A case opens after its tip is received,
-    so the bound on cases loses none of the tips received in the window.
-    tests/casework/test_query_plans.py holds the plan to this."""
+    Only such a case can be sent again (``sent_twice``): in a campaign the window holds
+    thousands of open cases, and reading every decision of each cost a batch most of its time
+    (bench/README.md). The plan at two million tips: both time bounds are indexed range seeks,
+    so the statement starts from the last half hour, never from years of cases or tips — either
+    the cases created in the window (``ix_cases_antenna_code_created_at``, one range per
+    antenna, or ``ix_cases_created_at``) or the tips received in it (``ix_tips_received_at``),
+    whichever the planner finds smaller; the rest is sought by key (the case by its unique
+    ``tip_id``, the tip by its primary key, its decisions through
+    ``ix_triage_decisions_tip_id``). A case opens after its tip is received, so the bound on
+    cases loses none of the tips received in the window. tests/casework/test_query_plans.py
+    holds the plan to this."""
     antennas = list_param("antennas", col(Case.antenna_code), postgresql)
-    places = list_param("places", col(TriageDecision.place), postgresql)
+    substances = cast(col(TriageDecision.substances), Text)
+    wanted = list_param("what_and_where", substances, postgresql)
     excluded = list_param("excluded", col(Tip.id), postgresql)
     newer = aliased(TriageDecision)
     return (
@@ -187,7 +189,13 @@ def _open_cases_statement(
         .where(col(Tip.status) != TipStatus.CLOSED)
         .where(col(Tip.received_at) >= bindparam("since"))
         .where(not_(is_in(col(Tip.id), excluded, postgresql)))
-        .where(is_in(col(TriageDecision.place), places, postgresql))
+        .where(
+            is_in(
+                decisions.stored_what_and_where(_DECISIONS.c.place, substances),
+                wanted,
+                postgresql,
+            )
+        )
         .where(
             ~exists().where(
                 col(newer.tip_id) == col(TriageDecision.tip_id),
@@ -220,7 +228,9 @@ async def open_cases_nearby(
     ``sent_twice`` matches no other. Only their texts are opened."""
     params = {
         "antennas": list(antennas),
-        "places": list({place for _antenna, place, _substances in facts if place is not None}),
+        "what_and_where": list(
+            {decisions.what_and_where(place, substances) for _antenna, place, substances in facts}
+        ),
         "since": since,
         "excluded": list(excluded),
     }

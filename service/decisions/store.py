@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import ColumnElement, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -79,6 +79,23 @@ DECIDED_COLUMNS = (
     # batch, and the driver would decode each one's JSON.
     cast(col(TriageDecision.substances), Text).label("substances"),
 )
+
+
+_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
+
+
+def what_and_where(place: str | None, substances: Sequence[str]) -> str:
+    """A decision's place and substances as one text, as ``stored_what_and_where`` reads them
+    from a row: set-based statements match the rows that share both with a tip in one ``IN``."""
+    return f"{place}{_SEPARATOR}{json.dumps(list(substances))}"
+
+
+def stored_what_and_where(
+    place: ColumnElement[str | None], substances_text: ColumnElement[str]
+) -> ColumnElement[str]:
+    """``what_and_where`` in SQL, from the place and the substances read as text (their JSON
+    exactly as stored: the list is written sorted, with ``json.dumps``'s spacing)."""
+    return place.concat(_SEPARATOR).concat(substances_text)
 
 
 def decided_tip(row: Sequence[Any]) -> DecidedTip:
