@@ -5,6 +5,7 @@ This is the only module of the package that touches files, and only the files it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -109,7 +110,19 @@ def load_ruleset(rules_path: Path | None = None, gazetteer_path: Path | None = N
 def build_ruleset(
     rules_path: Path, rules_bytes: bytes, gazetteer_path: Path, gazetteer_bytes: bytes
 ) -> Ruleset:
-    """Compile from bytes already read, so the version is the hash of exactly what was parsed."""
+    """Compile from bytes already read, so the version is the hash of exactly what was parsed.
+
+    Compiling takes most of a second; a ruleset is immutable, so the same files compile once
+    per process: the worker's start after a restart of its loop, a file put back as it was, and
+    every app a test suite starts reuse it. Only the last two are kept (the one in force and
+    the one it replaced)."""
+    return _compiled(rules_path, rules_bytes, gazetteer_path, gazetteer_bytes)
+
+
+@functools.lru_cache(maxsize=2)
+def _compiled(
+    rules_path: Path, rules_bytes: bytes, gazetteer_path: Path, gazetteer_bytes: bytes
+) -> Ruleset:
     book = read_rules(NodeReader(rules_path, rules_bytes))
     gazetteer = read_gazetteer(NodeReader(gazetteer_path, gazetteer_bytes))
     rule_words = _rule_words(book)
