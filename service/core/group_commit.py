@@ -8,7 +8,10 @@ A line busy enough that a batch was written moments ago (``busy_seconds``) but n
 requests pile up during a write (30 to 100 a second: a campaign's steady pace) would still write
 one request per transaction, and each queues a job whose cost is mostly fixed: there the writer
 lingers up to ``linger_seconds`` for ``gather`` requests before it writes (as PostgreSQL's
-``commit_delay`` waits only when other transactions are active). A quiet line never waits.
+``commit_delay`` waits only when other transactions are active). It lingers only while that
+pays: once requests have come together (a batch of several), and until a linger finds nobody
+(a lone caller sending one request after another would only be slowed). A quiet line never
+waits.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class GroupCommit(Generic[Item, Result]):
         self._writer: asyncio.Task[None] | None = None
         self._last_write = float("-inf")  # time.monotonic() when the last batch was taken
         self._gathered: asyncio.Event | None = None  # set when ``gather`` requests wait
+        self._lingering_pays = False  # requests came together lately
 
     async def submit(self, item: Item) -> Result | None:
         future: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
@@ -77,6 +81,7 @@ class GroupCommit(Generic[Item, Result]):
                 self._last_write = time.monotonic()
                 batch = self._waiting[: self._max_batch]
                 del self._waiting[: self._max_batch]
+                self._lingering_pays = self._lingering_pays or len(batch) > 1
                 await self._write_one(batch)
         finally:
             # Cancelled while lingering (shutdown): each waiting caller stores its item alone.
@@ -86,10 +91,11 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _linger_if_busy(self) -> None:
         """On a busy line with few requests waiting, wait a moment for more."""
-        if self._linger <= 0 or len(self._waiting) >= self._gather:
+        if not self._lingering_pays or self._linger <= 0 or len(self._waiting) >= self._gather:
             return
         if time.monotonic() - self._last_write > self._busy:
             return  # a quiet line: write at once
+        waiting = len(self._waiting)
         self._gathered = asyncio.Event()
         try:
             await asyncio.wait_for(self._gathered.wait(), self._linger)
@@ -97,6 +103,8 @@ class GroupCommit(Generic[Item, Result]):
             pass
         finally:
             self._gathered = None
+        if len(self._waiting) == waiting:
+            self._lingering_pays = False  # nobody came: no more waiting until some come together
 
     async def _write_one(self, batch: list[tuple[Item, asyncio.Future[Result | None]]]) -> None:
         try:

@@ -167,22 +167,42 @@ class _Recorder:
         return list(batch)
 
 
+async def _came_together(group: GroupCommit[int, int], *items: int) -> None:
+    """Submitted at once: written as one batch, which tells the writer lingering pays."""
+    await asyncio.gather(*(group.submit(item) for item in items))
+
+
 async def test_a_quiet_line_writes_at_once_even_with_a_linger() -> None:
     write = _Recorder()
     group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, busy_seconds=0.0)
+    await _came_together(group, 1, 2)
 
     # A linger of a minute would time the test out if a lone item waited for it.
-    assert await asyncio.wait_for(group.submit(1), timeout=10) == 1
-    assert await asyncio.wait_for(group.submit(2), timeout=10) == 2
-    assert write.batches == [[1], [2]]
+    assert await asyncio.wait_for(group.submit(3), timeout=10) == 3
+    assert await asyncio.wait_for(group.submit(4), timeout=10) == 4
+    assert write.batches == [[1, 2], [3], [4]]
+
+
+async def test_a_lone_caller_sending_one_after_another_waits_at_most_once() -> None:
+    write = _Recorder()
+    group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=0.5, gather=10)
+    await _came_together(group, 0, 1)
+    started = asyncio.get_running_loop().time()
+
+    for item in range(2, 12):
+        assert await group.submit(item) == item
+
+    # One linger found nobody; the nine requests after it were written at once.
+    assert write.batches == [[0, 1], *([n] for n in range(2, 12))]
+    assert asyncio.get_running_loop().time() - started < 10 * 0.5
 
 
 async def test_a_busy_line_waits_a_moment_and_stores_what_follows_together() -> None:
     write = _Recorder()
     group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, gather=3)
+    await _came_together(group, 0, 0)
 
-    assert await group.submit(0) == 0  # quiet so far: written at once
-    # Moments later (busy now), one at a time: the writer waits for the third, not the minute.
+    # Moments later, one at a time: the writer waits for the third, not the minute.
     first = asyncio.ensure_future(group.submit(1))
     await asyncio.sleep(0.01)
     second = asyncio.ensure_future(group.submit(2))
@@ -190,26 +210,26 @@ async def test_a_busy_line_waits_a_moment_and_stores_what_follows_together() -> 
     third = asyncio.ensure_future(group.submit(3))
 
     assert list(await asyncio.wait_for(asyncio.gather(first, second, third), 10)) == [1, 2, 3]
-    assert write.batches == [[0], [1, 2, 3]]
+    assert write.batches == [[0, 0], [1, 2, 3]]
 
 
 async def test_a_busy_line_writes_what_it_gathered_when_the_linger_ends() -> None:
     write = _Recorder()
     group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=0.5, gather=10)
+    await _came_together(group, 0, 0)
 
-    await group.submit(0)
     first = asyncio.ensure_future(group.submit(1))
     await asyncio.sleep(0.01)
     second = asyncio.ensure_future(group.submit(2))
 
     assert list(await asyncio.wait_for(asyncio.gather(first, second), 10)) == [1, 2]
-    assert write.batches == [[0], [1, 2]]
+    assert write.batches == [[0, 0], [1, 2]]
 
 
 async def test_items_waiting_when_the_writer_is_cancelled_are_stored_alone() -> None:
     write = _Recorder()
     group: GroupCommit[int, int] = GroupCommit(write, linger_seconds=60, gather=10)
-    await group.submit(0)
+    await _came_together(group, 0, 0)
     waiting = asyncio.ensure_future(group.submit(1))
     await asyncio.sleep(0.01)  # the writer lingers
 

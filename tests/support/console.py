@@ -12,6 +12,7 @@ chromium through Playwright; ``browser_sign_in`` signs an account in through the
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import re
 import socket
@@ -76,6 +77,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
+def _hash_of(password: str) -> str:
+    """Argon2id as production hashes it, once per password per test process: hashing is slow on
+    purpose (a fifth of a second here) and hundreds of tests create accounts. Signing in still
+    verifies the real hash."""
+    return password_hasher.hash(password)
+
+
 async def create_staff(
     settings: Settings,
     *,
@@ -94,7 +103,7 @@ async def create_staff(
         username=name,
         role=role,
         antenna_code=antenna,
-        password_hash=password_hasher.hash(password),
+        password_hash=_hash_of(password),
         must_change_password=must_change_password,
     )
     secret = totp.new_totp_secret() if enrolled else None
