@@ -16,9 +16,15 @@ from service.models import Antenna
 
 ROUTING_REFERENCE = Path(__file__).parents[2] / "triage" / "data" / "jurisdictions.yaml"
 
+# Every process start reads the reference: libyaml's safe loader parses it five times faster than
+# the pure-Python one (same documents, same results), where PyYAML was built with it.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def default_antennas(reference: Path = ROUTING_REFERENCE) -> list[Antenna]:
-    data: dict[str, Any] = yaml.safe_load(reference.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.load(  # a safe loader: libyaml's when built with it
+        reference.read_text(encoding="utf-8"), Loader=_SAFE_LOADER
+    )
     return [
         Antenna(
             code=item["code"],
