@@ -282,10 +282,10 @@ def measure(
             sent = asyncio.run(steady_load(base, rate, seconds, texts))
             decided = asyncio.run(decided_at(pg_url, list(sent), timeout=60))
         latencies = [decided[ref] - sent[ref] for ref in sent if ref in decided]
-        earlier_batches, _ = asyncio.run(database_counts(pg_url))
+        steady_batches, _ = asyncio.run(database_counts(pg_url))
         print(
             f"steady load: {rate} tips/s for {seconds} s, {len(sent)} tips, {len(decided)} decided"
-            f" in {earlier_batches} stored batches ({len(sent) / max(earlier_batches, 1):.1f} "
+            f" in {steady_batches} stored batches ({len(sent) / max(steady_batches, 1):.1f} "
             "tips each)"
         )
         until = max(decided.values(), default=started)
@@ -309,7 +309,7 @@ def measure(
         drain_cpu = cpu_between(cpu, min(done.values()), max(done.values())) if done else 0.0
         per_tip = drain_cpu / max(len(done), 1) * 1000
         print(f"worker CPU during the drain: {drain_cpu:.1f} s, {per_tip:.2f} ms/tip")
-        batches = max(batches - earlier_batches, 1)
+        batches = max(batches - steady_batches, 1)
         print(
             f"database transactions during the drain: {transactions_now - transactions} for "
             f"{batches} stored batches = {(transactions_now - transactions) / batches:.1f} "

@@ -6,15 +6,12 @@ triage recognises. An option's value names the locality and its region ("Kati, K
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-# Every process start reads the reference: libyaml's safe loader parses it five times faster than
-# the pure-Python one (same documents, same results), where PyYAML was built with it.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -29,10 +26,10 @@ class PlaceGroup:
     options: tuple[PlaceOption, ...]
 
 
+@functools.cache
 def load_places(path: Path) -> tuple[PlaceGroup, ...]:
-    reference: dict[str, Any] = yaml.load(  # a safe loader: libyaml's when built with it
-        path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER
-    )
+    """Read once per process: the citizen form and the operators' entry page share the list."""
+    reference: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return (*_bamako_groups(reference.get("bamako", {})), *_region_groups(reference["regions"]))
 
 

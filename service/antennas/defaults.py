@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +17,8 @@ from service.models import Antenna
 
 ROUTING_REFERENCE = Path(__file__).parents[2] / "triage" / "data" / "jurisdictions.yaml"
 
-# Every process start reads the reference: libyaml's safe loader parses it five times faster than
-# the pure-Python one (same documents, same results), where PyYAML was built with it.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def default_antennas(reference: Path = ROUTING_REFERENCE) -> list[Antenna]:
-    data: dict[str, Any] = yaml.load(  # a safe loader: libyaml's when built with it
-        reference.read_text(encoding="utf-8"), Loader=_SAFE_LOADER
-    )
     return [
         Antenna(
             code=item["code"],
@@ -33,8 +27,15 @@ def default_antennas(reference: Path = ROUTING_REFERENCE) -> list[Antenna]:
             operational=bool(item.get("operational", True)),
             fallback=item.get("fallback"),
         )
-        for item in data["antennas"]
+        for item in _antennas_of(reference)
     ]
+
+
+@functools.cache
+def _antennas_of(reference: Path) -> tuple[dict[str, Any], ...]:
+    """The reference's antennas, parsed once per process (every app start seeds them)."""
+    data: dict[str, Any] = yaml.safe_load(reference.read_text(encoding="utf-8"))
+    return tuple(data["antennas"])
 
 
 async def seed_antennas(*, session: AsyncSession) -> int:

@@ -38,7 +38,6 @@ FormText = Annotated[str, Form(max_length=4 * MAX_TEXT_CHARS)]
 FormPlace = Annotated[str, Form(max_length=4 * MAX_PLACE_CHARS)]
 
 
-@cache
 def places() -> tuple[PlaceGroup, ...]:
     """The web form's list: exactly the names triage recognises."""
     return load_places(ROUTING_REFERENCE)

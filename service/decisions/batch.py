@@ -580,7 +580,6 @@ async def _recent_decided(
     every row is read."""
     reporters = {d.tip.reporter_id for d in batch.decided if d.tip.reporter_id is not None}
     places = {d.decision.place for d in batch.decided if d.decision.place is not None}
-    decided = batch.decided
     if not reporters and not places:
         return []
     params = {
@@ -588,9 +587,7 @@ async def _recent_decided(
         "places": list(places),
         "since": since,
         "batch": list(batch.tips),
-        "what_and_where": list(
-            {decisions.what_and_where(d.decision.place, d.decision.substances) for d in decided}
-        ),
+        "what_and_where": list({_what_and_where(d.decision) for d in batch.decided}),
         "every_row_above": _rows_never_cut_above(batch),
     }
     rows = await _read_decided(session, params)
@@ -605,6 +602,10 @@ async def _read_decided(session: AsyncSession, params: dict[str, Any]) -> list[D
     connection = await session.connection()
     rows = await connection.execute(_recent_decided_statement(on_postgresql(session)), params)
     return [decisions.decided_tip(row) for row in rows]
+
+
+def _what_and_where(decision: Decision) -> str:
+    return decisions.what_and_where(decision.place, decision.substances)
 
 
 def _rows_never_cut_above(batch: _Batch) -> int:
