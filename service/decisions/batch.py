@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Executable,
     Select,
     and_,
     bindparam,
@@ -47,7 +48,7 @@ from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service.core.audit import record_audits
-from service.core.db import among, insert_rows, is_in, list_param, on_postgresql
+from service.core.db import among, insert_rows, is_in, list_param, run_built
 from service.core.metrics import TIPS_ROUTED
 from service.decisions import joining
 from service.decisions import store as decisions
@@ -254,7 +255,14 @@ async def _lock_tips(
     key): it excludes another triage of the same tip but not a foreign key's check, so a link to
     a tip another batch holds does not wait for it.
     """
-    rows = await session.execute(
+    rows = await run_built(session, _lock_statement, {"tip_ids": list(set(tip_ids))})
+    return {row[0]: _LockedTip(*row) for row in rows}
+
+
+@functools.cache
+def _lock_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
+    return (
         select(
             col(Tip.id),
             col(Tip.channel),
@@ -263,11 +271,10 @@ async def _lock_tips(
             col(Tip.received_at),
             col(Tip.place_hint_ciphertext),
         )
-        .where(among(session, col(Tip.id), set(tip_ids)))
+        .where(is_in(col(Tip.id), tip_ids, postgresql))
         .order_by(col(Tip.id))
         .with_for_update(key_share=True)
     )
-    return {row[0]: _LockedTip(*row) for row in rows}
 
 
 async def _decisions_of(
@@ -275,19 +282,23 @@ async def _decisions_of(
 ) -> tuple[list[DecidedTip], set[tuple[uuid.UUID, str, str]]]:
     if not tip_ids:
         return [], set()
-    rows = (
-        await session.execute(
-            select(
-                *decisions.DECIDED_COLUMNS,
-                col(TriageDecision.rules_version),
-                col(TriageDecision.input_digest),
-            )
-            .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
-            .where(among(session, col(TriageDecision.tip_id), tip_ids))
-        )
-    ).all()
+    rows = (await run_built(session, _decisions_statement, {"tip_ids": tip_ids})).all()
     stored = {(row[1], row[-2], row[-1]) for row in rows}
     return [decisions.decided_tip(row[:-2]) for row in rows], stored
+
+
+@functools.cache
+def _decisions_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(TriageDecision.tip_id), postgresql)
+    return (
+        select(
+            *decisions.DECIDED_COLUMNS,
+            col(TriageDecision.rules_version),
+            col(TriageDecision.input_digest),
+        )
+        .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
+        .where(is_in(col(TriageDecision.tip_id), tip_ids, postgresql))
+    )
 
 
 def _decide_all(
@@ -349,10 +360,13 @@ def _decide_one(
 
 
 async def _antenna_statuses(*, session: AsyncSession) -> dict[str, AntennaStatus]:
-    rows = await session.execute(
-        select(col(Antenna.code), col(Antenna.operational), col(Antenna.fallback))
-    )
+    rows = await run_built(session, _antennas_statement)
     return {code: AntennaStatus(operational=up, fallback=fallback) for code, up, fallback in rows}
+
+
+@functools.cache
+def _antennas_statement(_postgresql: bool) -> Executable:
+    return select(col(Antenna.code), col(Antenna.operational), col(Antenna.fallback))
 
 
 # Duplicates ------------------------------------------------------------------------------------
@@ -599,8 +613,7 @@ async def _recent_decided(
 
 async def _read_decided(session: AsyncSession, params: dict[str, Any]) -> list[DecidedTip]:
     # On the connection, not the session: plain rows, no ORM objects to load.
-    connection = await session.connection()
-    rows = await connection.execute(_recent_decided_statement(on_postgresql(session)), params)
+    rows = await run_built(session, _recent_decided_statement, params)
     return [decisions.decided_tip(row) for row in rows]
 
 
@@ -638,12 +651,16 @@ async def _candidate_texts(
 async def _known_links(
     *, session: AsyncSession, tip_ids: list[uuid.UUID]
 ) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    rows = await session.execute(
-        select(col(DuplicateLink.tip_id), col(DuplicateLink.other_tip_id)).where(
-            among(session, col(DuplicateLink.tip_id), tip_ids)
-        )
-    )
+    rows = await run_built(session, _known_links_statement, {"tip_ids": tip_ids})
     return {(tip_id, other) for tip_id, other in rows}
+
+
+@functools.cache
+def _known_links_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(DuplicateLink.tip_id), postgresql)
+    return select(col(DuplicateLink.tip_id), col(DuplicateLink.other_tip_id)).where(
+        is_in(col(DuplicateLink.tip_id), tip_ids, postgresql)
+    )
 
 
 def _as_new(decided: _Decided) -> DuplicateCandidate:
@@ -742,11 +759,7 @@ async def _open_cases(
 ) -> None:
     if not routes:
         return
-    existing = await session.execute(
-        select(col(Case.id), col(Case.tip_id), col(Case.antenna_code)).where(
-            among(session, col(Case.tip_id), routes)
-        )
-    )
+    existing = await run_built(session, _cases_of_statement, {"tip_ids": list(routes)})
     moved = {tip_id: (case_id, antenna) for case_id, tip_id, antenna in existing}
     new_cases = []
     for tip_id, decision in routes.items():
@@ -758,6 +771,14 @@ async def _open_cases(
             new_cases.append(_case_values(tip_id, decision.antenna, deadline, now))
         TIPS_ROUTED.labels(antenna=decision.antenna, by="rules").inc()
     await insert_rows(session, _CASES, new_cases)
+
+
+@functools.cache
+def _cases_of_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Case.tip_id), postgresql)
+    return select(col(Case.id), col(Case.tip_id), col(Case.antenna_code)).where(
+        is_in(col(Case.tip_id), tip_ids, postgresql)
+    )
 
 
 def _case_values(
@@ -791,20 +812,34 @@ async def _move_case(
 
 async def _set_status(*, session: AsyncSession, tip_ids: list[uuid.UUID], status: str) -> None:
     if tip_ids:
-        await session.execute(
-            update(Tip).where(among(session, col(Tip.id), tip_ids)).values(status=status),
-            execution_options={"synchronize_session": False},
-        )
+        await run_built(session, _status_statement, {"tip_ids": tip_ids, "new_status": status})
+
+
+@functools.cache
+def _status_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
+    return (
+        update(Tip)
+        .where(is_in(col(Tip.id), tip_ids, postgresql))
+        .values(status=bindparam("new_status"))
+    )
 
 
 async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> None:
     if job_keys:
-        await session.execute(
-            update(OutboxEntry)
-            .where(
-                among(session, col(OutboxEntry.job_key), job_keys),
-                col(OutboxEntry.completed_at).is_(None),
-            )
-            .values(completed_at=utcnow()),
-            execution_options={"synchronize_session": False},
+        await run_built(
+            session, _complete_outbox_statement, {"job_keys": job_keys, "completed_at": utcnow()}
         )
+
+
+@functools.cache
+def _complete_outbox_statement(postgresql: bool) -> Executable:
+    job_keys = list_param("job_keys", col(OutboxEntry.job_key), postgresql)
+    return (
+        update(OutboxEntry)
+        .where(
+            is_in(col(OutboxEntry.job_key), job_keys, postgresql),
+            col(OutboxEntry.completed_at).is_(None),
+        )
+        .values(completed_at=bindparam("completed_at"))
+    )

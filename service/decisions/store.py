@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Text, cast, select
+from sqlalchemy import ColumnElement, Executable, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
-from service.core.db import among
+from service.core.db import is_in, list_param, run_built
 from service.models import Direction, Message, Tip, TriageDecision
 from triage import Decision, RuleHit
 from triage.duplicates import DuplicateCandidate
@@ -117,7 +117,17 @@ async def inbound_messages_of(
     ids = list(tip_ids)
     if not ids:
         return {}
-    rows = await session.execute(
+    rows = await run_built(session, _inbound_messages_statement, {"tip_ids": ids})
+    by_tip: dict[uuid.UUID, list[SealedMessage]] = {}
+    for row in rows:
+        by_tip.setdefault(row[1], []).append(SealedMessage(*row))
+    return by_tip
+
+
+@functools.cache
+def _inbound_messages_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Message.tip_id), postgresql)
+    return (
         select(
             col(Message.id),
             col(Message.tip_id),
@@ -125,14 +135,10 @@ async def inbound_messages_of(
             col(Message.body_ciphertext),
             col(Message.transcript_of),
         )
-        .where(among(session, col(Message.tip_id), ids))
+        .where(is_in(col(Message.tip_id), tip_ids, postgresql))
         .where(col(Message.direction) == Direction.INBOUND)
         .order_by(col(Message.created_at))
     )
-    by_tip: dict[uuid.UUID, list[SealedMessage]] = {}
-    for row in rows:
-        by_tip.setdefault(row[1], []).append(SealedMessage(*row))
-    return by_tip
 
 
 def input_digest(messages: Sequence[_Sealed]) -> str:
