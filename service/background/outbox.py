@@ -7,6 +7,7 @@ commit and enqueue, a Redis outage) — queues de-duplicate by job id, and every
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,13 +15,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import Executable, bindparam, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.background.backends import JobQueue, QueuedJob, QueueUnavailable
-from service.core.db import SessionMaker, transaction
+from service.core.db import SessionMaker, run_built, transaction
 from service.models import OutboxEntry
 from service.models.types import utcnow
 
@@ -69,10 +70,20 @@ def add_job(
 
 
 async def mark_completed(*, session: AsyncSession, job_key: str) -> None:
-    await session.execute(
+    await run_built(
+        session, _completed_statement, {"completing": job_key, "completed_now": utcnow()}
+    )
+
+
+@functools.cache
+def _completed_statement(_postgresql: bool) -> Executable:
+    return (
         update(OutboxEntry)
-        .where(col(OutboxEntry.job_key) == job_key, col(OutboxEntry.completed_at).is_(None))
-        .values(completed_at=utcnow())
+        .where(
+            col(OutboxEntry.job_key) == bindparam("completing"),
+            col(OutboxEntry.completed_at).is_(None),
+        )
+        .values(completed_at=bindparam("completed_now"))
     )
 
 

@@ -828,7 +828,7 @@ def _status_statement(postgresql: bool) -> Executable:
 async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> None:
     if job_keys:
         await run_built(
-            session, _complete_outbox_statement, {"job_keys": job_keys, "completed_at": utcnow()}
+            session, _complete_outbox_statement, {"job_keys": job_keys, "completed_now": utcnow()}
         )
 
 
@@ -841,5 +841,5 @@ def _complete_outbox_statement(postgresql: bool) -> Executable:
             is_in(col(OutboxEntry.job_key), job_keys, postgresql),
             col(OutboxEntry.completed_at).is_(None),
         )
-        .values(completed_at=bindparam("completed_at"))
+        .values(completed_at=bindparam("completed_now"))
     )

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, bindparam, cast, exists, not_, select, update
+from sqlalchemy import Executable, Select, Text, bindparam, cast, exists, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service.core.audit import AuditRecord
-from service.core.db import among, insert_rows, is_in, list_param, on_postgresql
+from service.core.db import insert_rows, is_in, list_param, run_built
 from service.decisions import store as decisions
 from service.models import Case, CaseStatus, ClosureReason, Tip, TipStatus, TriageDecision
 from triage import Decision
@@ -234,8 +234,7 @@ async def open_cases_nearby(
         "since": since,
         "excluded": list(excluded),
     }
-    connection = await session.connection()  # plain rows: no ORM objects to load
-    rows = await connection.execute(_open_cases_statement(on_postgresql(session)), params)
+    rows = await run_built(session, _open_cases_statement, params)
     newest: dict[uuid.UUID, _StoredCase] = {}
     for tip_id, antenna, received_at, place, substances, priority in rows:
         # Oldest first: of two decisions made at the same instant, the later read stays.
@@ -281,12 +280,7 @@ async def join_cases(
             for tip_id, kept in joins.items()
         ],
     )
-    await session.execute(
-        update(Tip)
-        .where(among(session, col(Tip.id), joins))
-        .values(status=TipStatus.CLOSED, closed_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    await run_built(session, _close_statement, {"tip_ids": list(joins), "closed_now": now})
     references = await _references(session, {*joins, *joins.values()})
     return [
         AuditRecord(
@@ -299,8 +293,22 @@ async def join_cases(
     ]
 
 
-async def _references(session: AsyncSession, tip_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = await session.execute(
-        select(col(Tip.id), col(Tip.reference)).where(among(session, col(Tip.id), tip_ids))
+@functools.cache
+def _close_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
+    return (
+        update(Tip)
+        .where(is_in(col(Tip.id), tip_ids, postgresql))
+        .values(status=TipStatus.CLOSED, closed_at=bindparam("closed_now"))
     )
-    return dict(rows.all())
+
+
+async def _references(session: AsyncSession, tip_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await run_built(session, _references_statement, {"tip_ids": list(tip_ids)})
+    return dict(rows.tuples().all())
+
+
+@functools.cache
+def _references_statement(postgresql: bool) -> Executable:
+    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
+    return select(col(Tip.id), col(Tip.reference)).where(is_in(col(Tip.id), tip_ids, postgresql))

@@ -15,15 +15,16 @@ that asks to be retried leaves the entry incomplete, for the relay.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
 from sqlmodel import col
 
 from service.background.outbox import complete_job, mark_completed
-from service.core.db import among, transaction
+from service.core.db import is_in, list_param, run_built, transaction
 from service.core.provider_ids import message_context, open_provider_id
 from service.core.twilio import TwilioClient, TwilioError
 from service.intake.files import retry_or_give_up, worth_retrying
@@ -68,18 +69,22 @@ async def erase_messages(ctx: dict[str, Any], *message_ids: str) -> str:
 async def _still_held(runtime: Runtime, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each message whose id Twilio still holds, with that id (opened here, in memory only)."""
     async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(col(Message.id), col(Message.provider_id_sealed)).where(
-                among(session, col(Message.id), message_ids),
-                col(Message.provider_id_sealed).is_not(None),
-            )
-        )
+        rows = await run_built(session, _held_statement, {"message_ids": message_ids})
         held = {}
         for message_id, sealed in rows:
             sid = open_provider_id(runtime.keyring, sealed, context=message_context(message_id))
             if sid is not None:
                 held[message_id] = sid
         return held
+
+
+@functools.cache
+def _held_statement(postgresql: bool) -> Executable:
+    message_ids = list_param("message_ids", col(Message.id), postgresql)
+    return select(col(Message.id), col(Message.provider_id_sealed)).where(
+        is_in(col(Message.id), message_ids, postgresql),
+        col(Message.provider_id_sealed).is_not(None),
+    )
 
 
 async def _delete(twilio: TwilioClient, sid: str, limit: asyncio.Semaphore) -> TwilioError | None:
@@ -100,11 +105,16 @@ async def _forget_provider_ids(
         return
     async with transaction(runtime.sessions) as session:
         if message_ids:
-            await session.execute(
-                update(Message)
-                .where(among(session, col(Message.id), message_ids))
-                .values(provider_id_sealed=None),
-                execution_options={"synchronize_session": False},
-            )
+            await run_built(session, _forget_statement, {"message_ids": message_ids})
         if completing:
             await mark_completed(session=session, job_key=completing)
+
+
+@functools.cache
+def _forget_statement(postgresql: bool) -> Executable:
+    message_ids = list_param("message_ids", col(Message.id), postgresql)
+    return (
+        update(Message)
+        .where(is_in(col(Message.id), message_ids, postgresql))
+        .values(provider_id_sealed=None)
+    )
