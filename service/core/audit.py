@@ -18,6 +18,7 @@ Details are short labels and identifiers: never a phone number, never message te
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -31,12 +32,13 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Executable, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from crypto import Keyring, Purpose
+from service.core.db import insert_rows, on_postgresql, run_built
 from service.models import AuditEntry, StaffUser
 from service.models.types import utcnow
 
@@ -52,6 +54,8 @@ _PHONE_LIKE = re.compile(r"\+?\d(?:[ .]?\d){7,}")
 PER_PAGE = 50
 # Where a session finds the audit key and the anchor (see ``audit_session_info``).
 _SEAL_INFO = "tipline.audit_seal"
+_ENTRIES = SQLModel.metadata.tables["audit_entries"]
+_LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:lock)")
 _PENDING_INFO = "tipline.audit_pending"
 
 
@@ -118,9 +122,7 @@ async def record_audits(
         return []
     details = [_canonical_details(record.details or {}) for record in records]
     await _lock_chain(session)
-    tail = (
-        await session.scalars(select(AuditEntry).order_by(col(AuditEntry.sequence).desc()).limit(1))
-    ).first()
+    tail = (await run_built(session, _tail_statement)).first()
     seal: AuditSeal | None = session.info.get(_SEAL_INFO)
     sequence, previous = (tail.sequence, tail.entry_hash) if tail else (0, GENESIS_HASH)
     entries = []
@@ -130,11 +132,24 @@ async def record_audits(
         entry.entry_hash = _digest(seal, entry)
         previous = entry.entry_hash
         entries.append(entry)
-    session.add_all(entries)
-    await session.flush()
+    # Rows, not ORM objects to flush: a triage batch appends its entries on its hot path.
+    await insert_rows(session, _ENTRIES, [_row_of(entry) for entry in entries])
     if seal is not None:
         _checkpoint_after_commit(session, seal, entries[-1])
     return entries
+
+
+@functools.cache
+def _tail_statement(_postgresql: bool) -> Executable:
+    return (
+        select(col(AuditEntry.sequence), col(AuditEntry.entry_hash))
+        .order_by(col(AuditEntry.sequence).desc())
+        .limit(1)
+    )
+
+
+def _row_of(entry: AuditEntry) -> dict[str, Any]:
+    return {column.name: getattr(entry, column.name) for column in _ENTRIES.columns}
 
 
 def _chained_entry(
@@ -282,8 +297,9 @@ def _canonical_details(details: Mapping[str, str]) -> str:
 
 
 async def _lock_chain(session: AsyncSession) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _CHAIN_LOCK_ID})
+    if on_postgresql(session):
+        connection = await session.connection()
+        await connection.execute(_LOCK_STATEMENT, {"lock": _CHAIN_LOCK_ID})
 
 
 class AuditEntryPublic(BaseModel):
