@@ -77,7 +77,6 @@ from service.models.types import utcnow
 from service.settings import Settings
 from triage import AntennaStatus, Decision, Ruleset, TipText, decide
 from triage.duplicates import DuplicateCandidate, find_duplicates
-from triage.normalise import normalise_text
 
 # Set-based statements on the tables themselves: no ORM bookkeeping per row.
 _DECISIONS = SQLModel.metadata.tables["triage_decisions"]
@@ -175,8 +174,11 @@ async def triage_batch(
         keyring=keyring, ruleset=ruleset, statuses=statuses, batch=batch, tip_ids=tip_ids
     )
     now = utcnow()
-    await _find_joins(session=session, keyring=keyring, settings=settings, batch=batch)
-    await _link_duplicates(session=session, keyring=keyring, batch=batch, now=now)
+    texts = decisions.BatchTexts(keyring)
+    for decided in batch.decided:
+        texts.know(decided.tip.id, decided.text)
+    await _find_joins(session=session, texts=texts, settings=settings, batch=batch)
+    await _link_duplicates(session=session, texts=texts, batch=batch, now=now)
     await _store_decisions(session=session, batch=batch)
     routed = await _route_or_hold(session=session, settings=settings, batch=batch, now=now)
     audits = await joining.join_cases(session=session, joins=_joins(batch), now=now)
@@ -373,7 +375,7 @@ def _antennas_statement(_postgresql: bool) -> Executable:
 
 
 async def _find_joins(
-    *, session: AsyncSession, keyring: Keyring, settings: Settings, batch: _Batch
+    *, session: AsyncSession, texts: decisions.BatchTexts, settings: Settings, batch: _Batch
 ) -> None:
     """Which tips the rules route here send again a tip with an open case, and join it; decided
     before linking, as triaging tips one at a time would (a joined tip is closed, and no longer
@@ -392,7 +394,7 @@ async def _find_joins(
     redecided = {d.tip.id for d in batch.decided if _routing_follows(batch, d.tip)}
     joins = await joining.cases_to_join(
         session=session,
-        keyring=keyring,
+        texts=texts,
         routed=routed,
         redecided=redecided,
         moment=timedelta(minutes=settings.duplicate_join_minutes),
@@ -406,7 +408,7 @@ def _joins(batch: _Batch) -> dict[uuid.UUID, uuid.UUID]:
 
 
 async def _link_duplicates(
-    *, session: AsyncSession, keyring: Keyring, batch: _Batch, now: datetime
+    *, session: AsyncSession, texts: decisions.BatchTexts, batch: _Batch, now: datetime
 ) -> None:
     """Link each decided tip, in order, to similar open tips of the last 30 days (officers
     decide what to merge), with a few queries for the whole batch."""
@@ -420,9 +422,11 @@ async def _link_duplicates(
         chosen.append((decided, _candidates_of(decided, rows)))
         if _open_in_window(decided.tip, since) and decided.joins is None:
             rows.add([decided.as_candidate_row])  # a candidate for the tips after it
-    texts = await _candidate_texts(session=session, keyring=keyring, batch=batch, chosen=chosen)
+    candidate_texts = await _candidate_texts(
+        session=session, texts=texts, batch=batch, chosen=chosen
+    )
     known = await _known_links(session=session, tip_ids=[d.tip.id for d in batch.decided])
-    comparison = _Comparison(texts)
+    comparison = _Comparison(candidate_texts, texts.normalise)
     for decided, candidates in chosen:
         found = comparison.duplicates(decided, candidates)
         if decided.joins is not None and decided.joins not in {other for other, _ in found}:
@@ -439,10 +443,10 @@ class _Comparison:
     """``find_duplicates`` for a batch: a tip is the candidate of many tips of the batch, so
     each candidate is built, and each text normalised, once."""
 
-    def __init__(self, texts: dict[uuid.UUID, str]) -> None:
+    def __init__(self, texts: dict[uuid.UUID, str], normalise: Callable[[str], str]) -> None:
         self._texts = texts
         self._candidates: dict[uuid.UUID, DuplicateCandidate] = {}
-        self._normalised: dict[str, str] = {}
+        self._normalise = normalise
 
     def duplicates(
         self, decided: _Decided, candidates: list[DecidedTip]
@@ -458,11 +462,6 @@ class _Comparison:
             text = self._texts[row.tip_id]
             self._candidates[row.decision_id] = decisions.duplicate_candidate(row, text)
         return self._candidates[row.decision_id]
-
-    def _normalise(self, text: str) -> str:
-        if text not in self._normalised:
-            self._normalised[text] = normalise_text(text)
-        return self._normalised[text]
 
 
 def _open_in_window(tip: _LockedTip, since: datetime) -> bool:
@@ -634,18 +633,18 @@ def _rows_never_cut_above(batch: _Batch) -> int:
 async def _candidate_texts(
     *,
     session: AsyncSession,
-    keyring: Keyring,
+    texts: decisions.BatchTexts,
     batch: _Batch,
     chosen: list[tuple[_Decided, list[DecidedTip]]],
 ) -> dict[uuid.UUID, str]:
-    """Each candidate's text, decrypted once per batch; the batch's own tips are already read."""
+    """Each candidate's text, decrypted once per batch (joining may have read it already); the
+    batch's own tips are read from the messages the batch holds."""
     wanted = {candidate.tip_id for _, candidates in chosen for candidate in candidates}
-    texts = {d.tip.id: d.text for d in batch.decided if d.tip.id in wanted}
-    for tip_id in wanted & batch.tips.keys() - texts.keys():
-        texts[tip_id] = decisions.tip_text(keyring, batch.messages.get(tip_id, []))
-    others = wanted - batch.tips.keys()
-    texts |= await decisions.texts_of(session=session, keyring=keyring, tip_ids=others)
-    return {tip_id: texts.get(tip_id, "") for tip_id in wanted}
+    decided = {d.tip.id for d in batch.decided}  # known since they were decided
+    for tip_id in wanted & batch.tips.keys() - decided:
+        texts.know(tip_id, decisions.tip_text(texts.keyring, batch.messages.get(tip_id, [])))
+    found = await texts.of(session, wanted)
+    return {tip_id: found.get(tip_id, "") for tip_id in wanted}
 
 
 async def _known_links(

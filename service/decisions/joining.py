@@ -25,14 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
-from crypto import Keyring
 from service.core.audit import AuditRecord
 from service.core.db import insert_rows, is_in, list_param, run_built
 from service.decisions import store as decisions
 from service.models import Case, CaseStatus, ClosureReason, Tip, TipStatus, TriageDecision
 from triage import Decision
 from triage.duplicates import DuplicateCandidate, sent_twice
-from triage.normalise import normalise_text
 
 JOINED = "tip.joined_case"
 _CLOSURES = SQLModel.metadata.tables["tip_closures"]
@@ -64,7 +62,7 @@ class _OpenCase:
 async def cases_to_join(
     *,
     session: AsyncSession,
-    keyring: Keyring,
+    texts: decisions.BatchTexts,
     routed: Sequence[RoutedNow],
     redecided: set[uuid.UUID],
     moment: timedelta,
@@ -84,14 +82,13 @@ async def cases_to_join(
     }
     open_cases = await open_cases_nearby(
         session=session,
-        keyring=keyring,
+        texts=texts,
         antennas={antenna for antenna, _place, _substances in facts},
         since=since,
         excluded=redecided,
         facts=facts,
     )
-    # Each text normalised once, however many tips of the batch it is compared with.
-    normalise = functools.lru_cache(maxsize=None)(normalise_text)
+    normalise = texts.normalise  # each text once, however many tips it is compared with
     joins: dict[uuid.UUID, uuid.UUID] = {}
     for tip in routed:
         new = _candidate(tip.tip_id, tip.received_at, tip.text, tip.decision)
@@ -217,7 +214,7 @@ def facts_of(antenna: str, place: str | None, substances: Sequence[str]) -> Fact
 async def open_cases_nearby(
     *,
     session: AsyncSession,
-    keyring: Keyring,
+    texts: decisions.BatchTexts,
     antennas: set[str],
     since: datetime,
     excluded: set[uuid.UUID],
@@ -244,18 +241,23 @@ async def open_cases_nearby(
         for tip_id, case in newest.items()
         if facts_of(case.antenna, case.place, case.substances) in facts
     ]
-    texts = await decisions.texts_of(session=session, keyring=keyring, tip_ids=located)
+    located_texts = await texts.of(session, located)
     return [
         _OpenCase(
             tip_id=tip_id,
             antenna=case.antenna,
             priority=case.priority,
             candidate=DuplicateCandidate(
-                str(tip_id), texts[tip_id], None, case.substances, case.place, case.received_at
+                str(tip_id),
+                located_texts[tip_id],
+                None,
+                case.substances,
+                case.place,
+                case.received_at,
             ),
         )
         for tip_id, case in newest.items()
-        if tip_id in texts
+        if tip_id in located_texts
     ]
 
 

@@ -18,6 +18,7 @@ from service.casework.escalation import overdue_cases
 from service.casework.queue import QueueFilters, QueueView, build_queue
 from service.core.db import create_engine, create_sessionmaker
 from service.decisions.joining import open_cases_nearby
+from service.decisions.store import BatchTexts
 from service.models import Role, StaffUser, TipStatus
 from service.models.types import utcnow
 from service.settings import Settings
@@ -61,7 +62,7 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
                 await announce_unalerted_cases(session=session, now=now)
                 await open_cases_nearby(
                     session=session,
-                    keyring=load_keyring(settings.resolved_keyring_path),
+                    texts=BatchTexts(load_keyring(settings.resolved_keyring_path)),
                     antennas={"SIK", "BKO-RD"},
                     since=now - timedelta(minutes=settings.duplicate_join_minutes),
                     excluded=set(),
