@@ -7,6 +7,7 @@ first one opened.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,5 +110,7 @@ def _retold(text: str, other_text: str, *, close_in_time: bool) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _long_words(text: str) -> str:
+    # Cached: a batch compares each candidate's text with many tips (normalised texts repeat).
     return " ".join(word for word in text.split() if len(word) > _SHORT_WORD)

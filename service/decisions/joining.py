@@ -89,21 +89,31 @@ async def cases_to_join(
         facts=facts,
     )
     normalise = texts.normalise  # each text once, however many tips it is compared with
+    # Only a case with the tip's antenna, place and substances can be sent again: each tip is
+    # compared with those alone, not with every open case the batch read.
+    by_facts: dict[Facts, list[_OpenCase]] = {}
+    for case in open_cases:
+        by_facts.setdefault(_facts_of_case(case), []).append(case)
     joins: dict[uuid.UUID, uuid.UUID] = {}
     for tip in routed:
         new = _candidate(tip.tip_id, tip.received_at, tip.text, tip.decision)
+        same = by_facts.setdefault(
+            facts_of(tip.decision.antenna, tip.decision.place, tip.decision.substances), []
+        )
         kept = (
-            _earliest_sent_before(new, tip.decision, open_cases, moment, normalise)
+            _earliest_sent_before(new, tip.decision, same, moment, normalise)
             if tip.first_routing
             else None
         )
         if kept is not None:
             joins[tip.tip_id] = kept.tip_id
         else:  # its case opens (or stays) here: the tips after it may join it
-            open_cases.append(
-                _OpenCase(tip.tip_id, tip.decision.antenna, tip.decision.priority, new)
-            )
+            same.append(_OpenCase(tip.tip_id, tip.decision.antenna, tip.decision.priority, new))
     return joins
+
+
+def _facts_of_case(case: _OpenCase) -> Facts:
+    return facts_of(case.antenna, case.candidate.place, case.candidate.substances)
 
 
 def _earliest_sent_before(
