@@ -32,7 +32,6 @@ from typing import Any
 
 from sqlalchemy import (
     Executable,
-    Select,
     and_,
     bindparam,
     delete,
@@ -40,6 +39,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     union,
     update,
 )
@@ -73,7 +73,7 @@ from service.models import (
     TriageCorrection,
     TriageDecision,
 )
-from service.models.types import utcnow
+from service.models.types import UTCDateTime, utcnow
 from service.settings import Settings
 from triage import AntennaStatus, Decision, Ruleset, TipText, decide
 from triage.duplicates import DuplicateCandidate, find_duplicates
@@ -522,11 +522,13 @@ def _candidates_of(decided: _Decided, rows: _CandidateRows) -> list[DecidedTip]:
 
 
 @functools.cache
-def _recent_decided_statement(postgresql: bool) -> Select[Any]:
+def _recent_decided_statement(postgresql: bool) -> Executable:
     """Decisions of open tips of the window outside the batch, with the batch's reporters or
     places: per reporter and per place the most recent ``CANDIDATE_ROWS``. Built once per
     dialect (the subquery is costly to build); the values are bound at each batch, as arrays on
     PostgreSQL (``service.core.db.among``)."""
+    if postgresql:
+        return _RECENT_DECIDED_ON_POSTGRESQL
     reporters = list_param("reporters", col(Tip.reporter_id), postgresql)
     places = list_param("places", col(TriageDecision.place), postgresql)
     batch = list_param("batch", col(Tip.id), postgresql)
@@ -575,6 +577,60 @@ def _recent_decided_statement(postgresql: bool) -> Select[Any]:
         )
     )
 
+
+# The same rows as ``_recent_decided_statement`` builds, read on PostgreSQL through the
+# ``(place, created_at)`` index: at each of the batch's places only the newest ``CANDIDATE_ROWS``
+# (a backward index range that stops there), instead of ranking every decision of the 30-day
+# window (15-30 ms a batch at 9,000 decisions, growing with the window; 5-8 ms this way, the
+# same rows). A place's count is then at most ``CANDIDATE_ROWS``, which changes no comparison:
+# ``every_row_above`` is below it. ``LIMIT`` is written out, not bound: with a bound limit
+# PostgreSQL's generic plan for the prepared statement, chosen after five runs, took 80-120 ms.
+_RECENT_DECIDED_ON_POSTGRESQL = (
+    text(
+        f"""
+WITH placed AS (
+    SELECT newest.*,
+           count(*) OVER (PARTITION BY newest.place) AS place_count,
+           row_number() OVER (
+               PARTITION BY newest.tip_id, newest.place ORDER BY newest.created_at DESC
+           ) AS tip_place_rank
+    FROM unnest(CAST(:places AS varchar[])) AS wanted(place)
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.tip_id, t.reporter_id, t.received_at, d.created_at, d.place,
+               CAST(d.substances AS text) AS substances
+        FROM triage_decisions d JOIN tips t ON t.id = d.tip_id
+        WHERE d.place = wanted.place AND t.status <> :closed AND t.received_at >= :since
+          AND NOT (t.id = ANY(CAST(:batch AS uuid[])))
+        ORDER BY d.created_at DESC
+        LIMIT {int(decisions.CANDIDATE_ROWS)}
+    ) AS newest
+), by_reporter AS (
+    SELECT d.id, d.tip_id, t.reporter_id, t.received_at, d.created_at, d.place,
+           CAST(d.substances AS text) AS substances,
+           row_number() OVER (
+               PARTITION BY t.reporter_id ORDER BY d.created_at DESC
+           ) AS reporter_rank
+    FROM tips t JOIN triage_decisions d ON d.tip_id = t.id
+    WHERE t.reporter_id = ANY(CAST(:reporters AS uuid[])) AND t.status <> :closed
+      AND t.received_at >= :since AND NOT (t.id = ANY(CAST(:batch AS uuid[])))
+)
+SELECT id, tip_id, reporter_id, received_at, created_at, place, substances
+FROM by_reporter WHERE reporter_rank <= {int(decisions.CANDIDATE_ROWS)}
+UNION
+SELECT id, tip_id, reporter_id, received_at, created_at, place, substances
+FROM placed
+WHERE place_count > :every_row_above
+   OR (tip_place_rank = 1
+       AND (place || :separator || substances) = ANY(CAST(:what_and_where AS text[])))
+"""
+    )
+    .bindparams(
+        bindparam("closed", TipStatus.CLOSED.value),
+        bindparam("separator", decisions.WHAT_AND_WHERE_SEPARATOR),
+        bindparam("since", type_=UTCDateTime()),
+    )
+    .columns(received_at=UTCDateTime(), created_at=UTCDateTime())
+)
 
 # How many rows of its own reporter a batch's tip is assumed to have, when deciding which
 # places can skip the rows that cannot match; a batch that finds more reads every row again.

@@ -83,6 +83,7 @@ DECIDED_COLUMNS = (
 
 
 _SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
+WHAT_AND_WHERE_SEPARATOR = _SEPARATOR
 
 
 def what_and_where(place: str | None, substances: Sequence[str]) -> str:

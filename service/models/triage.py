@@ -20,6 +20,8 @@ class TriageDecision(SQLModel, table=True):
         UniqueConstraint("tip_id", "rules_version", "input_digest"),
         # A period's decisions in one range (the dashboard: ``effective_since``).
         Index("ix_triage_decisions_created_at", "created_at"),
+        # The newest decisions at a place (the duplicate search, ``service.decisions.batch``).
+        Index("ix_triage_decisions_place_created_at", "place", "created_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
