@@ -170,6 +170,12 @@ def list_param(
     return bindparam(name, values, expanding=True)
 
 
+def among_named(name: str, column: Any, postgresql: bool) -> ColumnElement[bool]:
+    """``column`` among the list bound as ``name`` at each run: ``among`` for a statement built
+    once per dialect (``run_built``)."""
+    return is_in(column, list_param(name, column, postgresql), postgresql)
+
+
 def is_in(column: Any, values: BindParameter[Any], postgresql: bool) -> ColumnElement[bool]:
     """``column`` among a ``list_param``."""
     element: ColumnElement[Any] = column  # ``col(Model.field)`` is typed Mapped, not a column

@@ -48,7 +48,7 @@ from sqlmodel import SQLModel, col
 
 from crypto import Keyring
 from service.core.audit import record_audits
-from service.core.db import among, insert_rows, is_in, list_param, run_built
+from service.core.db import among, among_named, insert_rows, is_in, list_param, run_built
 from service.core.metrics import TIPS_ROUTED
 from service.decisions import joining
 from service.decisions import store as decisions
@@ -263,7 +263,6 @@ async def _lock_tips(
 
 @functools.cache
 def _lock_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
     return (
         select(
             col(Tip.id),
@@ -273,7 +272,7 @@ def _lock_statement(postgresql: bool) -> Executable:
             col(Tip.received_at),
             col(Tip.place_hint_ciphertext),
         )
-        .where(is_in(col(Tip.id), tip_ids, postgresql))
+        .where(among_named("tip_ids", col(Tip.id), postgresql))
         .order_by(col(Tip.id))
         .with_for_update(key_share=True)
     )
@@ -291,7 +290,6 @@ async def _decisions_of(
 
 @functools.cache
 def _decisions_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(TriageDecision.tip_id), postgresql)
     return (
         select(
             *decisions.DECIDED_COLUMNS,
@@ -299,7 +297,7 @@ def _decisions_statement(postgresql: bool) -> Executable:
             col(TriageDecision.input_digest),
         )
         .join(Tip, col(Tip.id) == col(TriageDecision.tip_id))
-        .where(is_in(col(TriageDecision.tip_id), tip_ids, postgresql))
+        .where(among_named("tip_ids", col(TriageDecision.tip_id), postgresql))
     )
 
 
@@ -712,9 +710,8 @@ async def _known_links(
 
 @functools.cache
 def _known_links_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(DuplicateLink.tip_id), postgresql)
     return select(col(DuplicateLink.tip_id), col(DuplicateLink.other_tip_id)).where(
-        is_in(col(DuplicateLink.tip_id), tip_ids, postgresql)
+        among_named("tip_ids", col(DuplicateLink.tip_id), postgresql)
     )
 
 
@@ -830,9 +827,8 @@ async def _open_cases(
 
 @functools.cache
 def _cases_of_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Case.tip_id), postgresql)
     return select(col(Case.id), col(Case.tip_id), col(Case.antenna_code)).where(
-        is_in(col(Case.tip_id), tip_ids, postgresql)
+        among_named("tip_ids", col(Case.tip_id), postgresql)
     )
 
 
@@ -872,10 +868,9 @@ async def _set_status(*, session: AsyncSession, tip_ids: list[uuid.UUID], status
 
 @functools.cache
 def _status_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
     return (
         update(Tip)
-        .where(is_in(col(Tip.id), tip_ids, postgresql))
+        .where(among_named("tip_ids", col(Tip.id), postgresql))
         .values(status=bindparam("new_status"))
     )
 
@@ -889,11 +884,10 @@ async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> Non
 
 @functools.cache
 def _complete_outbox_statement(postgresql: bool) -> Executable:
-    job_keys = list_param("job_keys", col(OutboxEntry.job_key), postgresql)
     return (
         update(OutboxEntry)
         .where(
-            is_in(col(OutboxEntry.job_key), job_keys, postgresql),
+            among_named("job_keys", col(OutboxEntry.job_key), postgresql),
             col(OutboxEntry.completed_at).is_(None),
         )
         .values(completed_at=bindparam("completed_now"))

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from service.core.audit import AuditRecord
-from service.core.db import insert_rows, is_in, list_param, run_built
+from service.core.db import among_named, insert_rows, is_in, list_param, run_built
 from service.decisions import store as decisions
 from service.models import Case, CaseStatus, ClosureReason, Tip, TipStatus, TriageDecision
 from triage import Decision
@@ -177,7 +177,6 @@ def _open_cases_statement(
     antennas = list_param("antennas", col(Case.antenna_code), postgresql)
     substances = cast(col(TriageDecision.substances), Text)
     wanted = list_param("what_and_where", substances, postgresql)
-    excluded = list_param("excluded", col(Tip.id), postgresql)
     newer = aliased(TriageDecision)
     return (
         select(
@@ -195,7 +194,7 @@ def _open_cases_statement(
         .where(col(Case.status) != CaseStatus.CLOSED)
         .where(col(Tip.status) != TipStatus.CLOSED)
         .where(col(Tip.received_at) >= bindparam("since"))
-        .where(not_(is_in(col(Tip.id), excluded, postgresql)))
+        .where(not_(among_named("excluded", col(Tip.id), postgresql)))
         .where(
             is_in(
                 decisions.stored_what_and_where(_DECISIONS.c.place, substances),
@@ -307,10 +306,9 @@ async def join_cases(
 
 @functools.cache
 def _close_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
     return (
         update(Tip)
-        .where(is_in(col(Tip.id), tip_ids, postgresql))
+        .where(among_named("tip_ids", col(Tip.id), postgresql))
         .values(status=TipStatus.CLOSED, closed_at=bindparam("closed_now"))
     )
 
@@ -322,5 +320,6 @@ async def _references(session: AsyncSession, tip_ids: set[uuid.UUID]) -> dict[uu
 
 @functools.cache
 def _references_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Tip.id), postgresql)
-    return select(col(Tip.id), col(Tip.reference)).where(is_in(col(Tip.id), tip_ids, postgresql))
+    return select(col(Tip.id), col(Tip.reference)).where(
+        among_named("tip_ids", col(Tip.id), postgresql)
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crypto import Keyring, Purpose, open_text, seal_text
-from service.core.db import is_in, list_param, run_built
+from service.core.db import among_named, run_built
 from service.models import Direction, Message, Tip, TriageDecision
 from triage import Decision, RuleHit
 from triage.duplicates import DuplicateCandidate
@@ -128,7 +128,6 @@ async def inbound_messages_of(
 
 @functools.cache
 def _inbound_messages_statement(postgresql: bool) -> Executable:
-    tip_ids = list_param("tip_ids", col(Message.tip_id), postgresql)
     return (
         select(
             col(Message.id),
@@ -137,7 +136,7 @@ def _inbound_messages_statement(postgresql: bool) -> Executable:
             col(Message.body_ciphertext),
             col(Message.transcript_of),
         )
-        .where(is_in(col(Message.tip_id), tip_ids, postgresql))
+        .where(among_named("tip_ids", col(Message.tip_id), postgresql))
         .where(col(Message.direction) == Direction.INBOUND)
         .order_by(col(Message.created_at))
     )

@@ -24,7 +24,7 @@ from sqlalchemy import Executable, select, update
 from sqlmodel import col
 
 from service.background.outbox import complete_job, mark_completed
-from service.core.db import is_in, list_param, run_built, transaction
+from service.core.db import among_named, run_built, transaction
 from service.core.provider_ids import message_context, open_provider_id
 from service.core.twilio import TwilioClient, TwilioError
 from service.intake.files import retry_or_give_up, worth_retrying
@@ -80,9 +80,8 @@ async def _still_held(runtime: Runtime, message_ids: list[uuid.UUID]) -> dict[uu
 
 @functools.cache
 def _held_statement(postgresql: bool) -> Executable:
-    message_ids = list_param("message_ids", col(Message.id), postgresql)
     return select(col(Message.id), col(Message.provider_id_sealed)).where(
-        is_in(col(Message.id), message_ids, postgresql),
+        among_named("message_ids", col(Message.id), postgresql),
         col(Message.provider_id_sealed).is_not(None),
     )
 
@@ -112,9 +111,8 @@ async def _forget_provider_ids(
 
 @functools.cache
 def _forget_statement(postgresql: bool) -> Executable:
-    message_ids = list_param("message_ids", col(Message.id), postgresql)
     return (
         update(Message)
-        .where(is_in(col(Message.id), message_ids, postgresql))
+        .where(among_named("message_ids", col(Message.id), postgresql))
         .values(provider_id_sealed=None)
     )
