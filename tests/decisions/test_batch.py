@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from channels.ports import IncomingMessage
@@ -36,6 +37,7 @@ from service.runtime import Runtime
 from service.startup import Process, open_process
 from tests.conftest import make_settings
 from tests.support import databases
+from tests.support.plans import capturing_selects, plans_of
 
 # Nothing listens there: intake stores each tip and its outbox entry, and no job runs until the
 # test runs triage itself.
@@ -297,6 +299,24 @@ async def test_a_crowded_place_links_as_one_tip_at_a_time(
         {other for tip, other, _ in alone["links"] if tip == first_new + k} for k in range(30)
     ]
     assert linked == new_chicha_links(history)
+
+
+@pytest.mark.parametrize("join_minutes", [0])
+async def test_the_candidates_at_a_place_are_read_through_its_newest_decisions(
+    process: Process, runtime: Runtime, database_url: str
+) -> None:
+    """On PostgreSQL the duplicate search reaches a place's decisions through the
+    ``(place, created_at)`` index, newest first, never by reading the whole 30-day window (at
+    two million tips that read grew with every tip of the window)."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with capturing_selects(runtime.engine, skip="\x00") as captured:
+        await crowded_place(process, triage_together, 60)
+    plans = await plans_of(database_url, [s for s in captured if "CROSS JOIN LATERAL" in s[0]])
+    assert plans
+    for _statement, plan in plans:
+        assert "Seq Scan on triage_decisions" not in plan
+        assert "ix_triage_decisions_place_created_at" in plan
 
 
 def new_chicha_links(history: int) -> list[set[int]]:
