@@ -54,9 +54,10 @@ _PHONE_LIKE = re.compile(r"\+?\d(?:[ .]?\d){7,}")
 PER_PAGE = 50
 # Where a session finds the audit key and the anchor (see ``audit_session_info``).
 _SEAL_INFO = "tipline.audit_seal"
+_PENDING_INFO = "tipline.audit_pending"
+# The chain's table, appended to as rows (``record_audits``), and its lock.
 _ENTRIES = SQLModel.metadata.tables["audit_entries"]
 _LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:lock)")
-_PENDING_INFO = "tipline.audit_pending"
 
 
 @dataclass(frozen=True)
