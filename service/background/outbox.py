@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.background.backends import JobQueue, QueuedJob, QueueUnavailable
-from service.core.db import SessionMaker, run_built, transaction
+from service.core.db import SessionMaker, among_named, run_built, transaction
 from service.models import OutboxEntry
 from service.models.types import utcnow
 
@@ -70,17 +70,22 @@ def add_job(
 
 
 async def mark_completed(*, session: AsyncSession, job_key: str) -> None:
-    await run_built(
-        session, _completed_statement, {"completing": job_key, "completed_now": utcnow()}
-    )
+    await mark_all_completed(session=session, job_keys=[job_key])
+
+
+async def mark_all_completed(*, session: AsyncSession, job_keys: Sequence[str]) -> None:
+    """Several jobs' entries complete in one statement (a triage batch's, in its transaction)."""
+    if job_keys:
+        params = {"job_keys": list(job_keys), "completed_now": utcnow()}
+        await run_built(session, _completed_statement, params)
 
 
 @functools.cache
-def _completed_statement(_postgresql: bool) -> Executable:
+def _completed_statement(postgresql: bool) -> Executable:
     return (
         update(OutboxEntry)
         .where(
-            col(OutboxEntry.job_key) == bindparam("completing"),
+            among_named("job_keys", col(OutboxEntry.job_key), postgresql),
             col(OutboxEntry.completed_at).is_(None),
         )
         .values(completed_at=bindparam("completed_now"))

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from crypto import Keyring
+from service.background.outbox import mark_all_completed
 from service.core.audit import record_audits
 from service.core.db import among, among_named, insert_rows, is_in, list_param, run_built
 from service.core.metrics import TIPS_ROUTED
@@ -64,7 +65,6 @@ from service.models import (
     DuplicateKind,
     DuplicateLink,
     InternalNote,
-    OutboxEntry,
     SourceGrade,
     Tip,
     TipClaim,
@@ -182,7 +182,7 @@ async def triage_batch(
     await _store_decisions(session=session, batch=batch)
     routed = await _route_or_hold(session=session, settings=settings, batch=batch, now=now)
     audits = await joining.join_cases(session=session, joins=_joins(batch), now=now)
-    await _complete_outbox(session=session, job_keys=[r.job_key for r in requests if r.job_key])
+    await mark_all_completed(session=session, job_keys=[r.job_key for r in requests if r.job_key])
     await record_audits(session=session, records=audits)  # last: the chain's lock to the commit
     return [routed[outcome] if isinstance(outcome, uuid.UUID) else outcome for outcome in outcomes]
 
@@ -872,23 +872,4 @@ def _status_statement(postgresql: bool) -> Executable:
         update(Tip)
         .where(among_named("tip_ids", col(Tip.id), postgresql))
         .values(status=bindparam("new_status"))
-    )
-
-
-async def _complete_outbox(*, session: AsyncSession, job_keys: list[str]) -> None:
-    if job_keys:
-        await run_built(
-            session, _complete_outbox_statement, {"job_keys": job_keys, "completed_now": utcnow()}
-        )
-
-
-@functools.cache
-def _complete_outbox_statement(postgresql: bool) -> Executable:
-    return (
-        update(OutboxEntry)
-        .where(
-            among_named("job_keys", col(OutboxEntry.job_key), postgresql),
-            col(OutboxEntry.completed_at).is_(None),
-        )
-        .values(completed_at=bindparam("completed_now"))
     )

@@ -82,14 +82,13 @@ DECIDED_COLUMNS = (
 )
 
 
-_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
-WHAT_AND_WHERE_SEPARATOR = _SEPARATOR
+WHAT_AND_WHERE_SEPARATOR = "\x1f"  # a unit separator: in no place name and no JSON text
 
 
 def what_and_where(place: str | None, substances: Sequence[str]) -> str:
     """A decision's place and substances as one text, as ``stored_what_and_where`` reads them
     from a row: set-based statements match the rows that share both with a tip in one ``IN``."""
-    return f"{place}{_SEPARATOR}{json.dumps(list(substances))}"
+    return f"{place}{WHAT_AND_WHERE_SEPARATOR}{json.dumps(list(substances))}"
 
 
 def stored_what_and_where(
@@ -97,7 +96,7 @@ def stored_what_and_where(
 ) -> ColumnElement[str]:
     """``what_and_where`` in SQL, from the place and the substances read as text (their JSON
     exactly as stored: the list is written sorted, with ``json.dumps``'s spacing)."""
-    return place.concat(_SEPARATOR).concat(substances_text)
+    return place.concat(WHAT_AND_WHERE_SEPARATOR).concat(substances_text)
 
 
 def decided_tip(row: Sequence[Any]) -> DecidedTip:
