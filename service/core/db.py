@@ -68,7 +68,11 @@ def create_engine(
         # PostgreSQL compiles a statement it estimates as costly (the dashboard's aggregates over
         # a period, at a million tips) with LLVM first: 60-80 ms of compiling for queries that
         # then run in 50. Every statement here is meant to be short; none gains from it.
-        "server_settings": {"jit": "off"},
+        # Each statement is planned for its own values, never with a generic plan: a batch's
+        # ``= ANY`` reads, planned generically while a table was small, went on scanning it whole
+        # as it grew (10 ms a batch at 10,000 tips, a third of intake's rate; bench/README.md),
+        # and a plan made for a batch of 2 fits badly one of 200. Planning costs ~0.1 ms.
+        "server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"},
     }
     if bound_statements:
         connect_args["command_timeout"] = limits.database_statement_timeout_seconds
