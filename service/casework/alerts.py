@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,6 +23,7 @@ from service.casework.effective import effective_triages
 from service.casework.errors import InvalidPhone
 from service.casework.vocabulary import URGENT_PRIORITIES
 from service.core.audit import record_audit
+from service.core.db import insert_rows
 from service.core.job_names import JobName
 from service.models import (
     AlertReason,
@@ -34,6 +36,8 @@ from service.models import (
 )
 
 SendSms = Callable[[str, str], Awaitable[None]]  # (to, body)
+
+_ALERTS = cast(Table, getattr(ChiefAlert, "__table__"))  # noqa: B009 - SQLModel hides it
 
 
 def queue_chief_alert(
@@ -81,8 +85,10 @@ async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> i
     new = [(uuid.uuid4(), case_id, antenna_code) for case_id, antenna_code in cases]
     if not new:
         return 0
-    await session.execute(
-        insert(ChiefAlert),
+    # One statement for all: an executemany costs a round trip and a bind per row.
+    await insert_rows(
+        session,
+        _ALERTS,
         [
             {
                 "id": alert_id,
