@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Executable, Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import NotFound
@@ -44,7 +44,14 @@ from crypto import (
     seal_text,
 )
 from service.background.outbox import BulkJob
-from service.core.db import among, insert_rows
+from service.core.db import (
+    among,
+    arrays_of,
+    insert_rows,
+    on_postgresql,
+    run_built,
+    unnested,
+)
 from service.core.fresh_codes import first_unused, unused_codes
 from service.core.job_names import JobName
 from service.core.provider_ids import message_context, seal_provider_id
@@ -351,6 +358,44 @@ async def _followed_up_tips(session: AsyncSession, references: set[str]) -> dict
     }
 
 
+async def _move_conversations_on(session: AsyncSession, joined: dict[uuid.UUID, datetime]) -> None:
+    """Each joined tip's last message time; a message on a closed tip (an answer on /suivi)
+    restarts its retention. On PostgreSQL one statement over arrays (a flood of known numbers
+    joins hundreds of tips a batch); SQLite, in-process, takes the executemany."""
+    if not joined:
+        return
+    rows = [{"id": tip_id, "last_message_at": at} for tip_id, at in joined.items()]
+    if on_postgresql(session):
+        await run_built(session, _joined_statement, arrays_of(_TIPS, rows, _JOINED_COLUMNS))
+        return
+    await session.execute(
+        update(_TIPS)
+        .where(_TIPS.c.id == bindparam("joined_tip"))
+        .values(
+            last_message_at=bindparam("joined_at"),
+            closed_at=case((_TIPS.c.closed_at.is_(None), None), else_=bindparam("joined_at")),
+        ),
+        [{"joined_tip": row["id"], "joined_at": row["last_message_at"]} for row in rows],
+    )
+
+
+_JOINED_COLUMNS = ("id", "last_message_at")
+
+
+@functools.cache
+def _joined_statement(postgresql: bool) -> Executable:
+    assert postgresql
+    joined = unnested(_TIPS, _JOINED_COLUMNS).subquery("joined")
+    return (
+        update(_TIPS)
+        .where(_TIPS.c.id == joined.c.id)
+        .values(
+            last_message_at=joined.c.last_message_at,
+            closed_at=case((_TIPS.c.closed_at.is_(None), None), else_=joined.c.last_message_at),
+        )
+    )
+
+
 class _Plan:
     """The rows a batch adds, built message by message in arrival order."""
 
@@ -403,19 +448,7 @@ class _Plan:
     async def write(self, session: AsyncSession) -> None:
         """Tips before their messages, messages before what points to them (foreign keys)."""
         await insert_rows(session, _TIPS, self.tips)
-        if self._joined:
-            await session.execute(
-                update(_TIPS)
-                .where(_TIPS.c.id == bindparam("joined_tip"))
-                .values(
-                    last_message_at=bindparam("joined_at"),
-                    # A message on a closed tip (an answer on /suivi) restarts its retention.
-                    closed_at=case(
-                        (_TIPS.c.closed_at.is_(None), None), else_=bindparam("joined_at")
-                    ),
-                ),
-                [{"joined_tip": tip, "joined_at": at} for tip, at in self._joined.items()],
-            )
+        await _move_conversations_on(session, self._joined)
         await insert_rows(session, _MESSAGES, self.messages)
         await insert_rows(session, _OPERATOR_ENTRIES, self.operator_entries)
         await insert_rows(session, ATTACHMENTS, self.attachments)
