@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.async_api import Page, Request
+from playwright.async_api import Page, Request, expect
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -60,7 +60,8 @@ async def report(page: Page, base: str, picture: Path) -> tuple[str, str]:
     await page.select_option("#quand", "maintenant")
     await page.set_input_files("#photo", str(picture))
     await page.click("button[type=submit]")
-    assert await page.title() == "Signalement reçu, merci — OCS"
+    # The click only starts the form's navigation: wait for the receipt before reading it.
+    await expect(page).to_have_title("Signalement reçu, merci — OCS")
     reference = (await page.text_content("#reference") or "").strip()
     code = (await page.text_content("#code-de-suivi") or "").strip()
     return reference, code
@@ -96,7 +97,7 @@ async def test_a_citizen_reports_then_answers_the_officer_in_a_browser(
         assert QUESTION in (await page.text_content("ol.thread") or "")
         await page.fill("#reponse", ANSWER)
         await page.click("button[type=submit]")
-        assert "Votre réponse a été transmise" in (await page.content())
+        await expect(page.locator("body")).to_contain_text("Votre réponse a été transmise")
         assert ANSWER in (await page.text_content("ol.thread") or "")
         # Reloading after answering lands on the mailbox again, not on "Method Not Allowed".
         reloaded = await page.reload()
@@ -110,7 +111,7 @@ async def test_a_citizen_reports_then_answers_the_officer_in_a_browser(
         assert "text/html" in (missing.headers.get("content-type") or "")
         assert await page.locator("a[href='/suivi']").count() >= 1
         await follow_up(page, base, reference, "2345-6789")
-        assert "Référence ou code de suivi incorrect." in (await page.content())
+        await expect(page.locator("body")).to_contain_text("Référence ou code de suivi incorrect.")
         await context.close()
 
     assert requested

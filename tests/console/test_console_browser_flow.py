@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlmodel import col
 from twilio.request_validator import RequestValidator
@@ -130,7 +130,9 @@ async def test_a_tip_goes_from_the_queue_to_its_antenna_escalates_and_is_acknowl
             await chief_page.click("nav >> text=Alerte SMS")
             await chief_page.fill("#alert-phone", CHIEF_PHONE)
             await chief_page.click("form[action='/console/alerte-sms'] button[type=submit]")
-            assert "Un numéro d'alerte est enregistré." in (await chief_page.content())
+            await expect(chief_page.locator("body")).to_contain_text(
+                "Un numéro d'alerte est enregistré."
+            )
 
             await _send_sms(base_url, TIP_TEXT)
             tip = await _triaged_tip(settings)
