@@ -22,10 +22,12 @@ class TriageDecision(SQLModel, table=True):
         Index("ix_triage_decisions_created_at", "created_at"),
         # The newest decisions at a place (the duplicate search, ``service.decisions.batch``).
         Index("ix_triage_decisions_place_created_at", "place", "created_at"),
+        # A tip's decisions by time: its newest, and whether a newer one exists (joining).
+        Index("ix_triage_decisions_tip_id_created_at", "tip_id", "created_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    tip_id: uuid.UUID = Field(foreign_key="tips.id", index=True)
+    tip_id: uuid.UUID = Field(foreign_key="tips.id")
     rules_version: str = Field(sa_type=String(64))
     # Digest of the message ids the decision read: a new message from the reporter re-triages.
     input_digest: str = Field(sa_type=String(64))

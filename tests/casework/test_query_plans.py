@@ -83,12 +83,18 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
     assert "ix_cases_unacknowledged" in plan_of(plans, "NOT (EXISTS (SELECT chief_alerts")
     chiefs_list = plan_of(plans, "ORDER BY cases.created_at DESC")
     assert "ix_cases_antenna_code_created_at" in chiefs_list or "ix_cases_created_at" in chiefs_list
-    # Open cases a repeated report may join: entered through the window (a seek on the cases'
-    # creation or the tips' reception time), every other index sought by a key, none walked.
-    joinable = plan_of(plans, "JOIN triage_decisions ON")
+    # Open cases a repeated report may join: entered through the decisions made at the batch's
+    # places since the window opened, every other index sought by a key, none walked; whether a
+    # tip has a newer decision is one seek, not an intersection with the window's decisions.
+    joinable = plan_of(plans, "FROM recent JOIN cases")
     assert "Seq Scan" not in joinable
-    assert re.search(r"Index Cond: .*(created_at|received_at) >=", joinable)
+    recent = joinable.split("CTE recent")[1].split("\n  ->")[0]
+    assert re.search(r"Index Cond: .*created_at >=", recent)
     assert all(_sought(node) for node in joinable.split("->")[1:] if "Index" in node)
+    assert re.search(
+        r"ix_triage_decisions_tip_id_created_at .*\n.*Index Cond: .*tip_id = .*created_at >",
+        joinable,
+    )
     past = plan_of(plans, "ORDER BY tips.received_at DESC")
     assert "ix_tips_status_received_at" in past or "ix_tips_received_at" in past
 
