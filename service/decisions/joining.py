@@ -35,6 +35,8 @@ from triage.duplicates import DuplicateCandidate, sent_twice
 JOINED = "tip.joined_case"
 _CLOSURES = SQLModel.metadata.tables["tip_closures"]
 _DECISIONS = SQLModel.metadata.tables["triage_decisions"]
+# How far the clocks of the hosts that receive tips and decide them may disagree.
+_CLOCK_MARGIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,9 @@ def _open_cases_statement(
     since the window opened (``ix_triage_decisions_place_created_at``: one range per place, a
     few dozen rows in a campaign), read first whatever the planner's estimates
     (``MATERIALIZED``: with stale statistics PostgreSQL walked the thousands of cases of the
-    batch's antennas instead); each case, tip and newer decision is then sought by key.
+    batch's antennas instead); each is then joined to its case and tip (by key, or by hashing
+    the window's cases, whichever the planner finds cheaper), and a newer decision of its tip is one
+    seek on ``ix_triage_decisions_tip_id_created_at``.
     tests/casework/test_query_plans.py holds the plan to this."""
     substances = cast(col(TriageDecision.substances), Text)
     recent = (
@@ -230,9 +234,6 @@ def _open_cases_statement(
 
 
 Facts = tuple[str, str | None, tuple[str, ...]]
-
-# How far the clocks of the hosts that receive tips and decide them may disagree.
-_CLOCK_MARGIN = timedelta(minutes=5)
 
 
 def facts_of(antenna: str, place: str | None, substances: Sequence[str]) -> Facts:
