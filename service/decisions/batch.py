@@ -161,10 +161,12 @@ async def triage_batch(
     ruleset: Ruleset,
     settings: Settings,
     requests: Sequence[TriageRequest],
+    known_texts: decisions.KnownTexts | None = None,
 ) -> list[str]:
     """Each request's outcome, in order: skipped, unchanged, kept (a further part of a message
     an officer already acted on), decided, routed, joined (to the open case of a tip it sends
-    again: ``service.decisions.joining``) or held."""
+    again: ``service.decisions.joining``) or held. ``known_texts``: the texts the process's
+    earlier batches opened."""
     tip_ids = [uuid.UUID(request.tip_id) for request in requests]
     batch = await _read_batch(session=session, tip_ids=tip_ids)
     window = timedelta(seconds=settings.sms_bundle_seconds)
@@ -174,9 +176,9 @@ async def triage_batch(
         keyring=keyring, ruleset=ruleset, statuses=statuses, batch=batch, tip_ids=tip_ids
     )
     now = utcnow()
-    texts = decisions.BatchTexts(keyring)
+    texts = decisions.BatchTexts(keyring, known_texts)
     for decided in batch.decided:
-        texts.know(decided.tip.id, decided.text)
+        texts.know_decided(decided.tip.id, decided.values["id"], decided.text)
     await _find_joins(session=session, texts=texts, settings=settings, batch=batch)
     await _link_duplicates(session=session, texts=texts, batch=batch, now=now)
     await _store_decisions(session=session, batch=batch)
@@ -693,11 +695,11 @@ async def _candidate_texts(
 ) -> dict[uuid.UUID, str]:
     """Each candidate's text, decrypted once per batch (joining may have read it already); the
     batch's own tips are read from the messages the batch holds."""
-    wanted = {candidate.tip_id for _, candidates in chosen for candidate in candidates}
+    wanted = {c.tip_id: c.decision_id for _, candidates in chosen for c in candidates}
     decided = {d.tip.id for d in batch.decided}  # known since they were decided
-    for tip_id in wanted & batch.tips.keys() - decided:
+    for tip_id in wanted.keys() & batch.tips.keys() - decided:
         texts.know(tip_id, decisions.tip_text(texts.keyring, batch.messages.get(tip_id, [])))
-    found = await texts.of(session, wanted)
+    found = await texts.of_decided(session, wanted)
     return {tip_id: found.get(tip_id, "") for tip_id in wanted}
 
 

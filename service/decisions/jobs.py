@@ -14,6 +14,7 @@ A tip is decided as soon as it is stored; a further SMS part re-runs its triage
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,9 +27,13 @@ from service.core.job_names import JobName
 from service.core.metrics import JOB_DURATION
 from service.core.outage import database_unreachable
 from service.decisions.batch import TriageRequest, triage_batch
+from service.decisions.store import KnownTexts
 from service.runtime import Runtime, runtime_of
 
 log = structlog.get_logger(__name__)
+
+# Per process (the runtime): the texts its batches opened, for the batches after them.
+_KNOWN_TEXTS: weakref.WeakKeyDictionary[Runtime, KnownTexts] = weakref.WeakKeyDictionary()
 
 
 async def triage_tip(ctx: dict[str, Any], *tip_ids: str) -> list[str]:
@@ -79,7 +84,16 @@ async def triage_together(runtime: Runtime, requests: Sequence[TriageRequest]) -
             ruleset=runtime.rules.current(),
             settings=runtime.settings,
             requests=requests,
+            known_texts=_known_texts(runtime),
         )
+
+
+def _known_texts(runtime: Runtime) -> KnownTexts:
+    """The process's ``KnownTexts``, made at its first batch."""
+    known = _KNOWN_TEXTS.get(runtime)
+    if known is None:
+        known = _KNOWN_TEXTS[runtime] = KnownTexts()
+    return known
 
 
 async def triage_alone(runtime: Runtime, request: TriageRequest) -> str:

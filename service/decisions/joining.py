@@ -156,12 +156,13 @@ class _StoredCase(NamedTuple):
     place: str | None
     substances: tuple[str, ...]
     priority: str
+    decision_id: uuid.UUID
 
 
 @functools.cache
 def _open_cases_statement(
     postgresql: bool,
-) -> Select[uuid.UUID, str, datetime, str | None, list[str], str]:
+) -> Select[uuid.UUID, str, datetime, str | None, list[str], str, uuid.UUID]:
     """Open cases of the antennas opened since ``since`` whose tip's newest decision names the
     place and substances of a tip of the batch (``what_and_where``), with that decision.
 
@@ -183,6 +184,7 @@ def _open_cases_statement(
             col(TriageDecision.substances),
             col(TriageDecision.priority),
             col(TriageDecision.created_at),
+            col(TriageDecision.id),
         )
         .where(among_named("places", col(TriageDecision.place), postgresql))
         # A decision is made after its tip came in; the margin is for the clocks of the hosts
@@ -207,6 +209,7 @@ def _open_cases_statement(
             recent.c.place,
             recent.c.substances,
             recent.c.priority,
+            recent.c.id,
         )
         .select_from(recent)
         .join(Case, col(Case.tip_id) == recent.c.tip_id)
@@ -265,15 +268,17 @@ async def open_cases_nearby(
     }
     rows = await run_built(session, _open_cases_statement, params)
     newest: dict[uuid.UUID, _StoredCase] = {}
-    for tip_id, antenna, received_at, place, substances, priority in rows:
+    for tip_id, antenna, received_at, place, substances, priority, decision_id in rows:
         # Oldest first: of two decisions made at the same instant, the later read stays.
-        newest[tip_id] = _StoredCase(antenna, received_at, place, tuple(substances), priority)
-    located = [
-        tip_id
+        newest[tip_id] = _StoredCase(
+            antenna, received_at, place, tuple(substances), priority, decision_id
+        )
+    located = {
+        tip_id: case.decision_id
         for tip_id, case in newest.items()
         if facts_of(case.antenna, case.place, case.substances) in facts
-    ]
-    located_texts = await texts.of(session, located)
+    }
+    located_texts = await texts.of_decided(session, located)
     return [
         _OpenCase(
             tip_id=tip_id,
@@ -338,7 +343,7 @@ def _close_statement(postgresql: bool) -> Executable:
 
 async def _references(session: AsyncSession, tip_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     rows = await run_built(session, _references_statement, {"tip_ids": list(tip_ids)})
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 @functools.cache

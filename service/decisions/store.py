@@ -7,8 +7,9 @@ import functools
 import hashlib
 import itertools
 import json
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -250,19 +251,66 @@ def duplicate_candidate(other: DecidedTip, text: str) -> DuplicateCandidate:
     )
 
 
+class KnownTexts:
+    """The texts of tips one process decided or opened lately, by the decision they were
+    decided or read for, and their normalised forms: the next batches compare their tips with
+    them again.
+
+    In a campaign consecutive batches compare their tips with mostly the same recent tips at the
+    same places: reading and decrypting those texts again, and normalising them again, was about
+    7 % of a worker's time in a drain (bench/README.md). A tip's text changes only by a new
+    message, which brings a new decision, hence a new key. Bounded in number and in age (a quiet
+    line keeps nothing for long); the process holds the keyring that opened them anyway."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 4096,
+        seconds: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._texts: dict[uuid.UUID, tuple[float, str]] = {}
+        self._limit = limit
+        self._seconds = seconds
+        self._clock = clock
+        self.normalise: Callable[[str], str] = functools.lru_cache(maxsize=limit)(normalise_text)
+
+    def text(self, decision_id: uuid.UUID) -> str | None:
+        kept = self._texts.get(decision_id)
+        if kept is None or self._clock() - kept[0] > self._seconds:
+            return None
+        return kept[1]
+
+    def keep(self, decision_id: uuid.UUID, text: str) -> None:
+        self._texts.pop(decision_id, None)  # the oldest first in the dict, the first evicted
+        self._texts[decision_id] = (self._clock(), text)
+        while len(self._texts) > self._limit:
+            del self._texts[next(iter(self._texts))]
+
+
 class BatchTexts:
     """Tips' texts as one triage batch reads them: each decrypted, and normalised, once, whether
     joining (the open cases sent again) or the duplicate search (the candidates) asks first. In a
     campaign both read mostly the same recent tips at the same places: five texts a tip, half
-    of them twice, were most of what a batch's cost grew with."""
+    of them twice, were most of what a batch's cost grew with. With ``known``, the texts earlier
+    batches of the process opened are taken from there (``KnownTexts``)."""
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, known: KnownTexts | None = None) -> None:
         self.keyring = keyring
         self._texts: dict[uuid.UUID, str] = {}
-        self.normalise: Callable[[str], str] = functools.lru_cache(maxsize=None)(normalise_text)
+        self._known = known
+        self.normalise: Callable[[str], str] = (
+            known.normalise if known else functools.lru_cache(maxsize=None)(normalise_text)
+        )
 
     def know(self, tip_id: uuid.UUID, text: str) -> None:
         self._texts[tip_id] = text
+
+    def know_decided(self, tip_id: uuid.UUID, decision_id: uuid.UUID, text: str) -> None:
+        """A tip decided on ``text`` now: the next batches compare theirs with it first."""
+        self.know(tip_id, text)
+        if self._known is not None:
+            self._known.keep(decision_id, text)
 
     async def of(self, session: AsyncSession, tip_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The texts of ``tip_ids`` that have one (a tip with no inbound message has none)."""
@@ -271,6 +319,23 @@ class BatchTexts:
         if missing:
             self._texts |= await texts_of(session=session, keyring=self.keyring, tip_ids=missing)
         return {tip_id: self._texts[tip_id] for tip_id in wanted if tip_id in self._texts}
+
+    async def of_decided(
+        self, session: AsyncSession, decided: Mapping[uuid.UUID, uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """``of`` for tips read with a decision (tip id: decision id): those whose text the
+        process opened for that decision are not read again."""
+        if self._known is None:
+            return await self.of(session, decided)
+        for tip_id, decision_id in decided.items():
+            if tip_id not in self._texts and (text := self._known.text(decision_id)) is not None:
+                self._texts[tip_id] = text
+        opened = [tip_id for tip_id in decided if tip_id not in self._texts]
+        found = await self.of(session, decided)
+        for tip_id in opened:
+            if tip_id in found:
+                self._known.keep(decided[tip_id], found[tip_id])
+        return found
 
 
 async def texts_of(
