@@ -163,7 +163,7 @@ async def conversation(
         .outerjoin(StaffUser, col(StaffUser.id) == col(OperatorEntry.staff_user_id))
         .order_by(col(Message.created_at))
     )
-    found = rows.tuples().all()
+    found = rows.all()
     recordings = await recording_states(
         session=session, message_ids=[message.id for message, _ in found]
     )
@@ -213,7 +213,7 @@ async def recording_states(
         .order_by(col(Attachment.created_at))
     )
     states: dict[uuid.UUID, str] = {}
-    for message_id, status in rows.tuples().all():
+    for message_id, status in rows.all():
         if status == AttachmentStatus.STORED or message_id not in states:
             states[message_id] = status
     return states
