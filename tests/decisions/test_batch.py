@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,36 +33,11 @@ from service.models import (
 )
 from service.models.types import utcnow
 from service.runtime import Runtime
-from service.startup import Process, open_process
-from tests.conftest import make_settings
+from service.startup import Process
 from tests.support import databases
 from tests.support.plans import capturing_selects, plans_of
 
-# Nothing listens there: intake stores each tip and its outbox entry, and no job runs until the
-# test runs triage itself.
-_NO_REDIS = "redis://127.0.0.1:9/0"
 Triage = Callable[[Runtime, Sequence[TriageRequest]], Awaitable[list[str]]]
-
-
-@pytest.fixture
-def join_minutes() -> int:
-    """``Settings.duplicate_join_minutes``: a test of the links alone turns joining off."""
-    return 30
-
-
-@pytest.fixture
-async def process(tmp_path: Path, database_url: str, join_minutes: int) -> AsyncIterator[Process]:
-    settings = make_settings(
-        tmp_path, database_url, redis_url=_NO_REDIS, duplicate_join_minutes=join_minutes
-    )
-    opened = await open_process(settings)
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-def runtime(process: Process) -> Runtime:
-    return process.runtime
 
 
 async def one_by_one(runtime: Runtime, requests: Sequence[TriageRequest]) -> list[str]:

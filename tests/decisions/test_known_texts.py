@@ -4,49 +4,17 @@ text changes (a new message, a new decision) or they are too old; what is decide
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from service.decisions.jobs import triage_together
 from service.decisions.store import KnownTexts
 from service.models import DuplicateLink
 from service.runtime import Runtime
-from service.startup import Process, open_process
-from tests.conftest import make_settings
+from service.startup import Process
 from tests.decisions.test_batch import pending_requests, send
-
-
-@pytest.fixture
-async def worker_process(tmp_path: Path, database_url: str) -> AsyncIterator[Process]:
-    """A worker's process; nothing listens at its Redis: the test runs triage itself."""
-    settings = make_settings(
-        tmp_path, database_url, redis_url="redis://127.0.0.1:9/0", duplicate_join_minutes=30
-    )
-    opened = await open_process(settings)
-    yield opened
-    await opened.close()
-
-
-@contextmanager
-def message_reads(runtime: Runtime) -> Iterator[list[str]]:
-    """The statements that read messages while the block runs."""
-    engine = runtime.engine.sync_engine
-    reads: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lower().startswith("select messages."):
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield reads
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+from tests.support.statements import statements_on
 
 
 async def links(runtime: Runtime) -> set[tuple[uuid.UUID, uuid.UUID]]:
@@ -58,9 +26,8 @@ async def links(runtime: Runtime) -> set[tuple[uuid.UUID, uuid.UUID]]:
 
 
 async def test_a_later_batch_compares_with_the_texts_earlier_ones_decided_or_opened(
-    worker_process: Process,
+    process: Process, runtime: Runtime
 ) -> None:
-    process, runtime = worker_process, worker_process.runtime
     said = "Un camion de chanvre quitte Koutiala cette nuit pour Ségou"
     for n in range(3):
         await send(process, f"{said} ({n})", sender=f"+2237050000{n}")
@@ -72,8 +39,9 @@ async def test_a_later_batch_compares_with_the_texts_earlier_ones_decided_or_ope
 
     for n in range(3):
         await send(process, f"{said} ({n + 6}) !!", sender=f"+2237050020{n}")
-    with message_reads(runtime) as reads:
+    with statements_on(runtime.engine) as sent:
         outcomes = await triage_together(runtime, await pending_requests(runtime))
+    reads = [statement for statement in sent if statement.startswith("select messages.")]
 
     # Its own tips' messages only: the tips it is compared with were opened before.
     assert len(reads) == 1

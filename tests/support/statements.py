@@ -7,19 +7,27 @@ from contextlib import contextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @contextmanager
 def statements_sent(app: FastAPI) -> Iterator[list[str]]:
     """Every statement the app's engine executes inside the block, lower-cased."""
-    engine = app.state.runtime.engine.sync_engine
+    with statements_on(app.state.runtime.engine) as sent:
+        yield sent
+
+
+@contextmanager
+def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement ``engine`` executes inside the block (a process's, without an app),
+    lower-cased."""
     sent: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         sent.append(statement.lower())
 
-    event.listen(engine, "before_cursor_execute", seen)
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
