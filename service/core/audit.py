@@ -24,11 +24,12 @@ import hmac
 import json
 import os
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
@@ -57,6 +58,7 @@ _SEAL_INFO = "tipline.audit_seal"
 _PENDING_INFO = "tipline.audit_pending"
 # The chain's table, appended to as rows (``record_audits``), and its lock.
 _ENTRIES = SQLModel.metadata.tables["audit_entries"]
+_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
 _LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:lock)")
 
 
@@ -98,6 +100,46 @@ class AuditRecord:
     details: Mapping[str, str] | None = None
 
 
+class ChainFields(Protocol):
+    """What an entry's hash covers: a stored ``AuditEntry`` or one being appended."""
+
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def actor_id(self) -> uuid.UUID | None: ...
+    @property
+    def actor_username(self) -> str | None: ...
+    @property
+    def actor_role(self) -> str | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def details_json(self) -> str: ...
+    @property
+    def previous_hash(self) -> str: ...
+
+
+@dataclass(slots=True)
+class ChainedEntry:
+    """An entry as appended, before it goes in as a row: an ORM object per entry cost about
+    70 µs to build, on the hot path of a triage batch (an entry per tip)."""
+
+    sequence: int
+    recorded_at: datetime
+    actor_id: uuid.UUID | None
+    actor_username: str | None
+    actor_role: str | None
+    action: str
+    target: str | None
+    details_json: str
+    previous_hash: str
+    entry_hash: str = ""
+
+
 async def record_audit(
     *,
     session: AsyncSession,
@@ -105,7 +147,7 @@ async def record_audit(
     action: str,
     target: str | None = None,
     details: Mapping[str, str] | None = None,
-) -> AuditEntry:
+) -> ChainedEntry:
     """Append an entry to the chain (flushed, never committed: the caller's transaction owns it)."""
     record = AuditRecord(actor=actor, action=action, target=target, details=details)
     return (await record_audits(session=session, records=[record]))[0]
@@ -113,7 +155,7 @@ async def record_audit(
 
 async def record_audits(
     *, session: AsyncSession, records: Sequence[AuditRecord]
-) -> list[AuditEntry]:
+) -> list[ChainedEntry]:
     """Append several entries at once: one lock, one read of the tail, one flush.
 
     The chain's lock is held from here to the caller's commit, so a job that audits many rows
@@ -149,15 +191,15 @@ def _tail_statement(_postgresql: bool) -> Executable:
     )
 
 
-def _row_of(entry: AuditEntry) -> dict[str, Any]:
-    return {column.name: getattr(entry, column.name) for column in _ENTRIES.columns}
+def _row_of(entry: ChainedEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
 
 
 def _chained_entry(
     record: AuditRecord, details_json: str, *, sequence: int, previous_hash: str
-) -> AuditEntry:
+) -> ChainedEntry:
     actor = record.actor
-    return AuditEntry(
+    return ChainedEntry(
         sequence=sequence,
         recorded_at=utcnow(),
         actor_id=actor.id if actor else None,
@@ -167,11 +209,10 @@ def _chained_entry(
         target=record.target,
         details_json=details_json,
         previous_hash=previous_hash,
-        entry_hash="",
     )
 
 
-def _digest(seal: AuditSeal | None, entry: AuditEntry) -> str:
+def _digest(seal: AuditSeal | None, entry: ChainedEntry) -> str:
     if seal is None:
         # Only tests and tools that build a bare session get here; every process's session
         # factory carries the seal, and a plain entry after a keyed one fails verification.
@@ -179,7 +220,7 @@ def _digest(seal: AuditSeal | None, entry: AuditEntry) -> str:
     return keyed_digest(seal.keyring.active(Purpose.AUDIT).secret, entry)
 
 
-def _checkpoint_after_commit(session: AsyncSession, seal: AuditSeal, entry: AuditEntry) -> None:
+def _checkpoint_after_commit(session: AsyncSession, seal: AuditSeal, entry: ChainedEntry) -> None:
     """The head is anchored once committed: an anchor for a rolled-back entry would be a lie."""
     sync_session = session.sync_session
     if _PENDING_INFO not in sync_session.info:
@@ -263,16 +304,16 @@ def details_of(entry: AuditEntry) -> dict[str, str]:
     return loaded
 
 
-def entry_digest(entry: AuditEntry) -> str:
+def entry_digest(entry: ChainFields) -> str:
     """The plain SHA-256 of entries written before the chain was keyed."""
     return hashlib.sha256(_canonical_entry(entry)).hexdigest()
 
 
-def keyed_digest(secret: bytes, entry: AuditEntry) -> str:
+def keyed_digest(secret: bytes, entry: ChainFields) -> str:
     return hmac.new(secret, _canonical_entry(entry), hashlib.sha256).hexdigest()
 
 
-def _canonical_entry(entry: AuditEntry) -> bytes:
+def _canonical_entry(entry: ChainFields) -> bytes:
     fields = {
         "sequence": entry.sequence,
         "previous_hash": entry.previous_hash,
