@@ -17,6 +17,7 @@ from sqlalchemy import (
     CursorResult,
     Executable,
     Insert,
+    Row,
     Select,
     Table,
     Text,
@@ -202,6 +203,20 @@ async def run_built(
     objects added to the session."""
     connection = await session.connection()
     return await connection.execute(build(on_postgresql(session)), dict(params or {}))
+
+
+async def read_alone(
+    engine: AsyncEngine,
+    build: Callable[[bool], Executable],
+    params: Mapping[str, Any] | None = None,
+) -> list[Row[*tuple[Any, ...]]]:
+    """The rows of a statement built once per dialect (as ``run_built``), read outside any
+    transaction: one round trip, where a session's read costs three (BEGIN, the read,
+    ROLLBACK). Only for a lone read that nothing else in a unit of work depends on."""
+    async with engine.connect() as connection:
+        alone = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        postgresql = engine.dialect.name == "postgresql"
+        return list((await alone.execute(build(postgresql), dict(params or {}))).all())
 
 
 async def insert_rows(

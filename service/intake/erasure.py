@@ -24,7 +24,7 @@ from sqlalchemy import Executable, select, update
 from sqlmodel import col
 
 from service.background.outbox import complete_job, mark_completed
-from service.core.db import among_named, run_built, transaction
+from service.core.db import among_named, read_alone, run_built, transaction
 from service.core.provider_ids import message_context, open_provider_id
 from service.core.twilio import TwilioClient, TwilioError
 from service.intake.files import retry_or_give_up, worth_retrying
@@ -68,14 +68,13 @@ async def erase_messages(ctx: dict[str, Any], *message_ids: str) -> str:
 
 async def _still_held(runtime: Runtime, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each message whose id Twilio still holds, with that id (opened here, in memory only)."""
-    async with runtime.sessions() as session:
-        rows = await run_built(session, _held_statement, {"message_ids": message_ids})
-        held = {}
-        for message_id, sealed in rows:
-            sid = open_provider_id(runtime.keyring, sealed, context=message_context(message_id))
-            if sid is not None:
-                held[message_id] = sid
-        return held
+    rows = await read_alone(runtime.engine, _held_statement, {"message_ids": message_ids})
+    held = {}
+    for message_id, sealed in rows:
+        sid = open_provider_id(runtime.keyring, sealed, context=message_context(message_id))
+        if sid is not None:
+            held[message_id] = sid
+    return held
 
 
 @functools.cache
