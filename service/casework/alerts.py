@@ -19,7 +19,7 @@ from sqlmodel import col
 from channels.i18n import translate
 from crypto import InvalidPhoneNumber, Keyring, Purpose, normalise_phone, open_text, seal_text
 from service.background.outbox import add_job
-from service.casework.effective import effective_triages
+from service.casework.effective import effective_column
 from service.casework.errors import InvalidPhone
 from service.casework.vocabulary import URGENT_PRIORITIES
 from service.core.audit import record_audit
@@ -107,19 +107,22 @@ async def announce_unalerted_cases(*, session: AsyncSession, now: datetime) -> i
 
 
 async def unacknowledged_counts(*, session: AsyncSession, antenna_code: str) -> tuple[int, int]:
-    """(new cases, of which urgent) for one antenna: what its chief has still to acknowledge."""
-    cases = (
-        await session.scalars(
-            select(Case).where(
+    """(new cases, of which urgent) for one antenna: what its chief has still to acknowledge.
+
+    Counted in SQL, with the priority an officer works from (``effective_column``): at a
+    campaign's peak an antenna holds thousands of unacknowledged cases, and each alert job once
+    loaded every one of them and all their decisions as objects."""
+    priority = effective_column("priority", col(Case.tip_id))
+    count, urgent = (
+        await session.execute(
+            select(func.count(), func.count().filter(priority.in_(URGENT_PRIORITIES))).where(
                 col(Case.antenna_code) == antenna_code,
                 col(Case.acknowledged_at).is_(None),
                 col(Case.status) != CaseStatus.CLOSED,
             )
         )
-    ).all()
-    triages = await effective_triages(session=session, tip_ids=[case.tip_id for case in cases])
-    urgent = sum(1 for case in cases if triages[case.tip_id].priority in URGENT_PRIORITIES)
-    return len(cases), urgent
+    ).one()
+    return int(count), int(urgent)
 
 
 def alert_text(count: int, urgent: int, late: int = 0) -> str:

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from service.casework.jobs import announce_routed_cases, escalate_overdue_cases
+from service.casework.vocabulary import URGENT_PRIORITIES
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.decisions.routing import route_tip
-from service.models import ChiefAlert, OutboxEntry, Role, StaffAlertPhone, Tip
+from service.models import ChiefAlert, OutboxEntry, Role, StaffAlertPhone, Tip, TriageDecision
 from service.models.types import utcnow
 from service.settings import Settings
 from tests.conftest import make_settings
@@ -106,6 +107,30 @@ async def test_routing_alerts_the_antennas_chief_with_counts_only(
         alert.sent_at is not None
         for alert in await fetch_all(alert_settings.resolved_database_url, select(ChiefAlert))
     )
+
+
+async def test_the_counts_follow_the_officers_priority_over_the_rules(
+    alert_app: FastAPI,
+    alert_client: httpx.AsyncClient,
+    alert_settings: Settings,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """What is urgent is what the officer set: a tip the rules found urgent, lowered to P3, is
+    not counted; a calm one raised to P1 is."""
+    await _chief_with_phone(alert_app, alert_settings, "BKO-RD", CHIEF_PHONE)
+
+    await _route(alert_app, alert_client, alert_settings, URGENT, "P3")
+    await _route(alert_app, alert_client, alert_settings, CALM, "P1")
+
+    decided = await fetch_all(
+        alert_settings.resolved_database_url,
+        select(TriageDecision.priority).order_by(col(TriageDecision.created_at)),
+    )
+    assert [priority in URGENT_PRIORITIES for priority in decided] == [True, False]
+    assert [m.body for m in fake_twilio.sent] == [
+        "OCS : 1 nouveau signalement, dont 0 prioritaire.",
+        "OCS : 2 nouveaux signalements, dont 1 prioritaire.",
+    ]
 
 
 async def test_escalation_alerts_the_chief_again(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from crypto import load_keyring
-from service.casework.alerts import announce_unalerted_cases
+from service.casework.alerts import announce_unalerted_cases, unacknowledged_counts
 from service.casework.cases import list_cases
 from service.casework.escalation import overdue_cases
 from service.casework.queue import QueueFilters, QueueView, build_queue
@@ -60,6 +60,7 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
                 await list_cases(session=session, staff=chief)
                 await overdue_cases(session=session, now=now)
                 await announce_unalerted_cases(session=session, now=now)
+                assert await unacknowledged_counts(session=session, antenna_code="SIK") == (20, 20)
                 await open_cases_nearby(
                     session=session,
                     texts=BatchTexts(load_keyring(settings.resolved_keyring_path)),
