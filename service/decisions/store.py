@@ -10,7 +10,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -45,9 +44,9 @@ class SealedText(Protocol):
 _Sealed = TypeVar("_Sealed", bound=SealedText)
 
 
-@dataclass(frozen=True)
-class SealedMessage:
-    """An inbound message read as a plain row (triage builds no ORM objects)."""
+class SealedMessage(NamedTuple):
+    """An inbound message read as a plain row (triage builds no ORM objects). A tuple, as
+    ``DecidedTip``: a batch reads a message for each of its tips and of their candidates."""
 
     id: uuid.UUID
     tip_id: uuid.UUID
