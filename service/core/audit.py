@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from pydantic import BaseModel
@@ -100,29 +100,6 @@ class AuditRecord:
     details: Mapping[str, str] | None = None
 
 
-class ChainFields(Protocol):
-    """What an entry's hash covers: a stored ``AuditEntry`` or one being appended."""
-
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def actor_id(self) -> uuid.UUID | None: ...
-    @property
-    def actor_username(self) -> str | None: ...
-    @property
-    def actor_role(self) -> str | None: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def target(self) -> str | None: ...
-    @property
-    def details_json(self) -> str: ...
-    @property
-    def previous_hash(self) -> str: ...
-
-
 @dataclass(slots=True)
 class ChainedEntry:
     """An entry as appended, before it goes in as a row: an ORM object per entry cost about
@@ -138,6 +115,10 @@ class ChainedEntry:
     details_json: str
     previous_hash: str
     entry_hash: str = ""
+
+
+# What an entry's hash covers: a stored entry or one being appended.
+ChainFields = AuditEntry | ChainedEntry
 
 
 async def record_audit(
