@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,7 +23,7 @@ from service.casework.effective import effective_column
 from service.casework.errors import InvalidPhone
 from service.casework.vocabulary import URGENT_PRIORITIES
 from service.core.audit import record_audit
-from service.core.db import insert_rows
+from service.core.db import among, insert_rows
 from service.core.job_names import JobName
 from service.models import (
     AlertReason,
@@ -149,28 +149,36 @@ async def deliver_alert(
     count, urgent = await unacknowledged_counts(session=session, antenna_code=alert.antenna_code)
     sent = 0
     if count:
-        late = sum(1 for each in pending if each.reason == AlertReason.ESCALATED)
+        late = sum(1 for _, reason in pending if reason == AlertReason.ESCALATED)
         body = alert_text(count, urgent, late)
         for number in await chief_numbers(
             session=session, keyring=keyring, antenna_code=alert.antenna_code
         ):
             await send(number, body)
             sent += 1
-    for each in pending:
-        each.sent_at = now
+    # One statement for all: a campaign leaves hundreds pending between two sweeps.
+    await session.execute(
+        update(ChiefAlert)
+        .where(among(session, col(ChiefAlert.id), [alert_id for alert_id, _ in pending]))
+        .values(sent_at=now),
+        execution_options={"synchronize_session": False},
+    )
     return sent
 
 
-async def _pending_alerts(*, session: AsyncSession, antenna_code: str) -> list[ChiefAlert]:
-    found = await session.scalars(
-        select(ChiefAlert)
+async def _pending_alerts(
+    *, session: AsyncSession, antenna_code: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, reason) of the antenna's alerts not sent yet, locked until they are marked sent."""
+    found = await session.execute(
+        select(col(ChiefAlert.id), col(ChiefAlert.reason))
         .where(
             col(ChiefAlert.antenna_code) == antenna_code,
             col(ChiefAlert.sent_at).is_(None),
         )
         .with_for_update()
     )
-    return list(found.all())
+    return [(alert_id, reason) for alert_id, reason in found]
 
 
 async def chief_numbers(*, session: AsyncSession, keyring: Keyring, antenna_code: str) -> list[str]:
