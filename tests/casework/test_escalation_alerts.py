@@ -124,7 +124,7 @@ async def test_the_counts_follow_the_officers_priority_over_the_rules(
 
     decided = await fetch_all(
         alert_settings.resolved_database_url,
-        select(TriageDecision.priority).order_by(col(TriageDecision.created_at)),
+        select(col(TriageDecision.priority)).order_by(col(TriageDecision.created_at)),
     )
     assert [priority in URGENT_PRIORITIES for priority in decided] == [True, False]
     assert [m.body for m in fake_twilio.sent] == [
