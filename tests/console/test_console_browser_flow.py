@@ -149,7 +149,8 @@ async def test_a_tip_goes_from_the_queue_to_its_antenna_escalates_and_is_acknowl
             await chief_page.goto(f"{base_url}/console/dossiers")
             chief_list = await chief_page.text_content("#cases") or ""
             await chief_page.click(f"text={tip.reference}")
-            assert await chief_page.locator("#escalated").count() == 1
+            # The click returns once the page commits, maybe before it is parsed: wait.
+            await expect(chief_page.locator("#escalated")).to_have_count(1)
             await chief_page.click("#acknowledge-button")
             await chief_page.wait_for_selector("text=Réception accusée.")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from service.models import Role
 from tests.conftest import make_settings
@@ -30,7 +30,8 @@ async def _first_sign_in(page: Page, base_url: str, account: StaffAccount) -> No
     await page.fill("#password", account.password)
     await page.click("button[type=submit]")
     assert page.url == f"{base_url}/console/connexion/enrolement"
-    assert await page.locator(".qr svg path").count() == 1
+    # The click returns once the page commits, maybe before it is parsed: a count would not wait.
+    await expect(page.locator(".qr svg path")).to_have_count(1)
     secret = await page.text_content("#totp-secret") or ""
     await page.reload()  # coming back to the page offers the same secret
     assert await page.text_content("#totp-secret") == secret

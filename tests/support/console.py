@@ -301,6 +301,8 @@ async def browser_sign_in(page: Page, base_url: str, account: StaffAccount) -> N
         await page.click("form[action='/console/mot-de-passe'] button[type=submit]")
         account.password = NEW_PASSWORD
     assert page.url.split("?")[0] == f"{base_url}/console", page.url
+    # A click returns once the page commits: callers that count elements need it parsed.
+    await page.wait_for_load_state()
 
 
 def record_console_errors(page: Page, problems: list[str]) -> None:
