@@ -220,15 +220,25 @@ def _qualifies(text: NormalisedText, name: Mention, town: Mention, *, bamako: bo
         "," in between
         or "(" in between
         or bool(set(gap) & _ADMINISTRATIVE)
-        or (
-            bamako
-            and gap in (("de",), ("du",), ("d",))
-            and not ends_before(text, name.first, _ORIGIN, frozenset())
-        )
+        or (bamako and _quartier_of_town(text, name, gap))
     )
 
 
+def _quartier_of_town(text: NormalisedText, name: Mention, gap: tuple[str, ...]) -> bool:
+    """A Bamako name then a town, with no comma: "le quartier Missira de Kita", "vend à
+    Missira à Kita". Not a route: "de Missira à Kita" goes from Bamako to Kita."""
+    quartier = ends_before(text, name.first, _QUARTIER)
+    origin = not quartier and ends_before(text, name.first, _ORIGIN)
+    if gap in (("de",), ("du",), ("d",)):
+        return not origin
+    return gap == ("a",) and (quartier or ends_before(text, name.first, _AT))
+
+
 _ORIGIN: frozenset[tuple[str, ...]] = frozenset({("de",), ("du",), ("d",), ("depuis",)})
+_QUARTIER: frozenset[tuple[str, ...]] = frozenset(
+    {("quartier",), ("quartier", "de"), ("quartier", "du"), ("quartier", "d")}
+)
+_AT: frozenset[tuple[str, ...]] = frozenset({("a",), ("au",), ("dans",)})
 
 
 def _other_airport(

@@ -188,6 +188,9 @@ def test_a_bus_station_is_not_the_airport(
         ("au quartier Hamdallaye de Mopti des jeunes vendent du tramadol", "Mopti"),
         ("à Tiélé, dans la région de Ségou, un magasin stocke du chanvre", "Ségou"),
         ("à Légal Ségou, à Kayes, un homme vend du kush", "Kayes"),
+        ("Dans le quartier de Missira à Kita, une femme vend du chanvre", "Kita"),
+        ("une femme vend du chanvre à Missira à Kita", "Kita"),
+        ("vente de yamba à Hamdallaye à Ségou", "Ségou"),
     ],
 )
 def test_a_name_qualified_by_a_town_is_the_place_there(
@@ -198,6 +201,7 @@ def test_a_name_qualified_by_a_town_is_the_place_there(
 
 def test_a_route_from_a_quartier_to_a_town_is_not_a_qualification(triage: Triage) -> None:
     assert triage("de Missira à Kita le camion transporte du yamba").place == "Missira"
+    assert triage("la drogue part de Hamdallaye à Ségou").place == "Hamdallaye"
 
 
 @pytest.mark.parametrize(
@@ -246,6 +250,7 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "La drogue détruit notre jeunesse, l'État doit agir contre ce fléau",
         "Bravo au maire qui a interdit la chicha, il faut faire pareil partout",
         "Est-ce que je peux signaler un dealer sans donner mon nom ?",
+        "J'ai vu à la télé que l'OCS a saisi 500 kg de cannabis à Ségou, bravo",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -340,4 +345,19 @@ def test_agents_who_refuse_a_bribe_are_not_implicated(triage: Triage) -> None:
     ],
 )
 def test_packets_bringing_and_doses(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("A Diré un commerçant blanchit l'argent des narcos en achetant du bétail", "blanchiment"),
+        ("les narcos stockent leurs cartons dans un magasin à Gao", "trafic"),
+        ("ya dɔrɔgu feerela dɔ Kalaban Coro", "vente"),
+        ("dorogu bɛ feere Lafiabougou", "vente"),
+    ],
+)
+def test_street_and_bambara_words_for_drugs_name_a_drug_matter(
+    triage: Triage, text: str, category: str
+) -> None:
     assert triage(text).category == category
