@@ -235,8 +235,10 @@ def _quartier_of_town(text: NormalisedText, name: Mention, gap: tuple[str, ...])
 
 
 _ORIGIN: frozenset[tuple[str, ...]] = frozenset({("de",), ("du",), ("d",), ("depuis",)})
+# A part of a town before the name: "le quartier de Missira", "le marché de Bozola à Ségou".
+_PARTS_OF_TOWN = ("quartier", "marche", "gare", "lycee", "ecole", "mosquee", "cite", "stade")
 _QUARTIER: frozenset[tuple[str, ...]] = frozenset(
-    {("quartier",), ("quartier", "de"), ("quartier", "du"), ("quartier", "d")}
+    (part, *of) for part in _PARTS_OF_TOWN for of in ((), ("de",), ("du",), ("d",))
 )
 _AT: frozenset[tuple[str, ...]] = frozenset({("a",), ("au",), ("dans",)})
 

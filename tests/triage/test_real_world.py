@@ -191,6 +191,7 @@ def test_a_bus_station_is_not_the_airport(
         ("Dans le quartier de Missira à Kita, une femme vend du chanvre", "Kita"),
         ("une femme vend du chanvre à Missira à Kita", "Kita"),
         ("vente de yamba à Hamdallaye à Ségou", "Ségou"),
+        ("au marche de Bozola a Segou ils vendent du chanvre en petits sachets", "Ségou"),
     ],
 )
 def test_a_name_qualified_by_a_town_is_the_place_there(
@@ -251,6 +252,8 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Bravo au maire qui a interdit la chicha, il faut faire pareil partout",
         "Est-ce que je peux signaler un dealer sans donner mon nom ?",
         "J'ai vu à la télé que l'OCS a saisi 500 kg de cannabis à Ségou, bravo",
+        "la lutte contre le terrorisme et la drogue doit continuer a Mopti",
+        "la guerre contre la drogue est perdue",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -361,3 +364,40 @@ def test_street_and_bambara_words_for_drugs_name_a_drug_matter(
     triage: Triage, text: str, category: str
 ) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "substances"),
+    [
+        ("il vend des barbituriques a Konna a cote du port", "vente", ("psychotropes",)),
+        ("champs de cannabis a Kadiolo, la recolte est exportee en Cote d Ivoire", "trafic",
+         ("cannabis",)),
+        ("les plants de yamba de Kadiolo partent au Ghana par camion", "trafic", ("cannabis",)),
+        ("des caisses de cocaine arrivent a l aeroport de Gao cette nuit", "trafic", ("cocaine",)),
+    ],
+)  # fmt: skip
+def test_word_forms_a_listed_family_missed(
+    triage: Triage, text: str, category: str, substances: tuple[str, ...]
+) -> None:
+    decision = triage(text)
+    assert (decision.category, decision.substances) == (category, substances)
+
+
+def test_terrorism_as_an_idea_sets_no_flag_but_terrorists_do(triage: Triage) -> None:
+    appeal = "il faut renforcer la lutte contre le terrorisme et le trafic de drogue a Gao"
+    assert "terrorisme" not in triage(appeal).flags
+    report = "des terroristes escortent un camion de cannabis vers Gao"
+    assert "terrorisme" in triage(report).flags
+    assert "terrorisme" in triage("le terrorisme vit du trafic de cocaine a Gao").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("des armes de guerre sont cachees dans une maison a Tessalit par des jihadistes",
+         "Tessalit"),
+        ("a cause de la guerre les jeunes vendent du yamba", None),
+    ],
+)  # fmt: skip
+def test_war_is_a_word_not_a_misspelt_guire(triage: Triage, text: str, place: str | None) -> None:
+    assert triage(text).place == place
