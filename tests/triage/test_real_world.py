@@ -254,6 +254,10 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "J'ai vu à la télé que l'OCS a saisi 500 kg de cannabis à Ségou, bravo",
         "la lutte contre le terrorisme et la drogue doit continuer a Mopti",
         "la guerre contre la drogue est perdue",
+        "Qu'Allah protège le Mali et éloigne nos enfants de la drogue. Amine",
+        "Tout le monde sait que la drogue circule, faites quelque chose",
+        "Hi, is this the right number to report drugs? I'm in Mopti.",
+        "blague: pourquoi le dealer est toujours calme? parce qu'il a de la beuh",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -401,3 +405,45 @@ def test_terrorism_as_an_idea_sets_no_flag_but_terrorists_do(triage: Triage) -> 
 )  # fmt: skip
 def test_war_is_a_word_not_a_misspelt_guire(triage: Triage, text: str, place: str | None) -> None:
     assert triage(text).place == place
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("cɛ dɔ bɛ coke feere Bamako Koura, policiw b'a dɛmɛ ka wari ta", "agent_public"),
+        ("jihadistew bɛ yamba bɔrɔw ta ka taa Ménaka", "terrorisme"),
+        ("a bɛ Rivotril ni diazepam feere lɛkɔlidenw ma Kalaban Coro", "mineurs"),
+        ("Gao la, marfa tigiw bɛ cocaine mobiliw lakana", "armes"),
+    ],
+)
+def test_bambara_plurals_and_words_set_their_flags(triage: Triage, text: str, flag: str) -> None:
+    assert flag in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le fils du maire de koutiala vend du kush ds sa boite de nuit",
+        "The gendarmes in Ségou arrested a dealer with 2 kilos of kush last week",
+    ],
+)
+def test_a_relative_of_an_official_or_an_arrest_implicates_no_agent(
+    triage: Triage, text: str
+) -> None:
+    assert "agent_public" not in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("ya bcp de jeune ki fum du yamba ds la cour de l ecole a lafiabougou", "consommation"),
+        ("I saw kids sniffing glue behind the Sogoniko bus station every afternoon",
+         "consommation"),
+        ("pr info le gar ki vend la drog a torokorobougou il vend ts les soir", "vente"),
+        ("sisan mobili bulu ye yamba cartonw ta Segou pont kan, a bɛ taa Bamako", "trafic"),
+    ],
+)  # fmt: skip
+def test_phonetic_english_and_bambara_forms_name_the_activity(
+    triage: Triage, text: str, category: str
+) -> None:
+    assert triage(text).category == category
