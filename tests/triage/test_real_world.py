@@ -360,8 +360,8 @@ def test_packets_bringing_and_doses(triage: Triage, text: str, category: str) ->
     [
         ("A Diré un commerçant blanchit l'argent des narcos en achetant du bétail", "blanchiment"),
         (
-            "Mon oncle à Kayes a acheté une flotte de camions, c'est l'argent de la cocaïne, il fait "
-            "passer l'argent par une station d'essence à Diéma",
+            "Mon oncle à Kayes a acheté une flotte de camions, c'est l'argent de la cocaïne, "
+            "il fait passer l'argent par une station d'essence à Diéma",
             "blanchiment",
         ),
         ("la recolte de yamba est expédiée au Niger depuis Ansongo", "trafic"),
