@@ -15,6 +15,8 @@ from triage.rulefile import Rule
 from triage.ruleset import Ruleset
 
 _NEGATION_WINDOW = 2
+# A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
+_NEGATES_NEXT_WORD = frozenset({"sans", "without"})
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
 # "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
@@ -167,7 +169,8 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
         return found
     for index, word in enumerate(norms):
         if word in before:
-            for following in range(index + 1, min(index + 1 + _NEGATION_WINDOW, len(norms))):
+            window = 1 if word in _NEGATES_NEXT_WORD else _NEGATION_WINDOW
+            for following in range(index + 1, min(index + 1 + window, len(norms))):
                 if norms[following] == BREAK:
                     break
                 found.after_negation.add(following)

@@ -258,6 +258,9 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Tout le monde sait que la drogue circule, faites quelque chose",
         "Hi, is this the right number to report drugs? I'm in Mopti.",
         "blague: pourquoi le dealer est toujours calme? parce qu'il a de la beuh",
+        "Merci à la police de Koutiala pour la saisie du tramadol hier, continuez comme ça",
+        "Studio Tamani dit que l'OCS a démantelé un réseau de cocaïne à Gao, bonne nouvelle",
+        "Selon un rapport de l'ONU la cocaïne traverse le Mali et remonte vers Kidal",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -453,3 +456,38 @@ def test_phonetic_english_and_bambara_forms_name_the_activity(
     triage: Triage, text: str, category: str
 ) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "De Gao à Ansongo les pick-up de résine passent sans contrôle cette nuit",
+        "Les motos passent sans lumière cette nuit à Koury avec des sacs de chanvre",
+    ],
+)
+def test_without_negates_its_noun_not_the_time_after_it(triage: Triage, text: str) -> None:
+    assert "imminent" in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("un chargement de haschich part de Ménaka demain, escorté par des miliciens", "armes"),
+        ("des miliciens dozos gardent un dépôt de chanvre à Bankass", "armes"),
+        ("Au poste de police de Zégoua les agents prennent 50 000 par car pour fermer les yeux "
+         "sur les colis de cannabis", "agent_public"),
+    ],
+)  # fmt: skip
+def test_militia_and_a_post_paid_to_look_away_set_their_flags(
+    triage: Triage, text: str, flag: str
+) -> None:
+    assert flag in triage(text).flags
+
+
+def test_a_report_ending_with_everybody_knows_is_still_a_report(triage: Triage) -> None:
+    text = "pharmacie par terre a Medina Koura, la femme vend tramadol rouge, tout le monde sait"
+    assert triage(text).category == "vente"
+
+
+def test_sacks_counted_in_bambara_are_a_load(triage: Triage) -> None:
+    assert triage("sini soir, moto bɛ taa Siby ni yamba sac naani ye").category == "trafic"
