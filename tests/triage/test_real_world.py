@@ -261,6 +261,9 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Merci à la police de Koutiala pour la saisie du tramadol hier, continuez comme ça",
         "Studio Tamani dit que l'OCS a démantelé un réseau de cocaïne à Gao, bonne nouvelle",
         "Selon un rapport de l'ONU la cocaïne traverse le Mali et remonte vers Kidal",
+        "Merci pour votre travail, la drogue a beaucoup reculé à Kalaban Coura",
+        "Vive le Mali, à bas les dealers!",
+        "Allah ka yamba feerelaw halaki",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -491,3 +494,29 @@ def test_a_report_ending_with_everybody_knows_is_still_a_report(triage: Triage) 
 
 def test_sacks_counted_in_bambara_are_a_load(triage: Triage) -> None:
     assert triage("sini soir, moto bɛ taa Siby ni yamba sac naani ye").category == "trafic"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Mon voisin à Sabalibougou est dealer, il va se ravitailler en kush à Kati", "vente"),
+        ("I saw students smoking weed near the ACI 2000 roundabout, nobody selling",
+         "consommation"),
+        ("Ils produisent de la méthamphétamine dans une ferme à Siby avec des bidons d'acide",
+         "production"),
+        ("Un laboratoire à Sotuba fabrique des comprimés qu'ils envoient ensuite à Gao par car",
+         "trafic"),
+        ("Des camions neufs achetés avec l'argent de la coke font le transport de ciment à Kati",
+         "blanchiment"),
+        ("Le restaurant de Badalabougou est toujours vide, c'est une façade, l'argent vient de "
+         "la meth", "blanchiment"),
+        ("Mon patron à Sikasso m'a demandé de déposer 15 millions sur plusieurs comptes, je "
+         "pense que c'est de l'argent de la drogue", "blanchiment"),
+        ("Trois enfants ont été enlevés à Ségou, les ravisseurs demandent une rançon",
+         "hors_competence"),
+    ],
+)  # fmt: skip
+def test_category_borderlines_read_by_their_neighbours(
+    triage: Triage, text: str, category: str
+) -> None:
+    assert triage(text).category == category
