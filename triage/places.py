@@ -55,11 +55,32 @@ def locate(
     exact = _longest(places, ruleset)
     mentions = [m for m in exact if trusted or _stands_as_place(text, m, ruleset)]
     mentions += _typos(text, _claimed(exact) | held, ruleset, trusted=trusted)
+    if found.abroad:
+        mentions = [m for m in mentions if not _abroad_part(text, m, found.abroad, ruleset)]
     if len(mentions) < 2:
         return mentions  # one place is the scene whatever its role
     mentions.sort(key=_FIRST_WORD)
     kept = _drop_qualified(text, _drop_yielding(text, mentions, ruleset), ruleset)
     return _mark_destinations(text, kept, ruleset)
+
+
+def _abroad_part(
+    text: NormalisedText, mention: Mention, abroad: Sequence[Match], ruleset: Ruleset
+) -> bool:
+    """A Bamako name, the airport or a landmark many towns share, of a town abroad: "le grand
+    marché de Dakar", "l'aéroport de Lomé", "à Hamdallaye à Conakry". Not an origin: "de
+    Hamdallaye à Conakry" goes from Bamako."""
+    place = ruleset.gazetteer.places[mention.place]
+    if place.kind not in ("bamako", "airport") and not mention.bare_noun:
+        return False
+    for first, _last, _entry in abroad:
+        gap = text.norms[mention.last + 1 : first]
+        if 0 < len(gap) <= 1 and set(gap) <= _OF_OR_AT:
+            return gap == ("de",) or not ends_before(text, mention.first, _ORIGIN)
+    return False
+
+
+_OF_OR_AT = frozenset({"de", "d", "du", "a", "au"})
 
 
 def _within(match: Match, held: set[int]) -> bool:
@@ -102,7 +123,13 @@ def _stands_as_place(text: NormalisedText, mention: Mention, ruleset: Ruleset) -
         in norms[mention.first - 1 : mention.first] + norms[mention.last + 1 : mention.last + 2]
     ):
         return False  # "bla bla": a word said twice is no place
+    start, end = text.spans[mention.first][0], text.spans[mention.last][1]
+    if not _BAMBARA_LETTERS.isdisjoint(text.source[start:end].lower()):
+        return False  # "sugu kɔrɔ la" is the old market: the gazetteer writes Koro in French
     return _place_cue(text, mention.first, mention.last, ruleset)
+
+
+_BAMBARA_LETTERS = frozenset("ɔɛɲŋ")
 
 
 def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) -> bool:
@@ -215,6 +242,8 @@ def _qualifies(text: NormalisedText, name: Mention, town: Mention, *, bamako: bo
     gap = text.norms[name.last + 1 : town.first]
     if len(gap) > _MAX_QUALIFYING_GAP or BREAK in gap or not set(gap) <= _QUALIFYING_GAP:
         return False
+    if text.norms[town.last + 1 : town.last + 2] == ("et",):
+        return False  # a list: "à Banconi, à Kati et à Ségou"
     between = text.source[text.spans[name.last][1] : text.spans[town.first][0]]
     return (
         "," in between

@@ -249,3 +249,52 @@ def test_tama_never_fires_inside_a_longer_word(triage: Triage) -> None:
     assert triage("il vend du yamba à Sanankoroba").place == "Sanankoroba"
     assert triage("il vend du yamba à Niamakoro").place == "Niamakoro"
     assert triage("un grand trafiquant de Ménaka").place == "Ménaka"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yamba bɛ feere sugu kɔrɔ la",  # the old market
+        "yamba bɔrɔw bɛ so kɔrɔ kɔnɔ",  # inside the old house
+        "Les sacs de yamba sont cachés dans le fourré derrière le village",
+        "Le dealer prépare l'héroïne dans la seringue pour ses clients",
+        "Les sacs de yamba sont cachés sur la dalle de la maison",
+        "Un certain Sangaré vend du tramadol au maquis",
+    ],
+)
+def test_bambara_and_french_words_near_a_place_name_name_no_place(
+    triage: Triage, text: str
+) -> None:
+    assert triage(text).place is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Au grand marché de Dakar un Malien vend du tramadol",
+        "A l'aéroport de Lomé un passager a avalé des capsules de cocaine",
+        "A Hamdallaye à Conakry un réseau stocke des cartons de tramadol",
+        "La zone industrielle d'Abidjan cache un dépôt de tramadol",
+    ],
+)
+def test_a_landmark_or_quartier_of_a_town_abroad_is_not_bamakos(triage: Triage, text: str) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (None, "DG")
+
+
+def test_a_quartier_from_which_drugs_leave_for_abroad_is_still_the_origin(
+    triage: Triage,
+) -> None:
+    decision = triage("un camion de yamba part de Hamdallaye à Conakry ce soir")
+    assert decision.place == "Hamdallaye"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Le réseau vend du yamba à Banconi, à Kati et à Ségou", "Banconi"),
+        ("Des sacs de yamba sont stockés à Kati, à Ségou et à Mopti", "Kati"),
+    ],
+)
+def test_a_list_of_places_is_no_qualification(triage: Triage, text: str, place: str) -> None:
+    assert triage(text).place == place
