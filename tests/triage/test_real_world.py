@@ -520,3 +520,59 @@ def test_category_borderlines_read_by_their_neighbours(
     triage: Triage, text: str, category: str
 ) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "substances"),
+    [
+        ("des jeunes vendent de l'igbo derrière la gare de Kayes", ("cannabis",)),
+        ("il roule des spliffs et les vend aux jeunes à Koulikoro", ("cannabis",)),
+        ("la marie-jeanne se vend au marché de Mopti", ("cannabis",)),
+        ("un boutiquier vend du Tramaking à Fana", ("tramadol",)),
+        ("des faux antipaludéens sont vendus par une pharmacie ambulante à Kati",
+         ("medicaments_contrefaits",)),
+        ("on vend de l'extasy et du khat dans une boîte de nuit de l'Hippodrome", ()),
+    ],
+)  # fmt: skip
+def test_street_names_and_brands_name_their_substance(
+    triage: Triage, text: str, substances: tuple[str, ...]
+) -> None:
+    decision = triage(text)
+    assert decision.substances == substances
+    assert decision.category == "vente"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("D'ici une heure le pick-up chargé de cannabis va traverser Bougouni", "imminent"),
+        ("présentement le gars est au grin de Korofina avec le yamba", "imminent"),
+        ("Des combattants escortent les convois de cocaïne vers Kidal", "armes"),
+        ("Les donsos de Yorosso escortent les motos de chanvre", "armes"),
+        ("des mômes vendent du yamba au marché de Bla", "mineurs"),
+        ("Boko Haram finance ses armes avec la cocaïne qui passe par Gao", "terrorisme"),
+    ],
+)
+def test_more_words_of_each_flag(triage: Triage, text: str, flag: str) -> None:
+    assert flag in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Un vendeur écoule des plaquettes de tramadol aux mineurs de la mine d'or de Kéniéba",
+         "mineurs"),
+        ("La menace terroriste est forte mais les dealers de Ménaka vendent du yamba",
+         "terrorisme"),
+        ("Un policier à la retraite vend du yamba à Magnambougou", "agent_public"),
+        ("La femme du douanier vend du yamba à Diboli", "agent_public"),
+        ("Des bandits déguisés en gendarmes vendent du tramadol à Kati", "agent_public"),
+    ],
+)  # fmt: skip
+def test_words_that_look_like_a_flag_set_none(triage: Triage, text: str, flag: str) -> None:
+    assert flag not in triage(text).flags
+
+
+def test_a_report_despite_the_fight_against_terrorism_is_a_report(triage: Triage) -> None:
+    text = "Un bar de Hombori vend de la chicha et du tramadol malgré la lutte contre le terrorisme"
+    assert triage(text).category == "vente"
