@@ -7,7 +7,8 @@ from triage.normalise import NormalisedText
 
 ADULT = 18
 _YEARS = {"ans", "an", "years", "year", "yo"}
-_AGE_INTRO = {"de", "a", "age", "agee", "ages", "agees", "aged"}
+# "de 14 ans", "âgés de", "ils ont 14 ans", "entre 14 et 16 ans", "d'à peine 14 ans".
+_AGE_INTRO = {"de", "a", "age", "agee", "ages", "agees", "aged", "ont", "et", "peine"}
 # "depuis plus de 2 ans", "il y a environ 3 ans": durations, not ages.
 _DURATION = {"plus", "moins", "pres", "environ", "depuis", "pendant", "fait", "y"}
 
@@ -37,4 +38,6 @@ def _is_minor(text: NormalisedText, index: int, age: int) -> bool:
         return text.norms[index + 2 : index + 3] == ("old",)
     if unit == "yo":
         return True
+    if before[:2] in (("environ", "d"), ("environ", "de")):
+        return True  # "âgés d'environ 15 ans"
     return bool(before) and before[0] in _AGE_INTRO and not set(before[1:]) & _DURATION

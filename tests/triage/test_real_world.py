@@ -576,3 +576,18 @@ def test_words_that_look_like_a_flag_set_none(triage: Triage, text: str, flag: s
 def test_a_report_despite_the_fight_against_terrorism_is_a_report(triage: Triage) -> None:
     text = "Un bar de Hombori vend de la chicha et du tramadol malgré la lutte contre le terrorisme"
     assert triage(text).category == "vente"
+
+
+@pytest.mark.parametrize(
+    ("text", "minors"),
+    [
+        ("les vendeurs de yamba du lycée ont entre 14 et 16 ans à Kati", True),
+        ("des garçons âgés d'environ 15 ans vendent du tramadol à Ségou", True),
+        ("Ils ont 14 ans et vendent du yamba à Kati", True),
+        ("il vend du yamba depuis plus de 2 ans à Kati", False),
+        ("ça fait 5 ans qu'il vend du yamba à Kati", False),
+        ("ils sont 15 et ont 20 ans, ils vendent du yamba à Kati", False),
+    ],
+)
+def test_an_age_under_18_however_it_is_said(triage: Triage, text: str, minors: bool) -> None:
+    assert ("mineurs" in triage(text).flags) is minors
