@@ -591,3 +591,39 @@ def test_a_report_despite_the_fight_against_terrorism_is_a_report(triage: Triage
 )
 def test_an_age_under_18_however_it_is_said(triage: Triage, text: str, minors: bool) -> None:
     assert ("mineurs" in triage(text).flags) is minors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Des gens volent l'herbe fauchée dans mon enclos pour nourrir mes moutons à Ségou",
+        "Un escroc vend de la fausse résine époxy pour carrelage aux maçons de Kati",
+        "Des sacs de lessive en poudre blanche sans papiers passent par Koury",
+        "Des voleurs ont cambriolé le magasin et pris des verres en cristal à Badalabougou",
+        "Un restaurant de Missira vend des boulettes de viande avariée",
+        "Des contrebandiers font passer des bidons d'essence à dos de mule vers Sikasso",
+        "Des passeurs font traverser des migrants vers l'Algérie depuis Gao",
+        "On a volé les comprimés pour la tension de ma mère, prescrits par le médecin",
+        "Le plombier a volé les joints et robinets du chantier à Faladié",
+    ],
+)
+def test_ordinary_goods_named_like_drugs_are_no_drug_matter(triage: Triage, text: str) -> None:
+    decision = triage(text)
+    assert decision.category == "hors_competence"
+    assert decision.substances == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "substances"),
+    [
+        ("un gars vend de l'herbe derrière le marché de Kati", ("cannabis",)),
+        ("la résine arrive en plaquettes à Sikasso", ("cannabis",)),
+        ("des jeunes fument des joints au bord du fleuve à Ségou", ("cannabis",)),
+        ("il vend de la poudre blanche aux jeunes de Niaréla", ("cocaine",)),
+        ("le cristal se fume dans un ghetto de Gao", ("methamphetamine",)),
+    ],
+)
+def test_the_same_words_still_name_drugs_among_drug_words(
+    triage: Triage, text: str, substances: tuple[str, ...]
+) -> None:
+    assert triage(text).substances == substances
