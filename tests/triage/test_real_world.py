@@ -362,8 +362,8 @@ def test_packets_bringing_and_doses(triage: Triage, text: str, category: str) ->
 
 
 # ---------------------------------------------------------- 7. found by probes of unseen tips
-# Seven sets of 100 to 127 tips written by people who had read only triage.md (2026-12-07); each
-# case below failed before the change that made it pass.
+# Seven sets of 100 to 127 tips written from triage.md and the gazetteer, checked against the
+# engine (2026-12-07); each case below failed before the change that made it pass.
 
 
 @pytest.mark.parametrize(
