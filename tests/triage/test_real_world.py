@@ -632,3 +632,22 @@ def test_the_same_words_still_name_drugs_among_drug_words(
     triage: Triage, text: str, substances: tuple[str, ...]
 ) -> None:
     assert triage(text).substances == substances
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Des gens de Kidal font transiter la résine vers l'Algérie par Aguelhok", "trafic"),
+        ("He is building a hotel in Sévaré with cocaine money", "blanchiment"),
+        ("The customs officers at Kourémalé take bribes from gold traders", "hors_competence"),
+        ("Un camion a versé sur la route de Ségou à Markala, il y a des blessés",
+         "hors_competence"),
+        ("Vous êtes des incapables, la drogue circule partout à Sikasso et vous dormez",
+         "non_exploitable"),
+        ("Le gouvernement doit légaliser le cannabis comme au Canada", "non_exploitable"),
+        ("Combien de temps vous gardez mon numéro ? J'ai peur que les dealers me retrouvent",
+         "non_exploitable"),
+    ],
+)  # fmt: skip
+def test_a_fresh_probes_misses(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
