@@ -23,7 +23,8 @@ from triage.quality import (
 )
 from triage.ruleset import default_paths, is_gazetteer
 
-FLOOR = 0.95
+# The corpus reads at 0.997 (one miss of 367): an edit that costs more than two more fails.
+FLOOR = 0.99
 RULES, GAZETTEER = default_paths()
 _TESTS_COPY = Path(__file__).parent.parent / "data" / "real_world_tips.jsonl"
 
