@@ -647,6 +647,10 @@ def test_the_same_words_still_name_drugs_among_drug_words(
         ("Le gouvernement doit légaliser le cannabis comme au Canada", "non_exploitable"),
         ("Combien de temps vous gardez mon numéro ? J'ai peur que les dealers me retrouvent",
          "non_exploitable"),
+        ("tramadol carton caaman bɛ Zégoua magasin kɔnɔ, u bɛ taa Bamako sisan", "trafic"),
+        ("A Nigerian lady flying out of Bamako airport tomorrow has cocaine hidden in her wig",
+         "trafic"),
+        ("Un ancien policier de Koury dirige un réseau de cocaïne vers le Ghana", "trafic"),
     ],
 )  # fmt: skip
 def test_a_fresh_probes_misses(triage: Triage, text: str, category: str) -> None:
