@@ -655,3 +655,34 @@ def test_the_same_words_still_name_drugs_among_drug_words(
 )  # fmt: skip
 def test_a_fresh_probes_misses(triage: Triage, text: str, category: str) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Le 4x4 blanc sans plaque va livrer de la cocaine à Anefis cette nuit", "trafic"),
+        ("chanvre indien sous les tiges de mil dans une charrette qui va vers Fana", "trafic"),
+        ("il fait pousser le chanvre dans son jardin à Baguineda", "production"),
+        ("Sa quincaillerie de Bougouni sert juste de paravent, tout son argent vient de la "
+         "cocaïne", "blanchiment"),
+        ("Il a acheté des terrains à Kati avec les bénéfices de la drogue", "blanchiment"),
+        ("Des engrais subventionnés sont détournés et revendus à Fana", "hors_competence"),
+        ("Faux Coartem et faux Efferalgan vendus par des ambulants au marché de Dioila", "vente"),
+    ],
+)  # fmt: skip
+def test_a_second_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Il a un flingue et vend de la cocaïne dans son bar à Niaréla", "armes"),
+        ("Les rebelles escortent les convois de cocaine vers Tinzaouaten", "armes"),
+        ("Un ado de Daoudabougou vend du kush pour un grand du quartier", "mineurs"),
+        ("Le chef d'arrondissement de Sangarébougou protège le ghetto de yamba", "agent_public"),
+        ("Les GAT escortent les motos chargées de yamba entre Dinangourou et Koro", "terrorisme"),
+    ],
+)
+def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> None:
+    assert flag in triage(text).flags
