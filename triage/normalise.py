@@ -33,6 +33,8 @@ _WORD = re.compile(r"[^\W_]+")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _UNIT = re.compile(r"^(\d+)(kg|kgs|kilo|kilos|g|gr|t|tonne|tonnes|l|litres?|ans?)$")
 
+# The letters of the Bambara alphabet that French does not write: a word holding one is Bambara.
+BAMBARA_LETTERS = frozenset("ɛɔɲŋ")
 # Letters NFKD leaves whole: French ligatures and the Bambara alphabet.
 _LETTERS = str.maketrans(
     {

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
 from triage.matcher import Found, Match
-from triage.normalise import BREAK, NormalisedText
+from triage.normalise import BAMBARA_LETTERS, BREAK, NormalisedText
 from triage.ruleset import Ruleset
 
 _ROUTE_CUES = ("destination_before", "origin_before", "route_to")
@@ -124,12 +124,9 @@ def _stands_as_place(text: NormalisedText, mention: Mention, ruleset: Ruleset) -
     ):
         return False  # "bla bla": a word said twice is no place
     start, end = text.spans[mention.first][0], text.spans[mention.last][1]
-    if not _BAMBARA_LETTERS.isdisjoint(text.source[start:end].lower()):
+    if not BAMBARA_LETTERS.isdisjoint(text.source[start:end].lower()):
         return False  # "sugu kɔrɔ la" is the old market: the gazetteer writes Koro in French
     return _place_cue(text, mention.first, mention.last, ruleset)
-
-
-_BAMBARA_LETTERS = frozenset("ɔɛɲŋ")
 
 
 def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) -> bool:
