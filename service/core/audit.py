@@ -10,8 +10,9 @@ the end (which leave a valid, shorter chain) are found too (``verify_trail``).
 Entries written before the chain was keyed carry a plain SHA-256; they verify as such only before
 the first keyed entry, so nothing after the switch can be forged without the key.
 
-Appends are serialised: an advisory lock on PostgreSQL, the primary key on ``sequence``
-everywhere (a concurrent append that read the same tail fails instead of forking the chain).
+Appends are serialised: an advisory lock on PostgreSQL, the write lock on SQLite, and the primary
+key on ``sequence`` everywhere (an append that read the same tail fails instead of forking the
+chain).
 
 Details are short labels and identifiers: never a phone number, never message text.
 """
@@ -60,6 +61,7 @@ _PENDING_INFO = "tipline.audit_pending"
 _ENTRIES = SQLModel.metadata.tables["audit_entries"]
 _ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
 _LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:lock)")
+_SQLITE_LOCK_STATEMENT = text("UPDATE audit_entries SET sequence = sequence WHERE 0")
 
 
 @dataclass(frozen=True)
@@ -320,9 +322,13 @@ def _canonical_details(details: Mapping[str, str]) -> str:
 
 
 async def _lock_chain(session: AsyncSession) -> None:
+    connection = await session.connection()
     if on_postgresql(session):
-        connection = await session.connection()
         await connection.execute(_LOCK_STATEMENT, {"lock": _CHAIN_LOCK_ID})
+    else:
+        # SQLite's write lock, taken by a write that changes nothing, before the tail is read:
+        # otherwise two appends read the same tail, and the second fails on its sequence.
+        await connection.execute(_SQLITE_LOCK_STATEMENT)
 
 
 class AuditEntryPublic(BaseModel):

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from channels.rate_limit import AttemptStore
 from service.core.audit import record_audit
+from service.core.db import SessionMaker, transaction
 from service.models import SessionStage, StaffSession, StaffUser
 from service.models.types import utcnow
 from service.staff import lockout, passwords
@@ -73,7 +74,7 @@ async def check_password(
     user = (
         await session.scalars(select(StaffUser).where(col(StaffUser.username) == username.strip()))
     ).first()
-    if refusal := await _claim_account(request, session=session, user=user, username=username):
+    if refusal := await _claim_account(request, user=user, username=username):
         await record_audit(session=session, actor=user, action="sign_in_refused_locked")
         return refusal
     valid = await passwords.verify_password(user.password_hash if user else None, password)
@@ -127,13 +128,20 @@ def first_stage(user: StaffUser) -> SessionStage:
 
 
 async def _claim_account(
-    request: Request, *, session: AsyncSession, user: StaffUser | None, username: str
+    request: Request, *, user: StaffUser | None, username: str
 ) -> Refusal | None:
     policy = lockout_policy(request)
     if user is None:
         wait = await lockout.claim_unknown_account(attempt_store(request), username, policy)
     else:
-        wait = await lockout.claim_account(session=session, user=user, policy=policy, now=utcnow())
+        # Committed on its own before the password is checked: the count's row lock would
+        # otherwise last through the slow hash check, and a burst of wrong passwords on one
+        # account would queue behind it until statements time out (an outage for the console).
+        sessions: SessionMaker = request.app.state.runtime.sessions
+        async with transaction(sessions) as claim:
+            wait = await lockout.claim_account(
+                session=claim, user=user, policy=policy, now=utcnow()
+            )
     # The same answer whether the account exists or not.
     return Refusal("console.sign_in.account_wait", 429, wait) if wait else None
 
