@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1 only. Loops are bounded in count and in time.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import signal
@@ -180,6 +181,8 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "TIPLINE_SMS_BUNDLE_SECONDS": str(settings.sms_bundle_seconds),
         "TIPLINE_SPOOL_REPLAY_SECONDS": str(settings.spool_replay_seconds),
         "TIPLINE_WORKER_STOP_SECONDS": str(settings.worker_stop_seconds),
+        # The tests' bound for a new connection on a busy CI machine, not production's.
+        "TIPLINE_DATABASE_CONNECT_TIMEOUT_SECONDS": str(settings.database_connect_timeout_seconds),
     }
     return values
 
@@ -237,9 +240,12 @@ class Load:
         return found
 
 
-async def deliver(load: Load, base_url: str, *, concurrency: int) -> None:
-    """Every delivery once, ``concurrency`` at a time."""
-    pending = iter(load.deliveries)
+async def deliver(
+    load: Load, base_url: str, *, concurrency: int, until: asyncio.Event | None = None
+) -> None:
+    """Every delivery once, ``concurrency`` at a time; with ``until``, none more once it is set
+    (the first ``load.done`` were then sent, and answered)."""
+    pending = itertools.takewhile(lambda _: until is None or not until.is_set(), load.deliveries)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
 
