@@ -18,7 +18,15 @@ _LONE_WORDS = 2
 # Without a drug named, goods moved in bulk, carried or hidden are still a real report: smuggled
 # or hidden goods are hors compétence whatever the goods are (triage.md).
 _GOODS_RULES = frozenset(
-    {"cat.trafic.bulk", "cat.trafic.transport", "cat.trafic.courier", "cat.trafic.hold"}
+    {
+        "cat.trafic.bulk",
+        "cat.trafic.depot",
+        "cat.trafic.shed",
+        "cat.trafic.transport",
+        "cat.trafic.courier",
+        "cat.trafic.pellets",
+        "cat.trafic.hold",
+    }
 )
 
 

@@ -28,6 +28,9 @@ def minor_age(text: NormalisedText) -> tuple[int, int] | None:
 
 
 def _is_minor(text: NormalisedText, index: int, age: int) -> bool:
+    first = _range_start(text, index)
+    if first is not None:  # "de 12 13 ans", "de 12 à 14 ans": the range's youngest age
+        return _is_minor(text, first, int(text.norms[first]))
     before = words_before(text, index, 2)
     if before == ("de", "moins"):
         return age <= ADULT
@@ -41,3 +44,18 @@ def _is_minor(text: NormalisedText, index: int, age: int) -> bool:
     if before[:2] in (("environ", "d"), ("environ", "de")):
         return True  # "âgés d'environ 15 ans"
     return bool(before) and before[0] in _AGE_INTRO and not set(before[1:]) & _DURATION
+
+
+def _range_start(text: NormalisedText, index: int) -> int | None:
+    """The first number of an age range ending at word ``index`` ("12 13 ans", "12-13 ans",
+    "12 à 13 ans", "12 ou 13 ans"), if it is one."""
+    before = words_before(text, index, 2)
+    if before and _is_age_number(before[0]):
+        return index - 1
+    if len(before) == 2 and before[0] in ("a", "ou") and _is_age_number(before[1]):
+        return index - 2
+    return None
+
+
+def _is_age_number(word: str) -> bool:
+    return word.isdigit() and len(word) <= 2

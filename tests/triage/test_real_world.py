@@ -686,3 +686,89 @@ def test_a_second_fresh_probes_categories(triage: Triage, text: str, category: s
 )
 def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> None:
     assert flag in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("sini samedi matin un 4x4 va quitter Anefis vers Kidal avec des bidons d ephedrine",
+         "trafic"),
+        ("Une dame revend des plaquettes de tramadol et de rivotril dans son kiosque au marche "
+         "de Sevare", "vente"),
+        ("Je suis enseignant. Plusieurs de mes élèves viennent en classe sous l'effet du "
+         "tramadol.", "consommation"),
+        ("le champ de yamba de Fourou, ils vont recolter et envoyer ca en Cote d Ivoire demain",
+         "trafic"),
+        ("sini mobili dɔ bɛ taa Sikasso, tramadol caaman bɛ a kɔnɔ", "trafic"),
+        ("des jeunes se font des injections d heroine ds les toilettes du stade de Sikasso",
+         "consommation"),
+        ("Les agents des eaux et forets ferment les yeux sur les champs de chanvre a Sagabari",
+         "production"),
+        ("Il faut dire que les jeunes de Goundam vendent le tramadol ouvertement", "vente"),
+        ("Badala kamalenw be yamba min su o su", "consommation"),
+        ("Yamba doni bɛ na Kadiolo bi", "trafic"),
+        ("Une officine près du grand marché de Koutiala vend du Tramol en boîtes entières aux "
+         "chauffeurs de camion, sans ordonnance", "vente"),
+        ("Un vendeur de yamba s'installe tous les soirs sous le hangar près du terminus de "
+         "Kalaban Coura.", "vente"),
+        ("Un commerçant de Gao remet chaque mois l'argent de la vente de cocaïne à un groupe "
+         "jihadiste", "blanchiment"),
+        ("A Koutiala un jeune fait chaque jour des dizaines de dépôts de petites sommes pour un "
+         "homme qui vend du kush", "blanchiment"),
+        ("J'appelle tous les parents de Ségou à surveiller leurs enfants, la drogue entre dans "
+         "les écoles.", "non_exploitable"),
+        ("Bonsoir, quelle est la récompense si je dénonce un trafiquant de chanvre ?",
+         "non_exploitable"),
+        ("Un vendeur de chaussures vend aussi des boulettes de yamba à ses clients à Kati",
+         "vente"),
+        ("la résine arrive en plaquettes à Sikasso", "trafic"),
+        ("Au poste de Bla le car de Koutiala passe avec des plaquettes de tramadol", "trafic"),
+    ],
+)  # fmt: skip
+def test_a_third_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "minors"),
+    [
+        ("Djicoroni Para: des garcons de 12 13 ans fument des joints derriere le terrain", True),
+        ("des filles de 15-16 ans vendent du yamba a Kati", True),
+        ("les jeunes de 14 à 20 ans fument du yamba tous les jours à Sikasso", True),
+        ("des gars de 20 25 ans fument du yamba a Kati", False),
+        ("il vend du yamba depuis 2 3 ans a Kati", False),
+    ],
+)
+def test_an_age_range_is_read_from_its_youngest_age(
+    triage: Triage, text: str, minors: bool
+) -> None:
+    assert ("mineurs" in triage(text).flags) is minors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Un camion qui cache des briques de cocaïne doit passer la douane de Diboli ce soir",
+        "Un commerçant de Sikasso transporte du chanvre dans un camion de type militaire",
+    ],
+)
+def test_going_through_customs_or_a_military_look_implicates_no_agent(
+    triage: Triage, text: str
+) -> None:
+    assert "agent_public" not in triage(text).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "substances"),
+    [
+        ("Un grossiste de Niono écoule des cartons de tramadol, un psychotrope très demandé",
+         ("tramadol",)),
+        ("une pharmacie de Banamba vend sans ordonnance des psychotropes et du tramadol",
+         ("psychotropes", "tramadol")),
+        ("il vend un psychotrope aux jeunes de Kati", ("psychotropes",)),
+    ],
+)  # fmt: skip
+def test_the_word_psychotrope_beside_tramadol_describes_it(
+    triage: Triage, text: str, substances: tuple[str, ...]
+) -> None:
+    assert tuple(sorted(triage(text).substances)) == substances
