@@ -13,7 +13,13 @@ from triage.matcher import Found, Match
 from triage.normalise import BAMBARA_LETTERS, BREAK, NormalisedText
 from triage.ruleset import Ruleset
 
-_ROUTE_CUES = ("destination_before", "origin_before", "route_to")
+_ROUTE_CUES = (
+    "destination_before",
+    "arrival_before",
+    "origin_named_before",
+    "origin_before",
+    "route_to",
+)
 # "Missira, à Kita", "Hamdallaye de Mopti", "Tiélé, dans la région de Ségou": the words that may
 # stand between a name and the town or region that says where it is.
 _QUALIFYING_GAP = frozenset(
@@ -288,8 +294,12 @@ def _mark_destinations(
     skip = ruleset.cues["skip_before_place"]
     sentence = sentence_ids(text) if len(mentions) > 1 else ()
     marked: list[Mention] = []
+    origins = [m for m in mentions if ends_before(text, m.first, cues["origin_named_before"], skip)]
     for m in mentions:
-        destination = ends_before(text, m.first, cues["destination_before"], skip)
+        destination = ends_before(text, m.first, cues["destination_before"], skip) or (
+            any(origin is not m for origin in origins)
+            and ends_before(text, m.first, cues["arrival_before"], skip)
+        )
         previous = marked[-1] if marked else None
         if (
             not destination

@@ -43,6 +43,8 @@ CUE_LISTS = (
     "not_locative",
     "locative_after",
     "destination_before",
+    "arrival_before",
+    "origin_named_before",
     "origin_before",
     "route_to",
     "skip_before_place",

@@ -298,3 +298,21 @@ def test_a_quartier_from_which_drugs_leave_for_abroad_is_still_the_origin(
 )
 def test_a_list_of_places_is_no_qualification(triage: Triage, text: str, place: str) -> None:
     assert triage(text).place == place
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("demain matin 5 sacs de chanvre arrivent a la gare routiere de Segou venant de Sikasso",
+         "Sikasso"),
+        ("5 sacs de chanvre arrivent à Ségou demain en provenance de Sikasso", "Sikasso"),
+        ("Des cartons de faux medicaments arrivent a la gare routiere de Sévaré demain avec le "
+         "car de Bamako", "Sévaré"),
+        ("un car arrive à Sikasso ce soir avec du yamba, le chauffeur habite à Koutiala",
+         "Sikasso"),
+    ],
+)  # fmt: skip
+def test_where_goods_arrive_is_a_destination_only_beside_where_they_come_from(
+    triage: Triage, text: str, place: str
+) -> None:
+    assert triage(text).place == place
