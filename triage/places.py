@@ -147,7 +147,9 @@ def _place_cue(text: NormalisedText, first: int, last: int, ruleset: Ruleset) ->
     if starts_after(text, last, cues["locative_after"]):
         return True
     if text.sentence_start(first):
-        return first == 0 and text.colon_after(last)
+        # A heading: "Koro: …", or a town and then its quartier ("Sikkasso quartier Wayerma").
+        heading = text.colon_after(last) or text.norms[last + 1 : last + 2] == ("quartier",)
+        return first == 0 and heading
     return text.capitalised[first] and not text.all_caps
 
 

@@ -316,3 +316,10 @@ def test_where_goods_arrive_is_a_destination_only_beside_where_they_come_from(
     triage: Triage, text: str, place: str
 ) -> None:
     assert triage(text).place == place
+
+
+def test_a_misspelt_town_opening_the_tip_before_its_quartier_names_the_town(
+    triage: Triage,
+) -> None:
+    decision = triage("Sikkasso quartier Wayerma, un vieux fabrique des faux comprimes de tramadol")
+    assert decision.place == "Sikasso"
