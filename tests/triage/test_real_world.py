@@ -772,3 +772,21 @@ def test_the_word_psychotrope_beside_tramadol_describes_it(
     triage: Triage, text: str, substances: tuple[str, ...]
 ) -> None:
     assert tuple(sorted(triage(text).substances)) == substances
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("pharmacie par terre au marche de Kita, la dame vend des comprimes a n'importe qui",
+         "vente"),
+        ("chambre de passe a Niarela, les filles et les clients fument du crack dans les chambres",
+         "consommation"),
+        ("Des enfants talibes mendient au carrefour de Banankabougou et sont battus par leur "
+         "maitre", "hors_competence"),
+        ("sisan mobili dɔ bɛ Kati, sac caaman yamba kɔnɔ", "trafic"),
+        ("il livre le yamba à ses clients à Kati", "vente"),
+        ("Il importe du yamba du Ghana par Sikasso", "trafic"),
+    ],
+)  # fmt: skip
+def test_a_fourth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
