@@ -323,3 +323,20 @@ def test_a_misspelt_town_opening_the_tip_before_its_quartier_names_the_town(
 ) -> None:
     decision = triage("Sikkasso quartier Wayerma, un vieux fabrique des faux comprimes de tramadol")
     assert decision.place == "Sikasso"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Une grosse cargaison de cocaïne doit arriver à Mopti samedi, elle vient de Gao par le "
+         "fleuve", "Gao"),
+        ("J'ai une chose importante à dire : un gars vend du kush au bord du goudron à Sébénikoro",
+         "Sébénikoro"),
+        ("Near the Stade du 26 Mars, a man sells cocaine to students every night",
+         "Stade du 26 Mars"),
+    ],
+)  # fmt: skip
+def test_a_fifth_fresh_probes_places(
+    triage: Triage, text: str, place: str
+) -> None:
+    assert triage(text).place == place

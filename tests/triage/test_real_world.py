@@ -790,3 +790,22 @@ def test_the_word_psychotrope_beside_tramadol_describes_it(
 )  # fmt: skip
 def test_a_fourth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("IL FAUT SAN TARDER ARRETER LE VENDEUR DE KUSH DEVANT LE STADE DU 26 MARS", "vente"),
+        ("kunu sɔgɔma kamalenw ye crack min Sabalibougou gare kɔfɛ", "consommation"),
+        ("le chef de village de Mourdiah protège les cultivateurs de chanvre de la zone",
+         "production"),
+        ("Wallahi un vendeur de rivotril est installé chaque soir près du carrefour de Kati, que "
+         "Allah nous protège", "vente"),
+        ("À Bamako, précisément à Torokorobougou, un vendeur de valium est installé près du dépôt "
+         "de bois", "vente"),
+        ("Est-ce que le numéro vert est vraiment anonyme ? Je veux dénoncer un vendeur de chira",
+         "non_exploitable"),
+    ],
+)  # fmt: skip
+def test_a_fifth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
