@@ -340,3 +340,19 @@ def test_a_fifth_fresh_probes_places(
     triage: Triage, text: str, place: str
 ) -> None:
     assert triage(text).place == place
+
+
+@pytest.mark.parametrize(
+    ("text", "antenna"),
+    [
+        ("Ce soir grosse livraison de yamba en briques au Dibida, un taxi jaune va déposer les "
+         "colis vers 22h", "BKO-RG"),
+        ("la boutique de telephonie en face de l'hopital Gabriel Toure vend du tramadol en "
+         "cachette", "BKO-RG"),
+        ("on vend la drogue a cote de la Place CAN, les jeunes s'y retrouvent la nuit", "BKO-RG"),
+    ],
+)  # fmt: skip
+def test_more_bamako_landmarks_route_to_their_bank(
+    triage: Triage, text: str, antenna: str
+) -> None:
+    assert triage(text).antenna == antenna

@@ -809,3 +809,52 @@ def test_a_fourth_fresh_probes_categories(triage: Triage, text: str, category: s
 )  # fmt: skip
 def test_a_fifth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
     assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Selon RFI, la cocaïne sud-américaine traverse le nord du Mali et finance les groupes "
+         "jihadistes", "non_exploitable"),
+        ("Article du journal L'Essor: l'OCS a saisi 2 tonnes de cannabis à Kati la semaine "
+         "dernière.", "non_exploitable"),
+        ("Le gouvernement doit fermer la frontière avec l'Algérie pour stopper le tramadol",
+         "non_exploitable"),
+        ("Je trouve que le trafic de yamba à Bamako n'avance pas, que fait l'OCS ?",
+         "non_exploitable"),
+        ("Un éleveur de Nioro a acheté 300 têtes de bétail et un camion neuf en six mois avec "
+         "l'argent de la drogue", "blanchiment"),
+        ("Léré: en brousse un laboratoire de drogue utilise des bidons d'acide et de solvants, on "
+         "voit la fumée la nuit", "production"),
+        ("Torokorobougou: des voleurs ont pris trois moutons chez mon oncle", "hors_competence"),
+        ("Niamakoro: des jeunes fument le joint devant le terrain de foot, et un certain Lassine "
+         "leur vend les boulettes", "vente"),
+    ],
+)  # fmt: skip
+def test_a_sixth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        ("Convoi de pick-up chargés de cocaïne quitte Tessalit direction Anefis, escorte armée",
+         {"armes"}),
+        ("bonjour la police, merci pour votre travail", set()),
+        ("Un agent de la douane de l'aéroport Sénou sort les valises de cocaïne des passagers "
+         "sans fouille", {"agent_public"}),
+        ("l'armée protège les convois de cocaïne vers Kidal", {"agent_public"}),
+    ],
+)  # fmt: skip
+def test_an_armed_escort_is_no_army_and_a_greeting_implicates_nobody(
+    triage: Triage, text: str, flags: set[str]
+) -> None:
+    assert set(triage(text).flags) - {"imminent", "frontiere"} == flags
+
+
+def test_these_psychotropes_beside_tramadol_describe_it(triage: Triage) -> None:
+    decision = triage(
+        "Des comprimés de tramadol, ces psychotropes qui rendent fou, sont vendus au marché de "
+        "Niarela"
+    )
+    assert decision.substances == ("tramadol",)
