@@ -691,6 +691,7 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
 @pytest.mark.parametrize(
     ("text", "category"),
     [
+        # a third fresh probe (sets A and B)
         ("sini samedi matin un 4x4 va quitter Anefis vers Kidal avec des bidons d ephedrine",
          "trafic"),
         ("Une dame revend des plaquettes de tramadol et de rivotril dans son kiosque au marche "
@@ -723,9 +724,46 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
          "vente"),
         ("la résine arrive en plaquettes à Sikasso", "trafic"),
         ("Au poste de Bla le car de Koutiala passe avec des plaquettes de tramadol", "trafic"),
+        # a fourth (set D)
+        ("pharmacie par terre au marche de Kita, la dame vend des comprimes a n'importe qui",
+         "vente"),
+        ("chambre de passe a Niarela, les filles et les clients fument du crack dans les chambres",
+         "consommation"),
+        ("Des enfants talibes mendient au carrefour de Banankabougou et sont battus par leur "
+         "maitre", "hors_competence"),
+        ("sisan mobili dɔ bɛ Kati, sac caaman yamba kɔnɔ", "trafic"),
+        ("il livre le yamba à ses clients à Kati", "vente"),
+        ("Il importe du yamba du Ghana par Sikasso", "trafic"),
+        # a fifth (set C)
+        ("IL FAUT SAN TARDER ARRETER LE VENDEUR DE KUSH DEVANT LE STADE DU 26 MARS", "vente"),
+        ("kunu sɔgɔma kamalenw ye crack min Sabalibougou gare kɔfɛ", "consommation"),
+        ("le chef de village de Mourdiah protège les cultivateurs de chanvre de la zone",
+         "production"),
+        ("Wallahi un vendeur de rivotril est installé chaque soir près du carrefour de Kati, que "
+         "Allah nous protège", "vente"),
+        ("À Bamako, précisément à Torokorobougou, un vendeur de valium est installé près du dépôt "
+         "de bois", "vente"),
+        ("Est-ce que le numéro vert est vraiment anonyme ? Je veux dénoncer un vendeur de chira",
+         "non_exploitable"),
+        # a sixth (sets E and F)
+        ("Selon RFI, la cocaïne sud-américaine traverse le nord du Mali et finance les groupes "
+         "jihadistes", "non_exploitable"),
+        ("Article du journal L'Essor: l'OCS a saisi 2 tonnes de cannabis à Kati la semaine "
+         "dernière.", "non_exploitable"),
+        ("Le gouvernement doit fermer la frontière avec l'Algérie pour stopper le tramadol",
+         "non_exploitable"),
+        ("Je trouve que le trafic de yamba à Bamako n'avance pas, que fait l'OCS ?",
+         "non_exploitable"),
+        ("Un éleveur de Nioro a acheté 300 têtes de bétail et un camion neuf en six mois avec "
+         "l'argent de la drogue", "blanchiment"),
+        ("Léré: en brousse un laboratoire de drogue utilise des bidons d'acide et de solvants, on "
+         "voit la fumée la nuit", "production"),
+        ("Torokorobougou: des voleurs ont pris trois moutons chez mon oncle", "hors_competence"),
+        ("Niamakoro: des jeunes fument le joint devant le terrain de foot, et un certain Lassine "
+         "leur vend les boulettes", "vente"),
     ],
 )  # fmt: skip
-def test_a_third_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
     assert triage(text).category == category
 
 
@@ -772,67 +810,6 @@ def test_the_word_psychotrope_beside_tramadol_describes_it(
     triage: Triage, text: str, substances: tuple[str, ...]
 ) -> None:
     assert tuple(sorted(triage(text).substances)) == substances
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("pharmacie par terre au marche de Kita, la dame vend des comprimes a n'importe qui",
-         "vente"),
-        ("chambre de passe a Niarela, les filles et les clients fument du crack dans les chambres",
-         "consommation"),
-        ("Des enfants talibes mendient au carrefour de Banankabougou et sont battus par leur "
-         "maitre", "hors_competence"),
-        ("sisan mobili dɔ bɛ Kati, sac caaman yamba kɔnɔ", "trafic"),
-        ("il livre le yamba à ses clients à Kati", "vente"),
-        ("Il importe du yamba du Ghana par Sikasso", "trafic"),
-    ],
-)  # fmt: skip
-def test_a_fourth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
-    assert triage(text).category == category
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("IL FAUT SAN TARDER ARRETER LE VENDEUR DE KUSH DEVANT LE STADE DU 26 MARS", "vente"),
-        ("kunu sɔgɔma kamalenw ye crack min Sabalibougou gare kɔfɛ", "consommation"),
-        ("le chef de village de Mourdiah protège les cultivateurs de chanvre de la zone",
-         "production"),
-        ("Wallahi un vendeur de rivotril est installé chaque soir près du carrefour de Kati, que "
-         "Allah nous protège", "vente"),
-        ("À Bamako, précisément à Torokorobougou, un vendeur de valium est installé près du dépôt "
-         "de bois", "vente"),
-        ("Est-ce que le numéro vert est vraiment anonyme ? Je veux dénoncer un vendeur de chira",
-         "non_exploitable"),
-    ],
-)  # fmt: skip
-def test_a_fifth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
-    assert triage(text).category == category
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("Selon RFI, la cocaïne sud-américaine traverse le nord du Mali et finance les groupes "
-         "jihadistes", "non_exploitable"),
-        ("Article du journal L'Essor: l'OCS a saisi 2 tonnes de cannabis à Kati la semaine "
-         "dernière.", "non_exploitable"),
-        ("Le gouvernement doit fermer la frontière avec l'Algérie pour stopper le tramadol",
-         "non_exploitable"),
-        ("Je trouve que le trafic de yamba à Bamako n'avance pas, que fait l'OCS ?",
-         "non_exploitable"),
-        ("Un éleveur de Nioro a acheté 300 têtes de bétail et un camion neuf en six mois avec "
-         "l'argent de la drogue", "blanchiment"),
-        ("Léré: en brousse un laboratoire de drogue utilise des bidons d'acide et de solvants, on "
-         "voit la fumée la nuit", "production"),
-        ("Torokorobougou: des voleurs ont pris trois moutons chez mon oncle", "hors_competence"),
-        ("Niamakoro: des jeunes fument le joint devant le terrain de foot, et un certain Lassine "
-         "leur vend les boulettes", "vente"),
-    ],
-)  # fmt: skip
-def test_a_sixth_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
-    assert triage(text).category == category
 
 
 @pytest.mark.parametrize(
