@@ -106,7 +106,9 @@ _RELATIVE_UNITS = {
     "min": 1,
     "mins": 1,
 }
-_TIME_WORDS = frozenset({*WEEKDAYS, *BAMBARA_WEEKDAYS, "minuit", "midnight"})
+# "le 1er", "le premier mars": the first of a month.
+_FIRST_DAY = frozenset({"1er", "premier"})
+_TIME_WORDS = frozenset({*WEEKDAYS, *BAMBARA_WEEKDAYS, *_FIRST_DAY, "minuit", "midnight"})
 _EVENING = {("du", "soir"), ("de", "l", "apres", "midi"), ("de", "la", "nuit")}
 # After "le 5", the words that leave it a day of the month ("le 5 à Kati", "le 5, il arrive").
 _AFTER_DAY_OF_MONTH = frozenset(
@@ -180,24 +182,32 @@ def _date(reading: _Reading, index: int) -> TimeCue | None:
     if numeric:
         day, month, year = numeric.groups()
         found, last = _day_delta(reading.now, int(day), int(month), year), index
-    elif norms[index].isdigit() and index + 1 < len(norms) and norms[index + 1] in MONTHS:
+    elif (day_number := _day_number(norms[index])) is None:
+        return None
+    elif index + 1 < len(norms) and norms[index + 1] in MONTHS:
         found, last = (
-            _day_delta(reading.now, int(norms[index]), MONTHS[norms[index + 1]], None),
+            _day_delta(reading.now, day_number, MONTHS[norms[index + 1]], None),
             index + 1,
         )
-    elif _day_of_month(reading.text, index):
-        found, last = _days_until(reading.now, int(norms[index])), index
+    elif _day_of_month(reading.text, index, day_number):
+        found, last = _days_until(reading.now, day_number), index
     else:
         return None
     return TimeCue("flag.imminent.date", index, last) if found in WITHIN_DAYS else None
 
 
-def _day_of_month(text: NormalisedText, index: int) -> bool:
+def _day_number(word: str) -> int | None:
+    """The day a word names in a date: "5", "1er", "premier"."""
+    if word in _FIRST_DAY:
+        return 1
+    return int(word) if word.isdigit() else None
+
+
+def _day_of_month(text: NormalisedText, index: int, day: int) -> bool:
     """ "le 5" alone: a day of this month or the next, not a quantity ("le 5 kg")."""
-    word, following = text.norms[index], text.norms[index + 1 : index + 2]
+    following = text.norms[index + 1 : index + 2]
     return (
-        word.isdigit()
-        and 1 <= int(word) <= 31
+        1 <= day <= 31
         and words_before(text, index, 1) == ("le",)
         and (not following or following[0] in _AFTER_DAY_OF_MONTH)
     )

@@ -336,9 +336,7 @@ def test_a_misspelt_town_opening_the_tip_before_its_quartier_names_the_town(
          "Stade du 26 Mars"),
     ],
 )  # fmt: skip
-def test_a_fifth_fresh_probes_places(
-    triage: Triage, text: str, place: str
-) -> None:
+def test_a_fifth_fresh_probes_places(triage: Triage, text: str, place: str) -> None:
     assert triage(text).place == place
 
 
@@ -352,7 +350,5 @@ def test_a_fifth_fresh_probes_places(
         ("on vend la drogue a cote de la Place CAN, les jeunes s'y retrouvent la nuit", "BKO-RG"),
     ],
 )  # fmt: skip
-def test_more_bamako_landmarks_route_to_their_bank(
-    triage: Triage, text: str, antenna: str
-) -> None:
+def test_more_bamako_landmarks_route_to_their_bank(triage: Triage, text: str, antenna: str) -> None:
     assert triage(text).antenna == antenna

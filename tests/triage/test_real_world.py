@@ -761,6 +761,19 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
         ("Torokorobougou: des voleurs ont pris trois moutons chez mon oncle", "hors_competence"),
         ("Niamakoro: des jeunes fument le joint devant le terrain de foot, et un certain Lassine "
          "leur vend les boulettes", "vente"),
+        # a seventh (sets G and H)
+        ("polisi dɔw bɛ wari ta yamba feerelaw fɛ Banconi", "vente"),
+        ("Kayes: cɛ dɔ ye so saba jɔ kalo wɔɔrɔ kɔnɔ, mɔgɔw b'a fɔ ko cocaine wari don",
+         "blanchiment"),
+        ("Kidal la, cɛ dɔw ni marifaw bɛ yamba mobiliw kɔlɔsi", "trafic"),
+        ("kamiyɔn dɔ bɛ bɔ Kourémalé sisan ni tramadol carton caaman ye ka taa Bamako", "trafic"),
+        ("ne ka moto sonyana kunu Kalaban Coro sugu la", "hors_competence"),
+        ("Le dépôt pharmaceutique de la clinique privée de Yirimadio revend le tramadol sans "
+         "ordonnance", "vente"),
+        ("hello svp c'est quoi le numéro pour signaler la vente de tramadol ?",
+         "non_exploitable"),
+        ("a 21h un dealer va livrer 20 boulettes de crack à ses clients au bar de Kalaban Coura",
+         "vente"),
     ],
 )  # fmt: skip
 def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
@@ -835,3 +848,8 @@ def test_these_psychotropes_beside_tramadol_describe_it(triage: Triage) -> None:
         "Niarela"
     )
     assert decision.substances == ("tramadol",)
+
+
+def test_gendarmes_in_bambara_are_agents(triage: Triage) -> None:
+    decision = triage("zandaramuw ye yamba minɛ Kolokani, u y'a feere tuguni")
+    assert "agent_public" in decision.flags

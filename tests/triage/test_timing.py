@@ -65,6 +65,10 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("le 12 à 23h", MONDAY_EVENING, True),
         ("le 20 à Kati", MONDAY_EVENING, False),
         ("le 1 à Kati", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), True),  # next month
+        ("le 1er à Kati", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), True),
+        ("le premier février", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), True),
+        ("le 1er à Kati", MONDAY_EVENING, False),  # three weeks away
+        ("le premier camion", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), False),
         ("le 13 kg", MONDAY_EVENING, False),  # a quantity
     ],
 )
