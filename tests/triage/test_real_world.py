@@ -774,6 +774,11 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
          "non_exploitable"),
         ("a 21h un dealer va livrer 20 boulettes de crack à ses clients au bar de Kalaban Coura",
          "vente"),
+        # an eighth (set I): short texts
+        ("ephedrine pour faire comprime Markala", "production"),
+        ("la drogue tue nos enfants", "non_exploitable"),
+        ("il faut arreter les dealer", "non_exploitable"),
+        ("capsule avalee kokaine passager", "trafic"),
     ],
 )  # fmt: skip
 def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
@@ -853,3 +858,7 @@ def test_these_psychotropes_beside_tramadol_describe_it(triage: Triage) -> None:
 def test_gendarmes_in_bambara_are_agents(triage: Triage) -> None:
     decision = triage("zandaramuw ye yamba minɛ Kolokani, u y'a feere tuguni")
     assert "agent_public" in decision.flags
+
+
+def test_peace_in_bambara_is_no_herb(triage: Triage) -> None:
+    assert triage("Allah ka here caya").substances == ()
