@@ -779,6 +779,9 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
         ("la drogue tue nos enfants", "non_exploitable"),
         ("il faut arreter les dealer", "non_exploitable"),
         ("capsule avalee kokaine passager", "trafic"),
+        # a ninth (set J): long reports
+        ("Un homme vend du tramadol et de l'héroïne aux routiers au parking des camions de "
+         "Yorosso", "vente"),
     ],
 )  # fmt: skip
 def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
@@ -862,3 +865,16 @@ def test_gendarmes_in_bambara_are_agents(triage: Triage) -> None:
 
 def test_peace_in_bambara_is_no_herb(triage: Triage) -> None:
     assert triage("Allah ka here caya").substances == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Des orpailleurs de Yanfolila prennent du tramadol, la police vient rarement sur le site",
+        "Je suis gendarme retraité et je vois des jeunes vendre du yamba au marché de Kita",
+    ],
+)
+def test_police_who_seldom_come_or_a_retired_gendarme_implicate_nobody(
+    triage: Triage, text: str
+) -> None:
+    assert "agent_public" not in triage(text).flags
