@@ -782,6 +782,11 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
         # a ninth (set J): long reports
         ("Un homme vend du tramadol et de l'héroïne aux routiers au parking des camions de "
          "Yorosso", "vente"),
+        ("Des policiers du commissariat de Magnambougou viennent chaque vendredi prendre de "
+         "l'argent chez un dealer surnommé Chef Bakary qui vend de la cocaïne. Je n'ai plus "
+         "confiance en la police.", "vente"),
+        ("Je vis à Bourem. Des hommes armés contrôlent le passage des camions de cocaïne. J'ai "
+         "peur de parler mais il faut que quelqu'un le dise.", "trafic"),
     ],
 )  # fmt: skip
 def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
