@@ -787,6 +787,21 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
          "confiance en la police.", "vente"),
         ("Je vis à Bourem. Des hommes armés contrôlent le passage des camions de cocaïne. J'ai "
          "peur de parler mais il faut que quelqu'un le dise.", "trafic"),
+        # a tenth and an eleventh (sets K and L)
+        ("Des orpailleurs de Sadiola utilisent beaucoup de yamba et de tramadol pour travailler",
+         "consommation"),
+        ("Je suis journaliste, je veux une interview sur le trafic de drogue au Mali",
+         "non_exploitable"),
+        ("Un transporteur de Sévaré blanchit l'argent de la drogue en achetant des camions",
+         "blanchiment"),
+        ("Moi je dis que le yamba devrait être légal comme au Canada. Laissez les gars "
+         "tranquilles !", "non_exploitable"),
+        ("à Bamako les gars vendent le crack partout dans les boîtes de nuit. Il faut descendre "
+         "vérifier.", "vente"),
+        ("Y a des gars qui préparent des comprimés dans une maison à Fana, ils mélangent de "
+         "l'éphédrine", "production"),
+        ("Des bandits ont arraché le téléphone de ma sœur à Sabalibougou hier soir",
+         "hors_competence"),
     ],
 )  # fmt: skip
 def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
@@ -877,6 +892,8 @@ def test_peace_in_bambara_is_no_herb(triage: Triage) -> None:
     [
         "Des orpailleurs de Yanfolila prennent du tramadol, la police vient rarement sur le site",
         "Je suis gendarme retraité et je vois des jeunes vendre du yamba au marché de Kita",
+        "Comment devenir agent de l'OCS ?",
+        "sisan la police est à Banconi en train de fouiller les ghettos, le dealer s'est caché",
     ],
 )
 def test_police_who_seldom_come_or_a_retired_gendarme_implicate_nobody(
