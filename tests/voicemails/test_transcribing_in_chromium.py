@@ -74,6 +74,8 @@ async def test_text_typed_when_the_session_expires_is_kept_and_restored(
         told = await page.locator("#draft-restored").is_visible()
         await page.click("#save-transcript")
         listed = page.url
+        # The click returns once the next page commits; its script forgets the draft as it runs.
+        await page.wait_for_load_state()
         left = await page.evaluate("() => sessionStorage.length")
 
     assert signed_out_at.endswith("/console/connexion?session=expiree")
@@ -156,6 +158,7 @@ async def test_a_call_being_entered_survives_a_session_expiry(
         restored = await field_value(page)
         await page.click("#enter-tip")
         reference = await page.locator("#reference").text_content()
+        await page.wait_for_load_state()  # the page's script has run: the draft is forgotten
         left = await page.evaluate("() => sessionStorage.length")
 
     assert signed_out_at.endswith("/console/connexion?session=expiree")
