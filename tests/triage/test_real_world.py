@@ -635,46 +635,6 @@ def test_the_same_words_still_name_drugs_among_drug_words(
 
 
 @pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("Des gens de Kidal font transiter la résine vers l'Algérie par Aguelhok", "trafic"),
-        ("He is building a hotel in Sévaré with cocaine money", "blanchiment"),
-        ("The customs officers at Kourémalé take bribes from gold traders", "hors_competence"),
-        ("Un camion a versé sur la route de Ségou à Markala, il y a des blessés",
-         "hors_competence"),
-        ("Vous êtes des incapables, la drogue circule partout à Sikasso et vous dormez",
-         "non_exploitable"),
-        ("Le gouvernement doit légaliser le cannabis comme au Canada", "non_exploitable"),
-        ("Combien de temps vous gardez mon numéro ? J'ai peur que les dealers me retrouvent",
-         "non_exploitable"),
-        ("tramadol carton caaman bɛ Zégoua magasin kɔnɔ, u bɛ taa Bamako sisan", "trafic"),
-        ("A Nigerian lady flying out of Bamako airport tomorrow has cocaine hidden in her wig",
-         "trafic"),
-        ("Un ancien policier de Koury dirige un réseau de cocaïne vers le Ghana", "trafic"),
-    ],
-)  # fmt: skip
-def test_a_fresh_probes_misses(triage: Triage, text: str, category: str) -> None:
-    assert triage(text).category == category
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("Le 4x4 blanc sans plaque va livrer de la cocaine à Anefis cette nuit", "trafic"),
-        ("chanvre indien sous les tiges de mil dans une charrette qui va vers Fana", "trafic"),
-        ("il fait pousser le chanvre dans son jardin à Baguineda", "production"),
-        ("Sa quincaillerie de Bougouni sert juste de paravent, tout son argent vient de la "
-         "cocaïne", "blanchiment"),
-        ("Il a acheté des terrains à Kati avec les bénéfices de la drogue", "blanchiment"),
-        ("Des engrais subventionnés sont détournés et revendus à Fana", "hors_competence"),
-        ("Faux Coartem et faux Efferalgan vendus par des ambulants au marché de Dioila", "vente"),
-    ],
-)  # fmt: skip
-def test_a_second_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
-    assert triage(text).category == category
-
-
-@pytest.mark.parametrize(
     ("text", "flag"),
     [
         ("Il a un flingue et vend de la cocaïne dans son bar à Niaréla", "armes"),
@@ -691,7 +651,31 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        # a third fresh probe (sets A and B)
+        # a first fresh probe
+        ("Des gens de Kidal font transiter la résine vers l'Algérie par Aguelhok", "trafic"),
+        ("He is building a hotel in Sévaré with cocaine money", "blanchiment"),
+        ("The customs officers at Kourémalé take bribes from gold traders", "hors_competence"),
+        ("Un camion a versé sur la route de Ségou à Markala, il y a des blessés",
+         "hors_competence"),
+        ("Vous êtes des incapables, la drogue circule partout à Sikasso et vous dormez",
+         "non_exploitable"),
+        ("Le gouvernement doit légaliser le cannabis comme au Canada", "non_exploitable"),
+        ("Combien de temps vous gardez mon numéro ? J'ai peur que les dealers me retrouvent",
+         "non_exploitable"),
+        ("tramadol carton caaman bɛ Zégoua magasin kɔnɔ, u bɛ taa Bamako sisan", "trafic"),
+        ("A Nigerian lady flying out of Bamako airport tomorrow has cocaine hidden in her wig",
+         "trafic"),
+        ("Un ancien policier de Koury dirige un réseau de cocaïne vers le Ghana", "trafic"),
+        # a second
+        ("Le 4x4 blanc sans plaque va livrer de la cocaine à Anefis cette nuit", "trafic"),
+        ("chanvre indien sous les tiges de mil dans une charrette qui va vers Fana", "trafic"),
+        ("il fait pousser le chanvre dans son jardin à Baguineda", "production"),
+        ("Sa quincaillerie de Bougouni sert juste de paravent, tout son argent vient de la "
+         "cocaïne", "blanchiment"),
+        ("Il a acheté des terrains à Kati avec les bénéfices de la drogue", "blanchiment"),
+        ("Des engrais subventionnés sont détournés et revendus à Fana", "hors_competence"),
+        ("Faux Coartem et faux Efferalgan vendus par des ambulants au marché de Dioila", "vente"),
+        # a third (sets A and B)
         ("sini samedi matin un 4x4 va quitter Anefis vers Kidal avec des bidons d ephedrine",
          "trafic"),
         ("Une dame revend des plaquettes de tramadol et de rivotril dans son kiosque au marche "
@@ -804,7 +788,7 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
          "hors_competence"),
     ],
 )  # fmt: skip
-def test_later_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
+def test_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
     assert triage(text).category == category
 
 
