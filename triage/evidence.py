@@ -17,6 +17,8 @@ from triage.ruleset import Ruleset
 _NEGATION_WINDOW = 2
 # A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
 _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
+# How far a doubted clause reaches ("je ne pense pas qu'ils vendent de la drogue ici").
+_DOUBTED_CLAUSE = 8
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
 # "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
@@ -176,7 +178,31 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
                 found.after_negation.add(following)
         if word in after:
             found.before_negation.add(index - 1)
+    _negate_doubted_clauses(text, ruleset.cues["doubt_before"], found.after_negation)
     return found
+
+
+def _negate_doubted_clauses(
+    text: NormalisedText, doubts: frozenset[tuple[str, ...]], negated: set[int]
+) -> None:
+    """A negated belief carries its negation into the clause it governs: in "je ne pense pas
+    qu'ils vendent" the selling is denied, though "vendent" is three words past the "pas"."""
+    norms = text.norms
+    firsts = _first_words(tuple(doubts))
+    for index, word in enumerate(norms):
+        if word not in firsts:
+            continue
+        for doubt in doubts:
+            if norms[index : index + len(doubt)] == doubt:
+                _negate_clause(text, index + len(doubt), negated)
+
+
+def _negate_clause(text: NormalisedText, start: int, negated: set[int]) -> None:
+    norms = text.norms
+    for index in range(start, min(start + _DOUBTED_CLAUSE, len(norms))):
+        if norms[index] in _CLAUSE_ENDS or (index > start and _comma_before(text, index)):
+            return
+        negated.add(index)
 
 
 @lru_cache(maxsize=64)

@@ -39,6 +39,7 @@ _RULE_KEYS = {
 CUE_LISTS = (
     "negation_before",
     "negation_after",
+    "doubt_before",
     "locative_before",
     "not_locative",
     "locative_after",

@@ -49,6 +49,10 @@ from tests.triage.conftest import Triage
         ("des gamins respirent de la colle", "consommation"),
         ("il vend pa la drogue, il fume seulement le yamba", "consommation"),  # SMS "pa"
         ("il ne fume pas le yamba, il le vend", "vente"),  # the verb is denied, not the drug
+        # A negated belief denies the clause it governs; the clause after it still counts.
+        ("ils fument du yamba au grin mais je ne pense pas qu'ils vendent", "consommation"),
+        ("je ne sais pas s'ils vendent mais ils fument le yamba au grin", "consommation"),
+        ("je ne crois pas que la police le sait, mais il vend le tramadol", "vente"),
         ("There is a crack house, kids go there to smoke", "vente"),
         ("il blanchit l argent du trafic dans une station essence", "blanchiment"),
         # Vehicles bought with drug money are wealth, not loads.

@@ -24,6 +24,8 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("un agent de l'OCS le couvre", "agent_public"),
         ("la police le protège", "agent_public"),
         ("le colonel du camp le protège", "agent_public"),
+        ("mon cousin qui est militaire le ravitaille", "agent_public"),  # the cousin is one
+        ("son frère est gendarme et il vend aussi", "agent_public"),
         ("les flics laissent faire", "agent_public"),
         ("un conseiller communal le finance", "agent_public"),
         ("un agent de la mairie", "agent_public"),
