@@ -12,6 +12,9 @@ from triage.vocabulary import ACTIVITY_PRECEDENCE
 _NAMES_DRUG = attrgetter("rule.names_drug")
 # Drugs from a place abroad ("la drogue du Ghana") are imported: trafic (triage.md).
 IMPORTED = "cat.trafic.from_abroad"
+# Drugs bought or fetched in another country ("il achète le yamba au Ghana") are brought in:
+# an import, trafic, even when the tip goes on to say they are sold here.
+BOUGHT_ABROAD = "cat.trafic.bought_abroad"
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
 _REAL_REPORT_FLAGS = frozenset({"armes", "terrorisme"})
 _LONE_WORDS = 2
@@ -41,10 +44,11 @@ def choose_category(
     *,
     located: bool,
     flags: frozenset[str] = frozenset(),
-    imported: bool = False,
+    imported: str | None = None,
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
-    ``said`` is what the fired rules say (``evidence.said_by``)."""
+    ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
+    are said to come from abroad (``IMPORTED`` or ``BOUGHT_ABROAD``), if they are."""
     if is_drug_matter(fired):
         return _drug_category(text, fired, said, located=located, flags=flags, imported=imported)
     if "hors_competence" in said.categories:
@@ -69,11 +73,13 @@ def _drug_category(
     *,
     located: bool,
     flags: frozenset[str],
-    imported: bool,
+    imported: str | None,
 ) -> tuple[str, str | None]:
     if _statement(said.cues, flags):
         return "non_exploitable", "cat.non_exploitable.statement"
     activities = said.categories
+    if imported == BOUGHT_ABROAD and "trafic" not in activities:
+        return "trafic", BOUGHT_ABROAD
     if imported and not activities:
         return "trafic", IMPORTED  # drugs from abroad with no other activity stated
     for category in ACTIVITY_PRECEDENCE:

@@ -7,13 +7,13 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from triage.categories import IMPORTED, choose_category
+from triage.categories import BOUGHT_ABROAD, IMPORTED, choose_category
 from triage.cues import clause_ids, ends_before
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
 from triage.flags import minor_age
 from triage.matcher import Match
-from triage.normalise import NormalisedText, tokenise
+from triage.normalise import BREAK, NormalisedText, tokenise
 from triage.places import Mention, locate, scene
 from triage.routing import AntennaStatus, route
 from triage.ruleset import Ruleset
@@ -24,6 +24,8 @@ __all__ = ["AntennaStatus", "decide"]
 
 _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
+# How far before a place abroad a word of buying still says the drugs were bought there.
+_BOUGHT_WINDOW = 6
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
 # Fields of named tuples read by index in C (Python 3.11 reads them by name slowly: evidence.py).
@@ -50,7 +52,8 @@ class _Reading(NamedTuple):
     said: Said
     mentions: list[Mention]
     computed: list[_Evidence]
-    imported: Match | None  # a place abroad named as where something comes from
+    # A place abroad named as where something comes from, and how (a categories rule id).
+    imported: tuple[Match, str] | None
 
 
 def decide(
@@ -68,14 +71,14 @@ def decide(
     located = place is not None
     flags = _flags(reading)
     category, default_rule = choose_category(
-        text, fired, said, located=located, flags=flags, imported=imported is not None
+        text, fired, said, located=located, flags=flags, imported=imported and imported[1]
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
     hits = _explanation(reading, category, default_rule)
-    if default_rule == IMPORTED and imported is not None:
-        words = text.words(imported.first, imported.last)
-        hits[-1] = RuleHit(IMPORTED, (words,))
+    if imported is not None and default_rule == imported[1]:
+        words = text.words(imported[0].first, imported[0].last)
+        hits[-1] = RuleHit(default_rule, (words,))
     hits += _place_hit(text, where, tip.place if form else None)
     hits += map(_bare_hit, route_rules)  # mapped in C: no comprehension frame
     hits.append(_bare_hit(priority_rule))
@@ -120,15 +123,35 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     return _new(_Reading, (text, fired, said, mentions, computed, imported))
 
 
-def _from_abroad(text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset) -> Match | None:
-    """A place abroad named as an origin ("la drogue du Ghana", "venant de Lomé")."""
+def _from_abroad(
+    text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset
+) -> tuple[Match, str] | None:
+    """A place abroad named as where the drugs were bought ("il achète le yamba au Ghana"), or
+    else as an origin ("la drogue du Ghana", "venant de Lomé")."""
     if not abroad:
         return None
-    origin, skip = ruleset.cues["origin_before"], ruleset.cues["skip_before_place"]
+    cues, skip = ruleset.cues, ruleset.cues["skip_before_place"]
+    origin: tuple[Match, str] | None = None
     for match in abroad:
-        if ends_before(text, match.first, origin, skip):
-            return match
-    return None
+        if ends_before(text, match.first, cues["locative_before"], skip) and _bought_before(
+            text, match.first, cues["bought_before"]
+        ):
+            return match, BOUGHT_ABROAD
+        if origin is None and ends_before(text, match.first, cues["origin_before"], skip):
+            origin = match, IMPORTED
+    return origin
+
+
+def _bought_before(text: NormalisedText, index: int, bought: frozenset[tuple[str, ...]]) -> bool:
+    """Whether a word of buying or fetching comes a few words before word ``index``, in its
+    sentence ("achète le cannabis au Burkina", "va chercher le tramadol au Nigeria")."""
+    norms = text.norms
+    for position in range(index - 1, max(index - 1 - _BOUGHT_WINDOW, -1), -1):
+        if norms[position] == BREAK:
+            return False
+        if (norms[position],) in bought:
+            return True
+    return False
 
 
 def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired], said: Said) -> set[int]:

@@ -39,6 +39,10 @@ from tests.triage.conftest import Triage
         ("un labo de crystal utilise des bidons d'acide", "production"),  # containers, no stock
         ("un conteneur de tramadol 225 est arrivé au port sec", "trafic"),
         ("il fait venir le tramadol du Burkina par le car", "trafic"),
+        # Bought or fetched abroad and sold here: an import. Named as an origin only, a sale.
+        ("il achète le cannabis au Burkina et le revend ici", "trafic"),
+        ("il va chercher le tramadol au Nigeria pour le vendre au marché", "trafic"),
+        ("le tramadol du Nigeria est vendu au marché", "vente"),
         ("demain livraison de tramadol au marché", "trafic"),
         ("le dealer fait la livraison de joints à domicile", "vente"),  # a dealer's delivery
         ("il a semé du yamba dans son jardin", "production"),

@@ -62,6 +62,14 @@ def test_a_hit_carries_the_words_that_fired_with_its_sentence(ruleset: Ruleset) 
     assert "cannabis" in ruleset.explain("sub.cannabis")
 
 
+def test_an_import_names_the_country_the_drugs_were_bought_in(ruleset: Ruleset) -> None:
+    tip = TipText("il achète le yamba au Ghana et le revend à Sikasso", FRIDAY_EVENING)
+    decision = decide(tip, ruleset)
+    hits = {hit.rule: hit.words for hit in decision.hits}
+    assert decision.category == "trafic"
+    assert hits["cat.trafic.bought_abroad"] == ("Ghana",)
+
+
 def test_an_unknown_id_gets_a_plain_sentence(ruleset: Ruleset) -> None:
     assert ruleset.explain("cat.nowhere.rule") == (
         "Règle cat.nowhere.rule (sans explication dans cette version des règles)"
