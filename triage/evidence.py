@@ -21,6 +21,8 @@ _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
 _DOUBTED_CLAUSE = 8
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
+# How far before an agent's word a phrase may start and still keep it ("qui est militaire").
+_KEPT_BEFORE = 2
 # "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
 # after the agent.
 _NOT_BEFORE_WINDOW = 8
@@ -216,7 +218,7 @@ def _cancelled(text: NormalisedText, hit: Fired, negations: _Negations) -> bool:
     if (
         rule.in_context
         and _out_of_context(text, hit)
-        and not (rule.kept_by and _in_clause(text, hit.first, rule.kept_by))
+        and not (rule.kept_by and _kept(text, hit.first, rule.kept_by))
     ):
         return True
     if rule.names_drug:
@@ -259,12 +261,15 @@ def _phrase_at(text: NormalisedText, start: int, phrases: tuple[tuple[str, ...],
     return any(norms[start : start + len(phrase)] == phrase for phrase in phrases)
 
 
-def _in_clause(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether one of the phrases is in the clause of word ``index``: its sentence, cut at
-    commas ("Merci aux FAMa pour le travail, que Dieu vous protège")."""
+def _kept(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a phrase that keeps a rule in context says so from word ``index`` on in its
+    clause, or just before it ("qui est militaire"): what the words say of the agent or
+    service comes after it ("arrêté par la police, relâché contre de l'argent"), not what
+    came before ("le dealer qui vend du yamba a été arrêté par la police")."""
     norms = text.norms
-    start = index
-    while start > 0 and norms[start - 1] != BREAK and not _comma_before(text, start):
+    # The clause: the sentence cut at commas ("Merci aux FAMa, que Dieu vous protège").
+    since, start = max(index - _KEPT_BEFORE, 0), index
+    while start > since and norms[start - 1] != BREAK and not _comma_before(text, start):
         start -= 1
     end = index + 1
     while end < len(norms) and norms[end] != BREAK and not _comma_before(text, end):

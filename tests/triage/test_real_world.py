@@ -136,6 +136,9 @@ def test_a_building_named_as_an_address_is_not_wealth(triage: Triage) -> None:
         "un camion militaire abandonné cache des cartons de tramadol à Bourem",
         "un ancien gendarme vend de la coke à Sabalibougou",
         "le chef de village de Zangasso cultive le cannabis",
+        # The sale is the dealer's, said before the police arrested him.
+        "le dealer qui vend du yamba à Banconi a été arrêté par la police la semaine passée",
+        "le fils d'un commissaire de police vend du kush à Hamdallaye",
     ],
 )
 def test_an_official_on_the_route_as_witness_or_seizer_implicates_nobody(
@@ -153,6 +156,8 @@ def test_an_official_on_the_route_as_witness_or_seizer_implicates_nobody(
         "au barrage de Kati les gendarmes laissent passer les camions de yamba",
         "les gendarmes de Diboli ont saisi la drogue puis l'ont revendue",
         "des militaires vendent du tramadol au marché de Sévaré",
+        "arrêtés par la police de Kati puis relâchés contre de l'argent, ils vendent encore",
+        "mon cousin qui est militaire fait passer le tramadol à Kati",
     ],
 )
 def test_an_official_who_protects_is_paid_or_takes_part_is_implicated(
