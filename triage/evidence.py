@@ -21,8 +21,11 @@ _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
 _DOUBTED_CLAUSE = 8
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
 _NOT_AFTER_WINDOW = 3
-# How far before an agent's word a phrase may start and still keep it ("qui est militaire").
-_KEPT_BEFORE = 2
+# "X est policier": X is the agent, whatever X is to the reporter.
+_COPULAS = frozenset({"est", "sont", "etait", "etaient"})  # as normalised: no accents
+# How far before an agent's word a phrase may start and still keep it: "ils payent le barrage de
+# police", but not "le dealer qui vend du yamba à Banconi a été arrêté par la police".
+_KEPT_BEFORE = 5
 # "la douane de Kourémalé a saisi": the verb that makes an agent the seizer may come a few words
 # after the agent.
 _NOT_BEFORE_WINDOW = 8
@@ -236,7 +239,7 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
         not_after
         # Most hits have none of these words nearby: one set test rules them out.
         and not not_after.isdisjoint(text.norms[max(hit.first - _NOT_AFTER_WINDOW, 0) : hit.first])
-        and any(w in not_after for w in words_before(text, hit.first, _NOT_AFTER_WINDOW))
+        and any(w in not_after for w in _this_side_of_copula(text, hit.first))
     ):
         return True
     if not not_before:
@@ -251,6 +254,16 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
     return False
 
 
+def _this_side_of_copula(text: NormalisedText, index: int) -> tuple[str, ...]:
+    """The few words before word ``index``, back to a copula at most: in "mon cousin qui est
+    militaire" the cousin is the soldier, where "le cousin d'un militaire" is only his kin."""
+    words = words_before(text, index, _NOT_AFTER_WINDOW)
+    for position, word in enumerate(words):
+        if word in _COPULAS:
+            return words[: position + 1]
+    return words
+
+
 @lru_cache(maxsize=256)
 def _first_words(phrases: tuple[tuple[str, ...], ...]) -> frozenset[str]:
     return frozenset(phrase[0] for phrase in phrases)
@@ -262,17 +275,17 @@ def _phrase_at(text: NormalisedText, start: int, phrases: tuple[tuple[str, ...],
 
 
 def _kept(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a phrase that keeps a rule in context says so from word ``index`` on in its
-    clause, or just before it ("qui est militaire"): what the words say of the agent or
-    service comes after it ("arrêté par la police, relâché contre de l'argent"), not what
-    came before ("le dealer qui vend du yamba a été arrêté par la police")."""
+    """Whether a phrase that keeps a rule in context is said of the agent or service of word
+    ``index``: in its clause, after it ("arrêté par la police, relâché contre de l'argent") or
+    a few words before it ("ils payent le barrage de police"), not far back ("le dealer qui
+    vend du yamba à Banconi a été arrêté par la police")."""
     norms = text.norms
-    # The clause: the sentence cut at commas ("Merci aux FAMa, que Dieu vous protège").
+    # The clause: the sentence cut at commas and "mais" ("Merci aux FAMa, que Dieu vous protège").
     since, start = max(index - _KEPT_BEFORE, 0), index
-    while start > since and norms[start - 1] != BREAK and not _comma_before(text, start):
+    while start > since and norms[start - 1] not in _CLAUSE_ENDS and not _comma_before(text, start):
         start -= 1
     end = index + 1
-    while end < len(norms) and norms[end] != BREAK and not _comma_before(text, end):
+    while end < len(norms) and norms[end] not in _CLAUSE_ENDS and not _comma_before(text, end):
         end += 1
     return any(_phrase_at(text, position, phrases) for position in range(start, end))
 

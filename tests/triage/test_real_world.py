@@ -139,6 +139,11 @@ def test_a_building_named_as_an_address_is_not_wealth(triage: Triage) -> None:
         # The sale is the dealer's, said before the police arrested him.
         "le dealer qui vend du yamba à Banconi a été arrêté par la police la semaine passée",
         "le fils d'un commissaire de police vend du kush à Hamdallaye",
+        # An agent in the family who told the reporter is a witness.
+        "mon cousin qui est policier m'a dit qu'un homme stocke des cartons de tramadol à Kati",
+        "mon frère est policier, il m'a conseillé de vous écrire: le yamba se vend à Kita",
+        "je ne peux pas aller voir la police, une dame vend du tramol à Daoudabougou",
+        "la gendarmerie a ouvert une enquête mais le yamba se vend toujours à Kita",
     ],
 )
 def test_an_official_on_the_route_as_witness_or_seizer_implicates_nobody(
