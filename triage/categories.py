@@ -45,12 +45,17 @@ def choose_category(
     located: bool,
     flags: frozenset[str] = frozenset(),
     imported: str | None = None,
+    told_apart: bool = False,
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
     ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
-    are said to come from abroad (``IMPORTED`` or ``BOUGHT_ABROAD``), if they are."""
+    are said to come from abroad (``IMPORTED`` or ``BOUGHT_ABROAD``), if they are;
+    ``told_apart``, whether sentences free of opinion tell an activity and its place."""
     if is_drug_matter(fired):
-        return _drug_category(text, fired, said, located=located, flags=flags, imported=imported)
+        opinion_only = _statement(said.cues, flags) and not told_apart
+        return _drug_category(
+            text, fired, said, located=located, opinion_only=opinion_only, imported=imported
+        )
     if "hors_competence" in said.categories:
         return "hors_competence", None
     if not _REAL_REPORT_FLAGS.isdisjoint(said.flags):
@@ -72,10 +77,10 @@ def _drug_category(
     said: Said,
     *,
     located: bool,
-    flags: frozenset[str],
+    opinion_only: bool,
     imported: str | None,
 ) -> tuple[str, str | None]:
-    if _statement(said.cues, flags):
+    if opinion_only:
         return "non_exploitable", "cat.non_exploitable.statement"
     activities = said.categories
     if imported == BOUGHT_ABROAD and "trafic" not in activities:

@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from triage.categories import BOUGHT_ABROAD, IMPORTED, choose_category
-from triage.cues import clause_ids, ends_before
+from triage.cues import clause_ids, ends_before, sentence_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
 from triage.flags import minor_age
@@ -18,12 +18,14 @@ from triage.places import Mention, locate, scene
 from triage.routing import AntennaStatus, route
 from triage.ruleset import Ruleset
 from triage.timing import imminent_cues
-from triage.vocabulary import DG
+from triage.vocabulary import ACTIVITY_PRECEDENCE, DG
 
 __all__ = ["AntennaStatus", "decide"]
 
 _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
+# The statement of copied news or an official release, whose every sentence is copied.
+_COPIED = "statement.press"
 # How far before a place abroad a word of buying still says the drugs were bought there.
 _BOUGHT_WINDOW = 6
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
@@ -71,7 +73,13 @@ def decide(
     located = place is not None
     flags = _flags(reading)
     category, default_rule = choose_category(
-        text, fired, said, located=located, flags=flags, imported=imported and imported[1]
+        text,
+        fired,
+        said,
+        located=located,
+        flags=flags,
+        imported=imported and imported[1],
+        told_apart=located and "statement" in said.cues and _told_apart(text, fired, mentions),
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
@@ -121,6 +129,23 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
     ]
     imported = _from_abroad(text, found.abroad, ruleset)
     return _new(_Reading, (text, fired, said, mentions, computed, imported))
+
+
+def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence[Mention]) -> bool:
+    """Whether the report stands in sentences of its own: one with no opinion in it tells an
+    activity, and one names a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt.
+    Je suis inquiet pour nos jeunes."). An opinion that names a place tells no report."""
+    statements = [hit for hit in fired if hit.rule.group == "statement"]
+    if any(hit.rule.id == _COPIED for hit in statements):
+        return False  # copied news: its sentences are all the paper's
+    ids = sentence_ids(text)
+    opinions = {ids[hit.first] for hit in statements}
+    return any(ids[mention.first] not in opinions for mention in mentions) and any(
+        hit.rule.effect == "category"
+        and hit.rule.value in ACTIVITY_PRECEDENCE
+        and ids[hit.first] not in opinions
+        for hit in fired
+    )
 
 
 def _from_abroad(

@@ -274,6 +274,12 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Merci pour votre travail, la drogue a beaucoup reculé à Kalaban Coura",
         "Vive le Mali, à bas les dealers!",
         "Allah ka yamba feerelaw halaki",
+        # An opinion naming a place, beside an activity said nowhere: still an opinion.
+        "La drogue détruit nos jeunes à Kayes. Les dealers vendent partout. Il faut agir.",
+        "Merci pour votre travail. À Sikasso le yamba est partout. Que Dieu nous aide.",
+        # Copied news in sentences of its own.
+        "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
+        "Ségou. Est-ce que c'est vrai ?",
     ],
 )
 def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, text: str) -> None:
@@ -285,6 +291,26 @@ def test_statements_opinions_and_questions_are_not_exploitable(triage: Triage, t
 def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> None:
     text = "Il faut agir : il y a un gars qui vend du yamba devant la mosquée de Bagadadji"
     assert triage(text).category == "vente"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Bonjour. À Gao, au quartier Château, un grand commerçant reçoit chaque mois des "
+         "camions de cocaïne et les stocke dans son entrepôt de riz. Je suis inquiet car nos "
+         "jeunes travaillent pour lui.", "trafic"),
+        ("Bjr. A Hombori un commerçant vend de la chicha aux jeunes dans son kiosque à thé. "
+         "La chicha c'est déjà trop pour nos jeunes.", "vente"),
+        ("L'appelant signale que des talibés sniffent de la colle à Tominian toute la journée. "
+         "Il demande si l'OCS peut faire de la sensibilisation.", "consommation"),
+        ("Un dépôt de médicaments contrefaits fonctionne près du port de Mopti. Les produits "
+         "sont redistribués aux vendeuses de Sévaré. Il faut agir.", "trafic"),
+    ],
+)  # fmt: skip
+def test_a_report_told_in_sentences_of_its_own_beside_an_opinion_stays_a_report(
+    triage: Triage, text: str, category: str
+) -> None:
+    assert triage(text).category == category
 
 
 @pytest.mark.parametrize(
