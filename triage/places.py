@@ -7,10 +7,12 @@ from itertools import compress, pairwise
 from operator import itemgetter
 from typing import NamedTuple
 
+from rapidfuzz.distance import OSA
+
 from triage.cues import ends_before, sentence_ids, starts_after
 from triage.gazetteer import Place
 from triage.matcher import Found, Match
-from triage.normalise import BAMBARA_LETTERS, BREAK, NormalisedText
+from triage.normalise import BAMBARA_LETTERS, BREAK, NormalisedText, normalise_text
 from triage.ruleset import Ruleset
 
 _ROUTE_CUES = (
@@ -197,9 +199,25 @@ def _typo_at(
         candidates.insert(0, (after, norms[index] + norms[after]))
     for last, spelling in candidates:
         place = ruleset.fuzzy.find(spelling)
-        if place is not None and (trusted or _place_cue(text, index, last, ruleset)):
+        if place is not None and (
+            trusted
+            or _place_cue(text, index, last, ruleset)
+            or _leads(text, index, spelling, ruleset.gazetteer.places[place].name)
+        ):
             return Mention(place, index, last, fuzzy=True)
     return None
+
+
+def _leads(text: NormalisedText, index: int, spelling: str, name: str) -> bool:
+    """A capitalised name a letter off as the tip's first word says where it happens, as a
+    heading without its colon ("Sikkasso cocaine be feere", "Bougoni camion do…"). One letter
+    only: a first name two letters from a place ("Toumani", Tamani) is the usual first word."""
+    return (
+        index == 0
+        and text.capitalised[0]
+        and not text.all_caps
+        and OSA.distance(spelling, normalise_text(name).replace(" ", ""), score_cutoff=1) <= 1
+    )
 
 
 def _drop_yielding(

@@ -107,10 +107,27 @@ def test_a_typo_of_one_or_two_letters_still_names_the_place(
         "il vend du yamba à Kato",  # four letters: never guessed
         "il vend du yamba à Gaoo",
         "il vend du yamba à Sikassoooxyz",
+        # A first name two letters from a place leads many tips: it is the seller.
+        "Toumani vend du yamba tous les soirs",  # not Tamani
+        "Maiga vend du yamba tous les soirs",  # not Mahina
     ],
 )
 def test_no_place_is_guessed_from_words_or_short_names(triage: Triage, text: str) -> None:
     assert triage(text).place is None
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Sikkasso cocaine be feere boite de nuit kono", "Sikasso"),
+        ("Bougoni camion do ye chanvre sac 30 doni a be taa Bamako sisan", "Bougouni"),
+        ("Dawudabougou muso do be rivotril feere a ka butiki kono", "Daoudabougou"),
+    ],
+)
+def test_a_name_a_letter_off_leading_the_tip_is_its_place(
+    triage: Triage, text: str, place: str
+) -> None:
+    assert triage(text).place == place
 
 
 def test_a_group_named_after_a_region_names_no_place(triage: Triage) -> None:

@@ -277,6 +277,9 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         # An opinion naming a place, beside an activity said nowhere: still an opinion.
         "La drogue détruit nos jeunes à Kayes. Les dealers vendent partout. Il faut agir.",
         "Merci pour votre travail. À Sikasso le yamba est partout. Que Dieu nous aide.",
+        "La drogue est en train de détruire la jeunesse malienne, le yamba et le tramadol sont "
+        "partout. Il faut plus de sensibilisation.",  # "en train de" says no time
+        "Bonjour, je voudrais savoir comment devenir agent de l'OCS pour lutter contre la drogue",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
