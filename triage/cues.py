@@ -74,6 +74,18 @@ def clause_ids(text: NormalisedText) -> tuple[int, ...]:
     return _segment_ids(text, _CLAUSE_STARTS)
 
 
+def phrase_ids(text: NormalisedText) -> tuple[int, ...]:
+    """Clauses, also cut at commas: the reach of an opinion ("yamba bɛ feere Banconi, Ala ka
+    an dɛmɛ": the prayer is not the report)."""
+    source, spans = text.source, text.spans
+    cuts = [
+        word in _CLAUSE_STARTS
+        or (index > 0 and "," in source[spans[index - 1][1] : spans[index][0]])
+        for index, word in enumerate(text.norms)
+    ]
+    return tuple(accumulate(cuts, add))
+
+
 def _segment_ids(text: NormalisedText, starts: frozenset[str]) -> tuple[int, ...]:
     """Each word's segment: how many segment starts are at or before it, counted in C."""
     counts = accumulate(map(starts.__contains__, text.norms), add, initial=0)

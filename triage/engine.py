@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from triage.categories import BOUGHT_ABROAD, IMPORTED, choose_category
-from triage.cues import clause_ids, ends_before, sentence_ids
+from triage.cues import clause_ids, ends_before, phrase_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
 from triage.flags import minor_age
@@ -138,7 +138,7 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence
     statements = [hit for hit in fired if hit.rule.group == "statement"]
     if any(hit.rule.id == _COPIED for hit in statements):
         return False  # copied news: its sentences are all the paper's
-    ids = sentence_ids(text)
+    ids = phrase_ids(text)
     opinions = {ids[hit.first] for hit in statements}
     return any(ids[mention.first] not in opinions for mention in mentions) and any(
         hit.rule.effect == "category"

@@ -145,6 +145,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("du yamba, pas de coke", ("cannabis",)),  # a drug said to be absent is not named
         ("du yamba pas cher", ("cannabis",)),  # "pas" after it denies the price
         ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
+        ("fura be feere par terre sugu kono", ("medicaments_contrefaits",)),
     ],
 )  # fmt: skip
 def test_substances_are_named_by_their_words(

@@ -26,6 +26,7 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("le colonel du camp le protège", "agent_public"),
         ("mon cousin qui est militaire le ravitaille", "agent_public"),  # the cousin is one
         ("son frère est gendarme et il vend aussi", "agent_public"),
+        ("pulisiw be wari ta u fe", "agent_public"),
         ("les flics laissent faire", "agent_public"),
         ("un conseiller communal le finance", "agent_public"),
         ("un agent de la mairie", "agent_public"),
@@ -66,6 +67,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("il n'y a pas de policiers", "agent_public"),
         ("ses gardes du corps", "agent_public"),
         ("près de Kadiolo", "frontiere"),
+        ("bravo pour la lutte contre la drogue et le terrorisme", "terrorisme"),
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

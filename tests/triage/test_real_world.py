@@ -825,6 +825,14 @@ def test_a_second_fresh_probes_flags(triage: Triage, text: str, flag: str) -> No
          "l'éphédrine", "production"),
         ("Des bandits ont arraché le téléphone de ma sœur à Sabalibougou hier soir",
          "hors_competence"),
+        # the eighth session's (sets M to O): Bambara theft, prayers, doubt, a comma's reach
+        ("sonw ye n ka moto ta sugu da la", "hors_competence"),
+        ("u ye n ka telephone ta sisan sisan aidez moi stp", "hors_competence"),
+        ("Ala ka an deme yamba ni tramadol be denmisenw tinye jamana kono", "non_exploitable"),
+        ("yamba be feere Banconi, Ala ka an deme", "vente"),
+        ("Les jeunes de Banconi fument le yamba, c'est grave, que fait la police?",
+         "consommation"),
+        ("bravo pour la lutte contre la drogue et le terrorisme", "non_exploitable"),
     ],
 )  # fmt: skip
 def test_fresh_probes_categories(triage: Triage, text: str, category: str) -> None:
