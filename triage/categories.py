@@ -83,6 +83,8 @@ def _drug_category(
     if opinion_only:
         return "non_exploitable", "cat.non_exploitable.statement"
     activities = said.categories
+    if "blanchiment" in activities and _drugs_named_as_money_only(fired):
+        return "blanchiment", None  # "il transporte une valise de cash, l'argent de la drogue"
     if imported == BOUGHT_ABROAD and "trafic" not in activities:
         return "trafic", BOUGHT_ABROAD
     if imported and not activities:
@@ -96,6 +98,30 @@ def _drug_category(
         return "non_exploitable", "cat.non_exploitable.lone_word"
     # triage.md: drugs said to be available somewhere, with no other activity, is sale.
     return "vente", "cat.vente.available"
+
+
+def _drugs_named_as_money_only(fired: Sequence[Fired]) -> bool:
+    """Whether every word that names a drug says where money comes from ("l'argent de la
+    drogue", "cocaine money"), after what the tip says is moved, stored or bought: then that
+    is the money ("il transporte une valise de cash, c'est l'argent de la drogue"). What is
+    said after the money is of the drug ("l'argent du tramadol qu'il vend en gros")."""
+    reaches = [
+        (hit.first, hit.last + hit.rule.drug_after)
+        for hit in fired
+        if hit.rule.effect == "category" and hit.rule.value == "blanchiment"
+    ]
+    money_from = min(first for first, _last in reaches)
+    return all(
+        hit.first < money_from
+        for hit in fired
+        if hit.rule.effect == "category"
+        and hit.rule.value in ACTIVITY_PRECEDENCE
+        and hit.rule.value != "blanchiment"
+    ) and all(
+        any(first <= hit.first and hit.last <= last for first, last in reaches)
+        for hit in fired
+        if hit.rule.names_drug
+    )
 
 
 def _statement(cues: set[str], flags: frozenset[str]) -> bool:

@@ -39,6 +39,10 @@ from tests.triage.conftest import Triage
         ("un labo de crystal utilise des bidons d'acide", "production"),  # containers, no stock
         ("un conteneur de tramadol 225 est arrivé au port sec", "trafic"),
         ("il fait venir le tramadol du Burkina par le car", "trafic"),
+        # What is moved or deposited is the money when the drug names only its source.
+        ("il transporte une valise de cash, c'est l'argent de la drogue", "blanchiment"),
+        ("un client dépose des sacs de billets, c'est l'argent de la drogue", "blanchiment"),
+        ("il paie ses employés avec l'argent du tramadol qu'il vend en gros", "trafic"),
         # Bought or fetched abroad and sold here: an import. Named as an origin only, a sale.
         ("il achète le cannabis au Burkina et le revend ici", "trafic"),
         ("il va chercher le tramadol au Nigeria pour le vendre au marché", "trafic"),
