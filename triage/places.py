@@ -278,12 +278,15 @@ def _qualifies(text: NormalisedText, name: Mention, town: Mention, *, bamako: bo
 
 def _quartier_of_town(text: NormalisedText, name: Mention, gap: tuple[str, ...]) -> bool:
     """A Bamako name then a town, with no comma: "le quartier Missira de Kita", "vend à
-    Missira à Kita". Not a route: "de Missira à Kita" goes from Bamako to Kita."""
+    Missira à Kita", "Hamdallaye à Ségou: …" leading a sentence. Not a route: "de Missira à
+    Kita" goes from Bamako to Kita."""
     quartier = ends_before(text, name.first, _QUARTIER)
     origin = not quartier and ends_before(text, name.first, _ORIGIN)
     if gap in (("de",), ("du",), ("d",)):
         return not origin
-    return gap == ("a",) and (quartier or ends_before(text, name.first, _AT))
+    return gap == ("a",) and (
+        quartier or ends_before(text, name.first, _AT) or text.sentence_start(name.first)
+    )
 
 
 _ORIGIN: frozenset[tuple[str, ...]] = frozenset({("de",), ("du",), ("d",), ("depuis",)})

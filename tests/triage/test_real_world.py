@@ -200,6 +200,7 @@ def test_a_bus_station_is_not_the_airport(
         ("à Légal Ségou, à Kayes, un homme vend du kush", "Kayes"),
         ("Dans le quartier de Missira à Kita, une femme vend du chanvre", "Kita"),
         ("une femme vend du chanvre à Missira à Kita", "Kita"),
+        ("Hamdallaye à Ségou ghetto be yen u be kush feere", "Ségou"),  # leading the sentence
         ("vente de yamba à Hamdallaye à Ségou", "Ségou"),
         ("au marche de Bozola a Segou ils vendent du chanvre en petits sachets", "Ségou"),
     ],
