@@ -35,6 +35,8 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("il vend aux élèves", "mineurs"),
         ("des talibés", "mineurs"),
         ("une fille de 14 ans", "mineurs"),
+        ("son fils de seize ans", "mineurs"),  # spelt out, as operators write
+        ("un garçon de dix-sept ans", "mineurs"),
         ("des enfants âgés de 12 ans", "mineurs"),
         ("les jeunes de moins de 18 ans", "mineurs"),
         ("a 15 year old boy", "mineurs"),
@@ -58,6 +60,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("aux étudiants", "mineurs"),
         ("depuis plus de 2 ans", "mineurs"),
         ("un homme de 25 ans", "mineurs"),
+        ("un homme de dix-huit ans", "mineurs"),
+        ("depuis deux ans", "mineurs"),
         ("le gardien de nuit et l'infirmier", "agent_public"),
         ("derrière le commissariat", "agent_public"),
         ("près de la gendarmerie", "agent_public"),
