@@ -14,7 +14,7 @@ _NAMES_DRUG = attrgetter("rule.names_drug")
 IMPORTED = "cat.trafic.from_abroad"
 # Drugs bought or fetched in another country ("il achète le yamba au Ghana") are brought in:
 # an import, trafic, even when the tip goes on to say they are sold here.
-BOUGHT_ABROAD = "cat.trafic.bought_abroad"
+ACROSS_BORDER = "cat.trafic.across_border"
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
 _REAL_REPORT_FLAGS = frozenset({"armes", "terrorisme"})
 _LONE_WORDS = 2
@@ -49,7 +49,7 @@ def choose_category(
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
     ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
-    are said to come from abroad (``IMPORTED`` or ``BOUGHT_ABROAD``), if they are;
+    are said to come from abroad (``IMPORTED`` or ``ACROSS_BORDER``), if they are;
     ``told_apart``, whether sentences free of opinion tell an activity and its place."""
     if is_drug_matter(fired):
         opinion_only = _statement(said.cues, flags) and not told_apart
@@ -85,8 +85,8 @@ def _drug_category(
     activities = said.categories
     if "blanchiment" in activities and _drugs_named_as_money_only(fired):
         return "blanchiment", None  # "il transporte une valise de cash, l'argent de la drogue"
-    if imported == BOUGHT_ABROAD and "trafic" not in activities:
-        return "trafic", BOUGHT_ABROAD
+    if imported == ACROSS_BORDER and "trafic" not in activities:
+        return "trafic", ACROSS_BORDER
     if imported and not activities:
         return "trafic", IMPORTED  # drugs from abroad with no other activity stated
     for category in ACTIVITY_PRECEDENCE:

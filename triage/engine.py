@@ -7,7 +7,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from triage.categories import BOUGHT_ABROAD, IMPORTED, choose_category
+from triage.categories import ACROSS_BORDER, IMPORTED, choose_category
 from triage.cues import clause_ids, ends_before, phrase_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
@@ -26,8 +26,10 @@ _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
 # The statement of copied news or an official release, whose every sentence is copied.
 _COPIED = "statement.press"
-# How far before a place abroad a word of buying still says the drugs were bought there.
-_BOUGHT_WINDOW = 6
+# How far before a place abroad a word of buying or taking still says the drugs cross there.
+_CROSSING_WINDOW = 6
+# "en Guinée": the preposition of countries, no locative for a place in Mali.
+_IN_A_COUNTRY: frozenset[tuple[str, ...]] = frozenset({("en",)})
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
 # Fields of named tuples read by index in C (Python 3.11 reads them by name slowly: evidence.py).
@@ -151,27 +153,30 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence
 def _from_abroad(
     text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset
 ) -> tuple[Match, str] | None:
-    """A place abroad named as where the drugs were bought ("il achète le yamba au Ghana"), or
-    else as an origin ("la drogue du Ghana", "venant de Lomé")."""
+    """A place abroad named as where the drugs were bought or are taken ("il achète le yamba
+    au Ghana", "ils l'emmènent en Guinée"), or else as an origin ("la drogue du Ghana",
+    "venant de Lomé")."""
     if not abroad:
         return None
     cues, skip = ruleset.cues, ruleset.cues["skip_before_place"]
     origin: tuple[Match, str] | None = None
     for match in abroad:
-        if ends_before(text, match.first, cues["locative_before"], skip) and _bought_before(
-            text, match.first, cues["bought_before"]
-        ):
-            return match, BOUGHT_ABROAD
+        there = ends_before(text, match.first, cues["locative_before"], skip) or ends_before(
+            text, match.first, _IN_A_COUNTRY
+        )
+        if there and _crossing_before(text, match.first, cues["across_border_before"]):
+            return match, ACROSS_BORDER
         if origin is None and ends_before(text, match.first, cues["origin_before"], skip):
             origin = match, IMPORTED
     return origin
 
 
-def _bought_before(text: NormalisedText, index: int, bought: frozenset[tuple[str, ...]]) -> bool:
-    """Whether a word of buying or fetching comes a few words before word ``index``, in its
-    sentence ("achète le cannabis au Burkina", "va chercher le tramadol au Nigeria")."""
+def _crossing_before(text: NormalisedText, index: int, bought: frozenset[tuple[str, ...]]) -> bool:
+    """Whether a word of buying, fetching, taking or sending comes a few words before word
+    ``index``, in its sentence ("achète le cannabis au Burkina", "va chercher le tramadol au
+    Nigeria", "l'emmènent au Burkina")."""
     norms = text.norms
-    for position in range(index - 1, max(index - 1 - _BOUGHT_WINDOW, -1), -1):
+    for position in range(index - 1, max(index - 1 - _CROSSING_WINDOW, -1), -1):
         if norms[position] == BREAK:
             return False
         if (norms[position],) in bought:

@@ -77,18 +77,29 @@ def _abroad_part(
 ) -> bool:
     """A Bamako name, the airport or a landmark many towns share, of a town abroad: "le grand
     marché de Dakar", "l'aéroport de Lomé", "à Hamdallaye à Conakry". Not an origin: "de
-    Hamdallaye à Conakry" goes from Bamako."""
+    Hamdallaye à Conakry" goes from Bamako. A town of a country abroad, spelt like a Malian
+    one: "arrivés de Kayes, au Congo-Brazzaville" (with the comma: "de Kayes au Sénégal" is a
+    route)."""
     place = ruleset.gazetteer.places[mention.place]
-    if place.kind not in ("bamako", "airport") and not mention.bare_noun:
-        return False
+    town = place.kind not in ("bamako", "airport") and not mention.bare_noun
     for first, _last, _entry in abroad:
         gap = text.norms[mention.last + 1 : first]
-        if 0 < len(gap) <= 1 and set(gap) <= _OF_OR_AT:
+        if not 0 < len(gap) <= 1:
+            continue
+        if town:
+            if gap[0] in _IN_COUNTRY and "," in _between(text, mention.last, first):
+                return True
+        elif set(gap) <= _OF_OR_AT:
             return gap == ("de",) or not ends_before(text, mention.first, _ORIGIN)
     return False
 
 
+def _between(text: NormalisedText, last: int, first: int) -> str:
+    return text.source[text.spans[last][1] : text.spans[first][0]]
+
+
 _OF_OR_AT = frozenset({"de", "d", "du", "a", "au"})
+_IN_COUNTRY = frozenset({"au", "en", "aux"})
 
 
 def _within(match: Match, held: set[int]) -> bool:

@@ -47,7 +47,7 @@ CUE_LISTS = (
     "arrival_before",
     "origin_named_before",
     "origin_before",
-    "bought_before",
+    "across_border_before",
     "route_to",
     "skip_before_place",
 )

@@ -47,7 +47,7 @@ COMPUTED_RULES = (
     "flag.frontiere.border_post",
     "cat.vente.available",
     "cat.trafic.from_abroad",
-    "cat.trafic.bought_abroad",
+    "cat.trafic.across_border",
     "cat.non_exploitable.nothing",
     "cat.non_exploitable.question_only",
     "cat.non_exploitable.lone_word",

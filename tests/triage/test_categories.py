@@ -28,6 +28,8 @@ from tests.triage.conftest import Triage
         ("il y a du yamba à Banconi", "vente"),  # available at a place
         ("mon frère fume le yamba à la maison", "consommation"),
         ("les jeunes sniffent de la colle", "consommation"),
+        ("10 kilos d'un produit blanc inconnu cachés dans des bidons d'huile", "trafic"),
+        ("mon fils boit du lean, je ne sais pas où il l'achète", "consommation"),
         ("mon voisin ne vend pas la drogue, il la fume", "consommation"),
         ("un commerçant finance les trafiquants de drogue", "blanchiment"),
         ("les jihadistes contrôlent la route de la cocaïne", "trafic"),
@@ -46,6 +48,8 @@ from tests.triage.conftest import Triage
         # Bought or fetched abroad and sold here: an import. Named as an origin only, a sale.
         ("il achète le cannabis au Burkina et le revend ici", "trafic"),
         ("il va chercher le tramadol au Nigeria pour le vendre au marché", "trafic"),
+        ("ils cultivent le chanvre et les commerçants l'emmènent au Burkina", "trafic"),  # export
+        ("ils envoient le tramadol en Guinée", "trafic"),
         ("le tramadol du Nigeria est vendu au marché", "vente"),
         ("demain livraison de tramadol au marché", "trafic"),
         ("le dealer fait la livraison de joints à domicile", "vente"),  # a dealer's delivery

@@ -67,7 +67,7 @@ def test_an_import_names_the_country_the_drugs_were_bought_in(ruleset: Ruleset) 
     decision = decide(tip, ruleset)
     hits = {hit.rule: hit.words for hit in decision.hits}
     assert decision.category == "trafic"
-    assert hits["cat.trafic.bought_abroad"] == ("Ghana",)
+    assert hits["cat.trafic.across_border"] == ("Ghana",)
 
 
 def test_an_unknown_id_gets_a_plain_sentence(ruleset: Ruleset) -> None:

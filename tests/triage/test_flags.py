@@ -72,6 +72,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("ses gardes du corps", "agent_public"),
         ("près de Kadiolo", "frontiere"),
         ("bravo pour la lutte contre la drogue et le terrorisme", "terrorisme"),
+        ("ils passent la frontière sans payer la douane", "agent_public"),  # evaded, not bribed
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

@@ -292,11 +292,16 @@ def test_bambara_and_french_words_near_a_place_name_name_no_place(
         "A l'aéroport de Lomé un passager a avalé des capsules de cocaine",
         "A Hamdallaye à Conakry un réseau stocke des cartons de tramadol",
         "La zone industrielle d'Abidjan cache un dépôt de tramadol",
+        "Des colis de cocaïne sont arrivés de Kayes, au Congo-Brazzaville, par avion",
     ],
 )
 def test_a_landmark_or_quartier_of_a_town_abroad_is_not_bamakos(triage: Triage, text: str) -> None:
     decision = triage(text)
     assert (decision.place, decision.antenna) == (None, "DG")
+
+
+def test_a_town_from_which_drugs_leave_for_a_country_is_still_the_origin(triage: Triage) -> None:
+    assert triage("le camion de yamba part de Kayes au Sénégal ce soir").place == "Kayes"
 
 
 def test_a_quartier_from_which_drugs_leave_for_abroad_is_still_the_origin(

@@ -281,6 +281,7 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "La drogue est en train de détruire la jeunesse malienne, le yamba et le tramadol sont "
         "partout. Il faut plus de sensibilisation.",  # "en train de" says no time
         "Bonjour, je voudrais savoir comment devenir agent de l'OCS pour lutter contre la drogue",
+        "Message officiel : la lutte contre la drogue est l'affaire de tous les citoyens.",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
