@@ -154,6 +154,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("du yamba pas cher", ("cannabis",)),  # "pas" after it denies the price
         ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
         ("fura be feere par terre sugu kono", ("medicaments_contrefaits",)),
+        ("des membres de Ganda Koy vendent du tramadol", ("tramadol",)),  # Ganda is no ganja
     ],
 )  # fmt: skip
 def test_substances_are_named_by_their_words(

@@ -328,6 +328,7 @@ def test_a_list_of_places_is_no_qualification(triage: Triage, text: str, place: 
         ("demain matin 5 sacs de chanvre arrivent a la gare routiere de Segou venant de Sikasso",
          "Sikasso"),
         ("5 sacs de chanvre arrivent à Ségou demain en provenance de Sikasso", "Sikasso"),
+        ("200 kg de yamba arrive a Mopti ce soir, elle est partie de Segou ce matin", "Ségou"),
         ("Des cartons de faux medicaments arrivent a la gare routiere de Sévaré demain avec le "
          "car de Bamako", "Sévaré"),
         ("un car arrive à Sikasso ce soir avec du yamba, le chauffeur habite à Koutiala",

@@ -282,6 +282,11 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "partout. Il faut plus de sensibilisation.",  # "en train de" says no time
         "Bonjour, je voudrais savoir comment devenir agent de l'OCS pour lutter contre la drogue",
         "Message officiel : la lutte contre la drogue est l'affaire de tous les citoyens.",
+        "INFO A PARTAGER: d apres la radio les jihadistes financent leurs activites avec le "
+        "trafic de drogue au Sahel",
+        "Est ce ke mon numero sera cache si je vous donne des infos? J ai peur des represailles",
+        "COMMUNIQUÉ — L'Office Central des Stupéfiants informe l'opinion publique de la saisie "
+        "de 1,2 tonne de cannabis. Les suspects ont été déférés devant le procureur.",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
