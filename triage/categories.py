@@ -110,7 +110,7 @@ def _drugs_named_as_money_only(fired: Sequence[Fired]) -> bool:
         for hit in fired
         if hit.rule.effect == "category" and hit.rule.value == "blanchiment"
     ]
-    money_from = min(first for first, _last in reaches)
+    money_from = max(first for first, _last in reaches)
     return all(
         hit.first < money_from
         for hit in fired

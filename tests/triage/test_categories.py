@@ -45,6 +45,8 @@ from tests.triage.conftest import Triage
         ("il transporte une valise de cash, c'est l'argent de la drogue", "blanchiment"),
         ("un client dépose des sacs de billets, c'est l'argent de la drogue", "blanchiment"),
         ("il paie ses employés avec l'argent du tramadol qu'il vend en gros", "trafic"),
+        ("he launders drug money, he bought land and cars with cocaine money", "blanchiment"),
+        ("bar do be alcool frelate feere mogow be bana", "hors_competence"),  # bana: ill
         # Bought or fetched abroad and sold here: an import. Named as an origin only, a sale.
         ("il achète le cannabis au Burkina et le revend ici", "trafic"),
         ("il va chercher le tramadol au Nigeria pour le vendre au marché", "trafic"),
