@@ -108,7 +108,12 @@ _RELATIVE_UNITS = {
 }
 # "le 1er", "le premier mars": the first of a month.
 _FIRST_DAY = frozenset({"1er", "premier"})
-_TIME_WORDS = frozenset({*WEEKDAYS, *BAMBARA_WEEKDAYS, *_FIRST_DAY, "minuit", "midnight"})
+# "ce week-end": its Saturday, or today when said on the weekend.
+_WEEKEND = frozenset({"weekend", "week", "wkd", "wknd"})
+_SATURDAY = 5
+_TIME_WORDS = frozenset(
+    {*WEEKDAYS, *BAMBARA_WEEKDAYS, *_FIRST_DAY, *_WEEKEND, "minuit", "midnight"}
+)
 _EVENING = {("du", "soir"), ("de", "l", "apres", "midi"), ("de", "la", "nuit")}
 # After "le 5", the words that leave it a day of the month ("le 5 à Kati", "le 5, il arrive").
 _AFTER_DAY_OF_MONTH = frozenset(
@@ -148,7 +153,12 @@ def imminent_cues(
     for index in candidates:
         if clause and clause[index] in quiet:
             continue
-        cue = _weekday(reading, index) or _date(reading, index) or _clock(reading, index)
+        cue = (
+            _weekday(reading, index)
+            or _weekend(reading, index)
+            or _date(reading, index)
+            or _clock(reading, index)
+        )
         if cue is not None:
             found.append(cue)
     return found
@@ -174,6 +184,19 @@ def _weekday(reading: _Reading, index: int) -> TimeCue | None:
     if delta == 0 and following == ("prochain",):
         delta = 7
     return TimeCue("flag.imminent.weekday", index, index) if delta in WITHIN_DAYS else None
+
+
+def _weekend(reading: _Reading, index: int) -> TimeCue | None:
+    """ "ce week-end": imminent from the Friday before it to its Sunday."""
+    text = reading.text
+    if text.norms[index] not in _WEEKEND or words_before(text, index, 1) != ("ce",):
+        return None
+    last = index + 1 if text.norms[index + 1 : index + 2] == ("end",) else index
+    if text.norms[index] == "week" and last == index:
+        return None  # "ce week" is no weekend
+    delta = (_SATURDAY - reading.now.weekday()) % 7
+    weekend = delta in WITHIN_DAYS or reading.now.weekday() > _SATURDAY
+    return TimeCue("flag.imminent.weekday", index, last) if weekend else None
 
 
 def _date(reading: _Reading, index: int) -> TimeCue | None:

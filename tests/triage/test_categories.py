@@ -60,6 +60,9 @@ from tests.triage.conftest import Triage
         ("le dealer roule en V8 et construit un immeuble, ça vient du yamba", "blanchiment"),
         ("les jeunes boivent du sirop de codéine", "consommation"),
         ("les apprentis croquent le tramadol", "consommation"),
+        ("vendredi dernier des hommes ont bu du tramadol dans le thé", "consommation"),
+        ("dans 2 semaines une caravane de cocaine doit traverser le désert", "trafic"),
+        ("cette nuit des voleurs vont cambrioler la boutique de mon voisin", "hors_competence"),
         ("des gamins respirent de la colle", "consommation"),
         ("il vend pa la drogue, il fume seulement le yamba", "consommation"),  # SMS "pa"
         ("il ne fume pas le yamba, il le vend", "vente"),  # the verb is denied, not the drug

@@ -282,6 +282,7 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "partout. Il faut plus de sensibilisation.",  # "en train de" says no time
         "Bonjour, je voudrais savoir comment devenir agent de l'OCS pour lutter contre la drogue",
         "Message officiel : la lutte contre la drogue est l'affaire de tous les citoyens.",
+        "le yamba c'est mauvais pour la santé",
         "INFO A PARTAGER: d apres la radio les jihadistes financent leurs activites avec le "
         "trafic de drogue au Sahel",
         "Est ce ke mon numero sera cache si je vous donne des infos? J ai peur des represailles",

@@ -70,6 +70,11 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("le 1er à Kati", MONDAY_EVENING, False),  # three weeks away
         ("le premier camion", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), False),
         ("le 13 kg", MONDAY_EVENING, False),  # a quantity
+        # "ce week-end": its Saturday is tomorrow on a Friday; it is today on the weekend.
+        ("ce week-end", datetime(2026, 1, 16, 21, 0, tzinfo=UTC), True),  # Friday evening
+        ("ce weekend", datetime(2026, 1, 18, 10, 0, tzinfo=UTC), True),  # Sunday
+        ("ce week-end", datetime(2026, 1, 15, 21, 0, tzinfo=UTC), False),  # Thursday
+        ("le week-end", datetime(2026, 1, 16, 21, 0, tzinfo=UTC), False),  # a habit
     ],
 )
 def test_a_day_or_date_is_imminent_when_it_is_today_or_tomorrow(
