@@ -134,18 +134,25 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
 
 
 def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence[Mention]) -> bool:
-    """Whether the report stands in sentences of its own: one with no opinion in it tells an
-    activity, and one names a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt.
-    Je suis inquiet pour nos jeunes."). An opinion that names a place tells no report."""
+    """Whether the report stands apart from the opinions: words no opinion reaches tell an
+    activity and name a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt. Je
+    suis inquiet pour nos jeunes."). An opinion reaches from its first word to the end of its
+    clause, so an opinion that names a place tells no report ("La drogue détruit nos jeunes à
+    Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
+    triste")."""
     statements = [hit for hit in fired if hit.rule.group == "statement"]
     if any(hit.rule.id == _COPIED for hit in statements):
         return False  # copied news: its sentences are all the paper's
     ids = phrase_ids(text)
-    opinions = {ids[hit.first] for hit in statements}
-    return any(ids[mention.first] not in opinions for mention in mentions) and any(
-        hit.rule.effect == "category"
-        and hit.rule.value in ACTIVITY_PRECEDENCE
-        and ids[hit.first] not in opinions
+    opinion_from: dict[int, int] = {}  # clause -> its first word an opinion reaches
+    for hit in statements:
+        opinion_from[ids[hit.first]] = min(hit.first, opinion_from.get(ids[hit.first], hit.first))
+
+    def told(index: int) -> bool:
+        return index < opinion_from.get(ids[index], index + 1)
+
+    return any(told(mention.first) for mention in mentions) and any(
+        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
         for hit in fired
     )
 

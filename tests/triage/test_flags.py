@@ -73,6 +73,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("près de Kadiolo", "frontiere"),
         ("bravo pour la lutte contre la drogue et le terrorisme", "terrorisme"),
         ("ils passent la frontière sans payer la douane", "agent_public"),  # evaded, not bribed
+        ("si je le signale la police va connaitre mon nom?", "agent_public"),
+        ("a annoncé le procureur", "agent_public"),
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

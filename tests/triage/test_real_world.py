@@ -283,6 +283,8 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Bonjour, je voudrais savoir comment devenir agent de l'OCS pour lutter contre la drogue",
         "Message officiel : la lutte contre la drogue est l'affaire de tous les citoyens.",
         "le yamba c'est mauvais pour la santé",
+        "Drugs are destroying the youth of this country. The government must punish the big "
+        "dealers. This is only my opinion as a citizen.",
         "INFO A PARTAGER: d apres la radio les jihadistes financent leurs activites avec le "
         "trafic de drogue au Sahel",
         "Est ce ke mon numero sera cache si je vous donne des infos? J ai peur des represailles",
@@ -316,6 +318,12 @@ def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> Non
          "Il demande si l'OCS peut faire de la sensibilisation.", "consommation"),
         ("Un dépôt de médicaments contrefaits fonctionne près du port de Mopti. Les produits "
          "sont redistribués aux vendeuses de Sévaré. Il faut agir.", "trafic"),
+        # An opinion that follows the report in its clause leaves the report standing.
+        ("euh les talibés du marché de mopti euh ils sniffent la colle euh toute la journée euh "
+         "c est triste", "consommation"),
+        # "si c'est vrai" is a condition, not an opinion: a vague report stays a report.
+        ("On dit que dans les boîtes de nuit on vend de la cocaïne aux jeunes filles, je ne sais "
+         "pas si c'est vrai mais une amie me l'a raconté.", "vente"),
     ],
 )  # fmt: skip
 def test_a_report_told_in_sentences_of_its_own_beside_an_opinion_stays_a_report(
