@@ -78,8 +78,8 @@ def _abroad_part(
     """A Bamako name, the airport or a landmark many towns share, of a town abroad: "le grand
     marché de Dakar", "l'aéroport de Lomé", "à Hamdallaye à Conakry". Not an origin: "de
     Hamdallaye à Conakry" goes from Bamako. A town of a country abroad, spelt like a Malian
-    one: "arrivés de Kayes, au Congo-Brazzaville" (with the comma: "de Kayes au Sénégal" is a
-    route)."""
+    one: "de Koro en Côte d'Ivoire", "arrivés de Kayes, au Congo-Brazzaville" (with the comma:
+    "de Kayes au Sénégal" is a route)."""
     place = ruleset.gazetteer.places[mention.place]
     town = place.kind not in ("bamako", "airport") and not mention.bare_noun
     for first, _last, _entry in abroad:
@@ -87,7 +87,10 @@ def _abroad_part(
         if not 0 < len(gap) <= 1:
             continue
         if town:
-            if gap[0] in _IN_COUNTRY and "," in _between(text, mention.last, first):
+            # "en" names a country's inside; "au" may also end a route ("de Kayes au Sénégal").
+            if gap == ("en",) or (
+                gap[0] in _IN_COUNTRY and "," in _between(text, mention.last, first)
+            ):
                 return True
         elif set(gap) <= _OF_OR_AT:
             return gap == ("de",) or not ends_before(text, mention.first, _ORIGIN)

@@ -19,6 +19,7 @@ from tests.triage.conftest import Triage
         ("tramadol caaman bɛ mobili kɔnɔ", "trafic"),
         ("il cultive le chanvre dans son champ de mil", "production"),
         ("un labo fabrique des comprimés", "production"),
+        ("ils ont une machine pour presser des comprimés de tramadol", "production"),
         ("il blanchit l'argent de la drogue", "blanchiment"),
         ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
         ("un dealer vend du kush", "vente"),

@@ -293,6 +293,7 @@ def test_bambara_and_french_words_near_a_place_name_name_no_place(
         "A Hamdallaye à Conakry un réseau stocke des cartons de tramadol",
         "La zone industrielle d'Abidjan cache un dépôt de tramadol",
         "Des colis de cocaïne sont arrivés de Kayes, au Congo-Brazzaville, par avion",
+        "Des motos partent de Koro en Côte d'Ivoire avec des sacs de chanvre",
     ],
 )
 def test_a_landmark_or_quartier_of_a_town_abroad_is_not_bamakos(triage: Triage, text: str) -> None:
