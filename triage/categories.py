@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
+from triage.cues import phrase_ids
 from triage.evidence import Fired, Said
 from triage.normalise import BREAK, NormalisedText
+from triage.places import Mention
 from triage.vocabulary import ACTIVITY_PRECEDENCE
 
 _NAMES_DRUG = attrgetter("rule.names_drug")
 # Drugs from a place abroad ("la drogue du Ghana") are imported: trafic (triage.md).
 IMPORTED = "cat.trafic.from_abroad"
-# Drugs bought or fetched in another country ("il achète le yamba au Ghana") are brought in:
-# an import, trafic, even when the tip goes on to say they are sold here.
+# Drugs bought or fetched in another country, or taken or sent there ("il achète le yamba au
+# Ghana", "ils l'emmènent en Guinée") cross the border: trafic, even when the tip goes on to say
+# they are sold here.
 ACROSS_BORDER = "cat.trafic.across_border"
+# The statement of copied news or an official release, whose every sentence is copied.
+_COPIED = "statement.press"
 # Without a drug named, weapons or terrorists still make it a real report, just not ours.
 _REAL_REPORT_FLAGS = frozenset({"armes", "terrorisme"})
 _LONE_WORDS = 2
@@ -45,14 +50,16 @@ def choose_category(
     located: bool,
     flags: frozenset[str] = frozenset(),
     imported: str | None = None,
-    told_apart: bool = False,
+    mentions: Sequence[Mention] = (),
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
     ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
     are said to come from abroad (``IMPORTED`` or ``ACROSS_BORDER``), if they are;
-    ``told_apart``, whether sentences free of opinion tell an activity and its place."""
+    ``mentions``, the places named, which may tell a report apart from the opinions."""
     if is_drug_matter(fired):
-        opinion_only = _statement(said.cues, flags) and not told_apart
+        opinion_only = _statement(said.cues, flags) and not (
+            located and _told_apart(text, fired, mentions)
+        )
         return _drug_category(
             text, fired, said, located=located, opinion_only=opinion_only, imported=imported
         )
@@ -121,6 +128,30 @@ def _drugs_named_as_money_only(fired: Sequence[Fired]) -> bool:
         any(first <= hit.first and hit.last <= last for first, last in reaches)
         for hit in fired
         if hit.rule.names_drug
+    )
+
+
+def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence[Mention]) -> bool:
+    """Whether the report stands apart from the opinions: words no opinion reaches tell an
+    activity and name a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt. Je
+    suis inquiet pour nos jeunes."). An opinion reaches from its first word to the end of its
+    clause, so an opinion that names a place tells no report ("La drogue détruit nos jeunes à
+    Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
+    triste")."""
+    statements = [hit for hit in fired if hit.rule.group == "statement"]
+    if any(hit.rule.id == _COPIED for hit in statements):
+        return False  # copied news: its sentences are all the paper's
+    ids = phrase_ids(text)
+    opinion_from: dict[int, int] = {}  # clause -> its first word an opinion reaches
+    for hit in statements:
+        opinion_from[ids[hit.first]] = min(hit.first, opinion_from.get(ids[hit.first], hit.first))
+
+    def told(index: int) -> bool:
+        return index < opinion_from.get(ids[index], index + 1)
+
+    return any(told(mention.first) for mention in mentions) and any(
+        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
+        for hit in fired
     )
 
 

@@ -7,29 +7,24 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from triage.categories import ACROSS_BORDER, IMPORTED, choose_category
-from triage.cues import clause_ids, ends_before, phrase_ids
+from triage.abroad import from_abroad
+from triage.categories import choose_category
+from triage.cues import clause_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
 from triage.flags import minor_age
 from triage.matcher import Match
-from triage.normalise import BREAK, NormalisedText, tokenise
+from triage.normalise import NormalisedText, tokenise
 from triage.places import Mention, locate, scene
 from triage.routing import AntennaStatus, route
 from triage.ruleset import Ruleset
 from triage.timing import imminent_cues
-from triage.vocabulary import ACTIVITY_PRECEDENCE, DG
+from triage.vocabulary import DG
 
 __all__ = ["AntennaStatus", "decide"]
 
 _QUIETING = ("habit", "past")
 _NOT_ACTIONABLE = ("non_exploitable", "hors_competence")
-# The statement of copied news or an official release, whose every sentence is copied.
-_COPIED = "statement.press"
-# How far before a place abroad a word of buying or taking still says the drugs cross there.
-_CROSSING_WINDOW = 6
-# "en Guinée": the preposition of countries, no locative for a place in Mali.
-_IN_A_COUNTRY: frozenset[tuple[str, ...]] = frozenset({("en",)})
 # Evidence (first, order, rule, last) is quoted in the order of the text, then of the rules file.
 _POSITION = itemgetter(0, 1)
 # Fields of named tuples read by index in C (Python 3.11 reads them by name slowly: evidence.py).
@@ -81,7 +76,7 @@ def decide(
         located=located,
         flags=flags,
         imported=imported and imported[1],
-        told_apart=located and "statement" in said.cues and _told_apart(text, fired, mentions),
+        mentions=mentions,
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
@@ -129,66 +124,8 @@ def _read(tip: TipText, ruleset: Ruleset) -> _Reading:
         for m in mentions
         if ruleset.gazetteer.places[m.place].border
     ]
-    imported = _from_abroad(text, found.abroad, ruleset)
+    imported = from_abroad(text, found.abroad, ruleset)
     return _new(_Reading, (text, fired, said, mentions, computed, imported))
-
-
-def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence[Mention]) -> bool:
-    """Whether the report stands apart from the opinions: words no opinion reaches tell an
-    activity and name a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt. Je
-    suis inquiet pour nos jeunes."). An opinion reaches from its first word to the end of its
-    clause, so an opinion that names a place tells no report ("La drogue détruit nos jeunes à
-    Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
-    triste")."""
-    statements = [hit for hit in fired if hit.rule.group == "statement"]
-    if any(hit.rule.id == _COPIED for hit in statements):
-        return False  # copied news: its sentences are all the paper's
-    ids = phrase_ids(text)
-    opinion_from: dict[int, int] = {}  # clause -> its first word an opinion reaches
-    for hit in statements:
-        opinion_from[ids[hit.first]] = min(hit.first, opinion_from.get(ids[hit.first], hit.first))
-
-    def told(index: int) -> bool:
-        return index < opinion_from.get(ids[index], index + 1)
-
-    return any(told(mention.first) for mention in mentions) and any(
-        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
-        for hit in fired
-    )
-
-
-def _from_abroad(
-    text: NormalisedText, abroad: Sequence[Match], ruleset: Ruleset
-) -> tuple[Match, str] | None:
-    """A place abroad named as where the drugs were bought or are taken ("il achète le yamba
-    au Ghana", "ils l'emmènent en Guinée"), or else as an origin ("la drogue du Ghana",
-    "venant de Lomé")."""
-    if not abroad:
-        return None
-    cues, skip = ruleset.cues, ruleset.cues["skip_before_place"]
-    origin: tuple[Match, str] | None = None
-    for match in abroad:
-        there = ends_before(text, match.first, cues["locative_before"], skip) or ends_before(
-            text, match.first, _IN_A_COUNTRY
-        )
-        if there and _crossing_before(text, match.first, cues["across_border_before"]):
-            return match, ACROSS_BORDER
-        if origin is None and ends_before(text, match.first, cues["origin_before"], skip):
-            origin = match, IMPORTED
-    return origin
-
-
-def _crossing_before(text: NormalisedText, index: int, bought: frozenset[tuple[str, ...]]) -> bool:
-    """Whether a word of buying, fetching, taking or sending comes a few words before word
-    ``index``, in its sentence ("achète le cannabis au Burkina", "va chercher le tramadol au
-    Nigeria", "l'emmènent au Burkina")."""
-    norms = text.norms
-    for position in range(index - 1, max(index - 1 - _CROSSING_WINDOW, -1), -1):
-        if norms[position] == BREAK:
-            return False
-        if (norms[position],) in bought:
-            return True
-    return False
 
 
 def _quiet_sentences(text: NormalisedText, fired: Sequence[Fired], said: Said) -> set[int]:
