@@ -65,6 +65,8 @@ def choose_category(
         )
     if "hors_competence" in said.categories:
         return "hors_competence", None
+    if not located and _lone_word(text):
+        return "non_exploitable", "cat.non_exploitable.lone_word"  # "armes!!" reports nothing
     if not _REAL_REPORT_FLAGS.isdisjoint(said.flags):
         return "hors_competence", "cat.hors_competence.not_drug"
     if any(_moves_goods(h) for h in fired):
@@ -101,7 +103,7 @@ def _drug_category(
             return category, None
     if not located and _is_question(text, fired):
         return "non_exploitable", "cat.non_exploitable.question_only"
-    if not located and sum(1 for word in text.norms if word != BREAK) <= _LONE_WORDS:
+    if not located and _lone_word(text):
         return "non_exploitable", "cat.non_exploitable.lone_word"
     # triage.md: drugs said to be available somewhere, with no other activity, is sale.
     return "vente", "cat.vente.available"
@@ -159,6 +161,10 @@ def _statement(cues: set[str], flags: frozenset[str]) -> bool:
     """A press statement, an opinion or a question about the service names drugs without
     reporting anything: unless a concrete report or an imminent event is in it too."""
     return "statement" in cues and "report" not in cues and "imminent" not in flags
+
+
+def _lone_word(text: NormalisedText) -> bool:
+    return sum(1 for word in text.norms if word != BREAK) <= _LONE_WORDS
 
 
 def _is_question(text: NormalisedText, fired: Sequence[Fired]) -> bool:

@@ -20,6 +20,7 @@ from tests.triage.conftest import Triage
         ("il cultive le chanvre dans son champ de mil", "production"),
         ("un labo fabrique des comprimés", "production"),
         ("ils ont une machine pour presser des comprimés de tramadol", "production"),
+        ("avaleur de coke, vol ce soir", "trafic"),
         ("il blanchit l'argent de la drogue", "blanchiment"),
         ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
         ("un dealer vend du kush", "vente"),
