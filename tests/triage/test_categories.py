@@ -21,6 +21,7 @@ from tests.triage.conftest import Triage
         ("un labo fabrique des comprimés", "production"),
         ("ils ont une machine pour presser des comprimés de tramadol", "production"),
         ("avaleur de coke, vol ce soir", "trafic"),
+        ("un Nigérian passe de la meth par l'aéroport tous les mois", "trafic"),
         ("il blanchit l'argent de la drogue", "blanchiment"),
         ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
         ("un dealer vend du kush", "vente"),
@@ -161,6 +162,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("du yamba pas cher", ("cannabis",)),  # "pas" after it denies the price
         ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
         ("fura be feere par terre sugu kono", ("medicaments_contrefaits",)),
+        ("des psychotropes comme le tramadol sont vendus au kiosque", ("tramadol",)),
         ("des membres de Ganda Koy vendent du tramadol", ("tramadol",)),  # Ganda is no ganja
     ],
 )  # fmt: skip
