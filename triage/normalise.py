@@ -85,6 +85,7 @@ _SHORTHAND: dict[str, tuple[str, ...]] = {
     "2m1": ("demain",),
     "2main": ("demain",),
     "dem1": ("demain",),
+    "dm1": ("demain",),
     "demin": ("demain",),
     "ya": ("il", "y", "a"),
     "tt": ("tout",),

@@ -21,6 +21,7 @@ from tests.triage.conftest import Triage
         ("un labo fabrique des comprimés", "production"),
         ("ils ont une machine pour presser des comprimés de tramadol", "production"),
         ("avaleur de coke, vol ce soir", "trafic"),
+        ("d gars injectent l eroine ds 1 maison abandonnee", "consommation"),
         ("un Nigérian passe de la meth par l'aéroport tous les mois", "trafic"),
         ("il blanchit l'argent de la drogue", "blanchiment"),
         ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
