@@ -19,8 +19,8 @@ SCENE = "un camion de yamba à Kayes"
     [
         "maintenant", "en ce moment", "actuellement", "ce soir", "cette nuit", "aujourd'hui",
         "demain", "demain matin", "tout de suite", "en route", "dans une heure", "c soir",
-        "se soir", "dm", "2m1", "dm1", "auj", "mnt", "sisan", "bi", "bi su", "sini", "tonight", "now",
-        "tomorrow", "CE SOIR", "Cette Nuit", "cet aprem", "tout à l'heure", "tt a l'heure",
+        "se soir", "dm", "2m1", "dm1", "auj", "mnt", "sisan", "bi", "bi su", "sini", "tonight",
+        "now", "tomorrow", "CE SOIR", "Cette Nuit", "cet aprem", "tout à l'heure", "tt a l'heure",
     ],
 )  # fmt: skip
 def test_words_for_now_tonight_and_tomorrow_are_imminent(triage: Triage, when: str) -> None:
