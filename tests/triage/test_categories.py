@@ -22,6 +22,11 @@ from tests.triage.conftest import Triage
         ("ils ont une machine pour presser des comprimés de tramadol", "production"),
         ("avaleur de coke, vol ce soir", "trafic"),
         ("d gars injectent l eroine ds 1 maison abandonnee", "consommation"),
+        ("Kolokani la, denmisɛnw bɛ tramol min lakɔli la", "consommation"),
+        ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
+        ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
+        ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),
+        ("sans travail il roule en V8 et a acheté 5 parcelles, il vend la cocaïne", "blanchiment"),
         ("un Nigérian passe de la meth par l'aéroport tous les mois", "trafic"),
         ("il blanchit l'argent de la drogue", "blanchiment"),
         ("il a construit trois villas avec l'argent du yamba", "blanchiment"),
@@ -164,6 +169,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("des faux cachets de tramadol", ("medicaments_contrefaits", "tramadol")),
         ("fura be feere par terre sugu kono", ("medicaments_contrefaits",)),
         ("des psychotropes comme le tramadol sont vendus au kiosque", ("tramadol",)),
+        ("des jeunes sniffent de la colle, l'un d'eux est couché", ()),  # couché is no drug
         ("des membres de Ganda Koy vendent du tramadol", ("tramadol",)),  # Ganda is no ganja
     ],
 )  # fmt: skip

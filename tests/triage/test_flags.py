@@ -27,6 +27,9 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("mon cousin qui est militaire le ravitaille", "agent_public"),  # the cousin is one
         ("son frère est gendarme et il vend aussi", "agent_public"),
         ("pulisiw be wari ta u fe", "agent_public"),
+        ("les gendarmes ne fouillent jamais, il leur remet une enveloppe", "agent_public"),
+        ("un policier m'a pris 5000F au contrôle routier, c'est du racket", "agent_public"),
+        ("OCS agent dɔ bɛ kunnafoni di yamba feerelaw ma", "agent_public"),
         ("les flics laissent faire", "agent_public"),
         ("un conseiller communal le finance", "agent_public"),
         ("un agent de la mairie", "agent_public"),
@@ -75,6 +78,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("ils passent la frontière sans payer la douane", "agent_public"),  # evaded, not bribed
         ("si je le signale la police va connaitre mon nom?", "agent_public"),
         ("a annoncé le procureur", "agent_public"),
+        ("les gendarmes l'avaient arrêté le mois passé", "agent_public"),
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

@@ -277,6 +277,7 @@ def test_tama_never_fires_inside_a_longer_word(triage: Triage) -> None:
         "Le dealer prépare l'héroïne dans la seringue pour ses clients",
         "Les sacs de yamba sont cachés sur la dalle de la maison",
         "Un certain Sangaré vend du tramadol au maquis",
+        "Un sergent revend du yamba, l'appelant refuse de dire dans quelle ville",  # no Diré
     ],
 )
 def test_bambara_and_french_words_near_a_place_name_name_no_place(
