@@ -108,6 +108,7 @@ _RELATIVE_UNITS = {
 }
 # "le 1er", "le premier mars": the first of a month.
 _FIRST_DAY = frozenset({"1er", "premier"})
+_WISHES = frozenset({("bon",), ("bonne",), ("joyeux",), ("happy",)})
 # "ce week-end": its Saturday, or today when said on the weekend.
 _WEEKEND = frozenset({"weekend", "week", "wkd", "wknd"})
 _SATURDAY = 5
@@ -178,8 +179,11 @@ def _weekday(reading: _Reading, index: int) -> TimeCue | None:
     if day is None:
         return None
     following = text.norms[index + 1 : index + 2]
-    if words_before(text, index, 1) == ("le",) and not (following and following[0].isdigit()):
+    before = words_before(text, index, 1)
+    if before == ("le",) and not (following and following[0].isdigit()):
         return None  # "le vendredi": on Fridays, a habit
+    if before in _WISHES:
+        return None  # "bon dimanche à vous": a greeting
     delta = (day - reading.now.weekday()) % 7
     if delta == 0 and following == ("prochain",):
         delta = 7

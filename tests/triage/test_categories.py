@@ -23,6 +23,7 @@ from tests.triage.conftest import Triage
         ("avaleur de coke, vol ce soir", "trafic"),
         ("d gars injectent l eroine ds 1 maison abandonnee", "consommation"),
         ("Kolokani la, denmisɛnw bɛ tramol min lakɔli la", "consommation"),
+        ("elle a été retrouvée inconsciente après avoir bu un mélange de tramadol", "consommation"),
         ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
         ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
         ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),

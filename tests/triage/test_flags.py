@@ -79,6 +79,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("si je le signale la police va connaitre mon nom?", "agent_public"),
         ("a annoncé le procureur", "agent_public"),
         ("les gendarmes l'avaient arrêté le mois passé", "agent_public"),
+        ("la police a attrapé un dealer hier mais son frère continue", "agent_public"),
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

@@ -75,6 +75,7 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("ce weekend", datetime(2026, 1, 18, 10, 0, tzinfo=UTC), True),  # Sunday
         ("ce week-end", datetime(2026, 1, 15, 21, 0, tzinfo=UTC), False),  # Thursday
         ("le week-end", datetime(2026, 1, 16, 21, 0, tzinfo=UTC), False),  # a habit
+        ("bon lundi à vous", MONDAY_EVENING, False),  # a greeting
     ],
 )
 def test_a_day_or_date_is_imminent_when_it_is_today_or_tomorrow(
