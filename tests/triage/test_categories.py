@@ -24,6 +24,7 @@ from tests.triage.conftest import Triage
         ("d gars injectent l eroine ds 1 maison abandonnee", "consommation"),
         ("Kolokani la, denmisɛnw bɛ tramol min lakɔli la", "consommation"),
         ("elle a été retrouvée inconsciente après avoir bu un mélange de tramadol", "consommation"),
+        ("mon mari fume du crack, il a tout vendu à la maison, même le frigo", "consommation"),
         ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
         ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
         ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),
@@ -171,6 +172,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("fura be feere par terre sugu kono", ("medicaments_contrefaits",)),
         ("des psychotropes comme le tramadol sont vendus au kiosque", ("tramadol",)),
         ("des jeunes sniffent de la colle, l'un d'eux est couché", ()),  # couché is no drug
+        ("labo de crystal, on sent une odeur de produit chimique", ("methamphetamine",)),
         ("des membres de Ganda Koy vendent du tramadol", ("tramadol",)),  # Ganda is no ganja
     ],
 )  # fmt: skip

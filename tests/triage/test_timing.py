@@ -76,6 +76,7 @@ def test_habits_durations_and_past_events_are_not_imminent(triage: Triage, when:
         ("ce week-end", datetime(2026, 1, 15, 21, 0, tzinfo=UTC), False),  # Thursday
         ("le week-end", datetime(2026, 1, 16, 21, 0, tzinfo=UTC), False),  # a habit
         ("bon lundi à vous", MONDAY_EVENING, False),  # a greeting
+        ("dans les soirées du mardi", MONDAY_EVENING, False),  # a habit
     ],
 )
 def test_a_day_or_date_is_imminent_when_it_is_today_or_tomorrow(
