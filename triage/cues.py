@@ -77,11 +77,8 @@ def clause_ids(text: NormalisedText) -> tuple[int, ...]:
 def phrase_ids(text: NormalisedText) -> tuple[int, ...]:
     """Clauses, also cut at commas: the reach of an opinion ("yamba bɛ feere Banconi, Ala ka
     an dɛmɛ": the prayer is not the report)."""
-    source, spans = text.source, text.spans
     cuts = [
-        word in _CLAUSE_STARTS
-        or (index > 0 and "," in source[spans[index - 1][1] : spans[index][0]])
-        for index, word in enumerate(text.norms)
+        word in _CLAUSE_STARTS or text.comma_before(index) for index, word in enumerate(text.norms)
     ]
     return tuple(accumulate(cuts, add))
 

@@ -205,7 +205,7 @@ def _negate_doubted_clauses(
 def _negate_clause(text: NormalisedText, start: int, negated: set[int]) -> None:
     norms = text.norms
     for index in range(start, min(start + _DOUBTED_CLAUSE, len(norms))):
-        if norms[index] in _CLAUSE_ENDS or (index > start and _comma_before(text, index)):
+        if norms[index] in _CLAUSE_ENDS or (index > start and text.comma_before(index)):
             return
         negated.add(index)
 
@@ -282,16 +282,12 @@ def _kept(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]
     norms = text.norms
     # The clause: the sentence cut at commas and "mais" ("Merci aux FAMa, que Dieu vous protège").
     since, start = max(index - _KEPT_BEFORE, 0), index
-    while start > since and norms[start - 1] not in _CLAUSE_ENDS and not _comma_before(text, start):
+    while start > since and norms[start - 1] not in _CLAUSE_ENDS and not text.comma_before(start):
         start -= 1
     end = index + 1
-    while end < len(norms) and norms[end] not in _CLAUSE_ENDS and not _comma_before(text, end):
+    while end < len(norms) and norms[end] not in _CLAUSE_ENDS and not text.comma_before(end):
         end += 1
     return any(_phrase_at(text, position, phrases) for position in range(start, end))
-
-
-def _comma_before(text: NormalisedText, index: int) -> bool:
-    return "," in text.source[text.spans[index - 1][1] : text.spans[index][0]]
 
 
 def _said_absent(text: NormalisedText, first: int) -> bool:

@@ -170,6 +170,14 @@ class NormalisedText(NamedTuple):
     def is_break(self, index: int) -> bool:
         return not 0 <= index < len(self.norms) or self.norms[index] == BREAK
 
+    def between(self, last: int, first: int) -> str:
+        """The tip's own text between words ``last`` and ``first``: the punctuation that
+        normalising dropped."""
+        return self.source[self.spans[last][1] : self.spans[first][0]]
+
+    def comma_before(self, index: int) -> bool:
+        return index > 0 and "," in self.between(index - 1, index)
+
     def colon_after(self, index: int) -> bool:
         after = index + 1
         if after >= len(self.norms) or self.norms[after] != BREAK:

@@ -89,16 +89,12 @@ def _abroad_part(
         if town:
             # "en" names a country's inside; "au" may also end a route ("de Kayes au Sénégal").
             if gap == ("en",) or (
-                gap[0] in _IN_COUNTRY and "," in _between(text, mention.last, first)
+                gap[0] in _IN_COUNTRY and "," in text.between(mention.last, first)
             ):
                 return True
         elif set(gap) <= _OF_OR_AT:
             return gap == ("de",) or not ends_before(text, mention.first, _ORIGIN)
     return False
-
-
-def _between(text: NormalisedText, last: int, first: int) -> str:
-    return text.source[text.spans[last][1] : text.spans[first][0]]
 
 
 _OF_OR_AT = frozenset({"de", "d", "du", "a", "au"})
@@ -281,7 +277,7 @@ def _qualifies(text: NormalisedText, name: Mention, town: Mention, *, bamako: bo
         return False
     if text.norms[town.last + 1 : town.last + 2] == ("et",):
         return False  # a list: "à Banconi, à Kati et à Ségou"
-    between = text.source[text.spans[name.last][1] : text.spans[town.first][0]]
+    between = text.between(name.last, town.first)
     return (
         "," in between
         or "(" in between
