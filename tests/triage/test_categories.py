@@ -25,6 +25,9 @@ from tests.triage.conftest import Triage
         ("Kolokani la, denmisɛnw bɛ tramol min lakɔli la", "consommation"),
         ("elle a été retrouvée inconsciente après avoir bu un mélange de tramadol", "consommation"),
         ("mon mari fume du crack, il a tout vendu à la maison, même le frigo", "consommation"),
+        ("the old man at the market sells tramadol to truck drivers", "vente"),
+        ("la vendeuse ravitaille ses clientes en tramol", "vente"),  # supplying customers
+        ("des élèves travaillent dans le champ de chanvre d'un commerçant", "production"),
         ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
         ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
         ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),

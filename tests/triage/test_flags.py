@@ -80,6 +80,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("a annoncé le procureur", "agent_public"),
         ("les gendarmes l'avaient arrêté le mois passé", "agent_public"),
         ("la police a attrapé un dealer hier mais son frère continue", "agent_public"),
+        ("kamiyon bɛ Zegoua douane kɔfɛ", "agent_public"),  # behind the customs post
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:
