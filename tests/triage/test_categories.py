@@ -28,6 +28,7 @@ from tests.triage.conftest import Triage
         ("the old man at the market sells tramadol to truck drivers", "vente"),
         ("la vendeuse ravitaille ses clientes en tramol", "vente"),  # supplying customers
         ("des élèves travaillent dans le champ de chanvre d'un commerçant", "production"),
+        ("il a fait fortune avec le tramadol : villas, camions, station d'essence", "blanchiment"),
         ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
         ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
         ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),
