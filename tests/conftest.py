@@ -68,7 +68,7 @@ async def database_url(
     else:
         url = postgres_url
         await databases.empty_database(url)
-    engine = create_engine(url)
+    engine = create_engine(url, databases.TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         await seed_antennas(session=session)
     await engine.dispose()
@@ -92,9 +92,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "twilio_retry_seconds": 0.01,
         # Triage at once; the bundling tests set their own window.
         "sms_bundle_seconds": 0,
-        # A new connection on a CI machine running two test workers and browsers can take longer
-        # than production's 1.5 s bound; the partition tests set their own bounds.
-        "database_connect_timeout_seconds": 5.0,
+        # The tests' connect bound (tests/support/databases.py); the partition tests set theirs.
+        "database_connect_timeout_seconds": databases.TEST_CONNECT_TIMEOUT_SECONDS,
         # Tests send the same tip again and again: each opens its case (the tests of a report
         # sent twice, tests/decisions, set their own window).
         "duplicate_join_minutes": 0,

@@ -192,7 +192,7 @@ async def test_a_chief_without_an_antenna_sees_no_case_at_all(
     from service.core.db import create_engine, create_sessionmaker, transaction
     from service.models import StaffUser
 
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     async with transaction(create_sessionmaker(engine)) as session:
         user = await session.get(StaffUser, chief.id)
         assert user is not None

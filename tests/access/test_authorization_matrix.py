@@ -109,7 +109,7 @@ def test_every_unsafe_console_and_api_route_checks_the_csrf_token(app: FastAPI) 
 
 async def _open_sessions(settings: Settings, accounts: dict[Role, StaffAccount]) -> dict[Role, str]:
     """One fresh signed-in session per role (a sign-out call would end a shared one)."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     tokens: dict[Role, str] = {}
     try:
         async with transaction(create_sessionmaker(engine)) as session:

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.antennas.defaults import default_antennas, seed_antennas
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import Antenna
+from tests.support.databases import TEST_LIMITS
 
 
 async def test_two_seedings_at_once_add_each_antenna_once_and_neither_fails(
     database_url: str,
 ) -> None:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     sessions = create_sessionmaker(engine)
     try:
         async with transaction(sessions) as session:

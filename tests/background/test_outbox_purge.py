@@ -12,6 +12,7 @@ from service.core.db import create_engine, create_sessionmaker, transaction
 from service.models import OutboxEntry
 from service.models.types import utcnow
 from service.worker import scheduled_jobs
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import fetch_all
 
 
@@ -20,7 +21,7 @@ async def test_entries_completed_more_than_a_week_ago_are_purged_in_batches(
 ) -> None:
     now = utcnow()
     ages = {"old-1": 30, "old-2": 8, "old-3": 9, "recent": 2, "pending": None}
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     sessions = create_sessionmaker(engine)
     try:
         async with transaction(sessions) as session:

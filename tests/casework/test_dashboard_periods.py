@@ -12,6 +12,7 @@ from service.models import TriageDecision
 from service.models.types import utcnow
 from service.settings import Settings
 from tests.support.backlog import add_backlog, add_cases
+from tests.support.databases import TEST_LIMITS
 
 
 async def test_priorities_and_categories_follow_the_latest_triage_of_each_tip(
@@ -23,7 +24,7 @@ async def test_priorities_and_categories_follow_the_latest_triage_of_each_tip(
     await add_cases(url, [early], antenna="SEG", routed=now - timedelta(days=2), closed=True)
     # Arrived an hour ago as P3, decided again as P2 (a further message), then routed.
     (recent,) = await add_backlog(url, count=1, priority="P3", newest=now - timedelta(hours=1))
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         sessions = create_sessionmaker(engine)
         async with transaction(sessions) as session:

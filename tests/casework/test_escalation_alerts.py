@@ -27,6 +27,7 @@ from tests.conftest import make_settings
 from tests.support.app import http_client, running_app
 from tests.support.casework import received_tip, routed_case, settle
 from tests.support.console import StaffAccount, create_staff, session_client
+from tests.support.databases import TEST_LIMITS
 from tests.support.fake_twilio import FakeTwilio, running_fake_twilio
 from tests.support.inspect import fetch_all, raw_rows_text
 
@@ -164,7 +165,7 @@ async def test_a_case_routed_by_the_rules_is_announced_by_the_sweep_once(
     await _chief_with_phone(alert_app, alert_settings, "SEG", CHIEF_PHONE)
     tip = await received_tip(alert_app, alert_client, url, "héroïne vendue à Ségou")
     # What the triage job does for a confident decision: route_tip, with no officer.
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         stored = await session.get(Tip, tip.id)
         assert stored is not None
@@ -194,7 +195,7 @@ async def test_a_sweep_queues_one_alert_job_per_antenna_however_many_cases(
     await _chief_with_phone(alert_app, alert_settings, "SEG", CHIEF_PHONE)
     texts = [f"héroïne à Ségou, lot {n}" for n in range(3)] + ["chanvre vendu à Kayes"]
     tips = [await received_tip(alert_app, alert_client, url, text) for text in texts]
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         for tip, antenna in zip(tips, ["SEG", "SEG", "SEG", "KAY"], strict=True):
             stored = await session.get(Tip, tip.id)

@@ -23,6 +23,7 @@ from service.models import Role, StaffUser, TipStatus
 from service.models.types import utcnow
 from service.settings import Settings
 from tests.support.backlog import add_backlog, add_cases
+from tests.support.databases import TEST_LIMITS
 from tests.support.plans import capturing_selects, plan_of, plans_of
 
 
@@ -45,7 +46,7 @@ async def test_the_queue_case_lists_and_sweeps_read_through_indexes(
     if make_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("query plans are PostgreSQL's")
     await _history(database_url)
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     chief = StaffUser(
         username="chef", role=Role.ANTENNA_CHIEF, antenna_code="BKO-RD", password_hash="x"
     )

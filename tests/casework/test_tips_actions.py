@@ -27,6 +27,7 @@ from service.models import (
 from service.settings import Settings
 from tests.support.casework import new_sender, post_sms, received_tip, routed_case, tip_of
 from tests.support.console import create_staff, session_client
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import count_rows, fetch_all, raw_rows_text
 
 DESIGN_TIP = "yamba ka feere Kalaban coura ce soir"
@@ -348,7 +349,7 @@ async def test_retention_can_tombstone_a_tips_notes_without_deleting_them(
         await http.post(f"/api/v1/tips/{tip.id}/notes", json={"text": "vu deux fois ce mois"})
     keyring = load_keyring(settings.resolved_keyring_path)
 
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         erased = await erase_notes(
             session=session, keyring=keyring, tip_id=tip.id, tombstone="[effacé]"

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from crypto import new_reference
 from service.core.db import create_engine
 from tests.support.channel_fixtures import citizen_client
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import count_rows
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -70,7 +71,7 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 async def test_an_outage_on_the_follow_up_page_gets_a_french_page_with_retry_after(
     channel_app: FastAPI, database_url: str
 ) -> None:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     async with engine.begin() as connection:
         await connection.execute(text("DROP TABLE tips"))
     await engine.dispose()

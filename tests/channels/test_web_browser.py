@@ -43,7 +43,7 @@ def photo(directory: Path) -> Path:
 
 async def officer_asks(settings: Settings, reference: str) -> None:
     """What the console does when a duty officer writes to the tip's reporter."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     keyring = load_keyring(settings.resolved_keyring_path)
     async with transaction(create_sessionmaker(engine)) as session:
         tip = (await session.scalars(select(Tip).where(col(Tip.reference) == reference))).one()

@@ -18,7 +18,7 @@ _SEQUENCES = re.compile(r"<tr>\s*<td>(\d+)</td>")
 
 
 async def _fill(settings: Settings, count: int) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             for number in range(count):

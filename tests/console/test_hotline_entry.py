@@ -43,6 +43,7 @@ from tests.support.console import (
     record_console_errors,
     session_client,
 )
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import fetch_all
 
 ENTRY = "/console/standard/saisie"
@@ -55,7 +56,7 @@ _READ_OUT = re.compile(r'<span class="group">([0-9A-Z]+)</span>')
 async def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     """SQLite only: what these pages add is HTTP, roles and audit, not storage."""
     url = databases.sqlite_copy(sqlite_template, tmp_path)
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         await seed_antennas(session=session)
     await engine.dispose()

@@ -27,7 +27,7 @@ DESIGN_TIP = "yamba ka feere Kalaban coura ce soir"
 
 
 async def _hits(settings: Settings, tip: Tip) -> list[tuple[str, tuple[str, ...]]]:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with create_sessionmaker(engine)() as session:
             decision = await latest_decision(session=session, tip_id=tip.id)

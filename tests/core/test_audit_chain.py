@@ -26,7 +26,7 @@ from tests.support.console import create_staff
 
 async def _record(settings: Settings, count: int) -> StaffUser:
     account = await create_staff(settings, role=Role.DUTY_OFFICER)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             actor = await session.get(StaffUser, account.id)
@@ -45,7 +45,7 @@ async def _record(settings: Settings, count: int) -> StaffUser:
 
 
 async def _execute(settings: Settings, statement: str) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with engine.begin() as connection:
             await connection.execute(text(statement))
@@ -54,7 +54,7 @@ async def _execute(settings: Settings, statement: str) -> None:
 
 
 async def _verify(settings: Settings) -> int | None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with create_sessionmaker(engine)() as session:
             return await verify_chain(session=session)
@@ -111,7 +111,7 @@ async def test_a_rehashed_edit_still_breaks_the_next_link(settings: Settings) ->
     """Recomputing the edited row's own hash does not help: the next row names the old one."""
     await _record(settings, 4)
     await _execute(settings, "UPDATE audit_entries SET target = 'tip:autre' WHERE sequence = 2")
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             edited = await session.get(AuditEntry, 2)
@@ -132,7 +132,7 @@ async def test_a_deleted_row_breaks_the_chain_where_it_was(settings: Settings) -
 
 async def test_entries_link_to_their_predecessor(settings: Settings) -> None:
     await _record(settings, 3)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with engine.connect() as connection:
             rows = (
@@ -149,7 +149,7 @@ async def test_entries_link_to_their_predecessor(settings: Settings) -> None:
 
 @pytest.mark.parametrize("value", ["+22376123456", "76 12 34 56 78", "0022376123456", "x" * 201])
 async def test_details_refuse_phone_numbers_and_long_text(settings: Settings, value: str) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with create_sessionmaker(engine)() as session:
             with pytest.raises(AuditDetailsRefused):
@@ -161,7 +161,7 @@ async def test_details_refuse_phone_numbers_and_long_text(settings: Settings, va
 
 
 async def test_tip_references_are_accepted_in_details(settings: Settings) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             entry = await record_audit(
@@ -179,7 +179,7 @@ async def test_tip_references_are_accepted_in_details(settings: Settings) -> Non
 async def test_appends_from_concurrent_transactions_never_fork_the_chain(
     settings: Settings,
 ) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     sessions = create_sessionmaker(engine)
 
     async def append(number: int) -> None:
@@ -202,7 +202,7 @@ async def test_a_batch_appended_after_single_entries_continues_the_chain(
     """``record_audits`` chains its entries in memory: each names the one before it, the first
     names the stored tail, and an edit inside the batch breaks the chain there."""
     actor = await _record(settings, 2)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             records = [

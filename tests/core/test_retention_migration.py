@@ -22,6 +22,7 @@ from service.core.migrate import alembic_config, upgrade_to_head
 from service.models import Tip
 from service.models.types import UTCDateTime, utcnow
 from tests.support import databases
+from tests.support.databases import TEST_LIMITS
 
 DAY = timedelta(days=1)
 T0 = utcnow().replace(microsecond=0) - 500 * DAY
@@ -177,7 +178,7 @@ def _entry(sequence: int, action: str, target: str, at: datetime) -> dict[str, A
 
 
 async def _insert(url: str, *rows: tuple[Any, list[dict[str, Any]]]) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with engine.begin() as connection:
             for target, values in rows:
@@ -189,7 +190,7 @@ async def _insert(url: str, *rows: tuple[Any, list[dict[str, Any]]]) -> None:
 async def _retention_times(
     url: str,
 ) -> dict[uuid.UUID, tuple[datetime | None, datetime | None]]:
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(

@@ -31,6 +31,7 @@ from service.settings import Settings
 from tests.conftest import make_settings
 from tests.support.casework import new_sender, received_tip, send_sms, settle, tip_of
 from tests.support.console import create_staff, session_client
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import fetch_all
 
 FIRST = "yamba ka feere Kalaban coura ce soir"
@@ -106,7 +107,7 @@ async def test_joining_turned_off_still_links_the_tips(
 
 async def _received_earlier(url: str, tip: Tip, by: timedelta) -> None:
     """The tip and its case as if they came ``by`` earlier (intake stamps the time itself)."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             await session.execute(
@@ -138,7 +139,7 @@ async def test_a_case_whose_newest_decision_is_elsewhere_is_not_joined(
 
 async def _decided_again_elsewhere(url: str, tip: Tip, *, place: str) -> None:
     """A newer decision of ``tip`` naming ``place``, as a later rules version would store."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             [decided] = (

@@ -12,6 +12,7 @@ from service.antennas.defaults import seed_antennas
 from service.core.db import create_engine, create_sessionmaker, transaction
 from service.settings import Settings
 from tests.reliability.harness import ServerProcess
+from tests.support.databases import TEST_LIMITS
 from tests.support.postgres_server import OwnPostgresServer
 from tests.support.redis import OwnRedisServer
 from tests.support.tcp_proxy import TcpProxy
@@ -35,7 +36,7 @@ def own_database(own_postgres: OwnPostgresServer) -> Iterator[str]:
 
 @pytest.fixture
 async def own_database_url(own_database: str) -> str:
-    engine = create_engine(own_database)
+    engine = create_engine(own_database, TEST_LIMITS)
     async with transaction(create_sessionmaker(engine)) as session:
         await seed_antennas(session=session)
     await engine.dispose()

@@ -28,6 +28,7 @@ from crypto import load_keyring, provider_id_hash
 from service.core.db import create_engine, create_sessionmaker
 from service.models import Message, OutboxEntry, Tip, TriageDecision
 from service.settings import Settings
+from tests.support.databases import TEST_LIMITS
 from tests.support.inspect import fetch_all
 from tests.support.twilio import signature, sms_form
 
@@ -283,7 +284,7 @@ async def when_done(load: Load, count: int, action: Callable[[], Awaitable[None]
 
 async def fetch_rows(url: str, statement: Any) -> list[Any]:
     """Every row (all its columns) of a select, through a short-lived engine."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with create_sessionmaker(engine)() as session:
             return [tuple(row) for row in await session.execute(statement)]

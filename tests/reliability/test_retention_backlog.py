@@ -29,6 +29,7 @@ from tests.channels.test_web_followup import access_of, file_report, open_mailbo
 from tests.channels.test_web_form import token_of
 from tests.support.backlog import add_backlog
 from tests.support.channel_fixtures import runtime_of_app, settle
+from tests.support.databases import TEST_LIMITS
 from tests.support.plans import capturing_selects, plan_of, plans_of
 
 DAY = timedelta(days=1)
@@ -41,7 +42,7 @@ async def _reporters(url: str, count: int) -> list[uuid.UUID]:
         Reporter(blind_index=uuid.uuid4().hex * 2, identity_ciphertext=b"sealed", pseudonym=p)
         for p in {new_pseudonym() for _ in range(count)}
     ]
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             session.add_all(reporters)
@@ -70,7 +71,7 @@ async def test_a_backlog_is_worked_off_in_bounded_pages_over_successive_runs(
     keyring, _ = load_or_create_keyring(tmp_path / "keyring.json")
     reporters = await _reporters(database_url, 5)
     await _old_closed_history(database_url, reporters, per_reporter=90)  # 450 tips
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     sessions = create_sessionmaker(engine)
     now = utcnow()
     try:
@@ -117,7 +118,7 @@ async def test_a_source_whose_last_tip_closes_later_is_reached_past_the_cursor(
     [open_tip] = await add_backlog(
         database_url, count=1, priority="P2", newest=utcnow(), reporter_id=reporter_id
     )
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     sessions = create_sessionmaker(engine)
     try:
         async with transaction(sessions) as session:
@@ -180,7 +181,7 @@ async def test_retention_pages_read_through_their_partial_indexes(
     reporters = await _reporters(database_url, 3)
     await _old_closed_history(database_url, reporters, per_reporter=500)
     await add_backlog(database_url, count=500, priority="P2", newest=utcnow())  # open work
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     now = utcnow()
     try:
         with capturing_selects(engine) as captured:

@@ -59,7 +59,7 @@ async def _sessions(settings: Settings) -> dict[Role, str]:
     from service.antennas.defaults import seed_antennas
     from service.core.db import create_engine, create_sessionmaker, transaction
 
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     async with transaction(create_sessionmaker(engine)) as session:
         await seed_antennas(session=session)
     await engine.dispose()

@@ -62,7 +62,7 @@ async def _tipline_audit_verify(
 
 
 async def _execute(settings: Settings, statement: str) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with engine.begin() as connection:
             await connection.execute(text(statement))
@@ -72,7 +72,7 @@ async def _execute(settings: Settings, statement: str) -> None:
 
 async def _rechain_without_the_key(settings: Settings) -> None:
     """What a database writer can do: renumber and re-hash every row with plain SHA-256."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             entries = (
@@ -153,7 +153,7 @@ async def test_a_trail_begun_before_the_key_verifies_and_its_old_part_stays_prot
 ) -> None:
     """Entries from before the switch (plain SHA-256) still verify; once keyed entries follow
     them, re-chaining the whole trail in the old way is found."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             for number in range(3):

@@ -31,6 +31,7 @@ from service.reporters.keys import CATCH_UP_ROUNDS, rotate_keys
 from service.settings import Settings
 from tests.reliability.harness import Delivery, ServerProcess, environment_of, fetch_rows, post
 from tests.support.console import create_staff
+from tests.support.databases import TEST_LIMITS
 from tests.support.twilio import sms_form
 
 
@@ -155,7 +156,7 @@ class _LateProcess:
         reporter.identity_ciphertext = seal_text(
             keyring, Purpose.IDENTITY, phone, context=f"reporter:{reporter.id}"
         )
-        engine = create_engine(self._settings.resolved_database_url)
+        engine = create_engine(self._settings.resolved_database_url, TEST_LIMITS)
         try:
             async with transaction(create_sessionmaker(engine)) as session:
                 session.add(reporter)

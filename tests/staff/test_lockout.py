@@ -37,7 +37,7 @@ async def _user(settings: Settings, username: str) -> StaffUser:
 
 async def _expire_lock(settings: Settings, username: str) -> None:
     """The clock moves on: the delay is over."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             await session.execute(

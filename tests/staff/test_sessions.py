@@ -28,7 +28,7 @@ from tests.support.inspect import fetch_all, raw_rows_text
 
 
 async def _age_sessions(settings: Settings, **values: object) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             await session.execute(update(StaffSession).values(**values))

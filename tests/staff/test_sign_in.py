@@ -182,7 +182,7 @@ async def test_voluntary_password_change_needs_the_current_password(
 
 
 async def _set_user(settings: Settings, username: str, **values: object) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             await session.execute(

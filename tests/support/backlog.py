@@ -16,6 +16,7 @@ from sqlalchemy import Table
 from crypto import new_reference
 from service.core.db import create_engine, create_sessionmaker, insert_rows, transaction
 from service.models import Case, CaseStatus, Channel, Tip, TipStatus, TriageDecision
+from tests.support.databases import TEST_LIMITS
 
 _TIPS = cast(Table, getattr(Tip, "__table__"))  # noqa: B009 - SQLModel hides it
 _DECISIONS = cast(Table, getattr(TriageDecision, "__table__"))  # noqa: B009
@@ -41,7 +42,7 @@ async def add_backlog(
         tip_id = uuid.uuid4()
         tips.append(_tip(tip_id, received, status, reporter_id))
         decisions.append(_decision(tip_id, received, priority))
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             for start in range(0, count, _CHUNK):
@@ -114,7 +115,7 @@ async def add_cases(
         }
         for position, tip_id in enumerate(tip_ids)
     ]
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, TEST_LIMITS)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             for start in range(0, len(cases), _CHUNK):

@@ -111,7 +111,7 @@ async def create_staff(
         keyring = load_keyring(settings.resolved_keyring_path)
         context = totp.totp_context(user.id)
         user.totp_secret_ciphertext = totp.seal_secret(keyring, secret, context=context)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             session.add(user)
@@ -154,7 +154,7 @@ async def signed_in_client(app: FastAPI, account: StaffAccount) -> AsyncIterator
 
 async def open_session_token(settings: Settings, account: StaffAccount) -> str:
     """A fully signed-in session made directly in the database (no pages, no Argon2)."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             _row, token = await open_session(

@@ -21,6 +21,16 @@ from sqlmodel import SQLModel
 import service.models  # noqa: F401  (registers every table)
 from service.core.db import create_engine
 from service.core.migrate import upgrade_to_head
+from service.settings import Settings
+
+# A new connection on a CI machine running test workers, servers and browsers can take longer
+# than production's 1.5 s bound: the app under test (``make_settings``) and the tests' own
+# engines, which seed and read databases beside it, wait up to this long. The tests of the
+# bounds themselves set their own.
+TEST_CONNECT_TIMEOUT_SECONDS = 5.0
+TEST_LIMITS = Settings.model_construct(
+    database_connect_timeout_seconds=TEST_CONNECT_TIMEOUT_SECONDS
+)
 
 
 def postgres_base_url() -> str | None:
@@ -65,7 +75,7 @@ def drop_postgres_database(base_url: str, url: str) -> None:
 
 
 async def empty_database(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     async with engine.begin() as connection:
         tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
         if url.startswith("postgresql"):

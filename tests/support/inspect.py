@@ -11,10 +11,11 @@ from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables)
 from service.core.db import create_engine, create_sessionmaker
+from tests.support.databases import TEST_LIMITS
 
 
 async def count_rows(url: str, table: str) -> int:
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with engine.connect() as connection:
             model = SQLModel.metadata.tables[table]
@@ -25,7 +26,7 @@ async def count_rows(url: str, table: str) -> int:
 
 async def raw_rows_text(url: str) -> str:
     """Every value of every table, as text and as raw bytes decoded leniently."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     parts: list[str] = []
     try:
         async with engine.connect() as connection:
@@ -55,7 +56,7 @@ def _render(value: object) -> str:
 
 async def fetch_all(url: str, statement: Any) -> list[Any]:
     """The rows of a select, read through a short-lived engine of its own."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with create_sessionmaker(engine)() as session:
             return list((await session.scalars(statement)).all())
@@ -65,7 +66,7 @@ async def fetch_all(url: str, statement: Any) -> list[Any]:
 
 async def execute(url: str, statement: Any) -> None:
     """Run one statement and commit, through a short-lived engine of its own (test set-up)."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     try:
         async with engine.begin() as connection:
             await connection.execute(statement)

@@ -14,6 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.core.db import create_engine
+from tests.support.databases import TEST_LIMITS
 
 Captured = list[tuple[str, Any]]
 
@@ -37,7 +38,7 @@ def capturing_selects(engine: AsyncEngine, *, skip: str = "count(") -> Iterator[
 
 async def plans_of(url: str, statements: Captured) -> list[tuple[str, str]]:
     """EXPLAIN of each statement captured, with the parameters it was sent with."""
-    engine = create_engine(url)
+    engine = create_engine(url, TEST_LIMITS)
     plans = []
     try:
         async with engine.connect() as connection:

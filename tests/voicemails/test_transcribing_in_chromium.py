@@ -27,7 +27,7 @@ TYPED = "yamba bɛ feere Kalaban Coura, sugu kɔfɛ, bi su"
 
 async def expire_sessions(settings: Settings) -> None:
     """Every session idle for longer than the console allows."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             idle = utcnow() - timedelta(minutes=settings.console_session_idle_minutes + 1)
