@@ -29,6 +29,8 @@ from tests.triage.conftest import Triage
         ("la vendeuse ravitaille ses clientes en tramol", "vente"),  # supplying customers
         ("des élèves travaillent dans le champ de chanvre d'un commerçant", "production"),
         ("il a fait fortune avec le tramadol : villas, camions, station d'essence", "blanchiment"),
+        ("plusieurs élèves arrivent en classe drogués au tramadol", "consommation"),
+        ("Fuite des sujets: un surveillant vend les épreuves du bac", "hors_competence"),
         ("groupe jihadiste dɔ bɛ wari ta cocaine camionw fɛ", "trafic"),
         ("un homme vend des boules de chanvre aux élèves", "vente"),  # retail balls
         ("il vend du tramadol aux enfants sous le hangar des pinasses", "vente"),

@@ -286,6 +286,7 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "ou acheter du kush?",  # asking where to buy reports nothing
         "Pourquoi vous arrêtez seulement les petits fumeurs et jamais les gros trafiquants ?",
         "Aidez nos jeunes, la drogue est en train de détruire le pays",
+        "Comment on fait pour signaler un vendeur de yamba ? c'est payant ?",
         "armes!!",  # a lone word
         "Drugs are destroying the youth of this country. The government must punish the big "
         "dealers. This is only my opinion as a citizen.",
