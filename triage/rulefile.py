@@ -221,7 +221,7 @@ def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
         phrases=phrases,
         needs=_names(reader, entries.get("needs")),
         unless=_names(reader, entries.get("unless")),
-        not_after=frozenset(_phrases(reader, entries.get("not_after"))),
+        not_after=_single_words(reader, entries.get("not_after")),
         drug_after=_drug_after(reader, entries.get("drug_after")),
         group=group_of(effect, value),
         not_before=_word_tuples(reader, entries.get("not_before")),
@@ -229,6 +229,18 @@ def _rule(reader: NodeReader, node: yaml.Node) -> Rule:
         explanation=_sentence(reader, entries["explanation"]),
         explanation_en=_optional_sentence(reader, entries.get("explanation_en")),
     )
+
+
+def _single_words(reader: NodeReader, node: yaml.Node | None) -> frozenset[str]:
+    """``not_after``'s words: each is looked for among the few words before the rule's own, one
+    word at a time, so a phrase there could never match and is refused."""
+    if node is None:
+        return frozenset()
+    words = [(phrase_of(reader, text, at), at) for text, at in reader.strings(node)]
+    for word, at in words:
+        if " " in word:
+            raise reader.error(at, f"not_after holds single words, not '{word}'")
+    return frozenset(word for word, _ in words)
 
 
 def _word_tuples(reader: NodeReader, node: yaml.Node | None) -> tuple[tuple[str, ...], ...]:

@@ -199,3 +199,42 @@ def test_the_words_that_fired_are_quoted_as_written(triage: Triage) -> None:
     assert words["cat.trafic.bulk"] == ("Gros stock",)
     assert words["sub.cocaine"] == ("COKE",)
     assert words["place.text"] == ("Bamako",)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Swallowing pills is taking them; swallowing pellets is carrying them.
+        ("son fils avale des comprimés de tramadol avec du café", "consommation"),
+        ("le passager a avalé des boulettes de cocaïne avant le vol", "trafic"),
+        # A shed where people only smoke stores nothing.
+        ("les orpailleurs fument le yamba tous les soirs dans les hangars", "consommation"),
+        # A shop by the roadside sells; a road is not a route.
+        ("une boutique au bord de la route vend du tramadol aux camionneurs", "vente"),
+        ("la route du yamba passe par Zégoua", "trafic"),
+        # Bringing customers to a dealer is no load.
+        ("le vendeur de coke me paie quand je lui ramène des clients", "vente"),
+        # What "on trouve" finds must be the drug.
+        ("il s'injecte de l'héroïne, on trouve ses seringues dans la rue", "consommation"),
+        ("on trouve facilement la drogue à Banconi", "vente"),
+        # Morphine is an unlisted drug: a drug matter with no substance.
+        ("un infirmier revend la morphine de l hôpital", "vente"),
+    ],
+)
+def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, category: str) -> None:
+    assert triage(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "des passeurs font traverser le désert aux migrants vers l'Algérie",
+        "des trafiquants stockent des cartons de cigarettes et des bidons d'essence",
+        "la pinasse a chaviré près de Youwarou, il y a des disparus",
+    ],
+)
+def test_smugglers_of_other_goods_and_accidents_are_outside_the_remit(
+    triage: Triage, text: str
+) -> None:
+    decision = triage(text)
+    assert (decision.category, decision.substances) == ("hors_competence", ())

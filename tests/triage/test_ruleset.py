@@ -65,6 +65,8 @@ def test_the_version_is_the_hash_of_both_files(rules_copy: Path, gazetteer_copy:
         ("  - id: sub.heroine\n", "  - id: sub.cannabis\n", "used twice"),
         ("    needs: [cat.production.*]\n", "    needs: [cat.nothing.*]\n", "unknown rule"),
         ("    priority: P3\n", "    priority: P5\n", "unknown priority 'P5'"),
+        # not_after is read one word at a time: a phrase there would never match.
+        ("    not_after: [dos]\n", "    not_after: [le dos]\n", "single words"),
         ("    when: {all: [imminent, located]}", "    when: {all: [urgent]}", "unknown fact"),
     ],
 )
