@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
 from operator import attrgetter, itemgetter
@@ -31,6 +31,9 @@ _KEPT_BEFORE = 5
 _NOT_BEFORE_WINDOW = 8
 # A contrast ends the words that may cancel: "la police a saisi ... mais les gendarmes protègent".
 _CLAUSE_ENDS = frozenset({BREAK, "mais", "but"})
+# After "mais", words that carry on the subject before it ("… mais l'ont relâché"); "les" and
+# "leur" are left out, as they also begin a subject of their own ("mais les dealers paient").
+_SAME_SUBJECT = frozenset({"l", "lui", "ont"})
 _MIN_TYPO = 4
 _NEGATABLE = ("category", "flag")
 # A drug said to be absent: "pas de drogue ici", "aucune drogue", "sans yamba". Not "il ne fume
@@ -285,9 +288,18 @@ def _kept(text: NormalisedText, index: int, phrases: tuple[tuple[str, ...], ...]
     while start > since and norms[start - 1] not in _CLAUSE_ENDS and not text.comma_before(start):
         start -= 1
     end = index + 1
-    while end < len(norms) and norms[end] not in _CLAUSE_ENDS and not text.comma_before(end):
+    while end < len(norms) and not text.comma_before(end):
+        if norms[end] in _CLAUSE_ENDS and not _same_subject_after(norms, end):
+            break
         end += 1
     return any(_phrase_at(text, position, phrases) for position in range(start, end))
+
+
+def _same_subject_after(norms: Sequence[str], index: int) -> bool:
+    """Whether the clause goes on past "mais" at ``index`` with the same subject: an object
+    pronoun or an auxiliary without a subject of its own ("les gendarmes ont arrêté le camion
+    mais l'ont relâché contre de l'argent")."""
+    return norms[index] == "mais" and index + 1 < len(norms) and norms[index + 1] in _SAME_SUBJECT
 
 
 def _said_absent(text: NormalisedText, first: int) -> bool:

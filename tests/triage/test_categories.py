@@ -92,6 +92,15 @@ from tests.triage.conftest import Triage
         # Vehicles bought with drug money are wealth, not loads.
         ("il achète des camions et des maisons avec l'argent de la drogue", "blanchiment"),
         ("il vit de l argent du trafic de cocaine", "blanchiment"),
+        (
+            "il m'a demandé de garder 8 millions en liquide et de les déposer petit à petit "
+            "sur mon compte, c'est un vendeur de yamba",
+            "blanchiment",
+        ),
+        (
+            "elle ouvre boutique sur boutique avec l'argent de son mari qui vend la cocaine",
+            "blanchiment",
+        ),
         ("il y a un trafic de drogue au quartier", "trafic"),
         ("les douaniers laissent passer le tramadol contre de l'argent", "trafic"),
     ],
@@ -110,6 +119,7 @@ def test_each_activity_is_recognised(triage: Triage, text: str, category: str) -
         ("un réseau vend de la méthamphétamine", "vente"),  # a network alone is not trafic
         ("yamba caaman bɛ feere", "vente"),  # "caaman" alone is not bulk
         ("il vend beaucoup de yamba", "vente"),
+        ("il vend le yamba, ses clients payent par orange money sur son compte", "vente"),
     ],
 )
 def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> None:

@@ -31,6 +31,12 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("un policier m'a pris 5000F au contrôle routier, c'est du racket", "agent_public"),
         ("OCS agent dɔ bɛ kunnafoni di yamba feerelaw ma", "agent_public"),
         ("les flics laissent faire", "agent_public"),
+        # After "mais", an object pronoun carries the gendarmes on: they released it for money.
+        (
+            "les gendarmes ont arrêté le camion mais l'ont relâché après que le patron a payé",
+            "agent_public",
+        ),
+        ("la police vient chez moi chaque semaine prendre l'argent du dealer", "agent_public"),
         ("un conseiller communal le finance", "agent_public"),
         ("un agent de la mairie", "agent_public"),
         ("ils ont des coupe-coupe et une kalash", "armes"),
@@ -81,6 +87,9 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("les gendarmes l'avaient arrêté le mois passé", "agent_public"),
         ("la police a attrapé un dealer hier mais son frère continue", "agent_public"),
         ("kamiyon bɛ Zegoua douane kɔfɛ", "agent_public"),  # behind the customs post
+        ("si je donne l'adresse, la police va pas venir chez moi?", "agent_public"),  # a fear
+        ("les gendarmes ont fait du bon travail", "agent_public"),  # praised
+        ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],
 )
 def test_words_that_look_like_flags_but_are_not(triage: Triage, text: str, flag: str) -> None:

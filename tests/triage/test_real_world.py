@@ -295,6 +295,12 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Est ce ke mon numero sera cache si je vous donne des infos? J ai peur des represailles",
         "COMMUNIQUÉ — L'Office Central des Stupéfiants informe l'opinion publique de la saisie "
         "de 1,2 tonne de cannabis. Les suspects ont été déférés devant le procureur.",
+        "*Transféré* L'OCS a présenté à la presse 1,2 tonne de cannabis saisie par la douane à "
+        "Hèrèmakono.",
+        "ya trop de drogue dans ce pays, l Etat doit faire quelque chose, on est fatigués",
+        "Merci pour l'arrestation du dealer de coke de Korofina hier, bon travail",
+        "je fais un mémoire sur la consommation de tramadol à Kéniéba, pouvez-vous me donner des "
+        "statistiques?",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
@@ -326,6 +332,10 @@ def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> Non
         # An opinion that follows the report in its clause leaves the report standing.
         ("euh les talibés du marché de mopti euh ils sniffent la colle euh toute la journée euh "
          "c est triste", "consommation"),
+        # A seller pointed at ("ce vieux", "devant sa boutique") is a report, even unlocated.
+        ("on est lasses de voir ce vieux vendre du tramadol aux apprentis devant sa boutique "
+         "chaque jour, faites qq chose", "vente"),
+        ("ya trop de dealers a Banconi, ils vendent devant l ecole, c'est grave", "vente"),
         # "si c'est vrai" is a condition, not an opinion: a vague report stays a report.
         ("On dit que dans les boîtes de nuit on vend de la cocaïne aux jeunes filles, je ne sais "
          "pas si c'est vrai mais une amie me l'a raconté.", "vente"),
