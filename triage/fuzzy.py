@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import combinations
 
 from rapidfuzz.distance import OSA
 
@@ -69,10 +68,16 @@ def sounds_alike(word: str, name: str, *, long_names: bool = True) -> bool:
 
 
 def _deletions(word: str, depth: int) -> set[str]:
+    """The word and what one letter, or two when ``depth`` is 2, fewer leaves of it (never
+    down to nothing). Sliced, not rebuilt letter by letter: every unknown word of a tip comes
+    here, and a long one has a hundred variants."""
     found = {word}
-    for count in range(1, min(depth, len(word) - 1) + 1):
-        for positions in combinations(range(len(word)), count):
-            found.add("".join(c for i, c in enumerate(word) if i not in positions))
+    if depth < 1 or len(word) < 2:
+        return found
+    ones = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    found |= ones
+    if depth >= 2 and len(word) > 2:
+        found.update(one[:j] + one[j + 1 :] for one in ones for j in range(len(one)))
     return found
 
 
