@@ -227,6 +227,20 @@ def test_the_words_that_fired_are_quoted_as_written(triage: Triage) -> None:
         # What "on trouve" finds must be the drug.
         ("il s'injecte de l'héroïne, on trouve ses seringues dans la rue", "consommation"),
         ("on trouve facilement la drogue à Banconi", "vente"),
+        # A maquis is a bar: people smoking there are users.
+        ("les jeunes de Zégoua fument le yamba chaque soir au maquis", "consommation"),
+        # Behind the pinasses is a landmark, not a load.
+        ("yamba bɛ feere Mopti port la sini, kɔfɛ pinasses", "vente"),
+        ("des jardins de yamba au milieu du mil à Koro", "production"),
+        # A cough syrup taken to get high is an unlisted drug; a habit of the drug named is use.
+        (
+            "les gars du grin mélangent le sirop contre la toux avec du sprite pour se défoncer",
+            "consommation",
+        ),
+        (
+            "mon frère est tombé dans le tramadol, il en prend 4 par jour, koi faire?",
+            "consommation",
+        ),
         # Morphine is an unlisted drug: a drug matter with no substance.
         ("un infirmier revend la morphine de l hôpital", "vente"),
     ],
@@ -240,10 +254,13 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
     [
         "des passeurs font traverser le désert aux migrants vers l'Algérie",
         "des trafiquants stockent des cartons de cigarettes et des bidons d'essence",
+        "des inconnus ont cassé les cadenas de plusieurs boutiques du Grand Marché",
+        "le patron d'une boîte de nuit fait travailler des serveuses sans les payer",
+        "ya des gars ki vendent des faux tickets pour le concert",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )
-def test_smugglers_of_other_goods_and_accidents_are_outside_the_remit(
+def test_offences_and_accidents_with_no_drug_are_outside_the_remit(
     triage: Triage, text: str
 ) -> None:
     decision = triage(text)

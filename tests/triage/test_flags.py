@@ -89,6 +89,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("kamiyon bɛ Zegoua douane kɔfɛ", "agent_public"),  # behind the customs post
         ("si je donne l'adresse, la police va pas venir chez moi?", "agent_public"),  # a fear
         ("les gendarmes ont fait du bon travail", "agent_public"),  # praised
+        ("le ministre de la Sécurité a lancé une campagne contre la drogue", "agent_public"),
         ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],
 )

@@ -301,6 +301,10 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Merci pour l'arrestation du dealer de coke de Korofina hier, bon travail",
         "je fais un mémoire sur la consommation de tramadol à Kéniéba, pouvez-vous me donner des "
         "statistiques?",
+        "Est-ce que fumer la chicha est interdit au Mali ?",
+        "Combien vs donnez si on denonce un dealer de yamba?",
+        "la drogue c pas bon, dites non a la drogue les jeunes",
+        "Wallahi la drogue a envahi le nord, les jeunes ne respectent plus rien",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
