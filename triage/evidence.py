@@ -17,6 +17,9 @@ from triage.ruleset import Ruleset
 _NEGATION_WINDOW = 2
 # A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
 _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
+# Absence is "pas de": after "pas", a definite article names what exists and the verb before is
+# denied ("vous n'arrêtez pas les jihadistes": there are jihadists); not after a copula.
+_DEFINITE = frozenset({"le", "la", "les", "l"})
 # How far a doubted clause reaches ("je ne pense pas qu'ils vendent de la drogue ici").
 _DOUBTED_CLAUSE = 8
 # "près de la gendarmerie": the landmark word may sit three words after the preposition.
@@ -181,13 +184,25 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
         if word in before:
             window = 1 if word in _NEGATES_NEXT_WORD else _NEGATION_WINDOW
             for following in range(index + 1, min(index + 1 + window, len(norms))):
-                if norms[following] == BREAK:
+                if norms[following] == BREAK or _names_what_exists(norms, index, following):
                     break
                 found.after_negation.add(following)
         if word in after:
             found.before_negation.add(index - 1)
     _negate_doubted_clauses(text, ruleset.cues["doubt_before"], found.after_negation)
     return found
+
+
+def _names_what_exists(norms: Sequence[str], negation: int, following: int) -> bool:
+    """Whether the negation at ``negation`` stops before word ``following``: "pas" then a
+    definite article denies the verb, not the thing ("vous n'arrêtez pas les jihadistes"),
+    unless it denies who it is ("ce ne sont pas les policiers")."""
+    return (
+        norms[negation] == "pas"
+        and norms[following] in _DEFINITE
+        and following == negation + 1
+        and (negation == 0 or norms[negation - 1] not in _COPULAS)
+    )
 
 
 def _negate_doubted_clauses(

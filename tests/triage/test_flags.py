@@ -51,6 +51,8 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("a 15 year old boy", "mineurs"),
         ("un groupe jihadiste", "terrorisme"),
         ("des katibas du JNIM", "terrorisme"),
+        # "pas" then "les" denies the arrest, not the jihadists.
+        ("pourquoi vous n'arrêtez pas les jihadistes ?", "terrorisme"),
         ("près de la frontière", "frontiere"),
         ("en passant par Zégoua", "frontiere"),
         ("en passant par Kourémalé", "frontiere"),
@@ -90,6 +92,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("si je donne l'adresse, la police va pas venir chez moi?", "agent_public"),  # a fear
         ("les gendarmes ont fait du bon travail", "agent_public"),  # praised
         ("le ministre de la Sécurité a lancé une campagne contre la drogue", "agent_public"),
+        ("ce ne sont pas les policiers qui le protègent", "agent_public"),  # who it is, denied
+        ("il n'y a pas de jihadistes ici", "terrorisme"),
         ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],
 )
