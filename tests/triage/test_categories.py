@@ -190,6 +190,7 @@ def test_non_drug_cues_do_not_show_in_a_drug_decision(triage: Triage) -> None:
         ("des jeunes sniffent de la colle, l'un d'eux est couché", ()),  # couché is no drug
         ("labo de crystal, on sent une odeur de produit chimique", ("methamphetamine",)),
         ("des membres de Ganda Koy vendent du tramadol", ("tramadol",)),  # Ganda is no ganja
+        ("du jamba", ("cannabis",)),  # djamba as it is often spelt in Bambara
     ],
 )  # fmt: skip
 def test_substances_are_named_by_their_words(

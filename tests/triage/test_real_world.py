@@ -305,6 +305,8 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Combien vs donnez si on denonce un dealer de yamba?",
         "la drogue c pas bon, dites non a la drogue les jeunes",
         "Wallahi la drogue a envahi le nord, les jeunes ne respectent plus rien",
+        "la drogue finance les jihadistes c grave",
+        "vous faites rien contre la drogue",
         # Copied news in sentences of its own.
         "J'ai vu dans un groupe WhatsApp cette info : l'OCS a saisi 1,2 tonne de cannabis à "
         "Ségou. Est-ce que c'est vrai ?",
