@@ -102,6 +102,46 @@ from tests.triage.conftest import Triage
             "blanchiment",
         ),
         ("il y a un trafic de drogue au quartier", "trafic"),
+        # The money of the drug, moved, changed, hidden or lent an account for, is laundering.
+        (
+            "l'agent orange money reçoit des millions chaque jour pour les vendeurs de yamba",
+            "blanchiment",
+        ),
+        (
+            "des transferts de plusieurs millions partent vers la Guinée pour payer la cocaine",
+            "blanchiment",
+        ),
+        (
+            "un groupe prélève de l'argent sur les vendeurs de tramadol et achète du bétail avec",
+            "blanchiment",
+        ),
+        (
+            "on a proposé à mon frère de prêter son compte orange money à des vendeurs de drogue",
+            "blanchiment",
+        ),
+        (
+            "un gars change l'argent des vendeurs de kush en cartes de recharge et en or",
+            "blanchiment",
+        ),
+        (
+            "le boss du yamba a mis ses terrains au nom de sa femme pour cacher l'argent",
+            "blanchiment",
+        ),
+        (
+            "il dépose des sacs d'argent liquide venant de la vente de cocaïne dans une banque",
+            "blanchiment",
+        ),
+        (
+            "des vendeurs de drogue ont proposé d'acheter ses camions cash avec leur argent",
+            "blanchiment",
+        ),
+        (
+            "le commerçant va recevoir 30 millions des vendeurs de drogue pour acheter des boeufs",
+            "blanchiment",
+        ),
+        ("son mari dépense tout l'argent de la famille en tramadol", "consommation"),
+        ("le dépôt de pharmacie de la gare vend le tramadol à l'unité", "vente"),
+        ("le préfet reçoit des enveloppes des transporteurs de tramadol", "trafic"),
         ("les douaniers laissent passer le tramadol contre de l'argent", "trafic"),
     ],
 )
@@ -120,6 +160,7 @@ def test_each_activity_is_recognised(triage: Triage, text: str, category: str) -
         ("yamba caaman bɛ feere", "vente"),  # "caaman" alone is not bulk
         ("il vend beaucoup de yamba", "vente"),
         ("il vend le yamba, ses clients payent par orange money sur son compte", "vente"),
+        ("il vend pour 2 millions de FCFA de cocaine par semaine", "vente"),
     ],
 )
 def test_the_higher_activity_wins(triage: Triage, text: str, category: str) -> None:
@@ -258,6 +299,7 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "des inconnus ont cassé les cadenas de plusieurs boutiques du Grand Marché",
         "le patron d'une boîte de nuit fait travailler des serveuses sans les payer",
         "ya des gars ki vendent des faux tickets pour le concert",
+        "le boutiquier prête de l'argent aux femmes du marché avec 20% d'intérêt par mois",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )
