@@ -236,19 +236,30 @@ def _drop_yielding(
     """Names that give way to a more precise one in the same tip."""
     places = ruleset.gazetteer.places
     kinds = {places[m.place].kind for m in mentions}
-    town_named = "locality" in kinds
+    towns = [m for m in mentions if places[m.place].kind == "locality"]
     inner_bamako = bool(kinds & {"bamako", "airport"})
     kept = []
     for mention in mentions:
         place = places[mention.place]
         if place.kind == "city" and inner_bamako:
             continue  # "Bamako, quartier Banconi" is Banconi
-        if place.generic and town_named:
+        if place.generic and any(_town_of(text, mention, town) for town in towns):
             continue  # "le grand marché de Sikasso" is Sikasso
         if place.kind == "airport" and _other_airport(text, mention, mentions, places):
             continue  # "l'aéroport de Gao" is Gao
         kept.append(mention)
     return kept
+
+
+def _town_of(text: NormalisedText, landmark: Mention, town: Mention) -> bool:
+    """Whether a landmark many towns share is the town's: the town is named before it ("à
+    Sikasso, au grand marché") or just after it in its sentence ("le grand marché de Sikasso").
+    A town named further on is someone's, not the landmark's ("au Grand Marché… un homme de
+    Kati")."""
+    if town.first < landmark.first:
+        return True
+    gap = text.norms[landmark.last + 1 : town.first]
+    return len(gap) <= _MAX_QUALIFYING_GAP and BREAK not in gap
 
 
 def _drop_qualified(

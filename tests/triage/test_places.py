@@ -193,6 +193,10 @@ def test_a_quartier_is_more_precise_than_bamako(triage: Triage) -> None:
 def test_a_generic_landmark_gives_way_to_a_named_town(triage: Triage) -> None:
     assert triage("on vend du tramadol au grand marché").place == "Grand Marché"
     assert triage("on vend du tramadol au grand marché de Sikasso").place == "Sikasso"
+    assert triage("à Kayes. Au grand marché on vend du tramadol").place == "Kayes"
+    # A town named further on is someone's, not the market's.
+    text = "un bureau de change au Grand Marché change l'argent de la drogue d'un homme de Kidal"
+    assert triage(text).place == "Grand Marché"
     mosque = triage("dealers selling crack near the Grand Mosque of Bamako")
     assert (mosque.place, mosque.antenna) == ("Grande Mosquée", "BKO-RG")
     assert triage("on vend du yamba derrière la grande mosquée de Mopti").place == "Mopti"
