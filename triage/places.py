@@ -253,13 +253,10 @@ def _drop_yielding(
 
 def _town_of(text: NormalisedText, landmark: Mention, town: Mention) -> bool:
     """Whether a landmark many towns share is the town's: the town is named before it ("à
-    Sikasso, au grand marché") or just after it in its sentence ("le grand marché de Sikasso").
-    A town named further on is someone's, not the landmark's ("au Grand Marché… un homme de
-    Kati")."""
-    if town.first < landmark.first:
-        return True
-    gap = text.norms[landmark.last + 1 : town.first]
-    return len(gap) <= _MAX_QUALIFYING_GAP and BREAK not in gap
+    Sikasso. Au grand marché…") or after it in its sentence ("le grand marché de Sikasso"). A
+    town named in a later sentence is someone's, not the landmark's ("…au Grand Marché. Un
+    homme de Kati vient chaque mois")."""
+    return town.first < landmark.first or BREAK not in text.norms[landmark.last + 1 : town.first]
 
 
 def _drop_qualified(

@@ -142,6 +142,39 @@ from tests.triage.conftest import Triage
         ("son mari dépense tout l'argent de la famille en tramadol", "consommation"),
         ("le dépôt de pharmacie de la gare vend le tramadol à l'unité", "vente"),
         ("le préfet reçoit des enveloppes des transporteurs de tramadol", "trafic"),
+        # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
+        # no drug sold, no load.
+        (
+            "son fils fume du crack, il a vendu la télévision et le frigo, il ne vend pas de "
+            "drogue",
+            "consommation",
+        ),
+        (
+            "un vendeur de médicaments par terre passe avec une brouette pleine de plaquettes",
+            "vente",
+        ),
+        (
+            "la vendeuse de galettes au terminus des Sotrama vend du tramadol, elle cache les "
+            "plaquettes dans son panier",
+            "vente",
+        ),
+        (
+            "des vendeurs viennent à moto chaque dimanche avec leurs plaquettes de tramadol dans "
+            "une sacoche",
+            "vente",
+        ),
+        # Drugs made in a shed: the shed is the lab's room. Crack cooked is made.
+        ("dans le hangar des hommes font des comprimés avec une machine", "production"),
+        (
+            "des hommes chauffent de la cocaïne en poudre avec du bicarbonate pour le crack",
+            "production",
+        ),
+        # Not knowing who sells denies no sale is seen.
+        (
+            "les jeunes fument de l'herbe sous le hangar du marché, il ne sait pas qui leur vend",
+            "consommation",
+        ),
+        ("des chauffeurs avalent du tramadol, je n'ai pas vu qui leur vend", "consommation"),
         ("les douaniers laissent passer le tramadol contre de l'argent", "trafic"),
     ],
 )

@@ -93,6 +93,13 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("les gendarmes ont fait du bon travail", "agent_public"),  # praised
         ("le ministre de la Sécurité a lancé une campagne contre la drogue", "agent_public"),
         ("ce ne sont pas les policiers qui le protègent", "agent_public"),  # who it is, denied
+        ("la police a déjà arrêté son frère pour la même chose", "agent_public"),
+        ("les gendarmes ont trouvé des sacs de yamba dans le camion", "agent_public"),
+        ("une maison à deux rues du commissariat", "agent_public"),  # a landmark
+        ("il porte toujours une veste militaire", "agent_public"),  # clothing
+        ("selon la direction générale des douanes", "agent_public"),  # a source
+        ("nos jeunes sont en train de se détruire", "imminent"),  # a decline, no event
+        ("la pharmacie vend même après minuit", "imminent"),  # a habit
         ("il n'y a pas de jihadistes ici", "terrorisme"),
         ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],

@@ -194,8 +194,8 @@ def test_a_generic_landmark_gives_way_to_a_named_town(triage: Triage) -> None:
     assert triage("on vend du tramadol au grand marché").place == "Grand Marché"
     assert triage("on vend du tramadol au grand marché de Sikasso").place == "Sikasso"
     assert triage("à Kayes. Au grand marché on vend du tramadol").place == "Kayes"
-    # A town named further on is someone's, not the market's.
-    text = "un bureau de change au Grand Marché change l'argent de la drogue d'un homme de Kidal"
+    # A town named in a later sentence is someone's, not the market's.
+    text = "Je tiens un bureau de change au Grand Marché. Un homme de Kati change l'argent du yamba"
     assert triage(text).place == "Grand Marché"
     mosque = triage("dealers selling crack near the Grand Mosque of Bamako")
     assert (mosque.place, mosque.antenna) == ("Grande Mosquée", "BKO-RG")
