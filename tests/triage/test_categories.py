@@ -142,6 +142,7 @@ from tests.triage.conftest import Triage
         ("son mari dépense tout l'argent de la famille en tramadol", "consommation"),
         ("le dépôt de pharmacie de la gare vend le tramadol à l'unité", "vente"),
         ("le préfet reçoit des enveloppes des transporteurs de tramadol", "trafic"),
+        ("il a acheté 10 camions en 6 mois, l'argent vient de la drogue", "blanchiment"),
         # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
         # no drug sold, no load.
         (
@@ -333,6 +334,7 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "le patron d'une boîte de nuit fait travailler des serveuses sans les payer",
         "ya des gars ki vendent des faux tickets pour le concert",
         "le boutiquier prête de l'argent aux femmes du marché avec 20% d'intérêt par mois",
+        "des motos chargées de bidons d'essence du Burkina passent à Koury la nuit",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )

@@ -100,6 +100,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("selon la direction générale des douanes", "agent_public"),  # a source
         ("nos jeunes sont en train de se détruire", "imminent"),  # a decline, no event
         ("la pharmacie vend même après minuit", "imminent"),  # a habit
+        ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
         ("il n'y a pas de jihadistes ici", "terrorisme"),
         ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],

@@ -381,3 +381,36 @@ def test_a_fifth_fresh_probes_places(triage: Triage, text: str, place: str) -> N
 )  # fmt: skip
 def test_more_bamako_landmarks_route_to_their_bank(triage: Triage, text: str, antenna: str) -> None:
     assert triage(text).antenna == antenna
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "antenna"),
+    [
+        ("des orpailleurs de Syama vendent du tramadol", "Syama", "SIK"),
+        ("des orpailleurs de Kalana vendent du tramadol", "Kalana", "BGN"),
+        ("à Diabaly un camion de yamba", "Diabaly", "SEG"),
+        ("à Timissa un camion de yamba", "Timissa", "SAN"),
+        ("à Diafarabé une pinasse de yamba", "Diafarabé", "MOP"),
+        ("à Gossi un 4x4 de cocaïne", "Gossi", "TBK"),
+        ("à Tarkint un 4x4 de cocaïne", "Tarkint", "GAO"),
+        ("à In-Khalil un 4x4 de cocaïne", "In-Khalil", "GAO"),  # Kidal's, handed to Gao
+        ("à Manantali un camion de yamba", "Manantali", "KAY"),
+        ("à Nossombougou un camion de yamba", "Nossombougou", "KKR"),
+        ("à Dianéguéla un dealer vend du yamba", "Dianéguéla", "BKO-RD"),
+    ],
+)
+def test_communes_and_villages_of_every_region_are_known(
+    triage: Triage, text: str, place: str, antenna: str
+) -> None:
+    decision = triage(text)
+    assert (decision.place, decision.antenna) == (place, antenna)
+
+
+def test_a_new_border_post_flags(triage: Triage) -> None:
+    assert "frontiere" in triage("un camion de yamba passe par Bénéna").flags
+
+
+def test_a_stream_a_letter_or_two_from_a_town_is_no_town(triage: Triage) -> None:
+    # The Diafarana Kô runs through Bamako: it is not Diafarabé (Mopti).
+    decision = triage("Au bord du Diafarana Kô à Badialan les galadjomans fument l'herbe")
+    assert decision.place == "Badialan"

@@ -307,6 +307,10 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Wallahi la drogue a envahi le nord, les jeunes ne respectent plus rien",
         "la drogue finance les jihadistes c grave",
         "vous faites rien contre la drogue",
+        "La chicha doit être interdite comme au Sénégal, c'est mon avis",
+        "Nous organisons une causerie contre la drogue au foyer de Dioïla, pouvez-vous envoyer "
+        "un agent pour parler ?",
+        "Dieu merci mon fils a arrêté le yamba grâce à vos conseils, merci infiniment",
         "Article de presse que je partage: selon la direction générale des douanes, 1 500 kg "
         "de chanvre indien ont été saisis à Hèrèmakono. Je le partage pour information.",
         "Je veux lancer un appel aux autorités: créez des emplois pour les jeunes de Gao, sinon "
