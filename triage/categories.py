@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 
 from triage.cues import phrase_ids
@@ -63,6 +63,11 @@ def choose_category(
         return _drug_category(
             text, fired, said, located=located, opinion_only=opinion_only, imported=imported
         )
+    if not located and _statement(said.cues, flags) and not _offence_told(text, fired):
+        # Thanks or an opinion that names an offence reports none ("merci pour votre travail
+        # contre l'argent sale"); an offence told outside it stays one ("on a volé ma moto,
+        # c'est grave").
+        return "non_exploitable", "cat.non_exploitable.statement"
     if "hors_competence" in said.categories:
         return "hors_competence", None
     if not located and _lone_word(text):
@@ -140,9 +145,28 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence
     clause, so an opinion that names a place tells no report ("La drogue détruit nos jeunes à
     Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
     triste")."""
+    told = _told_outside_opinions(text, fired)
+    return any(told(mention.first) for mention in mentions) and any(
+        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
+        for hit in fired
+    )
+
+
+def _offence_told(text: NormalisedText, fired: Sequence[Fired]) -> bool:
+    """Whether an offence outside the office's remit is told in words no opinion reaches."""
+    told = _told_outside_opinions(text, fired)
+    return any(
+        hit.rule.effect == "category" and hit.rule.value == "hors_competence" and told(hit.first)
+        for hit in fired
+    )
+
+
+def _told_outside_opinions(text: NormalisedText, fired: Sequence[Fired]) -> Callable[[int], bool]:
+    """Whether word ``index`` lies outside every opinion's reach: an opinion reaches from its
+    first word to the end of its clause; copied news reaches the whole text."""
     statements = [hit for hit in fired if hit.rule.group == "statement"]
     if any(hit.rule.id == _COPIED for hit in statements):
-        return False  # copied news: its sentences are all the paper's
+        return lambda _index: False  # copied news: its sentences are all the paper's
     ids = phrase_ids(text)
     opinion_from: dict[int, int] = {}  # clause -> its first word an opinion reaches
     for hit in statements:
@@ -151,10 +175,7 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence
     def told(index: int) -> bool:
         return index < opinion_from.get(ids[index], index + 1)
 
-    return any(told(mention.first) for mention in mentions) and any(
-        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
-        for hit in fired
-    )
+    return told
 
 
 def _statement(cues: set[str], flags: frozenset[str]) -> bool:

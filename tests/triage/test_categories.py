@@ -143,6 +143,29 @@ from tests.triage.conftest import Triage
         ("le dépôt de pharmacie de la gare vend le tramadol à l'unité", "vente"),
         ("le préfet reçoit des enveloppes des transporteurs de tramadol", "trafic"),
         ("il a acheté 10 camions en 6 mois, l'argent vient de la drogue", "blanchiment"),
+        (
+            "un acheteur d'or paie les orpailleurs avec des liasses qui viennent de la cocaïne",
+            "blanchiment",
+        ),
+        (
+            "le kiosque Wave fait des retraits de 10 millions par jour pour un vendeur de drogue",
+            "blanchiment",
+        ),
+        (
+            "il a acheté 6 appartements en payant en espèces, c'est lui qui vend le tramadol",
+            "blanchiment",
+        ),
+        (
+            "elle reçoit des dizaines de petits transferts pour son frère qui vend la chira",
+            "blanchiment",
+        ),
+        ("sisan u bɛ wari caaman jate so kɔnɔ Banconi, coke wari don", "blanchiment"),
+        (
+            "l argent de la coke part de Sikasso vers Bamako dans des cars, caché dans des sacs de "
+            "voyage",
+            "blanchiment",
+        ),
+        ("son mari dépense toute sa pension en tramadol", "consommation"),
         # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
         # no drug sold, no load.
         (
@@ -335,6 +358,9 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "ya des gars ki vendent des faux tickets pour le concert",
         "le boutiquier prête de l'argent aux femmes du marché avec 20% d'intérêt par mois",
         "des motos chargées de bidons d'essence du Burkina passent à Koury la nuit",
+        "les policiers du poste prennent 2000 F à chaque chauffeur de taxi brousse",
+        "le maire a vendu la même parcelle à trois familles et refuse de rembourser",
+        "on a volé ma moto hier soir, c'est grave",  # told outside the opinion
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )

@@ -101,6 +101,11 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("nos jeunes sont en train de se détruire", "imminent"),  # a decline, no event
         ("la pharmacie vend même après minuit", "imminent"),  # a habit
         ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
+        ("le frère d un colonel de l armée a ouvert trois hôtels", "agent_public"),  # kin
+        (
+            "les policiers du commissariat n'ont rien à voir avec ça, c'est pour situer",
+            "agent_public",
+        ),
         ("il n'y a pas de jihadistes ici", "terrorisme"),
         ("la police a arrêté le dealer mais les autres paient toujours", "agent_public"),
     ],

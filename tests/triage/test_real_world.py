@@ -311,6 +311,11 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Nous organisons une causerie contre la drogue au foyer de Dioïla, pouvez-vous envoyer "
         "un agent pour parler ?",
         "Dieu merci mon fils a arrêté le yamba grâce à vos conseils, merci infiniment",
+        "[Info RFI] Un réseau de blanchiment lié à la cocaïne démantelé à Gao, trois agents des "
+        "douanes inculpés pour complicité.",
+        "Déclaration du gouvernement : la lutte contre le blanchiment des capitaux issus de la "
+        "drogue est une priorité nationale.",
+        "Merci pour votre travail contre l argent sale, que Dieu vous protege",
         "Article de presse que je partage: selon la direction générale des douanes, 1 500 kg "
         "de chanvre indien ont été saisis à Hèrèmakono. Je le partage pour information.",
         "Je veux lancer un appel aux autorités: créez des emplois pour les jeunes de Gao, sinon "
