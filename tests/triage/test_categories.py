@@ -331,6 +331,11 @@ def test_the_words_that_fired_are_quoted_as_written(triage: Triage) -> None:
         # Behind the pinasses is a landmark, not a load.
         ("yamba bɛ feere Mopti port la sini, kɔfɛ pinasses", "vente"),
         ("des jardins de yamba au milieu du mil à Koro", "production"),
+        (
+            "ils plantent du cannabis, après la récolte ils font sécher les plants sur les toits "
+            "des greniers",
+            "production",
+        ),
         # A cough syrup taken to get high is an unlisted drug; a habit of the drug named is use.
         (
             "les gars du grin mélangent le sirop contre la toux avec du sprite pour se défoncer",

@@ -316,6 +316,8 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Déclaration du gouvernement : la lutte contre le blanchiment des capitaux issus de la "
         "drogue est une priorité nationale.",
         "Merci pour votre travail contre l argent sale, que Dieu vous protege",
+        "Je suis un jeune de Gao. Je veux lancer un appel aux autorités: créez des emplois pour "
+        "les jeunes, sinon ils vont continuer à tomber dans la drogue.",
         "Article de presse que je partage: selon la direction générale des douanes, 1 500 kg "
         "de chanvre indien ont été saisis à Hèrèmakono. Je le partage pour information.",
         "Je veux lancer un appel aux autorités: créez des emplois pour les jeunes de Gao, sinon "
