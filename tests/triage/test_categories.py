@@ -166,6 +166,27 @@ from tests.triage.conftest import Triage
             "blanchiment",
         ),
         ("son mari dépense toute sa pension en tramadol", "consommation"),
+        (
+            "cocaine dans la cache du reservoir d une Mercedes qui entre a Bamako cette nuit",
+            "trafic",
+        ),
+        (
+            "des gens remplissent des gélules avec de la farine et collent des étiquettes, ce sont "
+            "de faux médicaments qu'ils vendent",
+            "production",
+        ),
+        (
+            "un bureau de change change des sacs d'euros qui viennent de la vente de cocaïne",
+            "blanchiment",
+        ),
+        ("Passenger landing at the airport at 22h swallowed pellets", "trafic"),
+        # Bambara: buying, taking pills, making pills, swallowed pellets, a sale denied.
+        ("denmisɛnw bɛ tramadol san muso dɔ fɛ lakɔli da la", "vente"),
+        ("lakolidenw be tramadol ta sogoma o sogoma", "consommation"),
+        ("u bè tramadol furakisèw dilan so do kònò Markala", "production"),
+        ("a ye cocaïne boulettew kunu, a bɛna jigin aéroport la", "trafic"),
+        ("n dɔgɔcɛ tɛ yamba feere dɛ, a bɛ a min dɔrɔn Kati la", "consommation"),
+        ("OCS baarakɛla dɔ bɛ kunnafoni di trafiquantw ma", "trafic"),
         # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
         # no drug sold, no load.
         (
@@ -366,6 +387,8 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "les policiers du poste prennent 2000 F à chaque chauffeur de taxi brousse",
         "le maire a vendu la même parcelle à trois familles et refuse de rembourser",
         "on a volé ma moto hier soir, c'est grave",  # told outside the opinion
+        "kunun sogoma, u ye n ka moto sonya Faladié sugu la",
+        "kasara kɛra Ségou sira kan, mobili ye moto bugɔ",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )

@@ -31,6 +31,9 @@ SCENE = "un dealer vend du yamba à Kayes"
         ("un policier m'a pris 5000F au contrôle routier, c'est du racket", "agent_public"),
         ("OCS agent dɔ bɛ kunnafoni di yamba feerelaw ma", "agent_public"),
         ("les flics laissent faire", "agent_public"),
+        ("marifatigiw be yamba kamiyonw lakana", "armes"),
+        ("kamalenw bɛ yamba feere, muruw bɛ u bolo", "armes"),
+        ("un jeune vend du tramadol aux lakolidenw", "mineurs"),
         # After "mais", an object pronoun carries the gendarmes on: they released it for money.
         (
             "les gendarmes ont arrêté le camion mais l'ont relâché après que le patron a payé",
@@ -100,6 +103,10 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("selon la direction générale des douanes", "agent_public"),  # a source
         ("nos jeunes sont en train de se détruire", "imminent"),  # a decline, no event
         ("la pharmacie vend même après minuit", "imminent"),  # a habit
+        ("juma o juma, muso do be chicha feere", "imminent"),  # every Friday
+        ("polisiw ye ce do mine kunun sogoma", "agent_public"),  # they arrested a man
+        ("les douaniers ont brûlé 5 tonnes de yamba", "agent_public"),
+        ("la gendarmerie a mis la main sur 3 millions de comprimés", "agent_public"),
         ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
         ("le frère d un colonel de l armée a ouvert trois hôtels", "agent_public"),  # kin
         (

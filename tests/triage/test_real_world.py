@@ -316,6 +316,15 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Déclaration du gouvernement : la lutte contre le blanchiment des capitaux issus de la "
         "drogue est une priorité nationale.",
         "Merci pour votre travail contre l argent sale, que Dieu vous protege",
+        "Selon Studio Tamani, la douane de Hèrèmakono a intercepté un camion d'oignons contenant "
+        "80 briques de chanvre indien. Le chauffeur a été déféré.",
+        "L'Essor: l'OCS a saisi 1,5 tonne de cannabis dans un camion de charbon à Zégoua. Bravo "
+        "à nos hommes!",
+        "Bamada: un passager interpellé à l'aéroport avec 3 kg de cocaïne dans ses bagages.",
+        "Article partagé: « démantèlement d'un réseau de trafic de faux médicaments à Markala, "
+        "12 tonnes saisies »",
+        "An bɛ barika da polisiw ye, yamba tɛ feere Magnambougou la tugun",
+        "Est-ce que aw bɛ wari di mɔgɔ ma ni a ye trafiquant dɔ tɔgɔ fɔ?",
         "Je suis un jeune de Gao. Je veux lancer un appel aux autorités: créez des emplois pour "
         "les jeunes, sinon ils vont continuer à tomber dans la drogue.",
         "Article de presse que je partage: selon la direction générale des douanes, 1 500 kg "
