@@ -414,3 +414,9 @@ def test_a_stream_a_letter_or_two_from_a_town_is_no_town(triage: Triage) -> None
     # The Diafarana Kô runs through Bamako: it is not Diafarabé (Mopti).
     decision = triage("Au bord du Diafarana Kô à Badialan les galadjomans fument l'herbe")
     assert decision.place == "Badialan"
+
+
+def test_a_radio_named_after_a_town_is_no_place(triage: Triage) -> None:
+    # Studio Tamani is a radio; Tamani (Ségou) is only named through it.
+    text = "Selon Studio Tamani, la douane de Hèrèmakono a intercepté un camion de chanvre"
+    assert triage(text).place == "Hèrèmakono"
