@@ -51,14 +51,18 @@ def choose_category(
     flags: frozenset[str] = frozenset(),
     imported: str | None = None,
     mentions: Sequence[Mention] = (),
+    vague_places: Sequence[int] = (),
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
     ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
     are said to come from abroad (``IMPORTED`` or ``ACROSS_BORDER``), if they are;
-    ``mentions``, the places named, which may tell a report apart from the opinions."""
+    ``mentions``, the places named, and ``vague_places``, the first words of places the
+    gazetteer cannot hold ("dans le quartier"): either may tell a report apart from the
+    opinions."""
     if is_drug_matter(fired):
-        opinion_only = _statement(said.cues, flags) and not (
-            located and _told_apart(text, fired, mentions)
+        wheres = [mention.first for mention in mentions] if located else []
+        opinion_only = _statement(said.cues, flags) and not _told_apart(
+            text, fired, [*wheres, *vague_places]
         )
         return _drug_category(
             text, fired, said, located=located, opinion_only=opinion_only, imported=imported
@@ -138,7 +142,7 @@ def _drugs_named_as_money_only(fired: Sequence[Fired]) -> bool:
     )
 
 
-def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence[Mention]) -> bool:
+def _told_apart(text: NormalisedText, fired: Sequence[Fired], wheres: Sequence[int]) -> bool:
     """Whether the report stands apart from the opinions: words no opinion reaches tell an
     activity and name a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt. Je
     suis inquiet pour nos jeunes."). An opinion reaches from its first word to the end of its
@@ -146,7 +150,7 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], mentions: Sequence
     Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
     triste")."""
     told = _told_outside_opinions(text, fired)
-    return any(told(mention.first) for mention in mentions) and any(
+    return any(told(where) for where in wheres) and any(
         hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
         for hit in fired
     )

@@ -87,3 +87,16 @@ def _segment_ids(text: NormalisedText, starts: frozenset[str]) -> tuple[int, ...
     """Each word's segment: how many segment starts are at or before it, counted in C."""
     counts = accumulate(map(starts.__contains__, text.norms), add, initial=0)
     return tuple(counts)[1:]
+
+
+def phrase_starts(text: NormalisedText, phrases: Phrases) -> list[int]:
+    """The first word of each phrase found in the text ("dans le quartier")."""
+    norms = text.norms
+    firsts = {phrase[0] for phrase in phrases}
+    if firsts.isdisjoint(norms):
+        return []
+    return [
+        index
+        for index, word in enumerate(norms)
+        if word in firsts and any(norms[index : index + len(p)] == p for p in phrases)
+    ]

@@ -17,6 +17,23 @@ from triage.ruleset import Ruleset
 _NEGATION_WINDOW = 2
 # A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
 _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
+# French "ne" negates with a partner a few words on ("il ne vend plus", "ne le vend jamais").
+_NE_PARTNERS = frozenset(
+    {
+        "pas",
+        "jamais",
+        "plus",
+        "rien",
+        "personne",
+        "aucun",
+        "aucune",
+        "ni",
+        "guere",
+        "point",
+        "nulle",
+    }
+)
+_NE_PARTNER_WINDOW = 6
 # Absence is "pas de": after "pas", a definite article names what exists and the verb before is
 # denied ("vous n'arrêtez pas les jihadistes": there are jihadists); not after a copula.
 _DEFINITE = frozenset({"le", "la", "les", "l"})
@@ -181,7 +198,7 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
     if before.isdisjoint(norms) and after.isdisjoint(norms):
         return found
     for index, word in enumerate(norms):
-        if word in before:
+        if word in before and (word != "ne" or _partner_follows(norms, index)):
             window = 1 if word in _NEGATES_NEXT_WORD else _NEGATION_WINDOW
             for following in range(index + 1, min(index + 1 + window, len(norms))):
                 if norms[following] == BREAK or _names_what_exists(norms, index, following):
@@ -191,6 +208,18 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
             found.before_negation.add(index - 1)
     _negate_doubted_clauses(text, ruleset.cues["doubt_before"], found.after_negation)
     return found
+
+
+def _partner_follows(norms: Sequence[str], index: int) -> bool:
+    """Whether the "ne" at ``index`` negates: its partner ("pas", "jamais", "rien"…) follows
+    in its clause. Without one it is Bambara's "I" ("ne dɔgɔcɛ bɛ yamba min", my little
+    brother smokes yamba) or a restriction ("il ne vend que du yamba")."""
+    for word in norms[index + 1 : index + 1 + _NE_PARTNER_WINDOW]:
+        if word in _NE_PARTNERS:
+            return True
+        if word in _CLAUSE_ENDS:
+            return False
+    return False
 
 
 def _names_what_exists(norms: Sequence[str], negation: int, following: int) -> bool:

@@ -50,6 +50,7 @@ CUE_LISTS = (
     "across_border_before",
     "route_to",
     "skip_before_place",
+    "vague_place",
 )
 _WHEN_KEYS = {"all", "any", "category", "category_not"}
 

@@ -187,6 +187,11 @@ from tests.triage.conftest import Triage
         ("a ye cocaïne boulettew kunu, a bɛna jigin aéroport la", "trafic"),
         ("n dɔgɔcɛ tɛ yamba feere dɛ, a bɛ a min dɔrɔn Kati la", "consommation"),
         ("OCS baarakɛla dɔ bɛ kunnafoni di trafiquantw ma", "trafic"),
+        # Bambara "ne" is "I", not a negation without its "pas"; "ne ... que" restricts.
+        ("ne dɔgɔcɛ bɛ yamba min kabini san fila, aw ye a dɛmɛ", "consommation"),
+        ("il ne vend que du yamba à Banconi", "vente"),
+        ("Sini kɔnyɔ bɛ Ouolofobougou, kamalenw bɛna chicha min yen", "consommation"),
+        ("un kiosque de transfert d'argent vend aussi des sachets d'héroïne", "vente"),
         # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
         # no drug sold, no load.
         (
@@ -389,6 +394,7 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "on a volé ma moto hier soir, c'est grave",  # told outside the opinion
         "kunun sogoma, u ye n ka moto sonya Faladié sugu la",
         "kasara kɛra Ségou sira kan, mobili ye moto bugɔ",
+        "Someone stole my phone at the bus station in Kayes yesterday",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )

@@ -107,6 +107,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("polisiw ye ce do mine kunun sogoma", "agent_public"),  # they arrested a man
         ("les douaniers ont brûlé 5 tonnes de yamba", "agent_public"),
         ("la gendarmerie a mis la main sur 3 millions de comprimés", "agent_public"),
+        ("à 50 m de la brigade de gendarmerie de Banamba", "agent_public"),  # a landmark
+        ("un gendarme en civil a tout vu quand ils déchargeaient", "agent_public"),  # a witness
         ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
         ("le frère d un colonel de l armée a ouvert trois hôtels", "agent_public"),  # kin
         (

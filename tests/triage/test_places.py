@@ -406,10 +406,6 @@ def test_communes_and_villages_of_every_region_are_known(
     assert (decision.place, decision.antenna) == (place, antenna)
 
 
-def test_a_new_border_post_flags(triage: Triage) -> None:
-    assert "frontiere" in triage("un camion de yamba passe par Bénéna").flags
-
-
 def test_a_stream_a_letter_or_two_from_a_town_is_no_town(triage: Triage) -> None:
     # The Diafarana Kô runs through Bamako: it is not Diafarabé (Mopti).
     decision = triage("Au bord du Diafarana Kô à Badialan les galadjomans fument l'herbe")

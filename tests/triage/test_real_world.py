@@ -316,6 +316,7 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "Déclaration du gouvernement : la lutte contre le blanchiment des capitaux issus de la "
         "drogue est une priorité nationale.",
         "Merci pour votre travail contre l argent sale, que Dieu vous protege",
+        "La drogue détruit nos jeunes dans le quartier, il faut agir",  # the opinion's own
         "Selon Studio Tamani, la douane de Hèrèmakono a intercepté un camion d'oignons contenant "
         "80 briques de chanvre indien. Le chauffeur a été déféré.",
         "L'Essor: l'OCS a saisi 1,5 tonne de cannabis dans un camion de charbon à Zégoua. Bravo "
@@ -362,6 +363,10 @@ def test_an_opinion_with_a_concrete_report_stays_a_report(triage: Triage) -> Non
         # An opinion that follows the report in its clause leaves the report standing.
         ("euh les talibés du marché de mopti euh ils sniffent la colle euh toute la journée euh "
          "c est triste", "consommation"),
+        # A vague place outside the opinion ("dans le quartier", nightclubs) keeps the report.
+        ("les jeunes vendent des comprimés partout dans le quartier, c'est devenu normal",
+         "vente"),
+        ("Dans les boîtes de nuit ils vendent l'ecstasy aux clients, c'est grave", "vente"),
         # A seller pointed at ("ce vieux", "devant sa boutique") is a report, even unlocated.
         ("on est lasses de voir ce vieux vendre du tramadol aux apprentis devant sa boutique "
          "chaque jour, faites qq chose", "vente"),
