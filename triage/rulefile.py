@@ -52,6 +52,8 @@ CUE_LISTS = (
     "skip_before_place",
     "vague_place",
 )
+# Cue lists added after rules files were first copied: an older copy without them still loads.
+_OPTIONAL_CUES = frozenset({"vague_place"})
 _WHEN_KEYS = {"all", "any", "category", "category_not"}
 
 
@@ -297,9 +299,11 @@ def matches_name(name: str, rule_id: str) -> bool:
 
 
 def _cues(reader: NodeReader, node: yaml.Node) -> dict[str, frozenset[tuple[str, ...]]]:
-    entries = reader.mapping(node, allowed=set(CUE_LISTS), required=frozenset(CUE_LISTS))
+    entries = reader.mapping(
+        node, allowed=set(CUE_LISTS), required=frozenset(CUE_LISTS) - _OPTIONAL_CUES
+    )
     return {
-        name: frozenset(tuple(p.split(" ")) for p in _phrases(reader, entries[name]))
+        name: frozenset(tuple(p.split(" ")) for p in _phrases(reader, entries.get(name)))
         for name in CUE_LISTS
     }
 

@@ -85,6 +85,15 @@ def test_a_broken_rules_file_is_refused_naming_the_line(
         check_file(rules_copy)
 
 
+def test_a_rules_copy_made_before_the_vague_places_still_loads(rules_copy: Path) -> None:
+    text = rules_copy.read_text(encoding="utf-8")
+    start = text.index("  vague_place:")
+    end = text.index("]", start) + 2
+    rules_copy.write_text(text[:start] + text[end:], encoding="utf-8")
+    ruleset = load_ruleset(rules_copy, GAZETTEER)
+    assert ruleset.cues["vague_place"] == frozenset()
+
+
 def test_bad_yaml_names_its_line(rules_copy: Path) -> None:
     line = _replace(rules_copy, "  - id: sub.chicha\n", "  - id: [sub.chicha\n")
     with pytest.raises(RulesError, match="not valid YAML") as refused:
