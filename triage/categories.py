@@ -144,8 +144,9 @@ def _drugs_named_as_money_only(fired: Sequence[Fired]) -> bool:
 
 def _told_apart(text: NormalisedText, fired: Sequence[Fired], wheres: Sequence[int]) -> bool:
     """Whether the report stands apart from the opinions: words no opinion reaches tell an
-    activity and name a place ("À Gao un commerçant stocke la cocaïne dans son entrepôt. Je
-    suis inquiet pour nos jeunes."). An opinion reaches from its first word to the end of its
+    activity and name a place, of the gazetteer or a vague one at ``wheres`` ("À Gao un
+    commerçant stocke la cocaïne dans son entrepôt. Je suis inquiet pour nos jeunes.", "ils
+    vendent des comprimés dans le quartier, c'est devenu normal"). An opinion reaches from its
     clause, so an opinion that names a place tells no report ("La drogue détruit nos jeunes à
     Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
     triste")."""

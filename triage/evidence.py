@@ -18,21 +18,7 @@ _NEGATION_WINDOW = 2
 # A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
 _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
 # French "ne" negates with a partner a few words on ("il ne vend plus", "ne le vend jamais").
-_NE_PARTNERS = frozenset(
-    {
-        "pas",
-        "jamais",
-        "plus",
-        "rien",
-        "personne",
-        "aucun",
-        "aucune",
-        "ni",
-        "guere",
-        "point",
-        "nulle",
-    }
-)
+_NE_PARTNERS = frozenset("pas jamais plus rien personne aucun aucune ni guere point nulle".split())
 _NE_PARTNER_WINDOW = 6
 # Absence is "pas de": after "pas", a definite article names what exists and the verb before is
 # denied ("vous n'arrêtez pas les jihadistes": there are jihadists); not after a copula.
