@@ -18,7 +18,11 @@ _NEGATION_WINDOW = 2
 # A preposition negates only the noun it governs: "passent sans contrôle cette nuit" is tonight.
 _NEGATES_NEXT_WORD = frozenset({"sans", "without"})
 # French "ne" negates with a partner a few words on ("il ne vend plus", "ne le vend jamais").
-_NE_PARTNERS = frozenset("pas jamais plus rien personne aucun aucune ni guere point nulle".split())
+# "ne ... que" counts too: what the verb does is only what follows ("les bus ne transportent que
+# des passagers"), and a drug that follows is still named.
+_NE_PARTNERS = frozenset(
+    "pas jamais plus rien personne aucun aucune ni guere point nulle que qu".split()
+)
 _NE_PARTNER_WINDOW = 6
 # Absence is "pas de": after "pas", a definite article names what exists and the verb before is
 # denied ("vous n'arrêtez pas les jihadistes": there are jihadists); not after a copula.
@@ -199,7 +203,7 @@ def _negations(text: NormalisedText, ruleset: Ruleset) -> _Negations:
 def _partner_follows(norms: Sequence[str], index: int) -> bool:
     """Whether the "ne" at ``index`` negates: its partner ("pas", "jamais", "rien"…) follows
     in its clause. Without one it is Bambara's "I" ("ne dɔgɔcɛ bɛ yamba min", my little
-    brother smokes yamba) or a restriction ("il ne vend que du yamba")."""
+    brother smokes yamba)."""
     for word in norms[index + 1 : index + 1 + _NE_PARTNER_WINDOW]:
         if word in _NE_PARTNERS:
             return True

@@ -144,6 +144,11 @@ from tests.triage.conftest import Triage
         ("le préfet reçoit des enveloppes des transporteurs de tramadol", "trafic"),
         ("il a acheté 10 camions en 6 mois, l'argent vient de la drogue", "blanchiment"),
         (
+            "il a acheté 15 bus neufs, c'est payé avec l'argent de la cocaïne. Les bus ne "
+            "transportent que des passagers.",
+            "blanchiment",
+        ),
+        (
             "un acheteur d'or paie les orpailleurs avec des liasses qui viennent de la cocaïne",
             "blanchiment",
         ),
@@ -187,7 +192,7 @@ from tests.triage.conftest import Triage
         ("a ye cocaïne boulettew kunu, a bɛna jigin aéroport la", "trafic"),
         ("n dɔgɔcɛ tɛ yamba feere dɛ, a bɛ a min dɔrɔn Kati la", "consommation"),
         ("OCS baarakɛla dɔ bɛ kunnafoni di trafiquantw ma", "trafic"),
-        # Bambara "ne" is "I", not a negation without its "pas"; "ne ... que" restricts.
+        # Bambara "ne" is "I", not a negation without its partner ("pas", "que"…).
         ("ne dɔgɔcɛ bɛ yamba min kabini san fila, aw ye a dɛmɛ", "consommation"),
         ("il ne vend que du yamba à Banconi", "vente"),
         ("Sini kɔnyɔ bɛ Ouolofobougou, kamalenw bɛna chicha min yen", "consommation"),
