@@ -197,6 +197,10 @@ from tests.triage.conftest import Triage
         ("il ne vend que du yamba à Banconi", "vente"),
         ("Sini kɔnyɔ bɛ Ouolofobougou, kamalenw bɛna chicha min yen", "consommation"),
         ("un kiosque de transfert d'argent vend aussi des sachets d'héroïne", "vente"),
+        (
+            "des écoliers sniffent de la colle dans les camions garés au bord de la route",
+            "consommation",
+        ),
         # A household's goods sold, a seller's wheelbarrow, basket or satchel, a bus terminus:
         # no drug sold, no load.
         (

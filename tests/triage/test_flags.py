@@ -109,6 +109,8 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("la gendarmerie a mis la main sur 3 millions de comprimés", "agent_public"),
         ("à 50 m de la brigade de gendarmerie de Banamba", "agent_public"),  # a landmark
         ("un gendarme en civil a tout vu quand ils déchargeaient", "agent_public"),  # a witness
+        ("un passager a été arrêté à l'aéroport, la police l'a emmené", "agent_public"),
+        ("des cantines militaires remplies de plaquettes de haschich", "agent_public"),
         ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
         ("le frère d un colonel de l armée a ouvert trois hôtels", "agent_public"),  # kin
         (
