@@ -197,6 +197,7 @@ from tests.triage.conftest import Triage
         ("il ne vend que du yamba à Banconi", "vente"),
         ("Sini kɔnyɔ bɛ Ouolofobougou, kamalenw bɛna chicha min yen", "consommation"),
         ("un kiosque de transfert d'argent vend aussi des sachets d'héroïne", "vente"),
+        ("A 21h un gars en moto va livrer du kush a des clients devant la boulangerie", "vente"),
         (
             "des écoliers sniffent de la colle dans les camions garés au bord de la route",
             "consommation",
@@ -404,6 +405,9 @@ def test_a_word_means_what_its_neighbours_say(triage: Triage, text: str, categor
         "kunun sogoma, u ye n ka moto sonya Faladié sugu la",
         "kasara kɛra Ségou sira kan, mobili ye moto bugɔ",
         "Someone stole my phone at the bus station in Kayes yesterday",
+        "un client a amené une moto sans papiers pour changer le joint, je pense qu'elle est volée",
+        "pendant que mes moutons mangeaient l'herbe au bord de la mare des voleurs ont pris 12 "
+        "têtes",
         "la pinasse a chaviré près de Youwarou, il y a des disparus",
     ],
 )

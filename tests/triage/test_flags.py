@@ -111,6 +111,7 @@ def test_flag_words(triage: Triage, text: str, flag: str) -> None:
         ("un gendarme en civil a tout vu quand ils déchargeaient", "agent_public"),  # a witness
         ("un passager a été arrêté à l'aéroport, la police l'a emmené", "agent_public"),
         ("des cantines militaires remplies de plaquettes de haschich", "agent_public"),
+        ("je suis policier mais j'écris comme simple citoyen", "agent_public"),  # the reporter
         ("le ministre félicite les agents de la douane pour la saisie", "agent_public"),
         ("le frère d un colonel de l armée a ouvert trois hôtels", "agent_public"),  # kin
         (

@@ -317,6 +317,8 @@ def test_two_typos_in_a_name_of_five_to_seven_letters_still_name_it(
         "drogue est une priorité nationale.",
         "Merci pour votre travail contre l argent sale, que Dieu vous protege",
         "La drogue détruit nos jeunes dans le quartier, il faut agir",  # the opinion's own
+        "Je suis au Gabon, comment on peut aider un parent drogué au pays? Il y a un centre de "
+        "désintoxication?",
         "Selon Studio Tamani, la douane de Hèrèmakono a intercepté un camion d'oignons contenant "
         "80 briques de chanvre indien. Le chauffeur a été déféré.",
         "L'Essor: l'OCS a saisi 1,5 tonne de cannabis dans un camion de charbon à Zégoua. Bravo "
