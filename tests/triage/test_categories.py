@@ -198,6 +198,7 @@ from tests.triage.conftest import Triage
         ("Sini kɔnyɔ bɛ Ouolofobougou, kamalenw bɛna chicha min yen", "consommation"),
         ("un kiosque de transfert d'argent vend aussi des sachets d'héroïne", "vente"),
         ("A 21h un gars en moto va livrer du kush a des clients devant la boulangerie", "vente"),
+        ("A San un camion de cannabis est garé devant l'auto-gare depuis 2 jours", "trafic"),
         (
             "des écoliers sniffent de la colle dans les camions garés au bord de la route",
             "consommation",
