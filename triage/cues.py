@@ -89,14 +89,24 @@ def _segment_ids(text: NormalisedText, starts: frozenset[str]) -> tuple[int, ...
     return tuple(counts)[1:]
 
 
-def phrase_starts(text: NormalisedText, phrases: Phrases) -> list[int]:
-    """The first word of each phrase found in the text ("dans le quartier")."""
+def phrase_spans(text: NormalisedText, phrases: Phrases) -> list[tuple[int, int]]:
+    """Each phrase found in the text, as (its first word, the word after it): "dans le
+    quartier", "pense pas que"."""
     norms = text.norms
-    firsts = {phrase[0] for phrase in phrases}
+    firsts = first_words(phrases)
     if firsts.isdisjoint(norms):
         return []
     return [
-        index
+        (index, index + len(phrase))
         for index, word in enumerate(norms)
-        if word in firsts and any(norms[index : index + len(p)] == p for p in phrases)
+        if word in firsts
+        for phrase in phrases
+        if norms[index : index + len(phrase)] == phrase
     ]
+
+
+@lru_cache(maxsize=256)
+def first_words(phrases: Phrases | tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    """The words the phrases start with: one set test rules most texts out (cached: the
+    phrase lists live as long as their ruleset)."""
+    return frozenset(phrase[0] for phrase in phrases)

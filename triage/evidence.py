@@ -8,7 +8,7 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from triage.cues import words_before
+from triage.cues import first_words, phrase_spans, words_before
 from triage.matcher import Found
 from triage.normalise import BREAK, NormalisedText
 from triage.rulefile import Rule
@@ -229,14 +229,8 @@ def _negate_doubted_clauses(
 ) -> None:
     """A negated belief carries its negation into the clause it governs: in "je ne pense pas
     qu'ils vendent" the selling is denied, though "vendent" is three words past the "pas"."""
-    norms = text.norms
-    firsts = _first_words(tuple(doubts))
-    for index, word in enumerate(norms):
-        if word not in firsts:
-            continue
-        for doubt in doubts:
-            if norms[index : index + len(doubt)] == doubt:
-                _negate_clause(text, index + len(doubt), negated)
+    for _first, after in phrase_spans(text, doubts):
+        _negate_clause(text, after, negated)
 
 
 def _negate_clause(text: NormalisedText, start: int, negated: set[int]) -> None:
@@ -281,7 +275,7 @@ def _out_of_context(text: NormalisedText, hit: Fired) -> bool:
         return True
     if not not_before:
         return False
-    norms, firsts = text.norms, _first_words(not_before)
+    norms, firsts = text.norms, first_words(not_before)
     for start in range(hit.last + 1, min(hit.last + 1 + _NOT_BEFORE_WINDOW, len(norms))):
         word = norms[start]
         if word in _CLAUSE_ENDS:
@@ -299,11 +293,6 @@ def _this_side_of_copula(text: NormalisedText, index: int) -> tuple[str, ...]:
         if word in _COPULAS:
             return words[: position + 1]
     return words
-
-
-@lru_cache(maxsize=256)
-def _first_words(phrases: tuple[tuple[str, ...], ...]) -> frozenset[str]:
-    return frozenset(phrase[0] for phrase in phrases)
 
 
 def _phrase_at(text: NormalisedText, start: int, phrases: tuple[tuple[str, ...], ...]) -> bool:
