@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 
-from triage.cues import phrase_ids
+from triage.cues import Phrases, phrase_ids, phrase_spans
 from triage.evidence import Fired, Said
 from triage.normalise import BREAK, NormalisedText
 from triage.places import Mention
@@ -51,18 +51,16 @@ def choose_category(
     flags: frozenset[str] = frozenset(),
     imported: str | None = None,
     mentions: Sequence[Mention] = (),
-    vague_places: Sequence[int] = (),
+    vague_places: Phrases = frozenset(),
 ) -> tuple[str, str | None]:
     """The category, and the id of the default rule that chose it when no cue rule did.
     ``said`` is what the fired rules say (``evidence.said_by``); ``imported``, how the drugs
     are said to come from abroad (``IMPORTED`` or ``ACROSS_BORDER``), if they are;
-    ``mentions``, the places named, and ``vague_places``, the first words of places the
-    gazetteer cannot hold ("dans le quartier"): either may tell a report apart from the
-    opinions."""
+    ``mentions``, the places named, and ``vague_places``, the phrases of places the gazetteer
+    cannot hold ("dans le quartier"): either may tell a report apart from the opinions."""
     if is_drug_matter(fired):
-        wheres = [mention.first for mention in mentions] if located else []
         opinion_only = _statement(said.cues, flags) and not _told_apart(
-            text, fired, [*wheres, *vague_places]
+            text, fired, _wheres(text, mentions if located else (), vague_places)
         )
         return _drug_category(
             text, fired, said, located=located, opinion_only=opinion_only, imported=imported
@@ -151,17 +149,28 @@ def _told_apart(text: NormalisedText, fired: Sequence[Fired], wheres: Sequence[i
     Kayes"), while a report it follows stands ("les talibés sniffent la colle à Mopti c'est
     triste")."""
     told = _told_outside_opinions(text, fired)
-    return any(told(where) for where in wheres) and any(
-        hit.rule.effect == "category" and hit.rule.value in ACTIVITY_PRECEDENCE and told(hit.first)
-        for hit in fired
-    )
+    return any(told(where) for where in wheres) and _category_told(told, fired, ACTIVITY_PRECEDENCE)
+
+
+def _wheres(text: NormalisedText, mentions: Sequence[Mention], vague: Phrases) -> list[int]:
+    """The first words of the places named: of the gazetteer, or vague ones (looked for only
+    here, where an opinion is in the tip)."""
+    return [mention.first for mention in mentions] + [
+        first for first, _after in phrase_spans(text, vague)
+    ]
 
 
 def _offence_told(text: NormalisedText, fired: Sequence[Fired]) -> bool:
     """Whether an offence outside the office's remit is told in words no opinion reaches."""
-    told = _told_outside_opinions(text, fired)
+    return _category_told(_told_outside_opinions(text, fired), fired, ("hors_competence",))
+
+
+def _category_told(
+    told: Callable[[int], bool], fired: Sequence[Fired], categories: Sequence[str]
+) -> bool:
+    """Whether a rule of one of the categories fired on words ``told`` holds."""
     return any(
-        hit.rule.effect == "category" and hit.rule.value == "hors_competence" and told(hit.first)
+        hit.rule.effect == "category" and hit.rule.value in categories and told(hit.first)
         for hit in fired
     )
 

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from triage.abroad import from_abroad
 from triage.categories import choose_category
-from triage.cues import clause_ids, phrase_spans
+from triage.cues import clause_ids
 from triage.decision import Decision, RuleHit, TipText
 from triage.evidence import Fired, Said, fire, said_by
 from triage.flags import minor_age
@@ -77,7 +77,7 @@ def decide(
         flags=flags,
         imported=imported and imported[1],
         mentions=mentions,
-        vague_places=[first for first, _ in phrase_spans(text, ruleset.cues["vague_place"])],
+        vague_places=ruleset.cues["vague_place"],
     )
     antenna, route_rules = route(category, flags, place, ruleset.gazetteer.antennas, antenna_status)
     priority, priority_rule = ruleset.priority.prioritise(category, flags, located=located)
